@@ -1,0 +1,168 @@
+package core
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/goswitch/goswitch/core/event"
+	"github.com/goswitch/goswitch/core/media"
+)
+
+// bridge joins two channels' media until one side leaves.
+type bridge struct {
+	a, b *Session
+	done chan struct{}
+	once sync.Once
+}
+
+func (br *bridge) end() { br.once.Do(func() { close(br.done) }) }
+
+func (br *bridge) other(s *Session) *Session {
+	if s == br.a {
+		return br.b
+	}
+	return br.a
+}
+
+// ErrBridged is returned when a channel is already bridged.
+var errBridged = Fail(CauseWrongCallState, "channel already bridged")
+
+// Bridge joins this channel (the A-leg, on its own goroutine, e.g. from the bridge app) with peer
+// and blocks until the bridge ends: either side hangs up, this side is transferred or broken, or the
+// peer leaves. Media is relayed when both ports allow it, otherwise transcoded. When this side hangs
+// up, the peer is hung up with the same cause; what happens to this side when the peer leaves is
+// the caller's decision (hangup_after_bridge and friends).
+func (s *Session) Bridge(ctx context.Context, peer *Session) error {
+	br := &bridge{a: s, b: peer, done: make(chan struct{})}
+	s.mu.Lock()
+	if s.bridge != nil {
+		s.mu.Unlock()
+		return errBridged
+	}
+	s.bridge = br
+	s.times.Bridged = time.Now()
+	s.mu.Unlock()
+	peer.mu.Lock()
+	if peer.bridge != nil {
+		peer.mu.Unlock()
+		s.mu.Lock()
+		s.bridge = nil
+		s.mu.Unlock()
+		return errBridged
+	}
+	peer.bridge = br
+	peer.times.Bridged = time.Now()
+	peer.mu.Unlock()
+
+	for _, pair := range [][2]*Session{{s, peer}, {peer, s}} {
+		me, other := pair[0], pair[1]
+		me.vars.Set("bridge_to", other.uuid)
+		me.vars.Set("last_bridge_to", other.uuid)
+		me.vars.Set("signal_bond", other.uuid)
+		me.vars.Set("bridge_uuid", other.uuid)
+		me.vars.Set("bridge_channel", other.Name())
+	}
+	if !peer.Enqueue(func() { peer.setState(StateExchangeMedia) }) {
+		s.unbridge(br)
+		return Fail(peer.HangupCause(), "peer hung up before the bridge")
+	}
+	s.setState(StateExchangeMedia)
+	s.publishChannel(event.ChannelBridge, func(e *event.Event) {
+		e.Add("Bridge-A-Unique-ID", s.uuid)
+		e.Add("Bridge-B-Unique-ID", peer.uuid)
+	})
+	s.log.Info("bridged", "a", s.Name(), "b", peer.Name())
+
+	var stopMedia func()
+	if pa, pb := s.Port(), peer.Port(); pa != nil && pb != nil {
+		stop, err := media.Bridge(pa, pb)
+		if err != nil {
+			s.log.Warn("media bridge failed", "err", err)
+		} else {
+			stopMedia = stop
+		}
+	}
+	s.bridgeLoop(ctx, br, peer)
+	if stopMedia != nil {
+		stopMedia()
+	}
+	s.unbridge(br)
+	s.publishChannel(event.ChannelUnbridge, func(e *event.Event) {
+		e.Add("Bridge-A-Unique-ID", s.uuid)
+		e.Add("Bridge-B-Unique-ID", peer.uuid)
+	})
+	if s.ctx.Err() != nil {
+		// The A-leg is gone: the B-leg follows with the same cause.
+		peer.Hangup(s.HangupCause())
+	}
+	if s.ctx.Err() == nil {
+		s.setState(StateExecute)
+	}
+	return nil
+}
+
+// bridgeLoop forwards digits and runs queued commands until the bridge ends.
+func (s *Session) bridgeLoop(ctx context.Context, br *bridge, peer *Session) {
+	for {
+		select {
+		case <-ctx.Done():
+			br.end()
+			return
+		case <-s.ctx.Done():
+			br.end()
+			return
+		case <-peer.ctx.Done():
+			br.end()
+			return
+		case <-br.done:
+			return
+		case fn := <-s.cmds:
+			fn()
+			if s.transferPending() {
+				br.end()
+				return
+			}
+		case d := <-s.dtmf:
+			if key := s.vars.Value("bridge_terminate_key"); key != "" && string(d.Digit) == key {
+				br.end()
+				return
+			}
+			if l := peer.Leg(); l != nil {
+				_ = l.SendDTMF(d)
+			}
+		}
+	}
+}
+
+// unbridge clears both channels' bridge pointers.
+func (s *Session) unbridge(br *bridge) {
+	br.end()
+	for _, x := range []*Session{br.a, br.b} {
+		x.mu.Lock()
+		if x.bridge == br {
+			x.bridge = nil
+		}
+		x.mu.Unlock()
+	}
+}
+
+// afterBridgeB runs on the B-leg's goroutine when a bridge it was in ends without it leaving: the
+// A side hung up (the A goroutine hangs us up too) or was transferred away (FreeSWITCH hangs the
+// B-leg up unless something else took it).
+func (s *Session) afterBridgeB(br *bridge) {
+	s.unbridge(br)
+	if s.ctx.Err() != nil || s.transferPending() {
+		return
+	}
+	a := br.other(s)
+	if a.HungUp() {
+		s.Hangup(a.HangupCause())
+		return
+	}
+	if s.State() == StateExchangeMedia && s.vars.Value("park_after_bridge") != "true" {
+		s.Hangup(CauseNormalClearing)
+		return
+	}
+	s.setState(StatePark)
+}

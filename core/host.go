@@ -1,0 +1,532 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/goswitch/goswitch/core/event"
+	"github.com/goswitch/goswitch/core/xmlconf"
+)
+
+// Dirs are the directories FreeSWITCH exposes as $${..._dir} globals.
+type Dirs struct {
+	Base, Conf, Log, DB, Run, Sounds, Storage, Recordings, Certs, Scripts, Temp string
+}
+
+// HostOptions configure a Host.
+type HostOptions struct {
+	Log      *slog.Logger
+	LogLevel *slog.LevelVar
+	Dirs     Dirs
+	// Load reads the configuration; Reload calls it again. It must not have side effects.
+	Load       func() (*xmlconf.Snapshot, error)
+	Switchname string
+	Hostname   string
+	IPv4, IPv6 string
+	Version    string
+}
+
+// Host is what modules receive: the config, the event bus, the session table and the registries'
+// live instances. Two Hosts in one process do not share anything but the registries.
+type Host struct {
+	Log      *slog.Logger
+	LogLevel *slog.LevelVar
+	Bus      *event.Bus
+	Dirs     Dirs
+	Version  string
+	CoreUUID string
+	Started  time.Time
+
+	opts   HostOptions
+	config atomic.Pointer[xmlconf.Snapshot]
+
+	globalsMu sync.RWMutex
+	globals   map[string]string
+
+	mu        sync.RWMutex
+	sessions  map[string]*Session
+	endpoints map[string]Endpoint
+	dialplans map[string]Dialplan
+	modules   []moduleInstance
+	reporting []func(*Session)
+
+	sessionsSinceStart atomic.Uint64
+	peak               atomic.Int64
+	maxSessions        atomic.Int64
+	sps                atomic.Int64
+	paused             atomic.Bool
+	spsWindow          spsCounter
+	drained            chan struct{}
+}
+
+type moduleInstance struct {
+	name string
+	v    any
+}
+
+// NewHost loads the configuration and builds the registered modules' instances; Start starts them.
+func NewHost(opts HostOptions) (*Host, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.LogLevel == nil {
+		opts.LogLevel = new(slog.LevelVar)
+	}
+	if opts.Hostname == "" {
+		opts.Hostname, _ = os.Hostname()
+	}
+	if opts.Switchname == "" {
+		opts.Switchname = opts.Hostname
+	}
+	if opts.Version == "" {
+		opts.Version = "goswitch"
+	}
+	h := &Host{
+		Log:       opts.Log,
+		LogLevel:  opts.LogLevel,
+		Dirs:      opts.Dirs,
+		Version:   opts.Version,
+		CoreUUID:  uuid.NewString(),
+		Started:   time.Now(),
+		opts:      opts,
+		globals:   map[string]string{},
+		sessions:  map[string]*Session{},
+		endpoints: map[string]Endpoint{},
+		dialplans: map[string]Dialplan{},
+	}
+	h.Bus = event.NewBus(event.Identity{
+		CoreUUID: h.CoreUUID, Hostname: opts.Hostname, Switchname: opts.Switchname,
+		IPv4: opts.IPv4, IPv6: opts.IPv6,
+	})
+	h.maxSessions.Store(1000)
+	h.sps.Store(30)
+	if opts.Load == nil {
+		return nil, errors.New("core: HostOptions.Load is required")
+	}
+	snap, err := h.load()
+	if err != nil {
+		return nil, err
+	}
+	h.swap(snap)
+	for _, info := range Dialplans() {
+		if info.New == nil {
+			continue
+		}
+		dp, err := info.New(h)
+		if err != nil {
+			return nil, fmt.Errorf("dialplan %s: %w", info.Name, err)
+		}
+		h.dialplans[info.Name] = dp
+	}
+	for _, info := range Endpoints() {
+		ep, err := info.New(h)
+		if err != nil {
+			return nil, fmt.Errorf("endpoint %s: %w", info.Name, err)
+		}
+		h.endpoints[info.Name] = ep
+	}
+	for _, info := range Modules() {
+		if info.New == nil {
+			continue
+		}
+		m, err := info.New(h)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", info.Name, err)
+		}
+		if m != nil {
+			h.modules = append(h.modules, moduleInstance{info.Name, m})
+		}
+	}
+	return h, nil
+}
+
+// load reads the configuration and runs every compiler, without publishing anything.
+func (h *Host) load() (*xmlconf.Snapshot, error) {
+	snap, err := h.opts.Load()
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, info := range Dialplans() {
+		if info.Compile == nil {
+			continue
+		}
+		v, err := info.Compile(snap)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		snap.Attach("dialplan/"+info.Name, v)
+	}
+	for _, info := range Modules() {
+		if info.Compile == nil {
+			continue
+		}
+		v, err := info.Compile(snap)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		snap.Attach("module/"+info.Name, v)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return snap, nil
+}
+
+func (h *Host) swap(snap *xmlconf.Snapshot) {
+	h.config.Store(snap)
+	g := snap.Globals()
+	h.globalsMu.Lock()
+	for k, v := range g {
+		h.globals[k] = v
+	}
+	h.globalsMu.Unlock()
+	if v, ok := snap.Global("max_sessions"); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			h.maxSessions.Store(int64(n))
+		}
+	}
+	if sw := snap.Configuration("switch.conf"); sw != nil {
+		for _, p := range sw.FindElements("settings/param") {
+			name, val := p.SelectAttrValue("name", ""), p.SelectAttrValue("value", "")
+			switch name {
+			case "max-sessions":
+				if n, err := strconv.Atoi(val); err == nil && n > 0 {
+					h.maxSessions.Store(int64(n))
+				}
+			case "sessions-per-second":
+				if n, err := strconv.Atoi(val); err == nil && n > 0 {
+					h.sps.Store(int64(n))
+				}
+			}
+		}
+	}
+}
+
+// Config returns the configuration snapshot in force.
+func (h *Host) Config() *xmlconf.Snapshot { return h.config.Load() }
+
+// Reload re-reads the configuration (reloadxml). On any error the old snapshot stays live and the
+// error says what is wrong where.
+func (h *Host) Reload() error {
+	snap, err := h.load()
+	if err != nil {
+		h.Log.Error("reloadxml failed, keeping the previous configuration", "err", err)
+		return err
+	}
+	h.swap(snap)
+	var errs []error
+	h.mu.RLock()
+	for _, ep := range h.endpoints {
+		if r, ok := ep.(Reloader); ok {
+			if err := r.Reload(snap); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", ep.Name(), err))
+			}
+		}
+	}
+	for _, m := range h.modules {
+		if r, ok := m.v.(Reloader); ok {
+			if err := r.Reload(snap); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", m.name, err))
+			}
+		}
+	}
+	h.mu.RUnlock()
+	h.Bus.Publish(h.Bus.New(event.ReloadXML, ""))
+	return errors.Join(errs...)
+}
+
+// Start starts endpoints and modules that implement Starter.
+func (h *Host) Start(ctx context.Context) error {
+	for _, ep := range h.endpointList() {
+		if s, ok := ep.(Starter); ok {
+			if err := s.Start(ctx); err != nil {
+				return fmt.Errorf("endpoint %s: %w", ep.Name(), err)
+			}
+		}
+	}
+	for _, m := range h.modules {
+		if s, ok := m.v.(Starter); ok {
+			if err := s.Start(ctx); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+		}
+	}
+	h.Bus.Publish(h.Bus.New(event.Startup, ""))
+	return nil
+}
+
+// Stop hangs up every call with cause and stops modules and endpoints in reverse order.
+func (h *Host) Stop(ctx context.Context, cause Cause) error {
+	h.Bus.Publish(h.Bus.New(event.Shutdown, ""))
+	h.HangupAll(cause, nil)
+	h.waitSessions(ctx)
+	var errs []error
+	for i := len(h.modules) - 1; i >= 0; i-- {
+		if s, ok := h.modules[i].v.(Stopper); ok {
+			if err := s.Stop(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, ep := range h.endpointList() {
+		if s, ok := ep.(Stopper); ok {
+			if err := s.Stop(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Drain refuses new calls and waits until every call has ended or ctx is done.
+func (h *Host) Drain(ctx context.Context) {
+	h.paused.Store(true)
+	h.waitSessions(ctx)
+}
+
+func (h *Host) waitSessions(ctx context.Context) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for h.SessionCount() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (h *Host) endpointList() []Endpoint {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]Endpoint, 0, len(h.endpoints))
+	for _, ep := range h.endpoints {
+		out = append(out, ep)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Endpoint returns the live endpoint for a dial-string prefix.
+func (h *Host) Endpoint(name string) (Endpoint, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ep, ok := h.endpoints[name]
+	return ep, ok
+}
+
+// Module returns the live instance of a module registered with RegisterModule.
+func (h *Host) Module(name string) (any, bool) {
+	for _, m := range h.modules {
+		if m.name == name {
+			return m.v, true
+		}
+	}
+	return nil, false
+}
+
+// Dialplan returns the live dialplan by name ("XML").
+func (h *Host) Dialplan(name string) (Dialplan, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for n, dp := range h.dialplans {
+		if strings.EqualFold(n, name) {
+			return dp, true
+		}
+	}
+	return nil, false
+}
+
+// OnReporting registers a function run for every channel in CS_REPORTING (CDR writers), before
+// CHANNEL_HANGUP_COMPLETE is published. It runs on the session goroutine and must not block long.
+func (h *Host) OnReporting(fn func(*Session)) {
+	h.mu.Lock()
+	h.reporting = append(h.reporting, fn)
+	h.mu.Unlock()
+}
+
+func (h *Host) reportingHooks() []func(*Session) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.reporting
+}
+
+// Global returns a global variable ($${name}, set_global, vars.xml).
+func (h *Host) Global(name string) (string, bool) {
+	h.globalsMu.RLock()
+	defer h.globalsMu.RUnlock()
+	v, ok := h.globals[name]
+	return v, ok
+}
+
+// SetGlobal sets a global variable; an empty value unsets it.
+func (h *Host) SetGlobal(name, value string) {
+	h.globalsMu.Lock()
+	defer h.globalsMu.Unlock()
+	if value == "" {
+		delete(h.globals, name)
+		return
+	}
+	h.globals[name] = value
+}
+
+// Globals returns a copy of the global variables.
+func (h *Host) Globals() map[string]string {
+	h.globalsMu.RLock()
+	defer h.globalsMu.RUnlock()
+	out := make(map[string]string, len(h.globals))
+	for k, v := range h.globals {
+		out[k] = v
+	}
+	return out
+}
+
+// Expand expands a template with no channel: ${var} resolves to globals.
+func (h *Host) Expand(ctx context.Context, tmpl string) string {
+	x := Expander{
+		Var:    h.Global,
+		Global: h.Global,
+		API: func(cmd, args string) string {
+			out, _ := h.APIOutput(ctx, cmd, args)
+			return out
+		},
+	}
+	return x.Expand(tmpl)
+}
+
+// Session returns the live session with uuid.
+func (h *Host) Session(uuid string) (*Session, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	s, ok := h.sessions[uuid]
+	return s, ok
+}
+
+// Sessions returns the live sessions ordered by creation time.
+func (h *Host) Sessions() []*Session {
+	h.mu.RLock()
+	out := make([]*Session, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		out = append(out, s)
+	}
+	h.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].created.Before(out[j].created) })
+	return out
+}
+
+// SessionCount returns how many sessions are live.
+func (h *Host) SessionCount() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.sessions)
+}
+
+// SessionStats returns (since startup, peak, max sessions, sessions per second limit).
+func (h *Host) SessionStats() (since uint64, peak, max, sps int64) {
+	return h.sessionsSinceStart.Load(), h.peak.Load(), h.maxSessions.Load(), h.sps.Load()
+}
+
+// SetMaxSessions changes the session limit (fsctl max_sessions).
+func (h *Host) SetMaxSessions(n int64) { h.maxSessions.Store(n) }
+
+// SetSPS changes the sessions-per-second limit (fsctl sps).
+func (h *Host) SetSPS(n int64) { h.sps.Store(n) }
+
+// SetPaused refuses (true) or accepts (false) new sessions (fsctl pause/resume).
+func (h *Host) SetPaused(p bool) { h.paused.Store(p) }
+
+// Paused reports whether new sessions are refused.
+func (h *Host) Paused() bool { return h.paused.Load() }
+
+// CurrentSPS returns sessions created in the last second.
+func (h *Host) CurrentSPS() int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.spsWindow.rate(time.Now())
+}
+
+// ErrSessionLimit is returned when max-sessions or sessions-per-second would be exceeded, or the
+// switch is paused; endpoints answer 503.
+var ErrSessionLimit = errors.New("session limit reached")
+
+func (h *Host) admit(s *Session) error {
+	now := time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.paused.Load() {
+		return ErrSessionLimit
+	}
+	if int64(len(h.sessions)) >= h.maxSessions.Load() {
+		return ErrSessionLimit
+	}
+	// FreeSWITCH's sessions-per-second throttles inbound calls only; outbound legs of a call in
+	// progress must not fail because many callers arrived at once.
+	if s.direction == Inbound && h.spsWindow.rate(now) >= h.sps.Load() {
+		return ErrSessionLimit
+	}
+	h.spsWindow.add(now)
+	h.sessions[s.uuid] = s
+	h.sessionsSinceStart.Add(1)
+	if n := int64(len(h.sessions)); n > h.peak.Load() {
+		h.peak.Store(n)
+	}
+	return nil
+}
+
+func (h *Host) remove(s *Session) {
+	h.mu.Lock()
+	delete(h.sessions, s.uuid)
+	h.mu.Unlock()
+}
+
+// HangupAll hangs up every session for which match returns true (all when match is nil).
+func (h *Host) HangupAll(cause Cause, match func(*Session) bool) int {
+	n := 0
+	for _, s := range h.Sessions() {
+		if match == nil || match(s) {
+			s.Hangup(cause)
+			n++
+		}
+	}
+	return n
+}
+
+// spsCounter counts session creations in the current and previous second.
+type spsCounter struct {
+	sec       int64
+	cur, prev int64
+}
+
+func (c *spsCounter) add(now time.Time) {
+	s := now.Unix()
+	if s != c.sec {
+		if s == c.sec+1 {
+			c.prev = c.cur
+		} else {
+			c.prev = 0
+		}
+		c.cur, c.sec = 0, s
+	}
+	c.cur++
+}
+
+func (c *spsCounter) rate(now time.Time) int64 {
+	if now.Unix() != c.sec {
+		return 0
+	}
+	return c.cur
+}

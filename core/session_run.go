@@ -1,0 +1,505 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/goswitch/goswitch/core/event"
+)
+
+// maxTransfers bounds transfer loops (FreeSWITCH's max_session_transfers default).
+const maxTransfers = 70
+
+// run is the session goroutine: it walks the state machine from CS_INIT to CS_DESTROY.
+func (s *Session) run() {
+	defer s.destroy()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("session crashed", "panic", r)
+				s.Hangup(CauseCrash)
+			}
+		}()
+		s.states()
+	}()
+	s.hangupState()
+}
+
+func (s *Session) states() {
+	s.setState(StateInit)
+	s.publishChannel(event.ChannelCreate, nil)
+	next := StateRouting
+	if s.direction == Outbound {
+		next = StateConsumeMedia
+	}
+	if s.transferPending() {
+		next = StateRouting
+	}
+	for next != StateHangup {
+		if s.ctx.Err() != nil {
+			break
+		}
+		s.setState(next)
+		switch next {
+		case StateRouting:
+			next = s.routing()
+		case StateExecute:
+			next = s.execute()
+		default: // PARK, CONSUME_MEDIA, EXCHANGE_MEDIA, HIBERNATE, SOFT_EXECUTE
+			next = s.wait()
+		}
+	}
+}
+
+// setState records and publishes a state change. Only the session goroutine calls it.
+func (s *Session) setState(st State) {
+	if State(s.state.Load()) == st {
+		return
+	}
+	s.state.Store(uint32(st))
+	s.log.Debug("state change", "state", st.String())
+	s.publishChannel(event.ChannelState, nil)
+}
+
+// setCallState records and publishes a call-state change (CHANNEL_CALLSTATE).
+func (s *Session) setCallState(cs CallState) {
+	old := CallState(s.callState.Swap(uint32(cs)))
+	if old == cs {
+		return
+	}
+	s.publishChannel(event.ChannelCallstate, func(e *event.Event) {
+		e.Add("Original-Channel-Call-State", old.String())
+		e.Add("Channel-Call-State-Number", itoa(int(cs)))
+	})
+}
+
+// routing hunts the dialplan (CS_ROUTING) and returns the next state.
+func (s *Session) routing() State {
+	if s.applyTransfer() {
+		return StateHangup
+	}
+	p := s.Profile()
+	s.vars.Set("call_uuid", s.uuid)
+	s.log.Info(fmt.Sprintf("Processing %s <%s>->%s in context %s", p.CallerIDName, p.CallerIDNumber, p.DestNumber, p.Context))
+	route, err := s.hunt(p)
+	if err != nil {
+		if errors.Is(err, ErrNoRoute) {
+			s.log.Info("No Route, Aborting", "destination", p.DestNumber, "context", p.Context)
+			s.Hangup(CauseNoRouteDestination)
+		} else {
+			s.log.Error("dialplan failed", "err", err)
+			s.Hangup(CauseDestinationOutOfOrder)
+		}
+		return StateHangup
+	}
+	if s.ctx.Err() != nil {
+		return StateHangup
+	}
+	if s.transferPending() { // an inline action transferred
+		return StateRouting
+	}
+	s.mu.Lock()
+	s.route = route
+	s.mu.Unlock()
+	return StateExecute
+}
+
+// hunt tries each dialplan of the profile's comma-separated list ("XML,enum") in order.
+func (s *Session) hunt(p CallerProfile) (*Route, error) {
+	names := splitList(p.Dialplan, ',')
+	if len(names) == 0 {
+		names = []string{"XML"}
+	}
+	for _, n := range names {
+		name, _, _ := cut(n, ':')
+		dp, ok := s.h.Dialplan(name)
+		if !ok {
+			s.log.Warn("dialplan not found", "dialplan", name)
+			continue
+		}
+		route, err := dp.Hunt(s.ctx, s, p.DestNumber, p.Context)
+		if errors.Is(err, ErrNoRoute) {
+			continue
+		}
+		return route, err
+	}
+	return nil, ErrNoRoute
+}
+
+// execute runs the route's actions one by one (CS_EXECUTE).
+func (s *Session) execute() State {
+	route := s.Route()
+	if route == nil {
+		return StateHangup
+	}
+	for _, a := range route.Actions {
+		if st, stop := s.interrupted(); stop {
+			return st
+		}
+		err := s.runAction(a.App, a.Data)
+		if errors.Is(err, ErrUnknownApp) {
+			s.log.Error("Invalid Application " + a.App)
+			s.Hangup(CauseDestinationOutOfOrder)
+			return StateHangup
+		}
+		s.drainCommands()
+	}
+	if st, stop := s.interrupted(); stop {
+		return st
+	}
+	s.log.Info(s.Name() + " has executed the last dialplan instruction, hanging up.")
+	s.Hangup(CauseNormalClearing)
+	return StateHangup
+}
+
+// interrupted reports whether execution must stop and which state comes next.
+func (s *Session) interrupted() (State, bool) {
+	if s.ctx.Err() != nil {
+		return StateHangup, true
+	}
+	if s.transferPending() {
+		return StateRouting, true
+	}
+	s.mu.Lock()
+	next := s.next
+	s.next = 0
+	s.mu.Unlock()
+	if next != 0 {
+		return next, true
+	}
+	return 0, false
+}
+
+// runAction executes one application with an execution context that Transfer and Break cancel.
+func (s *Session) runAction(app, data string) error {
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.mu.Lock()
+	s.execCancel = cancel
+	s.mu.Unlock()
+	defer func() {
+		cancel()
+		s.mu.Lock()
+		s.execCancel = nil
+		s.mu.Unlock()
+	}()
+	return s.Execute(ctx, app, data)
+}
+
+// drainCommands runs commands queued by other goroutines (ESL sendmsg, uuid_* APIs).
+func (s *Session) drainCommands() {
+	for {
+		select {
+		case fn := <-s.cmds:
+			fn()
+		default:
+			return
+		}
+	}
+}
+
+// wait is the loop of the states where the channel waits for others (park, an outbound leg
+// waiting to be bridged, a bridged B-leg): it runs queued commands until something moves it.
+func (s *Session) wait() State {
+	if s.State() == StatePark {
+		s.publishChannel(event.ChannelPark, nil)
+		defer s.publishChannel(event.ChannelUnpark, nil)
+	}
+	for {
+		if st, stop := s.interrupted(); stop {
+			return st
+		}
+		var bridgeDone <-chan struct{}
+		s.mu.Lock()
+		br := s.bridge
+		s.mu.Unlock()
+		if br != nil {
+			bridgeDone = br.done
+		}
+		select {
+		case <-s.ctx.Done():
+			return StateHangup
+		case fn := <-s.cmds:
+			fn()
+		case d := <-s.dtmf:
+			if peer := s.Peer(); peer != nil {
+				if l := peer.Leg(); l != nil {
+					_ = l.SendDTMF(d)
+				}
+			}
+		case <-bridgeDone:
+			s.afterBridgeB(br)
+		}
+	}
+}
+
+// Park moves the channel to CS_PARK once the running application returns.
+func (s *Session) Park() {
+	s.mu.Lock()
+	s.next = StatePark
+	s.mu.Unlock()
+}
+
+// Transfer sends the channel to dest in dialplan/context ("" keeps the current ones), interrupting
+// whatever it is doing. Safe from any goroutine.
+func (s *Session) Transfer(dest, dialplan, context string) {
+	s.mu.Lock()
+	s.transfer = &transferRequest{dest: dest, dialplan: dialplan, context: context}
+	cancel := s.execCancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	s.Enqueue(func() {}) // wake a waiting channel
+}
+
+// Break interrupts the running application (uuid_break) without hanging up.
+func (s *Session) Break() {
+	s.mu.Lock()
+	cancel := s.execCancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (s *Session) transferPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transfer != nil
+}
+
+// applyTransfer turns a pending transfer into a new caller profile (FreeSWITCH clones the profile,
+// records rdnis and transfer_history). It reports true when the channel had to hang up instead.
+func (s *Session) applyTransfer() bool {
+	s.mu.Lock()
+	t := s.transfer
+	s.transfer = nil
+	if t == nil {
+		s.mu.Unlock()
+		return false
+	}
+	s.transfers++
+	if s.transfers > maxTransfers {
+		s.mu.Unlock()
+		s.log.Error("too many transfers")
+		s.Hangup(CauseExchangeRoutingError)
+		return true
+	}
+	old := s.profile
+	p := old.Clone()
+	if t.dest == "" {
+		t.dest = "service"
+	}
+	p.DestNumber = t.dest
+	if t.dialplan != "" {
+		p.Dialplan = t.dialplan
+	}
+	if t.context != "" {
+		p.Context = t.context
+	}
+	p.RDNIS = old.DestNumber
+	p.TransferSource = fmt.Sprintf("%d:%s:bl_xfer:%s/%s/%s", time.Now().Unix(), s.uuid, t.dest, p.Context, p.Dialplan)
+	p.ProfileIndex = old.ProfileIndex + 1
+	s.profile = p
+	s.times.Transferred = time.Now()
+	s.mu.Unlock()
+	hist := s.vars.Value("transfer_history")
+	entry := p.TransferSource
+	if hist != "" {
+		hist = "ARRAY::" + trimArray(hist) + "|:" + entry
+	} else {
+		hist = entry
+	}
+	s.vars.Set("transfer_history", hist)
+	s.vars.Set("max_forwards", "")
+	return false
+}
+
+func trimArray(v string) string {
+	if len(v) > 7 && v[:7] == "ARRAY::" {
+		return v[7:]
+	}
+	return v
+}
+
+// PreAnswer sends early media (183 with SDP) on an unanswered inbound channel.
+func (s *Session) PreAnswer(ctx context.Context) error {
+	if s.Answered() || s.Early() {
+		return nil
+	}
+	if l := s.Leg(); l != nil && s.direction == Inbound {
+		if err := l.Progress(ctx, true); err != nil {
+			return err
+		}
+	}
+	s.markProgress(true)
+	return nil
+}
+
+// RingReady sends 180 Ringing on an unanswered inbound channel.
+func (s *Session) RingReady(ctx context.Context) error {
+	if s.Answered() || s.Ringing() {
+		return nil
+	}
+	if l := s.Leg(); l != nil && s.direction == Inbound {
+		if err := l.Progress(ctx, false); err != nil {
+			return err
+		}
+	}
+	s.markProgress(false)
+	return nil
+}
+
+// Answer answers the channel (200 OK on an inbound SIP leg).
+func (s *Session) Answer(ctx context.Context) error {
+	if s.Answered() {
+		return nil
+	}
+	if s.HungUp() {
+		return ErrHungUp
+	}
+	if l := s.Leg(); l != nil && s.direction == Inbound {
+		if err := l.Answer(ctx); err != nil {
+			return err
+		}
+	}
+	s.markAnswered()
+	return nil
+}
+
+// SignalProgress is called by an endpoint when the far end of an outbound leg reports 180
+// (withMedia false) or 183 with SDP (withMedia true).
+func (s *Session) SignalProgress(withMedia bool) { s.markProgress(withMedia) }
+
+// SignalAnswer is called by an endpoint when the far end of an outbound leg answers.
+func (s *Session) SignalAnswer() { s.markAnswered() }
+
+func (s *Session) markProgress(withMedia bool) {
+	s.mu.Lock()
+	now := time.Now()
+	first := false
+	if withMedia {
+		if s.times.ProgressMedia.IsZero() {
+			s.times.ProgressMedia = now
+			first = true
+		}
+	} else if s.times.Progress.IsZero() {
+		s.times.Progress = now
+		first = true
+	}
+	s.mu.Unlock()
+	if !first || s.Answered() {
+		return
+	}
+	if withMedia {
+		s.publishChannel(event.ChannelProgressMedia, nil)
+		s.setCallState(CallEarly)
+	} else {
+		s.publishChannel(event.ChannelProgress, nil)
+		s.setCallState(CallRinging)
+	}
+	select {
+	case s.progress <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Session) markAnswered() {
+	s.mu.Lock()
+	if s.hungup || !s.times.Answered.IsZero() {
+		s.mu.Unlock()
+		return
+	}
+	s.times.Answered = time.Now()
+	close(s.answered)
+	s.mu.Unlock()
+	s.publishChannel(event.ChannelAnswer, nil)
+	s.setCallState(CallActive)
+}
+
+// Hangup ends the channel with cause. It is idempotent (the first cause wins) and safe from any
+// goroutine; the session goroutine does the endpoint work in CS_HANGUP.
+func (s *Session) Hangup(c Cause) {
+	s.mu.Lock()
+	if s.hungup {
+		s.mu.Unlock()
+		return
+	}
+	s.hungup = true
+	s.cause = c
+	s.times.Hungup = time.Now()
+	started := s.started
+	s.mu.Unlock()
+	s.vars.Set("hangup_cause", c.String())
+	s.vars.Set("hangup_cause_q850", itoa(int(c.q850())))
+	s.cancel(&CallError{Cause: c})
+	if !started { // never admitted: nothing will run the state machine
+		close(s.done)
+	}
+}
+
+// q850 returns the Q.850 code carried in Reason headers: FreeSWITCH's own causes map to
+// their nearest Q.850 value.
+func (c Cause) q850() Cause {
+	if c < 128 {
+		return c
+	}
+	switch c {
+	case CauseOriginatorCancel, CauseLoseRace, CausePickedOff:
+		return CauseNormalClearing
+	case CauseMediaTimeout:
+		return CauseRecoveryOnTimerExpire
+	case CauseUserNotRegistered:
+		return CauseSubscriberAbsent
+	}
+	return CauseNormalUnspecified
+}
+
+// Q850 returns the cause's Q.850 code.
+func (c Cause) Q850() int { return int(c.q850()) }
+
+// hangupState runs CS_HANGUP, CS_REPORTING and hands over to destroy.
+func (s *Session) hangupState() {
+	s.mu.Lock()
+	if !s.hungup { // the loop ended without a cause: treat as normal clearing
+		s.mu.Unlock()
+		s.Hangup(CauseNormalClearing)
+		s.mu.Lock()
+	}
+	cause := s.cause
+	s.mu.Unlock()
+	s.setState(StateHangup)
+	s.setCallState(CallHangup)
+	s.publishChannel(event.ChannelHangup, func(e *event.Event) {
+		e.Add("Hangup-Cause", cause.String())
+	})
+	s.log.Info("Hangup", "channel", s.Name(), "cause", cause.String(), "state", "CS_EXECUTE")
+	if l := s.Leg(); l != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := l.Hangup(ctx, cause); err != nil {
+			s.log.Debug("endpoint hangup", "err", err)
+		}
+		cancel()
+	}
+	s.setState(StateReporting)
+	s.setTimestamps()
+	for _, fn := range s.h.reportingHooks() {
+		fn(s)
+	}
+	s.publishChannel(event.ChannelHangupComplete, func(e *event.Event) {
+		e.Add("Hangup-Cause", cause.String())
+	})
+}
+
+// destroy runs CS_DESTROY: releases media, leaves the table, closes Done.
+func (s *Session) destroy() {
+	s.setState(StateDestroy)
+	if p := s.Port(); p != nil {
+		_ = p.Close()
+	}
+	s.publishChannel(event.ChannelDestroy, nil)
+	s.h.remove(s)
+	close(s.done)
+}

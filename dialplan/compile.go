@@ -1,0 +1,385 @@
+package dialplan
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/beevik/etree"
+)
+
+// Dialplan is the compiled `dialplan` section: every context, extension and
+// condition with its regexes compiled once per configuration load. It is
+// immutable after Compile and shared by every call hunting on that snapshot.
+type Dialplan struct {
+	contexts map[string]*Context // by lower-case name (switch_xml_find_child ignores case)
+	names    []string // context names in document order
+	// maxRegex is the largest number of <regex> children of one condition,
+	// used to clear DP_REGEX_MATCH_<n> without a prefix scan.
+	maxRegex int
+
+	// dynamic caches patterns whose expression holds ${...} and so can only
+	// be compiled at hunt time. Bounded: after maxDynamic entries, patterns
+	// are compiled per use.
+	dynamic  sync.Map // string -> *matcher or error
+	nDynamic atomic.Int32
+	// zones caches time.LoadLocation results by name.
+	zones sync.Map
+}
+
+const maxDynamic = 4096
+
+// Context is one <context name="...">.
+type Context struct {
+	Name       string
+	Extensions []*Extension
+	byName     map[string]int // first extension by lower-case name (auto_hunt)
+}
+
+// Extension is one <extension>.
+type Extension struct {
+	Name     string // "UNKNOWN" in logs when absent
+	named    bool
+	Continue string // raw attribute, for the log line
+	cont     bool   // switch_true(continue)
+	hasCont  bool
+	Conds    []*Condition
+	Pos      string
+}
+
+type breakMode uint8
+
+const (
+	breakOnFalse breakMode = iota
+	breakOnTrue
+	breakAlways
+	breakNever
+)
+
+type regexMode uint8
+
+const (
+	regexNone regexMode = iota
+	regexAny
+	regexAll
+	regexXor
+)
+
+// Condition is one <condition> (or, for regex="..." conditions, one of its
+// <regex> children: then only field, expression and time are used).
+type Condition struct {
+	field      string
+	hasField   bool
+	fieldIsTpl bool // contains '$': expanded as a template
+	expr       expr
+	brk        breakMode
+	breakAttr  string // as written when valid, for the log; "" means on-false
+	time       *timeSpec
+
+	mode    regexMode
+	regexes []*Condition
+
+	actions []*action
+	anti    []*action
+
+	nested        []*Condition
+	requireNested bool // require-nested attribute of this condition (as container)
+	hasNestedAttr bool
+	pos           string
+}
+
+// expr is a condition expression: compiled at load when it has no ${},
+// else expanded and compiled per hunt.
+type expr struct {
+	src     string
+	dynamic bool // contains '$' (FreeSWITCH expands every expression)
+	hasOpen bool // contains '(' (captures and $N substitution apply)
+	m       *matcher
+}
+
+type action struct {
+	app    string
+	data   string
+	loop   int
+	inline bool
+	subst  bool // data contains '$' followed by a digit or "{digit"
+}
+
+// Diag is one problem found while compiling, with its file:line.
+type Diag struct {
+	Pos     string
+	Msg     string
+	Warning bool
+}
+
+func (d Diag) String() string {
+	if d.Pos == "" {
+		return d.Msg
+	}
+	return d.Pos + ": " + d.Msg
+}
+
+// CompileError lists the errors that made a dialplan fail to compile.
+type CompileError struct{ Diags []Diag }
+
+func (e *CompileError) Error() string {
+	var b strings.Builder
+	for i, d := range e.Diags {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
+
+// PosFunc returns "file:line" for an element ("" when unknown).
+type PosFunc func(*etree.Element) string
+
+type compiler struct {
+	pos   PosFunc
+	diags []Diag
+	dp    *Dialplan
+}
+
+func (c *compiler) errorf(e *etree.Element, format string, args ...any) {
+	c.diags = append(c.diags, Diag{Pos: c.at(e), Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *compiler) warnf(e *etree.Element, format string, args ...any) {
+	c.diags = append(c.diags, Diag{Pos: c.at(e), Msg: fmt.Sprintf(format, args...), Warning: true})
+}
+
+func (c *compiler) at(e *etree.Element) string {
+	if c.pos == nil || e == nil {
+		return ""
+	}
+	return c.pos(e)
+}
+
+// Compile builds the dialplan from the `dialplan` section element (its
+// <context> children; <include> wrappers left by the preprocessor are looked
+// through). Warnings are returned with a nil error; any error-level
+// diagnostic makes err a *CompileError carrying all of them.
+func Compile(section *etree.Element, pos PosFunc) (*Dialplan, []Diag, error) {
+	c := &compiler{pos: pos, dp: &Dialplan{contexts: map[string]*Context{}}}
+	if section != nil {
+		for _, e := range children(section, "context") {
+			ctx := c.context(e)
+			key := strings.ToLower(ctx.Name)
+			if _, dup := c.dp.contexts[key]; dup {
+				// switch_xml_find_child returns the first one.
+				c.warnf(e, "context %q defined again; the first definition is used", ctx.Name)
+				continue
+			}
+			c.dp.contexts[key] = ctx
+			c.dp.names = append(c.dp.names, ctx.Name)
+		}
+	}
+	for _, d := range c.diags {
+		if !d.Warning {
+			return nil, c.diags, &CompileError{Diags: c.diags}
+		}
+	}
+	return c.dp, c.diags, nil
+}
+
+// children returns e's child elements named tag in document order, looking
+// through <include> wrappers (FreeSWITCH's preprocessor strips them; a tree
+// that still has them is read as if it did not).
+func children(e *etree.Element, tag string) []*etree.Element {
+	var out []*etree.Element
+	for _, ch := range e.ChildElements() {
+		switch ch.Tag {
+		case tag:
+			out = append(out, ch)
+		case "include":
+			out = append(out, children(ch, tag)...)
+		}
+	}
+	return out
+}
+
+func (c *compiler) context(e *etree.Element) *Context {
+	ctx := &Context{Name: e.SelectAttrValue("name", ""), byName: map[string]int{}}
+	for _, xe := range children(e, "extension") {
+		ext := c.extension(xe)
+		if ext.named {
+			key := strings.ToLower(ext.Name)
+			if _, ok := ctx.byName[key]; !ok {
+				ctx.byName[key] = len(ctx.Extensions)
+			}
+		}
+		ctx.Extensions = append(ctx.Extensions, ext)
+	}
+	return ctx
+}
+
+func (c *compiler) extension(e *etree.Element) *Extension {
+	ext := &Extension{Name: "UNKNOWN", Pos: c.at(e)}
+	if a := e.SelectAttr("name"); a != nil {
+		ext.Name, ext.named = a.Value, true
+	}
+	if a := e.SelectAttr("continue"); a != nil {
+		ext.Continue, ext.hasCont, ext.cont = a.Value, true, switchTrue(a.Value)
+	}
+	for _, xc := range children(e, "condition") {
+		ext.Conds = append(ext.Conds, c.condition(xc, 0))
+	}
+	return ext
+}
+
+const (
+	maxRecur = 100  // nesting depth of conditions (MAX_RECUR)
+	maxLoop  = 1000 // loop="N" cap
+)
+
+func (c *compiler) condition(e *etree.Element, depth int) *Condition {
+	cond := &Condition{pos: c.at(e), requireNested: true}
+	if a := e.SelectAttr("break"); a != nil {
+		switch strings.ToLower(a.Value) {
+		case "on-true":
+			cond.brk, cond.breakAttr = breakOnTrue, a.Value
+		case "on-false":
+			cond.brk, cond.breakAttr = breakOnFalse, a.Value
+		case "always":
+			cond.brk, cond.breakAttr = breakAlways, a.Value
+		case "never":
+			cond.brk, cond.breakAttr = breakNever, a.Value
+		default:
+			c.warnf(e, "unknown break=%q, using on-false", a.Value)
+		}
+	}
+	if a := e.SelectAttr("require-nested"); a != nil {
+		cond.hasNestedAttr = true
+		cond.requireNested = switchTrue(a.Value)
+	}
+	cond.time = compileTime(e)
+
+	if a := e.SelectAttr("regex"); a != nil {
+		switch strings.ToLower(a.Value) {
+		case "all":
+			cond.mode = regexAll
+		case "xor":
+			cond.mode = regexXor
+		case "any":
+			cond.mode = regexAny
+		default:
+			// FreeSWITCH treats anything but all/xor as any.
+			c.warnf(e, "unknown regex=%q, using any", a.Value)
+			cond.mode = regexAny
+		}
+		for _, xr := range children(e, "regex") {
+			r := &Condition{pos: c.at(xr), time: compileTime(xr)}
+			c.fieldExpr(r, xr)
+			cond.regexes = append(cond.regexes, r)
+		}
+		if len(cond.regexes) > c.dp.maxRegex {
+			c.dp.maxRegex = len(cond.regexes)
+		}
+		if cond.hasField {
+			c.warnf(e, "field is ignored on a regex=%q condition; put it on its <regex> children", a.Value)
+		}
+	} else {
+		c.fieldExpr(cond, e)
+		if !cond.hasField && cond.expr.src != "" && cond.time == nil {
+			c.warnf(e, "expression without field: this condition always matches")
+		}
+	}
+
+	for _, xa := range e.ChildElements() {
+		switch xa.Tag {
+		case "action":
+			cond.actions = append(cond.actions, c.action(xa))
+		case "anti-action":
+			cond.anti = append(cond.anti, c.action(xa))
+		}
+	}
+	nested := children(e, "condition")
+	if len(nested) > 0 {
+		if depth+1 > maxRecur {
+			c.errorf(e, "conditions nested deeper than %d levels", maxRecur)
+		} else {
+			for _, xn := range nested {
+				cond.nested = append(cond.nested, c.condition(xn, depth+1))
+			}
+		}
+	}
+	return cond
+}
+
+func (c *compiler) fieldExpr(cond *Condition, e *etree.Element) {
+	if a := e.SelectAttr("field"); a != nil {
+		cond.field, cond.hasField = a.Value, true
+		cond.fieldIsTpl = strings.IndexByte(a.Value, '$') >= 0
+	}
+	src := e.SelectAttrValue("expression", "")
+	if xe := e.SelectElement("expression"); xe != nil {
+		src = xe.Text()
+	}
+	cond.expr = expr{src: src, dynamic: strings.IndexByte(src, '$') >= 0, hasOpen: strings.IndexByte(src, '(') >= 0}
+	if !cond.hasField || cond.expr.dynamic {
+		return
+	}
+	m, err := compileMatcher(src)
+	if err != nil {
+		c.errorf(e, "%v", err)
+		return
+	}
+	cond.expr.m = m
+}
+
+func (c *compiler) action(e *etree.Element) *action {
+	a := &action{app: e.SelectAttrValue("application", ""), loop: 1}
+	if strings.TrimSpace(e.Text()) != "" {
+		a.data = e.Text()
+	} else {
+		a.data = e.SelectAttrValue("data", "")
+	}
+	if a.app == "" {
+		c.warnf(e, "%s without application", e.Tag)
+	}
+	if l := e.SelectAttr("loop"); l != nil {
+		a.loop = atoi(l.Value)
+		if a.loop > maxLoop {
+			// FreeSWITCH has no limit; a typo like loop="10000000" would
+			// exhaust memory on every call.
+			c.warnf(e, "loop=%d capped at %d", a.loop, maxLoop)
+			a.loop = maxLoop
+		}
+	}
+	a.inline = switchTrue(e.SelectAttrValue("inline", ""))
+	a.subst = hasCaptureRef(a.data)
+	return a
+}
+
+// hasCaptureRef reports whether s contains $N or ${N}.
+func hasCaptureRef(s string) bool {
+	for i := 0; i < len(s)-1; i++ {
+		if s[i] != '$' {
+			continue
+		}
+		n := s[i+1]
+		if n >= '0' && n <= '9' {
+			return true
+		}
+		if n == '{' && i+2 < len(s) && s[i+2] >= '0' && s[i+2] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// Context returns the named context, or nil.
+func (d *Dialplan) Context(name string) *Context { return d.lookup(name) }
+
+func (d *Dialplan) lookup(name string) *Context {
+	if c, ok := d.contexts[name]; ok {
+		return c
+	}
+	return d.contexts[strings.ToLower(name)]
+}
+
+// Contexts returns the context names in document order.
+func (d *Dialplan) Contexts() []string { return append([]string(nil), d.names...) }

@@ -14,7 +14,7 @@ import (
 // immutable after Compile and shared by every call hunting on that snapshot.
 type Dialplan struct {
 	contexts map[string]*Context // by lower-case name (switch_xml_find_child ignores case)
-	names    []string // context names in document order
+	names    []string            // context names in document order
 	// maxRegex is the largest number of <regex> children of one condition,
 	// used to clear DP_REGEX_MATCH_<n> without a prefix scan.
 	maxRegex int

@@ -105,7 +105,10 @@ func TestHuntBasics(t *testing.T) {
 		{name: "expression child with CDATA and ${} expanded at hunt time",
 			xml: `<extension name="a"><condition field="${sip_refer_to}"><expression><![CDATA[<sip:callpark@${domain_name};orbit=(\d+)>]]></expression>
 			      <action application="fifo" data="$1@${domain_name} in"/></condition></extension>`,
-			setup: func(c *fakeChan) { c.vars["sip_refer_to"] = "<sip:callpark@example.com;orbit=42>"; c.globals["domain_name"] = "example.com" },
+			setup: func(c *fakeChan) {
+				c.vars["sip_refer_to"] = "<sip:callpark@example.com;orbit=42>"
+				c.globals["domain_name"] = "example.com"
+			},
 			want:  []string{"Action fifo(42@${domain_name} in)"},
 			trace: []string{"Dialplan: C Regex (PASS) [a] ${sip_refer_to}(<sip:callpark@example.com;orbit=42>) =~ /<sip:callpark@example.com;orbit=(\\d+)>/ break=on-false"}},
 		{name: "action data from element text",
@@ -154,7 +157,7 @@ func TestHuntCaptures(t *testing.T) {
 			dest: "vmain",
 			want: []string{"Action answer()"}},
 		{name: "PCRE lookahead (vanilla valet_park)",
-			xml: `<extension name="v"><condition field="destination_number" expression="^((?!6000)60\d{2})$"><action application="valet_park" data="lot $1"/></condition></extension>`,
+			xml:  `<extension name="v"><condition field="destination_number" expression="^((?!6000)60\d{2})$"><action application="valet_park" data="lot $1"/></condition></extension>`,
 			dest: "6001",
 			want: []string{"Action valet_park(lot 6001)"}},
 		{name: "PCRE lookahead rejects",
@@ -251,7 +254,7 @@ func TestHuntNested(t *testing.T) {
 			<condition><action application="a3"/></condition></extension>`,
 			want: []string{"Action a3()"}},
 		{name: "two levels",
-			xml: `<extension name="n"><condition><condition><condition><action application="deep"/></condition></condition></condition></extension>`,
+			xml:   `<extension name="n"><condition><condition><condition><action application="deep"/></condition></condition></condition></extension>`,
 			want:  []string{"Action deep()"},
 			trace: []string{"|------- Dialplan: C Absolute Condition [n_recur_2]"}},
 	})
@@ -265,10 +268,10 @@ func TestHuntInline(t *testing.T) {
 			want:  []string{"Action answer()"},
 			trace: []string{"Dialplan: C Action set(who=boss) INLINE"}},
 		{name: "inline with captures",
-			xml: `<extension name="i"><condition field="destination_number" expression="^(\d+)$"><action application="set" data="d=$1" inline="true"/><action application="answer"/></condition></extension>`,
+			xml:  `<extension name="i"><condition field="destination_number" expression="^(\d+)$"><action application="set" data="d=$1" inline="true"/><action application="answer"/></condition></extension>`,
 			want: []string{"Action answer()"}, vars: map[string]string{"d": "1000"}},
 		{name: "inline anti-action",
-			xml: `<extension name="i"><condition field="destination_number" expression="^2$"><anti-action application="set" data="a=1" inline="true"/><anti-action application="hangup"/></condition></extension>`,
+			xml:  `<extension name="i"><condition field="destination_number" expression="^2$"><anti-action application="set" data="a=1" inline="true"/><anti-action application="hangup"/></condition></extension>`,
 			want: []string{"ANTI-Action hangup()"}, vars: map[string]string{"a": "1"}, trace: []string{"Dialplan: C ANTI-Action set(a=1) INLINE"}},
 		{name: "not inline-capable is skipped",
 			xml:  `<extension name="i"><condition><action application="hash" data="insert/a/b/c" inline="true"/><action application="answer"/></condition></extension>`,

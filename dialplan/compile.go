@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/beevik/etree"
+	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
 // Dialplan is the compiled `dialplan` section: every context, extension and
@@ -24,6 +25,7 @@ type Dialplan struct {
 	// are compiled per use.
 	dynamic  sync.Map // string -> *matcher or error
 	nDynamic atomic.Int32
+	warnings []xmlconf.Diag
 	// zones caches time.LoadLocation results by name.
 	zones sync.Map
 }
@@ -106,63 +108,37 @@ type action struct {
 	subst  bool // data contains '$' followed by a digit or "{digit"
 }
 
-// Diag is one problem found while compiling, with its file:line.
-type Diag struct {
-	Pos     string
-	Msg     string
-	Warning bool
-}
-
-func (d Diag) String() string {
-	if d.Pos == "" {
-		return d.Msg
-	}
-	return d.Pos + ": " + d.Msg
-}
-
-// CompileError lists the errors that made a dialplan fail to compile.
-type CompileError struct{ Diags []Diag }
-
-func (e *CompileError) Error() string {
-	var b strings.Builder
-	for i, d := range e.Diags {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(d.String())
-	}
-	return b.String()
-}
-
-// PosFunc returns "file:line" for an element ("" when unknown).
-type PosFunc func(*etree.Element) string
+// PosFunc returns where an element was written (the zero Pos when unknown).
+type PosFunc func(*etree.Element) xmlconf.Pos
 
 type compiler struct {
 	pos   PosFunc
-	diags []Diag
+	diags []xmlconf.Diag
 	dp    *Dialplan
 }
 
 func (c *compiler) errorf(e *etree.Element, format string, args ...any) {
-	c.diags = append(c.diags, Diag{Pos: c.at(e), Msg: fmt.Sprintf(format, args...)})
+	c.diags = append(c.diags, xmlconf.Diag{Pos: c.pos1(e), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (c *compiler) warnf(e *etree.Element, format string, args ...any) {
-	c.diags = append(c.diags, Diag{Pos: c.at(e), Msg: fmt.Sprintf(format, args...), Warning: true})
+	c.diags = append(c.diags, xmlconf.Diag{Pos: c.pos1(e), Msg: fmt.Sprintf(format, args...), Warning: true})
 }
 
-func (c *compiler) at(e *etree.Element) string {
+func (c *compiler) pos1(e *etree.Element) xmlconf.Pos {
 	if c.pos == nil || e == nil {
-		return ""
+		return xmlconf.Pos{}
 	}
 	return c.pos(e)
 }
 
+func (c *compiler) at(e *etree.Element) string { return c.pos1(e).String() }
+
 // Compile builds the dialplan from the `dialplan` section element (its
 // <context> children; <include> wrappers left by the preprocessor are looked
 // through). Warnings are returned with a nil error; any error-level
-// diagnostic makes err a *CompileError carrying all of them.
-func Compile(section *etree.Element, pos PosFunc) (*Dialplan, []Diag, error) {
+// diagnostic makes err an *xmlconf.Error carrying all of them.
+func Compile(section *etree.Element, pos PosFunc) (*Dialplan, []xmlconf.Diag, error) {
 	c := &compiler{pos: pos, dp: &Dialplan{contexts: map[string]*Context{}}}
 	if section != nil {
 		for _, e := range children(section, "context") {
@@ -179,9 +155,10 @@ func Compile(section *etree.Element, pos PosFunc) (*Dialplan, []Diag, error) {
 	}
 	for _, d := range c.diags {
 		if !d.Warning {
-			return nil, c.diags, &CompileError{Diags: c.diags}
+			return nil, c.diags, &xmlconf.Error{Diags: c.diags}
 		}
 	}
+	c.dp.warnings = c.diags
 	return c.dp, c.diags, nil
 }
 
@@ -383,3 +360,6 @@ func (d *Dialplan) lookup(name string) *Context {
 
 // Contexts returns the context names in document order.
 func (d *Dialplan) Contexts() []string { return append([]string(nil), d.names...) }
+
+// Warnings returns what Compile found questionable but usable, as file:line.
+func (d *Dialplan) Warnings() []xmlconf.Diag { return append([]xmlconf.Diag(nil), d.warnings...) }

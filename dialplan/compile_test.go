@@ -2,11 +2,11 @@ package dialplan
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
 func TestCompileErrorsHavePositions(t *testing.T) {
@@ -16,13 +16,15 @@ func TestCompileErrorsHavePositions(t *testing.T) {
 	if err := doc.ReadFromString(src); err != nil {
 		t.Fatal(err)
 	}
-	pos := func(e *etree.Element) string { return "default.xml:" + e.SelectAttrValue("line", "?") }
-	_, diags, err := Compile(doc.Root(), pos)
-	var ce *CompileError
-	if !errors.As(err, &ce) {
-		t.Fatalf("want *CompileError, got %v", err)
+	pos := func(e *etree.Element) xmlconf.Pos {
+		return xmlconf.Pos{File: "default.xml", Line: atoi(e.SelectAttrValue("line", "0"))}
 	}
-	if len(ce.Diags) != 1 || ce.Diags[0].Pos != "default.xml:4" || !strings.Contains(ce.Diags[0].Msg, "^(10") {
+	_, diags, err := Compile(doc.Root(), pos)
+	var ce *xmlconf.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want *xmlconf.Error, got %v", err)
+	}
+	if len(ce.Diags) != 1 || ce.Diags[0].Pos.String() != "default.xml:4" || !strings.Contains(ce.Diags[0].Msg, "^(10") {
 		t.Fatalf("diags %v / %v", diags, err)
 	}
 	if !strings.HasPrefix(err.Error(), "default.xml:4: ") {
@@ -107,7 +109,7 @@ func FuzzCompile(f *testing.F) {
 		if err := doc.ReadFromBytes(data); err != nil || doc.Root() == nil {
 			return
 		}
-		dp, _, err := Compile(doc.Root(), func(e *etree.Element) string { return fmt.Sprint(e.Index()) })
+		dp, _, err := Compile(doc.Root(), func(e *etree.Element) xmlconf.Pos { return xmlconf.Pos{File: "f", Line: e.Index()} })
 		if err != nil {
 			return
 		}

@@ -46,17 +46,20 @@ type Tracer func(level slog.Level, line string)
 type Hunt struct {
 	Context string // "" means "default"
 	Dest    string // destination_number
-	Trace   Tracer // nil: no trace lines are even formatted
+	Trace   Tracer // nil: no line is even formatted
+	// NoDebug keeps Trace for info, warnings and errors only, so a session
+	// logging above debug pays nothing for the "Dialplan: " lines.
+	NoDebug bool
 }
 
 type hunter struct {
-	dp      *Dialplan
-	ctx     context.Context
-	ch      Channel
-	h       Hunt
-	name    string // channel name
-	route   *Route
-	lastExt string
+	dp    *Dialplan
+	ctx   context.Context
+	ch    Channel
+	h     Hunt
+	name  string // channel name
+	route *Route
+	trace bool // format debug lines
 }
 
 // Hunt walks the context for h.Dest as mod_dialplan_xml does and returns the
@@ -66,9 +69,11 @@ func (d *Dialplan) Hunt(ctx context.Context, ch Channel, h Hunt) (*Route, error)
 	if h.Context == "" {
 		h.Context = "default"
 	}
-	hu := &hunter{dp: d, ctx: ctx, ch: ch, h: h, route: &Route{Context: h.Context}}
-	if h.Trace != nil {
+	hu := &hunter{dp: d, ctx: ctx, ch: ch, h: h, route: &Route{Context: h.Context}, trace: h.Trace != nil && !h.NoDebug}
+	if hu.trace {
 		hu.name = ch.Name()
+	}
+	if h.Trace != nil {
 		cidName, _ := ch.Field("caller_id_name")
 		cidNum, _ := ch.Field("caller_id_number")
 		h.Trace(slog.LevelInfo, "Processing "+cidName+" <"+cidNum+">->"+h.Dest+" in context "+h.Context)
@@ -91,7 +96,7 @@ func (d *Dialplan) Hunt(ctx context.Context, ch Channel, h Hunt) (*Route, error)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if h.Trace != nil {
+		if hu.trace {
 			cont := "false"
 			if ext.hasCont {
 				cont = ext.Continue
@@ -121,7 +126,7 @@ func (hu *hunter) log(level slog.Level, line string) {
 
 func (hu *hunter) debug(line string) { hu.h.Trace(slog.LevelDebug, line) }
 
-func (hu *hunter) tracing() bool { return hu.h.Trace != nil }
+func (hu *hunter) tracing() bool { return hu.trace }
 
 // space is FreeSWITCH's indent for nested levels: "|" then 4 characters per
 // level, the last one a blank ("|--- ", "|------- ").
@@ -329,7 +334,10 @@ func (hu *hunter) multiRegex(cond *Condition, name, sp string) (ok bool, caps ca
 	}
 	pass, fail := 0, 0
 	for i, r := range cond.regexes {
-		rtm := r.time.check(hu.clock())
+		rtm := -1
+		if r.time != nil {
+			rtm = r.time.check(hu.clock())
+		}
 		if hu.tracing() {
 			switch rtm {
 			case 1:
@@ -431,22 +439,26 @@ func (hu *hunter) dynamicMatcher(src string) *matcher {
 
 // clock resolves the time and zone time conditions use: channel variable
 // tod_tz_offset (whole hours) wins, then timezone (an IANA name), else the
-// server's local zone.
+// zone of the channel's clock (the server's local zone for a real call; the
+// offset given to `goswitch trace -time` for a dry run).
 func (hu *hunter) clock() *clock {
 	now := hu.ch.Now()
 	if off := hu.ch.Var("tod_tz_offset"); off != "" && isNumber(off) {
 		h := atoi(off)
 		return &clock{now: now.In(time.FixedZone("", h*3600)), offsetH: h, fixedOff: true}
 	}
-	loc := time.Local
+	var loc *time.Location
 	if tz := hu.ch.Var("timezone"); tz != "" {
 		if l := hu.dp.zone(tz); l != nil {
 			loc = l
 		} else {
-			hu.log(slog.LevelWarn, "unknown timezone "+tz+", using local time")
+			hu.log(slog.LevelWarn, "unknown timezone "+tz+", using the channel clock's zone")
 		}
 	}
-	t := now.In(loc)
+	t := now
+	if loc != nil {
+		t = now.In(loc)
+	}
 	_, off := t.Zone()
 	return &clock{now: t, offsetH: off / 3600}
 }

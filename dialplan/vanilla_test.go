@@ -30,7 +30,7 @@ func vanilla(t testing.TB) *Dialplan {
 	}
 	vanillaOnce.Do(func() {
 		if snap, err := xmlconf.Load(xmlconf.Options{Dir: vanillaDir}); err == nil {
-			vanillaDP, _, vanillaErr = Compile(snap.Section("dialplan"), func(e *etree.Element) string { return snap.Pos(e).String() })
+			vanillaDP, _, vanillaErr = Compile(snap.Section("dialplan"), snap.Pos)
 			return
 		}
 		vanillaDP, vanillaErr = miniVanilla()

@@ -1,0 +1,84 @@
+package dialplan
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"testing/fstest"
+
+	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/xmlconf"
+)
+
+const regConf = `<?xml version="1.0"?>
+<document type="freeswitch/xml">
+  <section name="dialplan">
+    <context name="default">
+      <extension name="ten">
+        <condition field="destination_number" expression="^(10\d\d)$">
+          <action application="bridge" data="user/$1@${domain}"/>
+          <anti-action application="hangup"/>
+        </condition>
+      </extension>
+    </context>
+  </section>
+</document>
+`
+
+func newHost(t *testing.T, conf string) *core.Host {
+	t.Helper()
+	fsys := fstest.MapFS{"freeswitch.xml": {Data: []byte(conf)}}
+	h, err := core.NewHost(core.HostOptions{
+		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Load: func() (*xmlconf.Snapshot, error) { return xmlconf.Load(xmlconf.Options{FS: fsys}) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestRegisteredDialplan(t *testing.T) {
+	h := newHost(t, regConf)
+	if _, ok := h.Config().Attached(SnapshotKey).(*Dialplan); !ok {
+		t.Fatal("compiled dialplan not attached at load")
+	}
+	dp, ok := h.Dialplan(Name)
+	if !ok {
+		t.Fatal("XML dialplan not registered")
+	}
+	s := core.NewSession(h, core.SessionOptions{Name: "test/1", Profile: &core.CallerProfile{DestNumber: "1005", Context: "default"}})
+	r, err := dp.Hunt(context.Background(), s, "1005", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Actions) != 1 || r.Actions[0] != (core.Action{App: "bridge", Data: "user/1005@${domain}", Extension: "ten"}) {
+		t.Fatalf("route %+v", r)
+	}
+	if v := s.Var("DP_MATCH"); v != "ARRAY::1005|:1005" {
+		t.Errorf("DP_MATCH %q", v)
+	}
+	r, err = dp.Hunt(context.Background(), s, "2000", "default")
+	if err != nil || len(r.Actions) != 1 || !r.Actions[0].Anti {
+		t.Fatalf("anti route %+v %v", r, err)
+	}
+	if _, err := dp.Hunt(context.Background(), s, "2000", "nosuch"); !errors.Is(err, core.ErrNoRoute) {
+		t.Fatalf("want core.ErrNoRoute, got %v", err)
+	}
+}
+
+func TestBadRegexFailsLoad(t *testing.T) {
+	bad := `<document type="freeswitch/xml"><section name="dialplan"><context name="default">
+<extension name="x"><condition field="destination_number" expression="^(1"/></extension></context></section></document>`
+	fsys := fstest.MapFS{"freeswitch.xml": {Data: []byte(bad)}}
+	_, err := core.NewHost(core.HostOptions{
+		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Load: func() (*xmlconf.Snapshot, error) { return xmlconf.Load(xmlconf.Options{FS: fsys}) },
+	})
+	var xe *xmlconf.Error
+	if !errors.As(err, &xe) || xe.Diags[0].Pos.String() != "freeswitch.xml:2" {
+		t.Fatalf("want freeswitch.xml:2 error, got %v", err)
+	}
+}

@@ -30,6 +30,7 @@ type pipe struct {
 	closed  [2]bool
 	streams [2]*termStream
 	onDTMF  [2]func(DTMF)
+	peers   [2]Port // bridged ports that also receive side i's incoming digits
 	dtmfQ   [2][]DTMF // digits travelling towards side i
 	buf     [2][]int16
 	silence []int16
@@ -67,10 +68,11 @@ func (p *pipe) tick(time.Time) {
 	}
 	var digits [2][]DTMF
 	var fns [2]func(DTMF)
+	var peers [2]Port
 	for i := range 2 {
-		if len(p.dtmfQ[i]) > 0 && p.onDTMF[i] != nil {
+		if len(p.dtmfQ[i]) > 0 {
 			digits[i] = append([]DTMF(nil), p.dtmfQ[i]...)
-			fns[i] = p.onDTMF[i]
+			fns[i], peers[i] = p.onDTMF[i], p.peers[i]
 		}
 		p.dtmfQ[i] = p.dtmfQ[i][:0]
 	}
@@ -88,7 +90,12 @@ func (p *pipe) tick(time.Time) {
 	}
 	for i, ds := range digits {
 		for _, d := range ds {
-			fns[i](d)
+			if fns[i] != nil {
+				fns[i](d)
+			}
+			if peers[i] != nil {
+				_ = peers[i].SendDTMF(d)
+			}
 		}
 	}
 }
@@ -105,6 +112,12 @@ func (e *PipePort) Stream() Stream { return e.p.streams[e.side] }
 func (e *PipePort) OnDTMF(fn func(DTMF)) {
 	e.p.mu.Lock()
 	e.p.onDTMF[e.side] = fn
+	e.p.mu.Unlock()
+}
+
+func (e *PipePort) setDTMFPeer(to Port) {
+	e.p.mu.Lock()
+	e.p.peers[e.side] = to
 	e.p.mu.Unlock()
 }
 

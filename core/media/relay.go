@@ -1,0 +1,83 @@
+package media
+
+import (
+	"sync/atomic"
+)
+
+// relayLink is one direction of a packet relay: packets arriving on the owner go out through to.
+type relayLink struct {
+	to   *RTPPort
+	toPT uint8
+	spf  uint32
+	tc   *Transcoder // nil when the codecs match
+	buf  []byte
+	stop func()
+}
+
+// Relay joins this port to another RTP port without the clock or jitter buffer: same codec
+// packets are forwarded with SSRC/seq/ts rewritten and SRTP re-keyed per leg; different codecs
+// with the same ptime and RTP clock are transcoded packet by packet. It reports false when a
+// Stream tap is attached (recording needs decoded frames) or when the ports cannot be joined
+// this way; Bridge then falls back to copying frames through both Streams.
+func (p *RTPPort) Relay(to Port) (stop func(), ok bool) {
+	q, isRTP := to.(*RTPPort)
+	if !isRTP || q == p {
+		return nil, false
+	}
+	for _, x := range []*RTPPort{p, q} {
+		if s := x.stream.Load(); s != nil && s.hasTaps() {
+			return nil, false
+		}
+	}
+	ab, err := newRelayLink(p, q)
+	if err != nil {
+		return nil, false
+	}
+	ba, err := newRelayLink(q, p)
+	if err != nil {
+		return nil, false
+	}
+	stopped := atomic.Bool{}
+	stopFn := func() {
+		if stopped.Swap(true) {
+			return
+		}
+		p.peer.CompareAndSwap(ab, nil)
+		q.peer.CompareAndSwap(ba, nil)
+		p.setDTMFPeer(nil)
+		q.setDTMFPeer(nil)
+	}
+	ab.stop, ba.stop = stopFn, stopFn
+	// Digits cross as packets when both legs negotiated telephone-event; otherwise the digit is
+	// re-sent on the other leg (in-band or INFO) through its SendDTMF.
+	if p.TelephoneEventPT() == 0 || q.TelephoneEventPT() == 0 {
+		p.setDTMFPeer(q)
+		q.setDTMFPeer(p)
+	}
+	p.peer.Store(ab)
+	q.peer.Store(ba)
+	return stopFn, true
+}
+
+func (p *RTPPort) setDTMFPeer(to Port) {
+	p.mu.Lock()
+	p.dtmfPeer = to
+	p.mu.Unlock()
+}
+
+func newRelayLink(from, to *RTPPort) (*relayLink, error) {
+	fc, tc := from.Codec(), to.Codec()
+	l := &relayLink{to: to, toPT: tc.PT, spf: uint32(fc.rtpSamplesPerFrame())}
+	if fc.Same(tc) {
+		return l, nil
+	}
+	if fc.ptime() != tc.ptime() || fc.ClockRate != tc.ClockRate {
+		return nil, ErrNoCommonCodec
+	}
+	t, err := NewTranscoder(fc, tc)
+	if err != nil {
+		return nil, err
+	}
+	l.tc, l.buf = t, make([]byte, maxPacket)
+	return l, nil
+}

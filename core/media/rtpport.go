@@ -1,0 +1,447 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+)
+
+// RTPConfig configures an RTP port. Zero values are FreeSWITCH's defaults where it has them.
+type RTPConfig struct {
+	Clock        Clock         // shared media clock; nil = a private one owned by the port
+	NoLatch      bool          // disable symmetric RTP (do not learn the remote from packets)
+	Timeout      time.Duration // rtp_timeout_sec: no RTP for this long -> OnTimeout (0 = off)
+	HoldTimeout  time.Duration // rtp_hold_timeout_sec, used while Direction is not sendrecv
+	OnTimeout    func()        // called once (from the reader goroutine) for MEDIA_TIMEOUT
+	RTCPInterval time.Duration // sender/receiver report period; 0 = 5 s, < 0 = no reports
+	DTMFDuration time.Duration // default digit length for SendDTMF (FreeSWITCH: 2000 samples)
+	InbandDTMF   bool          // detect in-band DTMF on the decoded audio (start_dtmf)
+	Log          *slog.Logger
+}
+
+// PortStats are a port's counters (uuid_dump, rtp stats variables).
+type PortStats struct {
+	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
+	DecryptErrors, Dropped, DTMFIn           uint64
+	Jitter                                   JitterStats
+}
+
+// RTPPort is a SIP leg's media: an even RTP port with RTCP on +1, symmetric latching, SRTP,
+// a jitter buffer and codec pipeline when media is terminated, and packet relay when bridged to
+// another RTPPort. See the package documentation for the call sequence an endpoint uses.
+type RTPPort struct {
+	cfg     RTPConfig
+	conn    *net.UDPConn
+	rtcp    *net.UDPConn
+	local   netip.AddrPort
+	release func()
+	clk     Clock
+	ownClk  *SoftClock
+	log     *slog.Logger
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
+	mu         sync.Mutex // negotiated settings and lifecycle
+	codec      CodecInfo
+	tePT       uint8
+	dtmfMode   DTMFMode
+	infoSender func(DTMF) error
+	onDTMF     func(DTMF)
+	dtmfPeer   Port
+	dir        Direction
+	tickCancel func()
+	tickPeriod time.Duration
+	rtcpCancel func()
+
+	stream     atomic.Pointer[termStream]
+	remote     atomic.Pointer[netip.AddrPort]
+	remoteRTCP atomic.Pointer[netip.AddrPort]
+	latched    atomic.Bool
+	lastRecv   atomic.Int64
+	timedOut   atomic.Bool
+	holdTO     atomic.Bool
+	canTx      atomic.Bool
+	rxSSRC     atomic.Uint32
+	rxSeqA     atomic.Uint32
+	dec        atomic.Pointer[srtp.Context]
+	rtcpDec    atomic.Pointer[srtp.Context]
+	jb         atomic.Pointer[JitterBuffer]
+	peer       atomic.Pointer[relayLink]
+	inCN       atomic.Bool
+	cnLevel    atomic.Uint32
+	teRecvPT   atomic.Uint32 // telephone-event PT accepted on receive
+	audioPT    atomic.Uint32
+
+	// Reader goroutine only.
+	rxHdr   rtp.Header
+	dtmfRx  dtmfReceiver
+	lastSrc uint32
+	rxSeq   uint16
+	haveRx  bool
+
+	// Send side: everything below is guarded by smu (relay, clock tick and DTMF all send).
+	smu      sync.Mutex
+	seq      sequencer
+	enc      *srtp.Context
+	txHdr    rtp.Header
+	txBuf    []byte
+	dtmfTx   dtmfSender
+	inbandTx *ToneGenerator
+	encoder  Encoder
+	decoder  Decoder
+	codecImp CodecInfo
+	encPCM   []int16
+	decPCM   []int16
+	rsPCM    []int16
+	payBuf   []byte
+	encRS    *Resampler
+	decRS    *Resampler
+	detector *InbandDetector
+	cn       *ComfortNoise
+	rtpTSNow uint32
+	lastSR   uint32
+	lastSRAt time.Time
+
+	stPktIn, stPktOut, stBytesIn, stBytesOut, stDecErr, stDropped, stDTMF atomic.Uint64
+}
+
+const maxPacket = 1500
+
+// ErrNoRemote is returned when sending before the remote address is known.
+var ErrNoRemote = errors.New("media: remote address not set")
+
+// ListenRTP binds an RTP/RTCP socket pair on ip. port 0 picks any free even port pair;
+// otherwise port must be even and port+1 free.
+func ListenRTP(ip netip.Addr, port int, cfg RTPConfig) (*RTPPort, error) {
+	if port != 0 {
+		return bindPair(ip, port, cfg)
+	}
+	for range 64 {
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+		if err != nil {
+			return nil, err
+		}
+		p := c.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+		c.Close()
+		if p%2 == 1 || p == 65535 {
+			p--
+		}
+		if pp, err := bindPair(ip, int(p), cfg); err == nil {
+			return pp, nil
+		}
+	}
+	return nil, errors.New("media: no free even port pair")
+}
+
+func bindPair(ip netip.Addr, port int, cfg RTPConfig) (*RTPPort, error) {
+	if port%2 != 0 {
+		return nil, fmt.Errorf("media: RTP port %d is odd", port)
+	}
+	c1, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+	if err != nil {
+		return nil, err
+	}
+	c2, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port+1))))
+	if err != nil {
+		c1.Close()
+		return nil, err
+	}
+	return newRTPPort(c1, c2, cfg), nil
+}
+
+func newRTPPort(c1, c2 *net.UDPConn, cfg RTPConfig) *RTPPort {
+	if cfg.DTMFDuration == 0 {
+		cfg.DTMFDuration = 250 * time.Millisecond // 2000 samples at 8 kHz
+	}
+	if cfg.RTCPInterval == 0 {
+		cfg.RTCPInterval = 5 * time.Second
+	}
+	p := &RTPPort{cfg: cfg, conn: c1, rtcp: c2, local: c1.LocalAddr().(*net.UDPAddr).AddrPort(),
+		clk: cfg.Clock, log: cfg.Log, seq: newSequencer(), txBuf: make([]byte, maxPacket+64)}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.clk == nil {
+		p.ownClk = NewSoftClock(1)
+		p.clk = p.ownClk
+	}
+	p.codec = CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1, Ptime: 20 * time.Millisecond}
+	p.audioPT.Store(0)
+	p.canTx.Store(true)
+	p.lastRecv.Store(time.Now().UnixNano())
+	p.jb.Store(NewJitterBuffer(JitterConfig{Rate: 8000, Ptime: 20 * time.Millisecond}))
+	p.wg.Add(2)
+	go p.readLoop()
+	go p.readRTCP()
+	return p
+}
+
+// LocalAddr is the bound RTP address (put it in the SDP).
+func (p *RTPPort) LocalAddr() netip.AddrPort { return p.local }
+
+// LocalRTCPAddr is the bound RTCP address (RTP port + 1).
+func (p *RTPPort) LocalRTCPAddr() netip.AddrPort {
+	return netip.AddrPortFrom(p.local.Addr(), p.local.Port()+1)
+}
+
+// SetRemote sets where to send RTP (from the SDP c=/m= lines) with RTCP at rtcp, or at
+// port+1 when rtcp is the zero value. Latching, unless disabled, may still move it to the
+// source of the first valid packet. A zero or 0.0.0.0 address means "hold": send nothing.
+func (p *RTPPort) SetRemote(addr, rtcp netip.AddrPort) {
+	if !rtcp.IsValid() && addr.IsValid() {
+		rtcp = netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
+	}
+	p.remote.Store(&addr)
+	p.remoteRTCP.Store(&rtcp)
+	p.latched.Store(false)
+	p.lastRecv.Store(time.Now().UnixNano())
+}
+
+// Remote returns the current remote RTP address (after latching).
+func (p *RTPPort) Remote() netip.AddrPort {
+	if a := p.remote.Load(); a != nil {
+		return *a
+	}
+	return netip.AddrPort{}
+}
+
+// SetCodec sets the negotiated audio codec (with its PT and ptime) and the telephone-event
+// payload type (0 = none negotiated, DTMF then goes in-band). It may be called again after a
+// re-INVITE; the outgoing SSRC and sequence continue.
+func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
+	impl, err := codecFor(ci)
+	if err != nil {
+		return err
+	}
+	ci = mergeInfo(ci, impl.Info())
+	if ci.Ptime == 0 {
+		ci.Ptime = impl.Info().Ptime
+	}
+	if ci.Ptime == 0 {
+		ci.Ptime = 20 * time.Millisecond
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.smu.Lock()
+	old := p.codec
+	p.codec, p.tePT = ci, telephoneEventPT
+	p.encoder, p.decoder = nil, nil // rebuilt on the next tick
+	p.smu.Unlock()
+	p.audioPT.Store(uint32(ci.PT))
+	p.teRecvPT.Store(uint32(telephoneEventPT))
+	p.dtmfRx.rate = ci.ClockRate
+	if old.ClockRate != ci.ClockRate || old.Ptime != ci.Ptime || !old.Same(ci) {
+		p.jb.Store(NewJitterBuffer(JitterConfig{Rate: ci.ClockRate, Ptime: ci.Ptime}))
+	}
+	if p.tickCancel != nil && p.tickPeriod != ci.Ptime {
+		p.tickCancel()
+		p.tickCancel = nil
+		p.ensureTickLocked()
+	}
+	return nil
+}
+
+// Codec returns the negotiated audio codec.
+func (p *RTPPort) Codec() CodecInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.codec
+}
+
+// TelephoneEventPT returns the negotiated telephone-event payload type (0 = none).
+func (p *RTPPort) TelephoneEventPT() uint8 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tePT
+}
+
+// SetSRTP installs SDES keys: local encrypts what we send, remote decrypts what we receive
+// (with a 64-packet replay window). Both nil switches back to plain RTP. Calling it again
+// (re-INVITE with new keys) replaces the contexts.
+func (p *RTPPort) SetSRTP(local, remote *SRTPKey) error {
+	if (local == nil) != (remote == nil) {
+		return errors.New("media: SetSRTP needs both keys or neither")
+	}
+	var enc, dec, rdec *srtp.Context
+	if local != nil {
+		var err error
+		if enc, err = local.NewContext(false); err != nil {
+			return err
+		}
+		if dec, err = remote.NewContext(true); err != nil {
+			return err
+		}
+		if rdec, err = remote.NewContext(true); err != nil {
+			return err
+		}
+	}
+	p.smu.Lock()
+	p.enc = enc
+	p.smu.Unlock()
+	p.dec.Store(dec)
+	p.rtcpDec.Store(rdec)
+	return nil
+}
+
+// Secure reports whether SRTP is active.
+func (p *RTPPort) Secure() bool { return p.dec.Load() != nil }
+
+// SetDirection applies the negotiated direction: we send only when it allows (hold = sendonly
+// or inactive from the far end's view), and the hold timeout applies while not sendrecv.
+func (p *RTPPort) SetDirection(d Direction) {
+	p.mu.Lock()
+	p.dir = d
+	p.mu.Unlock()
+	p.holdTO.Store(d != SendRecv)
+	p.canTx.Store(d.CanSend())
+	p.lastRecv.Store(time.Now().UnixNano())
+}
+
+// Direction returns the current direction.
+func (p *RTPPort) Direction() Direction {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dir
+}
+
+// SetDTMFMode selects how SendDTMF sends digits.
+func (p *RTPPort) SetDTMFMode(m DTMFMode) {
+	p.mu.Lock()
+	p.dtmfMode = m
+	p.mu.Unlock()
+}
+
+// SetInfoSender installs the SIP INFO (application/dtmf-relay) sender used in DTMFInfo mode.
+func (p *RTPPort) SetInfoSender(fn func(DTMF) error) {
+	p.mu.Lock()
+	p.infoSender = fn
+	p.mu.Unlock()
+}
+
+// OnDTMF sets the receiver of digits (RFC 4733 or in-band); it runs on the port's goroutines.
+func (p *RTPPort) OnDTMF(fn func(DTMF)) {
+	p.mu.Lock()
+	p.onDTMF = fn
+	p.mu.Unlock()
+}
+
+// ReceiveDTMF hands a digit that arrived outside RTP (SIP INFO) to the same path as RTP
+// digits: OnDTMF and, when bridged, the other leg.
+func (p *RTPPort) ReceiveDTMF(d DTMF) {
+	if d.Source == "" {
+		d.Source = "ENDPOINT"
+	}
+	p.emitDTMF(d)
+}
+
+func (p *RTPPort) emitDTMF(d DTMF) {
+	p.stDTMF.Add(1)
+	p.mu.Lock()
+	fn, peer := p.onDTMF, p.dtmfPeer
+	p.mu.Unlock()
+	if fn != nil {
+		fn(d)
+	}
+	if peer != nil {
+		_ = peer.SendDTMF(d)
+	}
+}
+
+// Stream starts the terminated-media path (jitter buffer, decoder, encoder on the clock).
+func (p *RTPPort) Stream() Stream {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.stream.Load(); s != nil {
+		return s
+	}
+	s := newTermStream(p.codec.pcmRate(), p.codec.ptime())
+	if p.closed.Load() {
+		s.close()
+	}
+	p.stream.Store(s)
+	p.ensureTickLocked()
+	return s
+}
+
+func (p *RTPPort) ensureTickLocked() {
+	if p.tickCancel != nil || p.closed.Load() {
+		return
+	}
+	p.tickPeriod = p.codec.ptime()
+	p.tickCancel = p.clk.Every(p.tickPeriod, p.tick)
+	if p.rtcpCancel == nil && p.cfg.RTCPInterval > 0 {
+		p.rtcpCancel = p.clk.Every(p.cfg.RTCPInterval, p.sendReport)
+	}
+}
+
+// Stats returns the port's counters.
+func (p *RTPPort) Stats() PortStats {
+	return PortStats{PacketsIn: p.stPktIn.Load(), PacketsOut: p.stPktOut.Load(), BytesIn: p.stBytesIn.Load(),
+		BytesOut: p.stBytesOut.Load(), DecryptErrors: p.stDecErr.Load(), Dropped: p.stDropped.Load(),
+		DTMFIn: p.stDTMF.Load(), Jitter: p.jb.Load().Stats()}
+}
+
+// Close stops the goroutines and releases the sockets (back to the allocator, which keeps the
+// numbers out of use for a while so a new call never inherits the old call's packets).
+func (p *RTPPort) Close() error {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		if l := p.peer.Load(); l != nil && l.stop != nil {
+			l.stop()
+		}
+		p.mu.Lock()
+		if p.tickCancel != nil {
+			p.tickCancel()
+		}
+		if p.rtcpCancel != nil {
+			p.rtcpCancel()
+		}
+		p.mu.Unlock()
+		if s := p.stream.Load(); s != nil {
+			s.close()
+		}
+		p.conn.Close()
+		p.rtcp.Close()
+		p.wg.Wait()
+		// A tick may still be finishing; take the send lock so it is done before we return.
+		p.smu.Lock()
+		p.smu.Unlock() //nolint:staticcheck // barrier
+		if p.ownClk != nil {
+			p.ownClk.Close()
+		}
+		if p.release != nil {
+			p.release()
+		}
+	})
+	return nil
+}
+
+// String describes the pipeline ("rtp(127.0.0.1:20000 PCMU pt=0) -> jitter(40ms) -> srtp").
+func (p *RTPPort) String() string {
+	p.mu.Lock()
+	c, te := p.codec, p.tePT
+	p.mu.Unlock()
+	s := fmt.Sprintf("rtp(%s<->%s %s te=%d)", p.local, p.Remote(), c, te)
+	if p.Secure() {
+		s += " -> srtp"
+	}
+	if l := p.peer.Load(); l != nil {
+		s += " -> relay"
+		if l.tc != nil {
+			s += "(" + l.tc.String() + ")"
+		}
+	} else if p.stream.Load() != nil {
+		s += " -> " + p.jb.Load().String() + " -> decode -> stream -> encode"
+	}
+	return s
+}

@@ -1,0 +1,269 @@
+package media
+
+import (
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// sendLocked builds, encrypts and sends one packet. smu must be held.
+func (p *RTPPort) sendLocked(pt uint8, marker bool, seq uint16, ts uint32, payload []byte) {
+	r := p.remote.Load()
+	if r == nil || !r.IsValid() || r.Addr().IsUnspecified() {
+		return
+	}
+	h := &p.txHdr
+	h.Version, h.Padding, h.Extension, h.Marker = 2, false, false, marker
+	h.PayloadType, h.SequenceNumber, h.Timestamp, h.SSRC = pt, seq, ts, p.seq.ssrc
+	h.CSRC = h.CSRC[:0]
+	n, err := h.MarshalTo(p.txBuf)
+	if err != nil || n+len(payload) > maxPacket {
+		p.stDropped.Add(1)
+		return
+	}
+	n += copy(p.txBuf[n:], payload)
+	pkt := p.txBuf[:n]
+	if p.enc != nil {
+		if pkt, err = p.enc.EncryptRTP(p.txBuf, pkt, &p.txHdr); err != nil {
+			p.stDropped.Add(1)
+			return
+		}
+	}
+	if _, err := p.conn.WriteToUDPAddrPort(pkt, *r); err == nil {
+		p.stPktOut.Add(1)
+		p.stBytesOut.Add(uint64(len(pkt)))
+	}
+}
+
+func (p *RTPPort) canSend() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dir.CanSend()
+}
+
+// tick runs once per ptime on the shared clock: decode one frame for the Stream, then send
+// whatever is due (DTMF events, in-band digits, or the application's frame).
+func (p *RTPPort) tick(now time.Time) {
+	if p.closed.Load() {
+		return
+	}
+	p.mu.Lock()
+	ci, te, dir := p.codec, p.tePT, p.dir
+	p.mu.Unlock()
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if p.encoder == nil || p.codecImp.Name != ci.Name || p.codecImp.ClockRate != ci.ClockRate {
+		if !p.setupCodecLocked(ci) {
+			return
+		}
+	}
+	spf := uint32(ci.rtpSamplesPerFrame())
+	st := p.stream.Load()
+	if st != nil {
+		p.receiveFrameLocked(st, ci)
+	}
+	sent := false
+	switch {
+	case te != 0 && p.dtmfTx.busy():
+		ev, send, start := p.dtmfTx.step(spf, ci.ClockRate)
+		if send && dir.CanSend() {
+			var b [4]byte
+			ev.Marshal(b[:])
+			seq, ts, m := p.seq.nextEvent(start, spf)
+			p.sendLocked(te, m, seq, ts, b[:])
+			sent = true
+		}
+	case p.inbandTx != nil:
+		n, err := ReadFull(p.inbandTx, p.encPCM[:ci.samplesPerFrame()])
+		if err != nil || n == 0 {
+			p.inbandTx = nil
+			break
+		}
+		clear(p.encPCM[n:ci.samplesPerFrame()])
+		sent = p.encodeSendLocked(p.encPCM[:ci.samplesPerFrame()], ci, spf, dir)
+	}
+	if st != nil {
+		pcm, ok := st.take(p.encPCM[:0])
+		p.encPCM = pcm[:cap(pcm)]
+		if ok && !sent && p.peer.Load() == nil {
+			if st.rate != ci.pcmRate() {
+				pcm = p.resampleLocked(&p.encRS, pcm, st.rate, ci.pcmRate())
+			}
+			p.encodeSendLocked(pcm, ci, spf, dir)
+		}
+	}
+	p.seq.tick(spf)
+}
+
+func (p *RTPPort) setupCodecLocked(ci CodecInfo) bool {
+	impl, err := codecFor(ci)
+	if err != nil {
+		return false
+	}
+	p.encoder, p.decoder, p.codecImp = impl.NewEncoder(), impl.NewDecoder(), ci
+	n := max(ci.samplesPerFrame(), 48*120)
+	p.encPCM = make([]int16, n)
+	p.decPCM = make([]int16, n)
+	p.rsPCM = make([]int16, n)
+	p.payBuf = make([]byte, maxPacket)
+	p.encRS, p.decRS = nil, nil
+	return true
+}
+
+func (p *RTPPort) resampleLocked(rs **Resampler, pcm []int16, from, to int) []int16 {
+	if *rs == nil || (*rs).In() != from || (*rs).Out() != to {
+		*rs = NewResampler(from, to)
+	}
+	n := (*rs).Process(p.rsPCM, pcm)
+	return p.rsPCM[:n]
+}
+
+func (p *RTPPort) encodeSendLocked(pcm []int16, ci CodecInfo, spf uint32, dir Direction) bool {
+	if !dir.CanSend() {
+		return false
+	}
+	n, err := p.encoder.Encode(p.payBuf, pcm)
+	if err != nil {
+		return false
+	}
+	seq, ts, m := p.seq.nextLocal(spf)
+	p.sendLocked(ci.PT, m, seq, ts, p.payBuf[:n])
+	return true
+}
+
+// receiveFrameLocked pops the jitter buffer and delivers one decoded (or concealed, or comfort
+// noise) frame to the stream.
+func (p *RTPPort) receiveFrameLocked(st *termStream, ci CodecInfo) {
+	spf := ci.samplesPerFrame()
+	pay, status := p.jb.Load().Pop(p.payBuf[:0])
+	pcm := p.decPCM[:spf]
+	var fl FrameFlags
+	switch status {
+	case JitterOK:
+		n, err := p.decoder.Decode(p.decPCM, pay)
+		if err != nil || n == 0 {
+			pcm = pcm[:p.decoder.Conceal(pcm)]
+			fl = FrameConcealed
+		} else {
+			pcm = p.decPCM[:n]
+		}
+	case JitterLost:
+		pcm = pcm[:p.decoder.Conceal(pcm)]
+		fl = FrameConcealed
+	default:
+		if p.inCN.Load() {
+			if p.cn == nil {
+				p.cn = NewComfortNoise(70)
+			}
+			p.cn.SetLevel(uint8(p.cnLevel.Load()))
+			p.cn.Fill(pcm)
+			fl = FrameCNG | FrameSilence
+		} else {
+			clear(pcm)
+			fl = FrameSilence
+		}
+	}
+	if st.rate != ci.pcmRate() {
+		pcm = p.resampleLocked(&p.decRS, pcm, ci.pcmRate(), st.rate)
+	}
+	if p.cfg.InbandDTMF {
+		if p.detector == nil {
+			p.detector = NewInbandDetector(st.rate, p.emitDTMFAsync)
+		}
+		p.detector.Process(pcm)
+	}
+	p.rtpTSNow += uint32(ci.rtpSamplesPerFrame())
+	st.deliver(pcm, p.rtpTSNow, fl)
+}
+
+// emitDTMFAsync reports an in-band digit without holding smu across user callbacks that may
+// call back into the port (SendDTMF on the other leg is fine; on this one it would deadlock).
+func (p *RTPPort) emitDTMFAsync(d DTMF) {
+	go p.emitDTMF(d)
+}
+
+// SendDTMF sends a digit as the port negotiated: RFC 4733 events when a telephone-event PT was
+// agreed, otherwise in-band tones; SIP INFO in DTMFInfo mode. A zero Duration uses the configured
+// default (FreeSWITCH's 2000 samples).
+func (p *RTPPort) SendDTMF(d DTMF) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if _, ok := DigitEvent(d.Digit); !ok {
+		return ErrBadEvent
+	}
+	if d.Duration <= 0 {
+		d.Duration = p.cfg.DTMFDuration
+	}
+	d.Duration = min(max(d.Duration, 50*time.Millisecond), 8*time.Second)
+	p.mu.Lock()
+	mode, te, info := p.dtmfMode, p.tePT, p.infoSender
+	p.mu.Unlock()
+	switch {
+	case mode == DTMFNone:
+		return nil
+	case mode == DTMFInfo && info != nil:
+		return info(d)
+	}
+	p.smu.Lock()
+	if te != 0 && mode == DTMFRFC2833 {
+		p.dtmfTx.queue = append(p.dtmfTx.queue, d)
+	} else {
+		g, err := NewDTMFTone(string(d.Digit), d.Duration, 50*time.Millisecond, p.codec.pcmRate())
+		if err != nil {
+			p.smu.Unlock()
+			return err
+		}
+		if p.inbandTx != nil { // append to the digits already playing
+			p.inbandTx.sc.Segments = append(p.inbandTx.sc.Segments, g.sc.Segments...)
+		} else {
+			p.inbandTx = g
+		}
+	}
+	p.smu.Unlock()
+	p.mu.Lock()
+	p.ensureTickLocked()
+	p.mu.Unlock()
+	return nil
+}
+
+// relayPacket sends a packet received on another port through this one: new SSRC/seq/ts,
+// this leg's SRTP key, transcoded when the link says so. Called from the source's reader.
+func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bool) {
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if p.dtmfTx.busy() || p.inbandTx != nil || p.closed.Load() {
+		return // our own digits own the stream right now
+	}
+	spf := l.spf
+	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, spf)
+	m = m || h.Marker
+	pt := l.toPT
+	if cn {
+		pt = cnPT
+	} else if l.tc != nil {
+		n, err := l.tc.Transcode(l.buf, payload)
+		if err != nil {
+			return
+		}
+		payload = l.buf[:n]
+	}
+	if !p.canTx.Load() {
+		return
+	}
+	p.sendLocked(pt, m, seq, ts, payload)
+}
+
+// relayEvent forwards a telephone-event packet with this leg's telephone-event PT.
+func (p *RTPPort) relayEvent(h *rtp.Header, payload []byte, l *relayLink) {
+	p.mu.Lock()
+	te := p.tePT
+	p.mu.Unlock()
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if te == 0 || p.closed.Load() || !p.canTx.Load() {
+		return
+	}
+	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, l.spf)
+	p.sendLocked(te, m || h.Marker, seq, ts, payload)
+}

@@ -30,7 +30,7 @@ type pipe struct {
 	closed  [2]bool
 	streams [2]*termStream
 	onDTMF  [2]func(DTMF)
-	peers   [2]Port // bridged ports that also receive side i's incoming digits
+	peers   [2]Port   // bridged ports that also receive side i's incoming digits
 	dtmfQ   [2][]DTMF // digits travelling towards side i
 	buf     [2][]int16
 	silence []int16

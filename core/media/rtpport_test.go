@@ -13,7 +13,6 @@ import (
 	"github.com/pion/rtp"
 )
 
-
 var lo = netip.MustParseAddr("127.0.0.1")
 
 var pcmu = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -348,7 +349,7 @@ func TestIncludeDepthLimit(t *testing.T) {
 	// A deep chain without a cycle hits FreeSWITCH's limit of 100.
 	files := map[string]string{"freeswitch.xml": "<d>\n<X-PRE-PROCESS cmd=\"include\" data=\"f0.xml\"/>\n</d>"}
 	for i := range 102 {
-		files["f"+itoa(i)+".xml"] = "<X-PRE-PROCESS cmd=\"include\" data=\"f" + itoa(i+1) + ".xml\"/>\n"
+		files["f"+strconv.Itoa(i)+".xml"] = "<X-PRE-PROCESS cmd=\"include\" data=\"f" + strconv.Itoa(i+1) + ".xml\"/>\n"
 	}
 	_, err = Load(Options{FS: tree(files), Globals: map[string]string{}})
 	if err == nil || !strings.Contains(err.Error(), "maximum include depth (100)") {
@@ -356,19 +357,10 @@ func TestIncludeDepthLimit(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return fmtInt(i/10) + string(rune('0'+i%10))
-}
-
 func TestPositions(t *testing.T) {
 	s, err := Load(Options{FS: tree(map[string]string{
-		"freeswitch.xml": "<?xml version=\"1.0\"?>\n<document type=\"freeswitch/xml\">\n  <X-PRE-PROCESS cmd=\"include\" data=\"vars.xml\"/>\n  <section name=\"configuration\">\n    <X-PRE-PROCESS cmd=\"include\" data=\"autoload_configs/*.xml\"/>\n  </section>\n</document>\n",
-		"vars.xml":       "<include>\n  <X-PRE-PROCESS cmd=\"set\" data=\"p=5060\"/>\n</include>\n",
+		"freeswitch.xml":                  "<?xml version=\"1.0\"?>\n<document type=\"freeswitch/xml\">\n  <X-PRE-PROCESS cmd=\"include\" data=\"vars.xml\"/>\n  <section name=\"configuration\">\n    <X-PRE-PROCESS cmd=\"include\" data=\"autoload_configs/*.xml\"/>\n  </section>\n</document>\n",
+		"vars.xml":                        "<include>\n  <X-PRE-PROCESS cmd=\"set\" data=\"p=5060\"/>\n</include>\n",
 		"autoload_configs/sofia.conf.xml": "<configuration name=\"sofia.conf\">\n  <settings>\n\n    <param\n      name=\"sip-port\" value=\"$${p}\"/>\n  </settings>\n</configuration>\n",
 	}), Globals: map[string]string{}})
 	if err != nil {

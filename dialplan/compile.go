@@ -95,7 +95,7 @@ type Condition struct {
 // else expanded and compiled per hunt.
 type expr struct {
 	src     string
-	dynamic bool // contains '$' (FreeSWITCH expands every expression)
+	dynamic bool // needs variable expansion at hunt time (see needsExpand)
 	hasOpen bool // contains '(' (captures and $N substitution apply)
 	m       *matcher
 }
@@ -295,7 +295,7 @@ func (c *compiler) fieldExpr(cond *Condition, e *etree.Element) {
 	if xe := e.SelectElement("expression"); xe != nil {
 		src = xe.Text()
 	}
-	cond.expr = expr{src: src, dynamic: strings.IndexByte(src, '$') >= 0, hasOpen: strings.IndexByte(src, '(') >= 0}
+	cond.expr = expr{src: src, dynamic: needsExpand(src), hasOpen: strings.IndexByte(src, '(') >= 0}
 	if !cond.hasField || cond.expr.dynamic {
 		return
 	}
@@ -363,3 +363,24 @@ func (d *Dialplan) Contexts() []string { return append([]string(nil), d.names...
 
 // Warnings returns what Compile found questionable but usable, as file:line.
 func (d *Dialplan) Warnings() []xmlconf.Diag { return append([]xmlconf.Diag(nil), d.warnings...) }
+
+// needsExpand reports whether FreeSWITCH's variable expansion would change s:
+// it holds "${" (a variable or API call; "$${" globals are gone after the
+// preprocessor but are handled the same) or a backslash escape the expander
+// consumes (\$, \', \\). A bare '$' such as a regex anchor is left alone,
+// so ordinary expressions are compiled once at load.
+func needsExpand(s string) bool {
+	if strings.Contains(s, "${") {
+		return true
+	}
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '\\' {
+			switch s[i+1] {
+			case '$', '\'', '\\':
+				return true
+			}
+			i++
+		}
+	}
+	return false
+}

@@ -119,3 +119,11 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+func TestNeedsExpand(t *testing.T) {
+	for s, want := range map[string]bool{`^1000$`: false, `^(\d+)$`: false, `${x}`: true, `^\$5$`: true, `a\\b`: true, `\d\w`: false, `$`: false} {
+		if got := needsExpand(s); got != want {
+			t.Errorf("needsExpand(%q)=%v", s, got)
+		}
+	}
+}

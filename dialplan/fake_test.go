@@ -37,6 +37,9 @@ func newFake() *fakeChan {
 
 func (f *fakeChan) Name() string { return f.name }
 func (f *fakeChan) Field(n string) (string, bool) {
+	if v, ok := f.fields[n]; ok {
+		return v, ok
+	}
 	v, ok := f.fields[strings.ToLower(n)]
 	return v, ok
 }
@@ -53,6 +56,9 @@ func (f *fakeChan) SetVar(n, v string) { f.vars[n] = v }
 func (f *fakeChan) UnsetVar(n string)  { delete(f.vars, n) }
 func (f *fakeChan) Now() time.Time     { return f.now }
 func (f *fakeChan) Expand(s string) string {
+	if strings.HasPrefix(s, "${") && strings.IndexByte(s, '}') == len(s)-1 && !strings.Contains(s, "(") {
+		return f.Var(s[2 : len(s)-1])
+	}
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")

@@ -59,7 +59,8 @@ type hunter struct {
 	h     Hunt
 	name  string // channel name
 	route *Route
-	trace bool // format debug lines
+	trace bool  // format debug lines
+	clk   clock // scratch for clock()
 }
 
 // Hunt walks the context for h.Dest as mod_dialplan_xml does and returns the
@@ -69,7 +70,7 @@ func (d *Dialplan) Hunt(ctx context.Context, ch Channel, h Hunt) (*Route, error)
 	if h.Context == "" {
 		h.Context = "default"
 	}
-	hu := &hunter{dp: d, ctx: ctx, ch: ch, h: h, route: &Route{Context: h.Context}, trace: h.Trace != nil && !h.NoDebug}
+	hu := &hunter{dp: d, ctx: ctx, ch: ch, h: h, route: &Route{Context: h.Context, Actions: make([]Action, 0, 16)}, trace: h.Trace != nil && !h.NoDebug}
 	if hu.trace {
 		hu.name = ch.Name()
 	}
@@ -445,7 +446,8 @@ func (hu *hunter) clock() *clock {
 	now := hu.ch.Now()
 	if off := hu.ch.Var("tod_tz_offset"); off != "" && isNumber(off) {
 		h := atoi(off)
-		return &clock{now: now.In(time.FixedZone("", h*3600)), offsetH: h, fixedOff: true}
+		hu.clk = clock{now: now.In(time.FixedZone("", h*3600)), offsetH: h, fixedOff: true}
+		return &hu.clk
 	}
 	var loc *time.Location
 	if tz := hu.ch.Var("timezone"); tz != "" {
@@ -460,7 +462,8 @@ func (hu *hunter) clock() *clock {
 		t = now.In(loc)
 	}
 	_, off := t.Zone()
-	return &clock{now: t, offsetH: off / 3600}
+	hu.clk = clock{now: t, offsetH: off / 3600}
+	return &hu.clk
 }
 
 func (d *Dialplan) zone(name string) *time.Location {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/goswitch/goswitch/core/event"
+	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -43,6 +44,7 @@ type Host struct {
 	Log      *slog.Logger
 	LogLevel *slog.LevelVar
 	Bus      *event.Bus
+	Clock    *media.SoftClock // shared media clock for every port and app
 	Dirs     Dirs
 	Version  string
 	CoreUUID string
@@ -109,6 +111,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 		CoreUUID: h.CoreUUID, Hostname: opts.Hostname, Switchname: opts.Switchname,
 		IPv4: opts.IPv4, IPv6: opts.IPv6,
 	})
+	h.Clock = media.NewSoftClock(0)
 	h.maxSessions.Store(1000)
 	h.sps.Store(30)
 	if opts.Load == nil {
@@ -289,6 +292,7 @@ func (h *Host) Stop(ctx context.Context, cause Cause) error {
 			}
 		}
 	}
+	h.Clock.Close()
 	return errors.Join(errs...)
 }
 

@@ -40,6 +40,7 @@ var originateVarsFromA = []string{
 // someone bridges it, or a *CallError with the failure cause.
 func (h *Host) Originate(ctx context.Context, dial string, opts OriginateOptions) (*Session, error) {
 	if a := opts.Originator; a != nil {
+		ctx = WithSession(ctx, a)
 		dial = a.Expand(dial)
 	} else {
 		dial = h.Expand(ctx, dial)

@@ -102,6 +102,8 @@ type Session struct {
 	transfers  int
 	started    bool
 	scoped     map[string]string
+	interject  func() // run instead of the route's first action (uuid_bridge)
+	private    map[string]any
 
 	cmds     chan func()
 	dtmf     chan media.DTMF
@@ -585,3 +587,24 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // Sleep waits d or until ctx ends; it reports whether the full time passed.
 func Sleep(ctx context.Context, d time.Duration) bool { return sleepCtx(ctx, d) }
+
+// Private returns a value a module stored on the channel (FreeSWITCH's channel private data).
+func (s *Session) Private(key string) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.private[key]
+}
+
+// SetPrivate stores a module's value on the channel; nil deletes it.
+func (s *Session) SetPrivate(key string, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.private == nil {
+		s.private = map[string]any{}
+	}
+	if v == nil {
+		delete(s.private, key)
+		return
+	}
+	s.private[key] = v
+}

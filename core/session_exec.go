@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -265,3 +266,6 @@ func codecBitRate(name string, rate int) int {
 	}
 	return 0
 }
+
+// IsUnknownApp reports whether err says an application does not exist.
+func IsUnknownApp(err error) bool { return errors.Is(err, ErrUnknownApp) }

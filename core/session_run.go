@@ -37,6 +37,12 @@ func (s *Session) states() {
 	if s.transferPending() {
 		next = StateRouting
 	}
+	s.mu.Lock()
+	if s.next != 0 { // ExecuteActions before Start: run the given actions instead of hunting
+		next = s.next
+		s.next = 0
+	}
+	s.mu.Unlock()
 	for next != StateHangup {
 		if s.ctx.Err() != nil {
 			break
@@ -133,6 +139,17 @@ func (s *Session) execute() State {
 	route := s.Route()
 	if route == nil {
 		return StateHangup
+	}
+	s.mu.Lock()
+	interject := s.interject
+	s.interject = nil
+	s.mu.Unlock()
+	if interject != nil {
+		interject()
+		if st, stop := s.interrupted(); stop {
+			return st
+		}
+		return StatePark
 	}
 	for _, a := range route.Actions {
 		if st, stop := s.interrupted(); stop {
@@ -502,4 +519,18 @@ func (s *Session) destroy() {
 	s.publishChannel(event.ChannelDestroy, nil)
 	s.h.remove(s)
 	close(s.done)
+}
+
+// ExecuteActions makes a waiting channel (parked, or an originated leg waiting to be bridged) run
+// actions as its route: originate's &app(args) and inline dialplans. Safe from any goroutine.
+func (s *Session) ExecuteActions(actions []Action) {
+	s.mu.Lock()
+	s.route = &Route{Actions: actions}
+	s.next = StateExecute
+	cancel := s.execCancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	s.Enqueue(func() {})
 }

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/goswitch/goswitch/conf"
+	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/xmlconf"
+)
+
+// checkSupportedModules are the FreeSWITCH modules goswitch implements. A
+// modules.conf.xml <load> of anything else is reported and skipped.
+var checkSupportedModules = map[string]bool{
+	"mod_sofia": true, "mod_loopback": true, "mod_commands": true, "mod_dptools": true,
+	"mod_dialplan_xml": true, "mod_event_socket": true, "mod_cdr_csv": true, "mod_voicemail": true,
+	"mod_conference": true, "mod_console": true, "mod_logfile": true, "mod_tone_stream": true,
+	"mod_sndfile": true, "mod_local_stream": true, "mod_say_en": true, "mod_hash": true,
+	"mod_expr": true, "mod_db": true,
+}
+
+// checkFallbackApps is used only when no application registered itself (a
+// binary or test built without the module set): the applications goswitch
+// provides, from ARCHITECTURE.md. With modules linked in, core.LookupApp
+// decides.
+var checkFallbackApps = map[string]bool{
+	"answer": true, "pre_answer": true, "ring_ready": true, "hangup": true, "set": true,
+	"export": true, "unset": true, "log": true, "sleep": true, "respond": true, "transfer": true,
+	"execute_extension": true, "park": true, "echo": true, "info": true, "event": true,
+	"bind_meta_app": true, "bridge": true, "playback": true, "play_and_get_digits": true,
+	"read": true, "record": true, "record_session": true, "gentones": true, "say": true,
+	"phrase": true, "ivr": true, "voicemail": true, "conference": true, "hash": true,
+	"multiset": true, "set_global": true, "hold": true, "intercept": true, "eavesdrop": true,
+	"deflect": true, "eval": true,
+}
+
+// checkSupportedSections are the freeswitch.xml sections goswitch reads.
+var checkSupportedSections = map[string]bool{
+	"configuration": true, "dialplan": true, "directory": true, "languages": true,
+}
+
+// runCheck implements `goswitch check [-conf DIR] [-set name=value]...`:
+// load the whole configuration, run every registered compiler over it and
+// print each problem and each unsupported module, section or application as
+// file:line: message. It returns 0 when there are no errors (warnings
+// allowed), 1 on errors, 2 on a usage error.
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("check", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	confDir := fl.String("conf", "", "configuration directory holding freeswitch.xml (default ./conf, else the embedded tree)")
+	var sets checkSetFlags
+	fl.Var(&sets, "set", "override a global: name=value (repeatable)")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: goswitch check [-conf DIR] [-set name=value]...")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "goswitch check: unexpected argument %q\n", fl.Arg(0))
+		fl.Usage()
+		return 2
+	}
+
+	opts := xmlconf.Options{Overrides: sets.m}
+	where := "embedded default configuration"
+	switch {
+	case *confDir != "":
+		opts.Dir, where = *confDir, *confDir
+	case checkIsDir("conf"):
+		opts.Dir, where = "conf", "conf"
+	default:
+		opts.FS = conf.FS
+	}
+
+	c := &checkReport{out: stdout, seen: map[string]bool{}}
+	snap, err := xmlconf.Load(opts)
+	if err != nil {
+		c.addErr(err)
+		return c.finish(where)
+	}
+	c.add(snap.Warnings()...)
+	c.compile(snap)
+	c.sections(snap)
+	c.modules(snap)
+	c.applications(snap)
+	return c.finish(where)
+}
+
+type checkReport struct {
+	out              io.Writer
+	seen             map[string]bool
+	errors, warnings int
+}
+
+func (c *checkReport) add(ds ...xmlconf.Diag) {
+	for _, d := range ds {
+		line := d.String()
+		if c.seen[line] {
+			continue
+		}
+		c.seen[line] = true
+		if d.Warning {
+			c.warnings++
+		} else {
+			c.errors++
+		}
+		fmt.Fprintln(c.out, line)
+	}
+}
+
+func (c *checkReport) warn(p xmlconf.Pos, format string, args ...any) {
+	c.add(xmlconf.Diag{Pos: p, Msg: fmt.Sprintf(format, args...), Warning: true})
+}
+
+// addErr prints an error from the loader or a compiler; those carrying
+// diagnostics print them all.
+func (c *checkReport) addErr(err error) {
+	var xe *xmlconf.Error
+	if errors.As(err, &xe) {
+		c.add(xe.Diags...)
+		if len(xe.Errors()) > 0 {
+			return
+		}
+	}
+	var d xmlconf.Diag
+	if errors.As(err, &d) {
+		c.add(d)
+		return
+	}
+	c.add(xmlconf.Diag{Msg: err.Error()})
+}
+
+func (c *checkReport) finish(where string) int {
+	fmt.Fprintf(c.out, "%s: %d error(s), %d warning(s)\n", where, c.errors, c.warnings)
+	if c.errors > 0 {
+		return 1
+	}
+	return 0
+}
+
+// checkWarner is what compiled config values offer to report usable oddities.
+type checkWarner interface{ Warnings() []xmlconf.Diag }
+
+// compile runs the compilers registered by the dialplan and modules, the
+// same ones the daemon runs at every (re)load.
+func (c *checkReport) compile(snap *xmlconf.Snapshot) {
+	run := func(compile func(*xmlconf.Snapshot) (any, error)) {
+		if compile == nil {
+			return
+		}
+		v, err := compile(snap)
+		if err != nil {
+			c.addErr(err)
+			return
+		}
+		if w, ok := v.(checkWarner); ok {
+			c.add(w.Warnings()...)
+		}
+	}
+	for _, d := range core.Dialplans() {
+		run(d.Compile)
+	}
+	for _, m := range core.Modules() {
+		run(m.Compile)
+	}
+}
+
+func (c *checkReport) sections(snap *xmlconf.Snapshot) {
+	for _, s := range snap.Root().SelectElements("section") {
+		name := s.SelectAttrValue("name", "")
+		if !checkSupportedSections[strings.ToLower(name)] {
+			c.warn(snap.Pos(s), "section %s is not supported and is ignored", name)
+		}
+	}
+}
+
+// modules reports <load module="..."/> entries of pre_load_modules.conf,
+// modules.conf and post_load_modules.conf that goswitch does not have.
+func (c *checkReport) modules(snap *xmlconf.Snapshot) {
+	have := map[string]bool{}
+	for name := range checkSupportedModules {
+		have[name] = true
+	}
+	for _, m := range core.Modules() {
+		have[m.Name] = true
+	}
+	for _, file := range []string{"pre_load_modules.conf", "modules.conf", "post_load_modules.conf"} {
+		cfg := snap.Configuration(file)
+		if cfg == nil {
+			continue
+		}
+		for _, l := range cfg.FindElements("modules/load") {
+			name := l.SelectAttrValue("module", "")
+			if !have[name] {
+				c.warn(snap.Pos(l), "module %s is not supported", name)
+			}
+		}
+	}
+}
+
+// checkAppKnown says whether a dialplan application exists: from the registry
+// when modules registered apps, else from the fallback list.
+func checkAppKnown(name string) bool {
+	if len(core.Apps()) == 0 {
+		return checkFallbackApps[name]
+	}
+	_, ok := core.LookupApp(name)
+	return ok
+}
+
+// applications reports dialplan actions and IVR menu-exec-app entries whose
+// application goswitch lacks: FreeSWITCH would hang such a call up with
+// DESTINATION_OUT_OF_ORDER when it reaches the action.
+func (c *checkReport) applications(snap *xmlconf.Snapshot) {
+	if dp := snap.Section("dialplan"); dp != nil {
+		for _, tag := range []string{"action", "anti-action"} {
+			for _, a := range dp.FindElements(".//" + tag) {
+				app := a.SelectAttrValue("application", "")
+				if app == "" || strings.Contains(app, "${") || checkAppKnown(app) {
+					continue
+				}
+				c.warn(snap.Pos(a), "application %s is not supported (%s)", app, checkWhere(a))
+			}
+		}
+	}
+	if ivr := snap.Configuration("ivr.conf"); ivr != nil {
+		for _, e := range ivr.FindElements("menus/menu/entry") {
+			if e.SelectAttrValue("action", "") != "menu-exec-app" {
+				continue
+			}
+			app, _, _ := strings.Cut(strings.TrimSpace(e.SelectAttrValue("param", "")), " ")
+			if app == "" || strings.Contains(app, "${") || checkAppKnown(app) {
+				continue
+			}
+			menu := ""
+			if p := e.Parent(); p != nil {
+				menu = p.SelectAttrValue("name", "")
+			}
+			c.warn(snap.Pos(e), "application %s is not supported (ivr menu %s)", app, menu)
+		}
+	}
+}
+
+// checkWhere names the extension and context an action belongs to.
+func checkWhere(e *etree.Element) string {
+	var ext, ctx string
+	for p := e.Parent(); p != nil; p = p.Parent() {
+		switch p.Tag {
+		case "extension":
+			if ext == "" {
+				ext = p.SelectAttrValue("name", "")
+			}
+		case "context":
+			ctx = p.SelectAttrValue("name", "")
+		}
+	}
+	return fmt.Sprintf("extension %s, context %s", ext, ctx)
+}
+
+func checkIsDir(p string) bool {
+	fi, err := os.Stat(filepath.Clean(p))
+	return err == nil && fi.IsDir()
+}
+
+// checkSetFlags collects repeatable -set name=value flags.
+type checkSetFlags struct{ m map[string]string }
+
+func (s *checkSetFlags) String() string { return "" }
+
+func (s *checkSetFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want name=value, got %q", v)
+	}
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	s.m[name] = value
+	return nil
+}
+

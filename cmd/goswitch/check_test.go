@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const checkVanillaDir = "/work/shared/freeswitch-vanilla-conf"
+
+func runCheckT(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runCheck(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCheckVanilla(t *testing.T) {
+	if _, err := os.Stat(checkVanillaDir); err != nil {
+		t.Skip("vanilla tree not present")
+	}
+	code, out, errs := runCheckT(t, "-conf", checkVanillaDir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"autoload_configs/modules.conf.xml:", // positions point into the file that loads it
+		"warning: module mod_lua is not supported",
+		"warning: module mod_fifo is not supported",
+		"warning: module mod_pgsql is not supported", // pre_load_modules.conf
+		"warning: section chatplan is not supported",
+		"warning: application valet_park is not supported (extension valet_park, context default)",
+		"warning: application esf_page_group is not supported",
+		"vars.xml:286: warning: stun-set external_rtp_ip=stun:stun.freeswitch.org",
+		" 0 error(s)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.Contains(line, "mod_sofia") || strings.Contains(line, "application bridge ") {
+			t.Errorf("supported thing reported: %s", line)
+		}
+		if !strings.Contains(line, "error(s)") && !strings.HasPrefix(line, checkVanillaDir+"/") {
+			t.Errorf("line without file:line: %s", line)
+		}
+	}
+	if testing.Verbose() {
+		t.Log("\n" + out)
+	}
+}
+
+func TestCheckDefaultConf(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"conf dir", []string{"-conf", "../../conf"}},
+		{"embedded", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCheckT(t, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errs)
+			}
+			if !strings.HasSuffix(out, ": 0 error(s), 0 warning(s)\n") {
+				t.Errorf("default tree is not clean:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestCheckBroken(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("freeswitch.xml", `<?xml version="1.0"?>
+<document type="freeswitch/xml">
+  <section name="dialplan">
+    <X-PRE-PROCESS cmd="include" data="dialplan/*.xml"/>
+  </section>
+</document>
+`)
+	write("dialplan/default.xml", `<include>
+  <context name="default">
+    <extension name="echo">
+      <condition field="destination_number" expression="^9196$">
+        <action application="answer"/>
+    </extension>
+  </context>
+</include>
+`)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"malformed xml", []string{"-conf", dir}, 1, filepath.Join(dir, "dialplan/default.xml") + ":6: XML syntax error: element <condition> closed by </extension>"},
+		{"missing dir", []string{"-conf", filepath.Join(dir, "nope")}, 1, "cannot read config file"},
+		{"bad flag", []string{"-nope"}, 2, ""},
+		{"stray argument", []string{"-conf", dir, "extra"}, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, _ := runCheckT(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, out)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, out)
+			}
+		})
+	}
+}
+
+func TestCheckSetOverride(t *testing.T) {
+	code, out, _ := runCheckT(t, "-conf", "../../conf", "-set", "domain=pbx.example.com", "-set", "bad")
+	if code != 2 {
+		t.Errorf("bad -set accepted: %d %s", code, out)
+	}
+	var s checkSetFlags
+	if err := s.Set("a=b=c"); err != nil || s.m["a"] != "b=c" {
+		t.Errorf("Set: %v %v", err, s.m)
+	}
+}

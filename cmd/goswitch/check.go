@@ -290,4 +290,3 @@ func (s *checkSetFlags) Set(v string) error {
 	s.m[name] = value
 	return nil
 }
-

@@ -31,24 +31,24 @@ func TestExpand(t *testing.T) {
 		{"plain", "plain"},
 		{"${a} ${b}", "hello world"},
 		{"${missing}", ""},
-		{"${g}", "G"},                                 // falls back to globals
-		{"$${domain}", "example.com"},                  // global syntax
-		{"$${a}", "global-a"},                          // $$ never reads channel vars
-		{"${num:3}", "1234"},                           // offset
-		{"${num:0:3}", "555"},                          // offset+length
-		{"${num:-4}", "1234"},                          // negative offset
-		{"${num:-4:2}", "12"},                          // negative offset + length
-		{"${num:20}", ""},                              // past the end
-		{"${${name}}", "hello"},                        // nested name
-		{"${rec}", "hello-world"},                      // values expand recursively
-		{"${upper(${a})}", "HELLO"},                    // api(args) with expanded args
-		{"${upper hi there}", "HI THERE"},              // api with space form
+		{"${g}", "G"},                                    // falls back to globals
+		{"$${domain}", "example.com"},                    // global syntax
+		{"$${a}", "global-a"},                            // $$ never reads channel vars
+		{"${num:3}", "1234"},                             // offset
+		{"${num:0:3}", "555"},                            // offset+length
+		{"${num:-4}", "1234"},                            // negative offset
+		{"${num:-4:2}", "12"},                            // negative offset + length
+		{"${num:20}", ""},                                // past the end
+		{"${${name}}", "hello"},                          // nested name
+		{"${rec}", "hello-world"},                        // values expand recursively
+		{"${upper(${a})}", "HELLO"},                      // api(args) with expanded args
+		{"${upper hi there}", "HI THERE"},                // api with space form
 		{"${strftime(%Y-%m-%d)}", "[strftime:%Y-%m-%d]"}, // parenthesised args kept whole
-		{`\${a}`, "${a}"},                              // escape
-		{"cost $5", "cost $5"},                         // lone dollar
-		{"${arr[1]}", "two"},                           // array element
+		{`\${a}`, "${a}"},                                // escape
+		{"cost $5", "cost $5"},                           // lone dollar
+		{"${arr[1]}", "two"},                             // array element
 		{"${unterminated", "${unterminated"},
-		{"${self}", strings.Repeat("x", 0)},            // self reference stops, does not hang
+		{"${self}", strings.Repeat("x", 0)}, // self reference stops, does not hang
 	}
 	for _, tc := range cases {
 		got := x.Expand(tc.in)

@@ -162,6 +162,7 @@ func (o *originator) group(ctx context.Context, g DialGroup, vars DialVars) (*Se
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
+		i   int
 		s   *Session
 		err error
 	}
@@ -173,15 +174,15 @@ func (o *originator) group(ctx context.Context, g DialGroup, vars DialVars) (*Se
 		legs = append(legs, s)
 		mu.Unlock()
 	}
-	for _, l := range g.Legs {
+	for i, l := range g.Legs {
 		lv := append(append(DialVars{}, vars...), l.Vars...)
-		go func(l DialLeg) {
+		go func(i int, l DialLeg) {
 			s, err := o.leg(ctx, l, lv, timeout, track)
-			results <- result{s, err}
-		}(l)
+			results <- result{i, s, err}
+		}(i, l)
 	}
 	var winner *Session
-	var failures []error
+	failures := make([]error, len(g.Legs)) // in dial-string order, so the reported cause is stable
 	for range g.Legs {
 		r := <-results
 		switch {
@@ -191,7 +192,7 @@ func (o *originator) group(ctx context.Context, g DialGroup, vars DialVars) (*Se
 		case r.err == nil:
 			r.s.Hangup(CauseLoseRace)
 		default:
-			failures = append(failures, r.err)
+			failures[r.i] = r.err
 			if v, _ := vars.Get("fail_on_single_reject"); v != "" && winner == nil && singleReject(v, r.err) {
 				cancel()
 			}
@@ -200,10 +201,16 @@ func (o *originator) group(ctx context.Context, g DialGroup, vars DialVars) (*Se
 	if winner != nil {
 		return winner, nil
 	}
-	if ctx.Err() != nil && len(failures) == 0 {
+	var errs []error
+	for _, err := range failures {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if ctx.Err() != nil && len(errs) == 0 {
 		return nil, Fail(CauseOriginatorCancel, "")
 	}
-	return nil, pickFailure(failures)
+	return nil, pickFailure(errs)
 }
 
 // singleReject reports whether fail_on_single_reject (true or a cause list) covers err.

@@ -88,7 +88,6 @@ func (s *Session) routing() State {
 	}
 	p := s.Profile()
 	s.vars.Set("call_uuid", s.uuid)
-	s.log.Info(fmt.Sprintf("Processing %s <%s>->%s in context %s", p.CallerIDName, p.CallerIDNumber, p.DestNumber, p.Context))
 	route, err := s.hunt(p)
 	if err != nil {
 		if errors.Is(err, ErrNoRoute) {

@@ -1,0 +1,294 @@
+// Command goswitch is the PBX daemon. It takes FreeSWITCH's command-line flags where they make
+// sense, loads a FreeSWITCH-layout configuration tree (-conf DIR, else ./conf, else the embedded
+// default tree) and runs until signalled: SIGHUP reloads the XML, SIGTERM drains calls then exits,
+// SIGINT stops at once.
+//
+// Subcommands: `goswitch check [-conf DIR]` validates a configuration; `goswitch trace ... DEST`
+// dry-runs the dialplan hunt for a call.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/goswitch/goswitch/conf"
+	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/xmlconf"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "1.0.0-dev"
+
+// subcommands are the non-daemon modes, dispatched on the first argument.
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{}
+
+func main() {
+	if len(os.Args) > 1 {
+		if run, ok := subcommands[os.Args[1]]; ok {
+			os.Exit(run(os.Args[2:], os.Stdout, os.Stderr))
+		}
+	}
+	os.Exit(daemon(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// setFlags collects repeated -set name=value.
+type setFlags map[string]string
+
+func (s setFlags) String() string { return "" }
+
+func (s setFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("-set wants name=value, got %q", v)
+	}
+	s[strings.TrimSpace(k)] = val
+	return nil
+}
+
+// options are the daemon's command line.
+type options struct {
+	conf, log, db, run, sounds, storage, recordings, certs, cfgname string
+	nc, nf, console, nonat, version                                bool
+	set                                                            setFlags
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{set: setFlags{}}
+	fl := flag.NewFlagSet("goswitch", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&o.conf, "conf", "", "configuration directory (holds freeswitch.xml)")
+	fl.StringVar(&o.log, "log", "", "log directory")
+	fl.StringVar(&o.db, "db", "", "database directory")
+	fl.StringVar(&o.run, "run", "", "runtime directory (pid file)")
+	fl.StringVar(&o.sounds, "sounds", "", "sounds directory")
+	fl.StringVar(&o.storage, "storage", "", "storage directory (voicemail)")
+	fl.StringVar(&o.recordings, "recordings", "", "recordings directory")
+	fl.StringVar(&o.certs, "certs", "", "TLS certificates directory")
+	fl.StringVar(&o.cfgname, "cfgname", "freeswitch.xml", "root configuration file name")
+	fl.BoolVar(&o.nc, "nc", false, "no console (run in the background; goswitch never forks)")
+	fl.BoolVar(&o.nf, "nf", false, "no fork (accepted for compatibility; goswitch never forks)")
+	fl.BoolVar(&o.console, "c", false, "run with an interactive console on stdin")
+	fl.BoolVar(&o.nonat, "nonat", false, "disable NAT traversal (accepted; goswitch does no UPnP/NAT-PMP)")
+	fl.BoolVar(&o.version, "version", false, "print the version and exit")
+	fl.Var(o.set, "set", "override a $${global} at start: -set name=value (repeatable)")
+	if err := fl.Parse(args); err != nil {
+		return nil, err
+	}
+	if fl.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fl.Arg(0))
+	}
+	return o, nil
+}
+
+// confSource picks the configuration: -conf, else ./conf when it holds the root file, else the
+// embedded default tree.
+func confSource(dir, file string) (string, fs.FS) {
+	if dir != "" {
+		return dir, nil
+	}
+	if _, err := os.Stat(filepath.Join("conf", file)); err == nil {
+		return "conf", nil
+	}
+	return "", conf.FS
+}
+
+// loadOptions builds the xmlconf options for the chosen tree and the command-line directories.
+func (o *options) loadOptions() xmlconf.Options {
+	dir, fsys := confSource(o.conf, o.cfgname)
+	g := xmlconf.BuiltinGlobals(dir)
+	for name, v := range map[string]string{
+		"log_dir": o.log, "db_dir": o.db, "run_dir": o.run, "sounds_dir": o.sounds,
+		"storage_dir": o.storage, "recordings_dir": o.recordings, "certs_dir": o.certs,
+	} {
+		if v != "" {
+			if abs, err := filepath.Abs(v); err == nil {
+				v = abs
+			}
+			g[name] = v
+		}
+	}
+	if o.sounds != "" {
+		g["sound_prefix"] = g["sounds_dir"]
+	}
+	return xmlconf.Options{Dir: dir, FS: fsys, File: o.cfgname, Globals: g, Overrides: o.set}
+}
+
+func dirsFrom(g map[string]string) core.Dirs {
+	return core.Dirs{
+		Base: g["base_dir"], Conf: g["conf_dir"], Log: g["log_dir"], DB: g["db_dir"],
+		Run: g["run_dir"], Sounds: g["sounds_dir"], Storage: g["storage_dir"],
+		Recordings: g["recordings_dir"], Certs: g["certs_dir"], Scripts: g["script_dir"],
+		Temp: g["temp_dir"],
+	}
+}
+
+func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "goswitch:", err)
+		return 2
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "goswitch version %s\n", version)
+		return 0
+	}
+	lo := o.loadOptions()
+	dirs := dirsFrom(lo.Globals)
+	for _, d := range []string{dirs.Log, dirs.DB, dirs.Run} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				fmt.Fprintln(stderr, "goswitch:", err)
+				return 1
+			}
+		}
+	}
+	logger, level, closeLog, err := newLogger(dirs.Log, stderr, !o.nc)
+	if err != nil {
+		fmt.Fprintln(stderr, "goswitch:", err)
+		return 1
+	}
+	defer closeLog()
+	h, err := core.NewHost(core.HostOptions{
+		Log:      logger,
+		LogLevel: level,
+		Dirs:     dirs,
+		Version:  version,
+		IPv4:     lo.Globals["local_ip_v4"],
+		IPv6:     lo.Globals["local_ip_v6"],
+		Load: func() (*xmlconf.Snapshot, error) {
+			return xmlconf.Load(lo)
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "goswitch: cannot load configuration:")
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	where := lo.Dir
+	if where == "" {
+		where = "embedded default configuration"
+	}
+	logger.Info("goswitch starting", "version", version, "conf", where)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := h.Start(ctx); err != nil {
+		fmt.Fprintln(stderr, "goswitch: start:", err)
+		_ = h.Stop(context.Background(), core.CauseSystemShutdown)
+		return 1
+	}
+	if dirs.Run != "" {
+		pid := filepath.Join(dirs.Run, "goswitch.pid")
+		_ = os.WriteFile(pid, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
+		defer os.Remove(pid)
+	}
+	logger.Info("goswitch ready", "sessions_max", func() int64 { _, _, m, _ := h.SessionStats(); return m }())
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	consoleDone := make(chan struct{})
+	if o.console {
+		go runConsole(ctx, h, stdin, stdout, consoleDone)
+	}
+	for {
+		select {
+		case <-consoleDone:
+			logger.Info("console closed, shutting down")
+			return shutdown(h, core.CauseManagerRequest, 0)
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP:
+				trap := h.Bus.New("TRAP", "")
+				trap.Add("Trapped-Signal", "HUP")
+				h.Bus.Publish(trap)
+				if err := h.Reload(); err != nil {
+					logger.Error("reloadxml on SIGHUP failed; previous configuration kept", "err", err)
+				} else {
+					logger.Info("configuration reloaded on SIGHUP")
+				}
+			case syscall.SIGTERM:
+				logger.Info("SIGTERM: draining calls")
+				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				h.Drain(dctx)
+				dcancel()
+				return shutdown(h, core.CauseSystemShutdown, 0)
+			case syscall.SIGINT:
+				logger.Info("SIGINT: stopping")
+				return shutdown(h, core.CauseSystemShutdown, 0)
+			}
+		}
+	}
+}
+
+func shutdown(h *core.Host, cause core.Cause, code int) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Stop(ctx, cause); err != nil {
+		h.Log.Error("stop", "err", err)
+	}
+	return code
+}
+
+// runConsole reads commands from stdin and runs them as API commands, like FreeSWITCH's -c console.
+func runConsole(ctx context.Context, h *core.Host, in io.Reader, out io.Writer, done chan<- struct{}) {
+	defer close(done)
+	sc := bufio.NewScanner(in)
+	prompt := func() { fmt.Fprintf(out, "goswitch@%s> ", h.Bus.Identity().Switchname) }
+	prompt()
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch line {
+		case "":
+			prompt()
+			continue
+		case "...", "/exit", "/quit", "/bye", "shutdown":
+			return
+		}
+		cmd, args, _ := strings.Cut(line, " ")
+		out2, err := h.APIOutput(ctx, cmd, args)
+		if err != nil && out2 == "" {
+			out2 = "-ERR " + err.Error() + "\n"
+		}
+		fmt.Fprint(out, out2)
+		if !strings.HasSuffix(out2, "\n") {
+			fmt.Fprintln(out)
+		}
+		prompt()
+	}
+}
+
+// newLogger builds the daemon's logger: console (unless -nc) and <log_dir>/goswitch.log.
+func newLogger(logDir string, console io.Writer, toConsole bool) (*slog.Logger, *slog.LevelVar, func(), error) {
+	level := new(slog.LevelVar)
+	level.Set(slog.LevelInfo)
+	var writers []io.Writer
+	closeFn := func() {}
+	if logDir != "" {
+		f, err := os.OpenFile(filepath.Join(logDir, "goswitch.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		writers = append(writers, f)
+		closeFn = func() { _ = f.Close() }
+	}
+	if toConsole {
+		writers = append(writers, console)
+	}
+	w := io.MultiWriter(writers...)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), level, closeFn, nil
+}

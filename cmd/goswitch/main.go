@@ -60,8 +60,8 @@ func (s setFlags) Set(v string) error {
 // options are the daemon's command line.
 type options struct {
 	conf, log, db, run, sounds, storage, recordings, certs, cfgname string
-	nc, nf, console, nonat, version                                bool
-	set                                                            setFlags
+	nc, nf, console, nonat, version                                 bool
+	set                                                             setFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {

@@ -62,10 +62,15 @@ type Error struct {
 	Diags []Diag
 }
 
-// Error joins the diagnostics, one per line.
+// Error joins the errors, one per line (all diagnostics when none is an
+// error); Diags keeps the warnings too.
 func (e *Error) Error() string {
-	lines := make([]string, len(e.Diags))
-	for i, d := range e.Diags {
+	ds := e.Errors()
+	if len(ds) == 0 {
+		ds = e.Diags
+	}
+	lines := make([]string, len(ds))
+	for i, d := range ds {
 		lines[i] = d.String()
 	}
 	return strings.Join(lines, "\n")

@@ -44,3 +44,38 @@ func FuzzPreprocess(f *testing.F) {
 		_ = s.Directory().Domains()
 	})
 }
+
+// FuzzLoadDirectory puts arbitrary bytes inside a directory section, so the
+// directory builder sees whatever the parser accepts.
+func FuzzLoadDirectory(f *testing.F) {
+	f.Add([]byte(`<domain name="d"><groups><group name="g"><users><user id="1" number-alias="2"/><user id="1" type="pointer"/></users></group></groups></domain>`))
+	f.Add([]byte(`<domain name="d"><user id="a"><gateways><gateway name="x"><param name="p" value="v"/></gateway></gateways></user></domain><domain name="D"/>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc := append([]byte("<document>\n<section name=\"directory\">\n"), data...)
+		doc = append(doc, "\n</section>\n</document>\n"...)
+		s, err := Load(Options{FS: fstest.MapFS{"freeswitch.xml": {Data: doc}}, Globals: map[string]string{}})
+		if err != nil {
+			return
+		}
+		d := s.Directory()
+		for _, dom := range d.Domains() {
+			if dom.Name == "" {
+				continue
+			}
+			if d.Domain(dom.Name) == nil {
+				t.Fatalf("domain %q not found by name", dom.Name)
+			}
+			if d.Domain(dom.Name) != dom {
+				continue // a later duplicate: lookups find the first
+			}
+			for _, u := range dom.Users {
+				if got := d.User(u.ID, dom.Name); got == nil {
+					t.Fatalf("user %q@%q not found", u.ID, dom.Name)
+				}
+			}
+			for _, g := range dom.Groups {
+				_ = d.GroupUsers(dom.Name, g.Name)
+			}
+		}
+	})
+}

@@ -127,7 +127,7 @@ func hasErrors(ds []Diag) bool {
 // then builds the etree document and pairs its elements, in document order,
 // with those lines.
 func (s *Snapshot) parse(pp *preprocessor, rootFile string) error {
-	text := pp.out.Bytes()
+	text := escapeBareAmpersands(pp.out.Bytes())
 	lineAt := newLineIndex(text)
 
 	dec := xml.NewDecoder(bytes.NewReader(text))

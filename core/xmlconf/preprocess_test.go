@@ -447,6 +447,29 @@ func TestSnapshotAccessors(t *testing.T) {
 	}
 }
 
+func TestBareAmpersands(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<a v="x?a=1&b=2"/>`, "x?a=1&b=2"},
+		{`<a v="&lt;&amp;&#65;&#x42;&quot;"/>`, `<&AB"`},
+		{`<a v="&foo; &#; &#x;"/>`, "&foo; &#; &#x;"},
+		{"<a v=\"1\"><!-- a & b --><![CDATA[x & y]]></a>", "1"},
+	}
+	for _, tt := range tests {
+		s, err := Load(Options{FS: tree(map[string]string{"freeswitch.xml": tt.in}), Globals: map[string]string{}})
+		if err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if got := s.Root().SelectAttrValue("v", ""); got != tt.want {
+			t.Errorf("%s: v = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	s, err := Load(Options{FS: tree(map[string]string{"freeswitch.xml": "<a><![CDATA[x & y]]></a>"}), Globals: map[string]string{}})
+	if err != nil || s.Root().Text() != "x & y" {
+		t.Errorf("CDATA: %v %q", err, s.Root().Text())
+	}
+}
+
 func TestTaint(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},

@@ -26,6 +26,7 @@ type Dialplan struct {
 	dynamic  sync.Map // string -> *matcher or error
 	nDynamic atomic.Int32
 	warnings []xmlconf.Diag
+	posix    map[string]string // timezones.conf: name -> POSIX TZ rule
 	// zones caches time.LoadLocation results by name.
 	zones sync.Map
 }

@@ -466,14 +466,21 @@ func (hu *hunter) clock() *clock {
 	return &hu.clk
 }
 
+// zone resolves a `timezone` variable: FreeSWITCH's timezones.conf table of
+// POSIX rules first (what FreeSWITCH itself uses), then the system's IANA
+// database. FreeSWITCH evaluates an unknown name against a zeroed clock; we
+// fall back to the channel clock's zone and warn instead.
 func (d *Dialplan) zone(name string) *time.Location {
 	if v, ok := d.zones.Load(name); ok {
 		l, _ := v.(*time.Location)
 		return l
 	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		l = nil
+	var l *time.Location
+	if rule, ok := d.posix[name]; ok {
+		l, _ = posixLocation(name, rule)
+	}
+	if l == nil {
+		l, _ = time.LoadLocation(name)
 	}
 	d.zones.Store(name, l)
 	return l

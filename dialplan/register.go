@@ -30,6 +30,7 @@ func CompileSnapshot(snap *xmlconf.Snapshot) (*Dialplan, error) {
 	if err != nil {
 		return nil, err
 	}
+	dp.posix = timezonesConf(snap.Configuration("timezones.conf"))
 	return dp, nil
 }
 

@@ -128,3 +128,40 @@ func TestNumberCmp(t *testing.T) {
 		}
 	}
 }
+
+func TestPosixTimezones(t *testing.T) {
+	utc := func(mo time.Month) time.Time { return time.Date(2026, mo, 15, 12, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		rule     string
+		jan, jul int // offsets in seconds
+	}{
+		{"EST5EDT,M3.2.0,M11.1.0", -5 * 3600, -4 * 3600},
+		{"CET-1CEST,M3.5.0,M10.5.0/3", 3600, 7200},
+		{"IST-5:30", 19800, 19800},
+		{"GMT0", 0, 0},
+		{"<+03>-3", 10800, 10800},
+	} {
+		loc, err := posixLocation("x", tc.rule)
+		if err != nil {
+			t.Errorf("%s: %v", tc.rule, err)
+			continue
+		}
+		_, jan := utc(1).In(loc).Zone()
+		_, jul := utc(7).In(loc).Zone()
+		if jan != tc.jan || jul != tc.jul {
+			t.Errorf("%s: offsets %d/%d want %d/%d", tc.rule, jan, jul, tc.jan, tc.jul)
+		}
+	}
+	if _, err := posixLocation("x", "not a rule!"); err == nil {
+		t.Error("bad rule accepted")
+	}
+	// The timezone variable resolves through timezones.conf first.
+	dp := compileString(t, dpXML(`<extension name="t"><condition hour="7"><action application="open"/></condition></extension>`))
+	dp.posix = map[string]string{"Custom/Zone": "EST5EDT,M3.2.0,M11.1.0"}
+	ch := newFake()
+	ch.now = time.Date(2026, 11, 24, 12, 30, 0, 0, time.UTC)
+	ch.vars["timezone"] = "Custom/Zone"
+	if _, route, _ := traceOf(t, dp, ch, "default", "1"); len(route) != 1 {
+		t.Errorf("timezones.conf zone not used: %q", route)
+	}
+}

@@ -54,6 +54,8 @@ func TestTraceGolden(t *testing.T) {
 		{"public_did", []string{"-context", "public", "-cid", "+15559876543", "-network-addr", "198.51.100.7", "5551212"}, 0},
 		{"christmas", []string{"-time", "2026-12-25T09:00:00-05:00", "9196"}, 0},
 		{"newyear_tz", []string{"-time", "2027-01-01T15:00:00Z", "-var", "tod_tz_offset=-5", "9196"}, 0},
+		{"timezone", []string{"-time", "2026-11-24T23:30:00Z", "-var", "timezone=America/New_York", "9196"}, 0},
+		{"valet_6001", []string{"6001"}, 0},
 		{"features_noroute", []string{"-context", "features", "nothing"}, 1},
 	}
 	for _, tc := range cases {

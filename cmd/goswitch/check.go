@@ -46,7 +46,7 @@ var checkSupportedSections = map[string]bool{
 	"configuration": true, "dialplan": true, "directory": true, "languages": true,
 }
 
-// runCheck implements `goswitch check [-conf DIR] [-set name=value]...`:
+// runCheck implements `goswitch check [-conf DIR] [-cfgname FILE] [-set name=value]...`:
 // load the whole configuration, run every registered compiler over it and
 // print each problem and each unsupported module, section or application as
 // file:line: message. It returns 0 when there are no errors (warnings
@@ -55,10 +55,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	confDir := fl.String("conf", "", "configuration directory holding freeswitch.xml (default ./conf, else the embedded tree)")
+	cfgname := fl.String("cfgname", "", "root file name (default freeswitch.xml)")
 	var sets checkSetFlags
 	fl.Var(&sets, "set", "override a global: name=value (repeatable)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: goswitch check [-conf DIR] [-set name=value]...")
+		fmt.Fprintln(stderr, "usage: goswitch check [-conf DIR] [-cfgname FILE] [-set name=value]...")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -73,7 +74,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	opts := xmlconf.Options{Overrides: sets.m}
+	opts := xmlconf.Options{File: *cfgname, Overrides: sets.m}
 	where := "embedded default configuration"
 	switch {
 	case *confDir != "":
@@ -225,14 +226,15 @@ func checkAppKnown(name string) bool {
 // DESTINATION_OUT_OF_ORDER when it reaches the action.
 func (c *checkReport) applications(snap *xmlconf.Snapshot) {
 	if dp := snap.Section("dialplan"); dp != nil {
-		for _, tag := range []string{"action", "anti-action"} {
-			for _, a := range dp.FindElements(".//" + tag) {
-				app := a.SelectAttrValue("application", "")
-				if app == "" || strings.Contains(app, "${") || checkAppKnown(app) {
-					continue
-				}
-				c.warn(snap.Pos(a), "application %s is not supported (%s)", app, checkWhere(a))
+		for _, a := range dp.FindElements(".//*") {
+			if a.Tag != "action" && a.Tag != "anti-action" {
+				continue
 			}
+			app := a.SelectAttrValue("application", "")
+			if app == "" || strings.Contains(app, "${") || checkAppKnown(app) {
+				continue
+			}
+			c.warn(snap.Pos(a), "application %s is not supported (%s)", app, checkWhere(a))
 		}
 	}
 	if ivr := snap.Configuration("ivr.conf"); ivr != nil {

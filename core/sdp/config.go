@@ -1,0 +1,58 @@
+package sdp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/goswitch/goswitch/core/media"
+)
+
+// Config is our side of a negotiation: where our RTP port is and what we accept.
+type Config struct {
+	IP          netip.Addr // address in c= and o= (ext-rtp-ip when behind NAT)
+	Port        int        // our RTP port (RTPPort.LocalAddr().Port()); RTCP is Port+1
+	SessionID   uint64     // o= session id; 0 = derived from the time
+	Version     uint64     // o= version; bump it for every re-offer
+	Username    string     // o= user; default "FreeSWITCH"
+	SessionName string     // s=; default "FreeSWITCH"
+
+	// Codecs lists acceptable codecs in preference order (codec prefs, codec_string or
+	// absolute_codec_string parsed with ParseCodecString).
+	Codecs []CodecPref
+	// Greedy answers with our first preference present in the offer (inbound-codec-negotiation
+	// "greedy"); the default "generous" takes the offerer's first acceptable codec.
+	Greedy bool
+	// TelephoneEventPT is the RFC 4733 payload type we offer (FreeSWITCH rfc2833-pt, 101);
+	// 0 offers and accepts no telephone-event (DTMF goes in-band or INFO).
+	TelephoneEventPT uint8
+	Ptime            time.Duration   // default 20 ms
+	Direction        media.Direction // what we want (hold: SendOnly)
+	Secure           SecurePolicy
+	RTCP             bool // add a=rtcp:<Port+1>
+	// Supported filters codecs we can actually run; nil uses the media codec registry.
+	Supported func(name string, clockRate, channels int) bool
+}
+
+func (c *Config) defaults() {
+	if c.Username == "" {
+		c.Username = "FreeSWITCH"
+	}
+	if c.SessionName == "" {
+		c.SessionName = "FreeSWITCH"
+	}
+	if c.SessionID == 0 {
+		c.SessionID = uint64(time.Now().Unix())
+	}
+	if c.Version == 0 {
+		c.Version = c.SessionID + 1
+	}
+	if c.Ptime == 0 {
+		c.Ptime = 20 * time.Millisecond
+	}
+	if c.Supported == nil {
+		c.Supported = func(name string, clock, ch int) bool {
+			_, ok := media.LookupCodec(name, clock, ch)
+			return ok
+		}
+	}
+}

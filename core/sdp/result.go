@@ -33,18 +33,18 @@ type Result struct {
 // Vars returns the FreeSWITCH channel variables describing the result.
 func (r *Result) Vars() map[string]string {
 	v := map[string]string{
-		"rtp_use_codec_name":     r.Codec.Name,
-		"rtp_use_codec_rate":     strconv.Itoa(r.Codec.ClockRate),
-		"rtp_use_codec_ptime":    strconv.Itoa(int(r.Ptime / time.Millisecond)),
-		"rtp_use_pt":             strconv.Itoa(int(r.Codec.PT)),
-		"remote_media_ip":        r.Remote.Addr().String(),
-		"remote_media_port":      strconv.Itoa(int(r.Remote.Port())),
-		"rtp_2833_send_payload":  strconv.Itoa(int(r.TelephoneEventPT)),
-		"rtp_2833_recv_payload":  strconv.Itoa(int(r.TelephoneEventPT)),
-		"read_codec":             r.Codec.Name,
-		"write_codec":            r.Codec.Name,
-		"read_rate":              strconv.Itoa(r.Codec.SampleRate),
-		"write_rate":             strconv.Itoa(r.Codec.SampleRate),
+		"rtp_use_codec_name":    r.Codec.Name,
+		"rtp_use_codec_rate":    strconv.Itoa(r.Codec.ClockRate),
+		"rtp_use_codec_ptime":   strconv.Itoa(int(r.Ptime / time.Millisecond)),
+		"rtp_use_pt":            strconv.Itoa(int(r.Codec.PT)),
+		"remote_media_ip":       r.Remote.Addr().String(),
+		"remote_media_port":     strconv.Itoa(int(r.Remote.Port())),
+		"rtp_2833_send_payload": strconv.Itoa(int(r.TelephoneEventPT)),
+		"rtp_2833_recv_payload": strconv.Itoa(int(r.TelephoneEventPT)),
+		"read_codec":            r.Codec.Name,
+		"write_codec":           r.Codec.Name,
+		"read_rate":             strconv.Itoa(r.Codec.SampleRate),
+		"write_rate":            strconv.Itoa(r.Codec.SampleRate),
 	}
 	if r.RemoteHasCrypto != "" {
 		v["rtp_has_crypto"] = r.RemoteHasCrypto

@@ -38,23 +38,23 @@ func cfg(policy string) Config {
 
 func TestAnswerSeedOffers(t *testing.T) {
 	tests := []struct {
-		name       string
-		offer      string
-		policy     string
-		greedy     bool
-		codecs     string
-		wantErr    error
-		codec      string
-		pt         uint8
-		te         uint8
-		secure     string // suite or ""
-		tag        string // expected "a=crypto:<tag> " in the answer
-		lines      []string
-		remote     string
-		hasCrypto  string
+		name      string
+		offer     string
+		policy    string
+		greedy    bool
+		codecs    string
+		wantErr   error
+		codec     string
+		pt        uint8
+		te        uint8
+		secure    string // suite or ""
+		tag       string // expected "a=crypto:<tag> " in the answer
+		lines     []string
+		remote    string
+		hasCrypto string
 	}{
 		{name: "xlite plain", offer: "xlite_offer.sdp", codec: "PCMA", pt: 8, te: 101,
-			lines: []string{"m=audio 20000 RTP/AVP 8 101", "a=rtpmap:8 PCMA/8000", "a=fmtp:101 0-16", "a=sendrecv", "a=ptime:20"},
+			lines:  []string{"m=audio 20000 RTP/AVP 8 101", "a=rtpmap:8 PCMA/8000", "a=fmtp:101 0-16", "a=sendrecv", "a=ptime:20"},
 			remote: "192.168.1.23:49874"},
 		{name: "xlite mandatory srtp refused", offer: "xlite_offer.sdp", policy: "true", wantErr: ErrNotAcceptable},
 		{name: "xlite codec not allowed", offer: "xlite_offer.sdp", codecs: "PCMU,G722", wantErr: ErrNotAcceptable},

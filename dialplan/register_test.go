@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"testing/fstest"
 
@@ -80,5 +81,33 @@ func TestBadRegexFailsLoad(t *testing.T) {
 	var xe *xmlconf.Error
 	if !errors.As(err, &xe) || xe.Diags[0].Pos.String() != "freeswitch.xml:2" {
 		t.Fatalf("want freeswitch.xml:2 error, got %v", err)
+	}
+}
+
+// BenchmarkHuntSession hunts vanilla's default context on a real core
+// session (variables, globals and expansion from core).
+func BenchmarkHuntSession(b *testing.B) {
+	if _, err := os.Stat(vanillaDir); err != nil {
+		b.Skip("vanilla conf not present")
+	}
+	h, err := core.NewHost(core.HostOptions{
+		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Load: func() (*xmlconf.Snapshot, error) { return xmlconf.Load(xmlconf.Options{Dir: vanillaDir}) },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dp, _ := h.Dialplan(Name)
+	for _, dest := range []string{"9664", "55555"} {
+		b.Run(dest, func(b *testing.B) {
+			s := core.NewSession(h, core.SessionOptions{Name: "bench/1", Profile: &core.CallerProfile{DestNumber: dest, CallerIDNumber: "1000", Source: "mod_sofia"}})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := dp.Hunt(ctx, s, dest, "default"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -84,11 +84,19 @@ func TestTraceGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run go test -update-trace)", err)
 			}
-			if got != string(want) {
+			if traceNormalize(got) != traceNormalize(string(want)) {
 				t.Errorf("output differs from %s (run go test -update-trace to accept):\n%s", golden, traceDiffLines(string(want), got))
 			}
 		})
 	}
+}
+
+// traceNormalize hides what depends on the API modules linked into the test
+// binary: vanilla's enum extension tests ${module_exists(mod_enum)}, which is
+// "false" with the module_exists API and "" without it. Either way the
+// condition fails, so the route is the same.
+func traceNormalize(s string) string {
+	return strings.ReplaceAll(s, "${module_exists(mod_enum)}(false)", "${module_exists(mod_enum)}()")
 }
 
 func traceHasFlag(args []string, f string) bool {

@@ -1,0 +1,123 @@
+package esl
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/goswitch/goswitch/core/xmlconf"
+)
+
+// Config is event_socket.conf's <settings>.
+type Config struct {
+	ListenIP   string   // listen-ip, default 127.0.0.1
+	ListenPort int      // listen-port, default 8021
+	Password   string   // password, default ClueCon
+	ACL        []string // apply-inbound-acl, default loopback.auto
+	// QueueSize bounds each listener's event queue (FreeSWITCH: 100000); events that do not fit
+	// are dropped and counted (esl_status shows them).
+	QueueSize int
+	// LogQueueSize bounds each listener's log queue.
+	LogQueueSize        int
+	Debug               bool
+	StopOnBindError     bool
+	OutboundDefaultPort int
+}
+
+// DefaultConfig is FreeSWITCH's built-in defaults.
+func DefaultConfig() Config {
+	return Config{
+		ListenIP: "127.0.0.1", ListenPort: 8021, Password: "ClueCon",
+		QueueSize: 100000, LogQueueSize: 10000, OutboundDefaultPort: 8084,
+	}
+}
+
+// ParseConfig reads event_socket.conf from snap; a missing section gives the defaults.
+func ParseConfig(snap *xmlconf.Snapshot) (Config, error) {
+	cfg := DefaultConfig()
+	if snap == nil {
+		return cfg, nil
+	}
+	el := snap.Configuration("event_socket.conf")
+	if el == nil {
+		return cfg, nil
+	}
+	for _, p := range el.FindElements("settings/param") {
+		name, val := p.SelectAttrValue("name", ""), p.SelectAttrValue("value", "")
+		pos := snap.Pos(p)
+		switch strings.ToLower(name) {
+		case "listen-ip":
+			cfg.ListenIP = val
+		case "listen-port":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 65535 {
+				return cfg, fmt.Errorf("%v: event_socket.conf: invalid listen-port %q", pos, val)
+			}
+			cfg.ListenPort = n
+		case "password":
+			cfg.Password = val
+		case "apply-inbound-acl":
+			if len(cfg.ACL) < 100 {
+				cfg.ACL = append(cfg.ACL, val)
+			}
+		case "debug":
+			cfg.Debug = val != "0" && val != "false" && val != ""
+		case "stop-on-bind-error":
+			cfg.StopOnBindError = val == "true"
+		case "event-queue-size":
+			if n, err := strconv.Atoi(val); err == nil && n > 0 {
+				cfg.QueueSize = n
+			}
+		}
+	}
+	return cfg, nil
+}
+
+// Addr returns host:port to listen on; FreeSWITCH's "::" listens on every address.
+func (c Config) Addr() string {
+	return net.JoinHostPort(c.ListenIP, strconv.Itoa(c.ListenPort))
+}
+
+// allowed applies the inbound ACL lists (default loopback.auto) to a remote address. Named lists
+// other than the built-in .auto ones and CIDRs are refused until core/acl provides them.
+func (c Config) allowed(remote net.Addr) bool {
+	ap, err := netip.ParseAddrPort(remote.String())
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	acls := c.ACL
+	if len(acls) == 0 {
+		acls = []string{"loopback.auto"}
+	}
+	for _, name := range acls {
+		if aclMatch(name, ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func aclMatch(name string, ip netip.Addr) bool {
+	switch strings.ToLower(name) {
+	case "loopback.auto":
+		return ip.IsLoopback()
+	case "any_v4.auto":
+		return ip.Is4()
+	case "any_v6.auto":
+		return ip.Is6()
+	case "rfc1918.auto", "localnet.auto", "nat.auto":
+		return ip.IsPrivate() || ip.IsLoopback()
+	case "none":
+		return false
+	}
+	if p, err := netip.ParsePrefix(name); err == nil {
+		return p.Contains(ip)
+	}
+	if a, err := netip.ParseAddr(name); err == nil {
+		return a == ip
+	}
+	return false
+}

@@ -1,0 +1,179 @@
+package media_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/goswitch/goswitch/core/media"
+	"github.com/pion/rtp"
+)
+
+func waitDigits(t *testing.T, ch <-chan media.DTMF, n int) []media.DTMF {
+	t.Helper()
+	var got []media.DTMF
+	timeout := time.After(8 * time.Second)
+	for len(got) < n {
+		select {
+		case d := <-ch:
+			got = append(got, d)
+		case <-timeout:
+			t.Fatalf("got %d of %d digits: %+v", len(got), n, got)
+		}
+	}
+	return got
+}
+
+func TestDTMFRFC4733OverRTP(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	a, b := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	connect(a, b)
+	ch := make(chan media.DTMF, 10)
+	b.OnDTMF(func(d media.DTMF) { ch <- d })
+	for _, d := range "1#" {
+		if err := a.SendDTMF(media.DTMF{Digit: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := waitDigits(t, ch, 2)
+	if got[0].Digit != '1' || got[1].Digit != '#' || got[0].Source != "RTP" || got[0].Samples() != 2000 {
+		t.Fatalf("%+v", got)
+	}
+	select {
+	case d := <-ch:
+		t.Fatalf("duplicate digit %+v (end packets counted twice?)", d)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func TestDTMFInbandOverRTP(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	a := newPort(t, clk, pcmu, 0) // no telephone-event: digits go in-band
+	b, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, InbandDTMF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.SetCodec(pcmu, 0)
+	connect(a, b)
+	ch := make(chan media.DTMF, 10)
+	b.OnDTMF(func(d media.DTMF) { ch <- d })
+	b.Stream() // terminate media on b so the detector runs
+	for _, d := range "58" {
+		a.SendDTMF(media.DTMF{Digit: d, Duration: 120 * time.Millisecond})
+	}
+	got := waitDigits(t, ch, 2)
+	if got[0].Digit != '5' || got[1].Digit != '8' || got[0].Source != "INBAND_AUDIO" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestDTMFInfoMode(t *testing.T) {
+	a := newPort(t, nil, pcmu, 101)
+	var sent []media.DTMF
+	a.SetDTMFMode(media.DTMFInfo)
+	a.SetInfoSender(func(d media.DTMF) error { sent = append(sent, d); return nil })
+	a.SendDTMF(media.DTMF{Digit: '*'})
+	if len(sent) != 1 || sent[0].Digit != '*' || sent[0].Duration != 250*time.Millisecond {
+		t.Fatalf("%+v", sent)
+	}
+	// Digits arriving by INFO go to OnDTMF like RTP ones.
+	var got media.DTMF
+	a.OnDTMF(func(d media.DTMF) { got = d })
+	a.ReceiveDTMF(media.DTMF{Digit: '7', Duration: 100 * time.Millisecond})
+	if got.Digit != '7' || got.Source != "ENDPOINT" {
+		t.Fatalf("%+v", got)
+	}
+	if err := a.SendDTMF(media.DTMF{Digit: 'x'}); err == nil {
+		t.Fatal("bad digit accepted")
+	}
+}
+
+// TestDTMFCrossesBridge: RFC 4733 on leg A, in-band on leg B, and the reverse.
+func TestDTMFCrossesBridge(t *testing.T) {
+	clk := media.NewSoftClock(2)
+	defer clk.Close()
+	phoneA, legA := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	legB := newPort(t, clk, pcmu, 0)
+	phoneB, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, InbandDTMF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phoneB.Close()
+	phoneB.SetCodec(pcmu, 0)
+	connect(phoneA, legA)
+	connect(legB, phoneB)
+	seenA := make(chan media.DTMF, 10)
+	legA.OnDTMF(func(d media.DTMF) { seenA <- d })
+	stop, _ := media.Bridge(legA, legB)
+	defer stop()
+	atB := make(chan media.DTMF, 10)
+	phoneB.OnDTMF(func(d media.DTMF) { atB <- d })
+	phoneB.Stream()
+	phoneA.SendDTMF(media.DTMF{Digit: '9', Duration: 150 * time.Millisecond})
+	if d := waitDigits(t, seenA, 1)[0]; d.Digit != '9' {
+		t.Fatalf("leg A saw %+v", d)
+	}
+	if d := waitDigits(t, atB, 1)[0]; d.Digit != '9' || d.Source != "INBAND_AUDIO" {
+		t.Fatalf("phone B heard %+v", d)
+	}
+}
+
+// TestDTMFRelayForwardsEvents: both legs negotiated telephone-event (different PTs): the events
+// are forwarded as packets with the other leg's PT and still reported once on the first leg.
+func TestDTMFRelayForwardsEvents(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	legA, legB := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 96)
+	phoneA, phoneB := newRawPeer(t), newRawPeer(t)
+	legA.SetRemote(phoneA.addr(), netipZero)
+	legB.SetRemote(phoneB.addr(), netipZero)
+	seen := make(chan media.DTMF, 10)
+	legA.OnDTMF(func(d media.DTMF) { seen <- d })
+	stop, _ := media.Bridge(legA, legB)
+	defer stop()
+	b := make([]byte, 4)
+	for i, ev := range []media.TelephoneEvent{{Event: 3, Duration: 160}, {Event: 3, Duration: 320}, {Event: 3, End: true, Duration: 480}, {Event: 3, End: true, Duration: 480}, {Event: 3, End: true, Duration: 480}} {
+		ev.Marshal(b)
+		phoneA.send(t, legA.LocalAddr(), rtp.Header{Version: 2, PayloadType: 101, Marker: i == 0, SSRC: 1, SequenceNumber: uint16(i), Timestamp: 8000}, b)
+		p, ok := phoneB.recv(t, 2*time.Second)
+		if !ok || p.PayloadType != 96 || p.Payload[0] != 3 {
+			t.Fatalf("event packet %d not forwarded: %+v", i, p)
+		}
+	}
+	got := waitDigits(t, seen, 1)
+	if got[0].Digit != '3' || got[0].Samples() != 480 {
+		t.Fatalf("%+v", got)
+	}
+	select {
+	case d := <-seen:
+		t.Fatalf("reported twice: %+v", d)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestHoldStopsSending(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	a := newPort(t, clk, pcmu, 0)
+	phone := newRawPeer(t)
+	a.SetRemote(phone.addr(), netipZero)
+	a.SetDirection(media.RecvOnly)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	go media.Play(ctx, a.Stream(), media.NewSilence(8000, 0, 10))
+	if _, ok := phone.recv(t, 250*time.Millisecond); ok {
+		t.Fatal("sent while on hold")
+	}
+	a.SetDirection(media.SendRecv)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	go media.Play(ctx2, a.Stream(), media.NewSilence(8000, 0, 10))
+	p, ok := phone.recv(t, time.Second)
+	if !ok {
+		t.Fatal("nothing sent after unhold")
+	}
+	_ = p
+}

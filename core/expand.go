@@ -74,10 +74,7 @@ func (x *Expander) reference(inner string, depth int) string {
 		cmd := inner[:k]
 		var args string
 		if inner[k] == '(' {
-			args = inner[k+1:]
-			if strings.HasSuffix(args, ")") {
-				args = args[:len(args)-1]
-			}
+			args = strings.TrimSuffix(inner[k+1:], ")")
 		} else {
 			args = inner[k+1:]
 		}

@@ -69,7 +69,6 @@ type Host struct {
 	sps                atomic.Int64
 	paused             atomic.Bool
 	spsWindow          spsCounter
-	drained            chan struct{}
 }
 
 type moduleInstance struct {

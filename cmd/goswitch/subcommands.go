@@ -2,4 +2,5 @@ package main
 
 func init() {
 	subcommands["trace"] = runTrace
+	subcommands["check"] = runCheck
 }

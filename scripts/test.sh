@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every goswitch test, after installing what the tests need on a fresh Debian machine:
+# SIPp (sip-tester), baresip and tmux from Debian, Go modules and staticcheck from the module proxy.
+# Usage: scripts/test.sh            (CI=true makes a missing interop peer a failure, not a skip)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=()
+command -v sipp >/dev/null 2>&1 || pkgs+=(sip-tester)
+command -v baresip >/dev/null 2>&1 || pkgs+=(baresip)
+command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
+if [ ${#pkgs[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	echo "== installing ${pkgs[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+echo "== go mod download"
+go mod download
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== staticcheck"
+GOFLAGS=-mod=mod go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+"$(go env GOPATH)/bin/staticcheck" ./...
+
+echo "== go test -race"
+go test -race -timeout 12m ./...

@@ -149,3 +149,65 @@ func TestCheckSetOverride(t *testing.T) {
 		t.Errorf("Set: %v %v", err, s.m)
 	}
 }
+
+// TestDefaultConfRoutes dry-runs the default tree's numbers (issue 2 item 8)
+// through `goswitch trace` and checks the route each one gets.
+func TestDefaultConfRoutes(t *testing.T) {
+	tests := []struct {
+		context, dest string
+		code          int
+		want          []string // the route's "Action app(data)" lines
+	}{
+		{"default", "1000", 0, []string{
+			"Action export(dialed_extension=1000)",
+			"Action export(RFC2822_DATE=${strftime(%a, %d %b %Y %T %z)})",
+			"Action bind_meta_app(1 b s execute_extension::dx XML features)",
+			"Action bind_meta_app(3 b s execute_extension::cf XML features)",
+			"Action set(ringback=${us-ring})",
+			"Action set(transfer_ringback=local_stream://moh)",
+			"Action set(call_timeout=30)",
+			"Action set(hangup_after_bridge=true)",
+			"Action set(continue_on_fail=true)",
+			"Action bridge(user/${dialed_extension}@${domain_name})",
+			"Action answer()",
+			"Action sleep(1000)",
+			"Action bridge(loopback/app=voicemail:default ${domain_name} ${dialed_extension})",
+		}},
+		{"default", "1019", 0, nil},
+		{"default", "1020", 1, nil},
+		{"default", "9196", 0, []string{"Action answer()", "Action echo()"}},
+		{"default", "9664", 0, []string{"Action answer()", "Action playback(local_stream://moh)"}},
+		{"default", "5000", 0, []string{"Action answer()", "Action sleep(2000)", "Action ivr(demo_ivr)"}},
+		{"default", "3042", 0, []string{"Action answer()", "Action conference(3042-${domain_name}@default)"}},
+		{"default", "*98", 0, []string{"Action answer()", "Action sleep(1000)", "Action voicemail(check default ${domain_name})"}},
+		{"default", "4000", 0, []string{"Action answer()", "Action sleep(1000)", "Action voicemail(check default ${domain_name})"}},
+		{"default", "9170", 0, []string{"Action answer()", "Action sleep(1000)", "Action say(en CURRENT_TIME pronounced ${strepoch()})", "Action hangup()"}},
+		{"default", "9172", 0, []string{"Action answer()", "Action sleep(1000)", "Action say(en CURRENT_DATE_TIME pronounced ${strepoch()})", "Action hangup()"}},
+		{"default", "7777", 1, nil},
+		{"public", "1005", 0, []string{"Action set(outside_call=true)", "Action transfer(1005 XML default)"}},
+		{"public", "5551212", 0, nil},
+		{"public", "9196", 1, nil},
+		{"features", "1003", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.context+"/"+tt.dest, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := runTrace([]string{"-conf", "../../conf", "-context", tt.context, tt.dest}, &out, &errb)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out.String(), errb.String())
+			}
+			if tt.want == nil {
+				return
+			}
+			var got []string
+			for _, line := range strings.Split(out.String(), "\n") {
+				if strings.HasPrefix(line, "Action ") || strings.HasPrefix(line, "ANTI-Action ") {
+					got = append(got, line)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("route:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}

@@ -245,7 +245,7 @@ func (hu *hunter) conditions(ext *Extension, conds []*Condition, extName string,
 				proceed = true
 			}
 		} else {
-			if haveCaps && cond.mode == regexNone {
+			if haveCaps {
 				if v := caps.dpMatchValue(); v != "" {
 					hu.ch.SetVar("DP_MATCH", v)
 				} else {

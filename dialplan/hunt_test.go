@@ -217,7 +217,7 @@ func TestHuntAnyAllXor(t *testing.T) {
 		{name: "all fails on one failure", xml: cond("all"), want: []string{"ANTI-Action hangup()"},
 			trace: []string{"Dialplan: C Regex (FAIL) [r] destination_number(1000) =~ /^(5\\d+)$/ match=all"}},
 		{name: "all passes", xml: cond("all"), dest: "5000", want: []string{"Action log(10)"},
-			vars: map[string]string{"DP_REGEX_MATCH_2": "ARRAY::5000|:5000", "DP_REGEX_MATCH_3": "ARRAY::10.|:10"}},
+			vars: map[string]string{"DP_REGEX_MATCH_2": "ARRAY::5000|:5000", "DP_REGEX_MATCH_3": "ARRAY::10.|:10", "DP_MATCH": "ARRAY::10.|:10"}},
 		{name: "xor fails with two matches", xml: cond("xor"), want: []string{"ANTI-Action hangup()"}},
 		{name: "xor passes with exactly one", xml: cond("xor"), setup: func(c *fakeChan) { c.fields["network_addr"] = "192.168.1.1" },
 			want: []string{"Action log()"}}, // $N come from the last capturing regex evaluated (which failed)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -109,5 +110,28 @@ func BenchmarkHuntSession(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestDialplanTraceAPI(t *testing.T) {
+	h := newHost(t, regConf)
+	out, err := h.APIOutput(context.Background(), "dialplan_trace", "-cid 1000 -cid-name 'Alice Smith' 1007")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `Dialplan: sofia/internal/1000@127.0.0.1 parsing [default->ten] continue=false
+Dialplan: sofia/internal/1000@127.0.0.1 Regex (PASS) [ten] destination_number(1007) =~ /^(10\d\d)$/ break=on-false
+Dialplan: sofia/internal/1000@127.0.0.1 Action bridge(user/1007@${domain})
+Action bridge(user/1007@${domain})
+`
+	if out != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out, want)
+	}
+	out, _ = h.APIOutput(context.Background(), "dialplan_trace", "-context nowhere 1")
+	if !strings.HasSuffix(out, "-ERR NO_ROUTE_DESTINATION\n") || !strings.Contains(out, "[WARNING] Context nowhere not found") {
+		t.Fatalf("no route output %q", out)
+	}
+	if _, err := h.APIOutput(context.Background(), "dialplan_trace", ""); err == nil {
+		t.Fatal("usage error expected")
 	}
 }

@@ -64,9 +64,9 @@ func (b *Bus) New(name, subclass string) *Event {
 	return e
 }
 
-// caller names the code that created the event, two frames up (the producer, not Bus.New).
+// caller names the code that created the event, the code that called Bus.New.
 func caller() (file, fn string, line int) {
-	pc, f, l, ok := runtime.Caller(3)
+	pc, f, l, ok := runtime.Caller(2)
 	if !ok {
 		return "", "", 0
 	}

@@ -236,6 +236,16 @@ func (c *checkReport) applications(snap *xmlconf.Snapshot) {
 			}
 			c.warn(snap.Pos(a), "application %s is not supported (%s)", app, checkWhere(a))
 		}
+		for _, a := range dp.FindElements(".//*") {
+			if (a.Tag != "action" && a.Tag != "anti-action") || a.SelectAttrValue("application", "") != "bridge" {
+				continue
+			}
+			for _, ep := range checkEndpoints(a.SelectAttrValue("data", "")) {
+				if !checkEndpointKnown(ep) {
+					c.warn(snap.Pos(a), "endpoint %s/ is not supported (%s)", ep, checkWhere(a))
+				}
+			}
+		}
 	}
 	if ivr := snap.Configuration("ivr.conf"); ivr != nil {
 		for _, e := range ivr.FindElements("menus/menu/entry") {
@@ -253,6 +263,96 @@ func (c *checkReport) applications(snap *xmlconf.Snapshot) {
 			c.warn(snap.Pos(e), "application %s is not supported (ivr menu %s)", app, menu)
 		}
 	}
+}
+
+// checkFallbackEndpoints plays for endpoints what checkFallbackApps plays
+// for applications (FS-COMPAT 4.2).
+var checkFallbackEndpoints = map[string]bool{
+	"sofia": true, "user": true, "loopback": true, "error": true, "group": true, "pickup": true,
+}
+
+func checkEndpointKnown(name string) bool {
+	eps := core.Endpoints()
+	if len(eps) == 0 {
+		return checkFallbackEndpoints[name]
+	}
+	for _, e := range eps {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkEndpoints returns the endpoint names of a bridge dial string
+// (FS-COMPAT 4.1): legs separated by ',' '|' or ":_:" outside braces,
+// brackets and quotes, each with its {} <> [] variable blocks removed.
+// Legs built at run time (starting with "${") are skipped.
+func checkEndpoints(dial string) []string {
+	var legs []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(dial); i++ {
+		ch := dial[i]
+		switch {
+		case quote != 0:
+			if ch == quote {
+				quote = 0
+			}
+		case ch == '\\':
+			i++
+		case ch == '\'':
+			quote = ch
+		case ch == '{' || ch == '[' || ch == '<':
+			depth++
+		case ch == '}' || ch == ']' || ch == '>':
+			if depth > 0 {
+				depth--
+			}
+		case depth == 0 && (ch == ',' || ch == '|'):
+			legs = append(legs, dial[start:i])
+			start = i + 1
+		case depth == 0 && strings.HasPrefix(dial[i:], ":_:"):
+			legs = append(legs, dial[start:i])
+			start = i + 3
+			i += 2
+		}
+	}
+	legs = append(legs, dial[start:])
+	var out []string
+	for _, leg := range legs {
+		leg = strings.TrimSpace(leg)
+		for len(leg) > 0 && (leg[0] == '{' || leg[0] == '[' || leg[0] == '<') {
+			end := checkBlockEnd(leg)
+			if end < 0 {
+				break
+			}
+			leg = strings.TrimSpace(leg[end+1:])
+		}
+		ep, _, ok := strings.Cut(leg, "/")
+		if !ok || ep == "" || strings.ContainsAny(ep, "${}") {
+			continue
+		}
+		out = append(out, ep)
+	}
+	return out
+}
+
+// checkBlockEnd returns the index of the bracket closing s[0], or -1.
+func checkBlockEnd(s string) int {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{', '[', '<':
+			depth++
+		case '}', ']', '>':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // checkWhere names the extension and context an action belongs to.

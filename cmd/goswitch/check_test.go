@@ -33,6 +33,7 @@ func TestCheckVanilla(t *testing.T) {
 		"warning: section chatplan is not supported",
 		"warning: application valet_park is not supported (extension valet_park, context default)",
 		"warning: application esf_page_group is not supported",
+		"warning: endpoint skinny/ is not supported (extension Local_Extension_Skinny, context default)",
 		"vars.xml:286: warning: stun-set external_rtp_ip=stun:stun.freeswitch.org",
 		" 0 error(s)",
 	} {
@@ -70,16 +71,18 @@ func TestCheckDefaultConf(t *testing.T) {
 			if !strings.Contains(out, ": 0 error(s), ") {
 				t.Errorf("errors in the default tree:\n%s", out)
 			}
-			// Only applications not linked into this test binary may be
-			// reported (the daemon links the whole module set); they must
-			// be ones goswitch provides.
+			// Only applications and endpoints not linked into this test
+			// binary may be reported (the daemon links the whole module
+			// set); they must be ones goswitch provides.
 			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 				if strings.Contains(line, "error(s)") {
 					continue
 				}
 				_, rest, _ := strings.Cut(line, "warning: application ")
 				app, _, _ := strings.Cut(rest, " ")
-				if !checkFallbackApps[app] {
+				_, rest, _ = strings.Cut(line, "warning: endpoint ")
+				ep, _, _ := strings.Cut(rest, "/")
+				if !checkFallbackApps[app] && !checkFallbackEndpoints[ep] {
 					t.Errorf("default tree is not clean: %s", line)
 				}
 			}
@@ -209,5 +212,24 @@ func TestDefaultConfRoutes(t *testing.T) {
 				t.Errorf("route:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+func TestCheckEndpoints(t *testing.T) {
+	tests := []struct{ dial, want string }{
+		{"user/1000@example.com", "user"},
+		{"{ignore_early_media=true}loopback/wait", "loopback"},
+		{"{^^:a=1:b=2}[leg_timeout=10]sofia/internal/1000%d,[x=y]user/1001|error/user_busy", "sofia user error"},
+		{"skinny/internal/${destination_number}", "skinny"},
+		{"${group_call(sales@${domain_name})}", ""},
+		{"{a='x,y'}sofia/gateway/gw/123:_:<b=c>loopback/9196", "sofia loopback"},
+		{"sofia/${use_profile}/$1@conference.freeswitch.org", "sofia"},
+		{"{leg_timeout=15}${group(call:$1@${domain_name})}", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(checkEndpoints(tt.dial), " "); got != tt.want {
+			t.Errorf("checkEndpoints(%q) = %q, want %q", tt.dial, got, tt.want)
+		}
 	}
 }

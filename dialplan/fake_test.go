@@ -2,7 +2,6 @@ package dialplan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/goswitch/goswitch/core"
 )
 
 // fakeChan is a Channel for tests: fields, variables with global fallback,
@@ -21,9 +21,10 @@ type fakeChan struct {
 	globals map[string]string
 	now     time.Time
 	inline  []string // "app(data)" executed inline
+	hungup  core.Cause
 }
 
-var errNotInline = errors.New("This application cannot be executed inline")
+func (f *fakeChan) Hangup(c core.Cause) { f.hungup = c }
 
 func newFake() *fakeChan {
 	return &fakeChan{
@@ -89,8 +90,10 @@ func (f *fakeChan) ExecuteInline(_ context.Context, app, data string) error {
 	case "unset":
 		delete(f.vars, data)
 	case "log", "info", "export":
+	case "hash", "answer", "bridge":
+		return core.ErrNotInline
 	default:
-		return errNotInline
+		return fmt.Errorf("%w %s", core.ErrUnknownApp, app)
 	}
 	f.inline = append(f.inline, app+"("+data+")")
 	return nil

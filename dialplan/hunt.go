@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/goswitch/goswitch/core"
 )
 
 // Channel is what a hunt needs from the call: core.Session satisfies it.
@@ -298,12 +300,30 @@ func (hu *hunter) queue(sp string, ext *Extension, a *action, data string, anti 
 		hu.debug(line)
 	}
 	if a.inline {
-		if err := hu.ch.ExecuteInline(hu.ctx, a.app, data); err != nil {
-			hu.log(slog.LevelError, err.Error())
-		}
+		hu.inline(a.app, data)
 		return
 	}
 	hu.route.Actions = append(hu.route.Actions, Action{App: a.app, Data: data, Anti: anti, Extension: ext.Name})
+}
+
+// inline runs a routing-safe application during the hunt, as exec_app does:
+// an app that is not routing-safe is skipped with an error; an unknown one
+// also hangs the call up with DESTINATION_OUT_OF_ORDER (the hunt goes on, as
+// in FreeSWITCH, but the call is gone).
+func (hu *hunter) inline(app, data string) {
+	err := hu.ch.ExecuteInline(hu.ctx, app, data)
+	switch {
+	case err == nil:
+	case errors.Is(err, core.ErrNotInline):
+		hu.log(slog.LevelError, "This application cannot be executed inline")
+	case errors.Is(err, core.ErrUnknownApp):
+		hu.log(slog.LevelError, "Invalid Application "+app)
+		if h, ok := hu.ch.(interface{ Hangup(core.Cause) }); ok {
+			h.Hangup(core.CauseDestinationOutOfOrder)
+		}
+	default:
+		hu.log(slog.LevelError, app+": "+err.Error())
+	}
 }
 
 // fieldData returns the value a condition's field tests: a template when it

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core"
 )
 
 func dpXML(body string) string {
@@ -289,6 +291,20 @@ func TestHuntInlineErrorLogged(t *testing.T) {
 	}})
 	if !errors.Is(err, ErrNoRoute) || len(errs) != 1 || errs[0] != "This application cannot be executed inline" {
 		t.Fatalf("err=%v errs=%q", err, errs)
+	}
+}
+
+func TestHuntInlineUnknownAppHangsUp(t *testing.T) {
+	dp := compileString(t, dpXML(`<extension name="i"><condition><action application="nosuch" data="x" inline="true"/><action application="answer"/></condition></extension>`))
+	ch := newFake()
+	var errs []string
+	r, err := dp.Hunt(context.Background(), ch, Hunt{Dest: "1", Trace: func(l slog.Level, line string) {
+		if l == slog.LevelError {
+			errs = append(errs, line)
+		}
+	}})
+	if err != nil || len(r.Actions) != 1 || ch.hungup != core.CauseDestinationOutOfOrder || len(errs) != 1 || errs[0] != "Invalid Application nosuch" {
+		t.Fatalf("route %v err %v hungup %v errs %q", r, err, ch.hungup, errs)
 	}
 }
 

@@ -96,3 +96,18 @@ func TestLoadVanilla(t *testing.T) {
 		t.Errorf("example.com gateway user: %+v", ex)
 	}
 }
+
+// BenchmarkLoadVanilla measures a full reloadxml of FreeSWITCH's own tree
+// (204 files): preprocess, parse, position index, directory.
+func BenchmarkLoadVanilla(b *testing.B) {
+	if _, err := os.Stat(vanillaDir); err != nil {
+		b.Skip("vanilla tree not present")
+	}
+	g := BuiltinGlobals(vanillaDir)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(Options{Dir: vanillaDir, Globals: g}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -66,13 +66,13 @@ func compileTime(e *etree.Element) *timeSpec {
 	if a := e.SelectAttr("tz-offset"); a != nil {
 		t.tzOffset, t.hasTZOffset, any = a.Value, true, true
 	}
-	if a := e.SelectAttr("dst"); a != nil {
+	// An empty dst="" runs no check in FreeSWITCH (the condition is then
+	// not time-based at all).
+	if a := e.SelectAttr("dst"); a != nil && a.Value != "" {
 		any = true
-		if a.Value != "" {
-			t.dst = 0
-			if switchTrue(a.Value) {
-				t.dst = 1
-			}
+		t.dst = 0
+		if switchTrue(a.Value) {
+			t.dst = 1
 		}
 	}
 	if !any {

@@ -190,3 +190,48 @@ func TestTraceEmbedded(t *testing.T) {
 		t.Errorf("embedded 9196 route:\n%s", out.String())
 	}
 }
+
+func TestTraceInline(t *testing.T) {
+	dir := t.TempDir()
+	xml := `<?xml version="1.0"?>
+<document type="freeswitch/xml">
+  <section name="dialplan">
+    <context name="default">
+      <extension name="prep" continue="true">
+        <condition field="destination_number" expression="^(\d+)$">
+          <action application="set" data="target=$1" inline="true"/>
+          <action application="hash" data="insert/a/b/c" inline="true"/>
+        </condition>
+      </extension>
+      <extension name="use">
+        <condition field="${target}" expression="^2001$">
+          <action application="answer"/>
+        </condition>
+      </extension>
+    </context>
+  </section>
+</document>
+`
+	if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(xml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := runTrace([]string{"-conf", dir, "-cid", "1000", "2001"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errb.String(), out.String())
+	}
+	want := `Dialplan: sofia/internal/1000@127.0.0.1 parsing [default->prep] continue=true
+Dialplan: sofia/internal/1000@127.0.0.1 Regex (PASS) [prep] destination_number(2001) =~ /^(\d+)$/ break=on-false
+Dialplan: sofia/internal/1000@127.0.0.1 Action set(target=2001) INLINE
+Dialplan: sofia/internal/1000@127.0.0.1 Action hash(insert/a/b/c) INLINE
+Dialplan: sofia/internal/1000@127.0.0.1 parsing [default->use] continue=false
+Dialplan: sofia/internal/1000@127.0.0.1 Regex (PASS) [use] ${target}(2001) =~ /^2001$/ break=on-false
+Dialplan: sofia/internal/1000@127.0.0.1 Action answer()
+Action answer()
+`
+	if out.String() != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if !strings.Contains(errb.String(), "[ERR] This application cannot be executed inline") {
+		t.Errorf("stderr: %s", errb.String())
+	}
+}

@@ -49,9 +49,8 @@ var checkSupportedSections = map[string]bool{
 // runCheck implements `goswitch check [-conf DIR] [-cfgname FILE] [-set name=value]...`:
 // load the whole configuration, run every registered compiler over it and
 // print each problem and each unsupported module, section, application or
-// bridge endpoint as
-// file:line: message. It returns 0 when there are no errors (warnings
-// allowed), 1 on errors, 2 on a usage error.
+// bridge endpoint as file:line: message. It returns 0 when there are no
+// errors (warnings allowed), 1 on errors, 2 on a usage error.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("check", flag.ContinueOnError)
 	fl.SetOutput(stderr)

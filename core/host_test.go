@@ -157,6 +157,10 @@ func TestOriginateLoopbackEcho(t *testing.T) {
 	if !b.Answered() {
 		t.Fatal("originate returned an unanswered leg")
 	}
+	deadline := time.Now().Add(2 * time.Second)
+	for b.State() != core.StateConsumeMedia && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	if b.State() != core.StateConsumeMedia {
 		t.Errorf("originated leg in %s, want CS_CONSUME_MEDIA", b.State())
 	}

@@ -58,7 +58,7 @@ func (h *Host) Originate(ctx context.Context, dial string, opts OriginateOptions
 		}
 		for _, n := range splitList(a.vars.Value("export_vars"), ',') {
 			if v, ok := a.vars.Get(n); ok {
-				base = append(base, [2]string{n, v})
+				base = append(base, [2]string{strings.TrimPrefix(n, "nolocal:"), v})
 			}
 		}
 		if v := a.vars.Value("call_timeout"); v != "" {

@@ -144,23 +144,21 @@ func set(ctx context.Context, s *core.Session, args string) error {
 // export sets locally (unless nolocal:) and adds the name to export_vars so every leg this channel
 // originates later gets it.
 func export(ctx context.Context, s *core.Session, args string) error {
-	local := true
+	prefix := ""
 	for _, p := range []string{"nolocal:", "_nolocal_"} {
 		if rest, ok := strings.CutPrefix(args, p); ok {
-			args, local = rest, false
+			args, prefix = rest, "nolocal:"
 		}
 	}
 	name, value, ok := splitVar(args)
 	if !ok || name == "" {
 		return fmt.Errorf("export: no variable name in %q", args)
 	}
-	if local {
-		s.SetVar(name, value)
-	} else {
-		s.SetVar("nolocal:"+name, value)
-	}
-	exports := strings.Split(s.Vars().Value("export_vars"), ",")
-	for _, e := range exports {
+	// As in FreeSWITCH, a nolocal export is stored as "nolocal:<name>" and listed that way in
+	// export_vars; originate strips the prefix on the new leg.
+	name = prefix + name
+	s.SetVar(name, value)
+	for _, e := range strings.Split(s.Vars().Value("export_vars"), ",") {
 		if strings.TrimSpace(e) == name {
 			return nil
 		}

@@ -95,7 +95,9 @@ func (e *Event) AppendPlain(dst []byte) []byte {
 }
 
 // Plain returns the text/event-plain serialisation.
-func (e *Event) Plain() []byte { return e.AppendPlain(make([]byte, 0, 64*len(e.Headers)+len(e.Body)+16)) }
+func (e *Event) Plain() []byte {
+	return e.AppendPlain(make([]byte, 0, 64*len(e.Headers)+len(e.Body)+16))
+}
 
 // AppendJSON appends the text/event-json serialisation: one unformatted object (cJSON's
 // PrintUnformatted), values as strings, ARRAY:: headers as arrays, and for a body

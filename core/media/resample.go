@@ -29,14 +29,16 @@ func NewResampler(in, out int) *Resampler {
 	n = r.k * r.l
 	r.h = make([]float32, n)
 	fc := 0.45 / float64(max(r.l, r.m)) // cutoff as a fraction of the upsampled rate
-	c := float64(n-1) / 2
-	for j := range n {
-		x := float64(j) - c
+	// Centre the symmetric filter on a multiple of m so the delay is a whole number of output
+	// samples (callers can line streams up exactly); taps beyond 2*c stay zero.
+	c := (n - 1) / 2 / r.m * r.m
+	for j := 0; j <= 2*c; j++ {
+		x := float64(j - c)
 		s := 2 * fc
 		if x != 0 {
 			s = math.Sin(2*math.Pi*fc*x) / (math.Pi * x)
 		}
-		w := 0.42 - 0.5*math.Cos(2*math.Pi*float64(j)/float64(n-1)) + 0.08*math.Cos(4*math.Pi*float64(j)/float64(n-1))
+		w := 0.42 - 0.5*math.Cos(math.Pi*float64(j)/float64(c)) + 0.08*math.Cos(2*math.Pi*float64(j)/float64(c))
 		r.h[j] = float32(s * w * float64(r.l))
 	}
 	r.work = make([]int16, r.k-1, r.k-1+960)

@@ -193,7 +193,9 @@ func (e *early) progress(ctx context.Context, leg *core.Session, withMedia bool)
 	if s.Answered() && s.Var("transfer_ringback") == "" {
 		return
 	}
-	iem := strings.ToLower(s.Var("ignore_early_media"))
+	// The {} and [] blocks of the dial string land on the B-leg, A-leg variables were copied there by
+	// originate, so the B-leg's value is the one in force.
+	iem := strings.ToLower(leg.Var("ignore_early_media"))
 	if withMedia && iem != "true" && iem != "consume" && iem != "ring_ready" && leg.Port() != nil {
 		e.joinEarly(ctx, leg)
 		return

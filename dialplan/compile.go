@@ -181,6 +181,7 @@ func children(e *etree.Element, tag string) []*etree.Element {
 
 func (c *compiler) context(e *etree.Element) *Context {
 	ctx := &Context{Name: e.SelectAttrValue("name", ""), byName: map[string]int{}}
+	c.strays(e, "extension")
 	for _, xe := range children(e, "extension") {
 		ext := c.extension(xe)
 		if ext.named {
@@ -205,7 +206,25 @@ func (c *compiler) extension(e *etree.Element) *Extension {
 	for _, xc := range children(e, "condition") {
 		ext.Conds = append(ext.Conds, c.condition(xc, 0))
 	}
+	c.strays(e, "condition")
 	return ext
+}
+
+// strays warns about child elements FreeSWITCH silently ignores there (a
+// misspelt <conditon>, an <action> outside any condition).
+func (c *compiler) strays(e *etree.Element, allowed ...string) {
+next:
+	for _, ch := range e.ChildElements() {
+		if ch.Tag == "include" {
+			continue
+		}
+		for _, a := range allowed {
+			if ch.Tag == a {
+				continue next
+			}
+		}
+		c.warnf(ch, "<%s> inside <%s> is ignored", ch.Tag, e.Tag)
+	}
 }
 
 const (
@@ -274,6 +293,7 @@ func (c *compiler) condition(e *etree.Element, depth int) *Condition {
 			cond.anti = append(cond.anti, c.action(xa))
 		}
 	}
+	c.strays(e, "action", "anti-action", "condition", "regex", "expression")
 	nested := children(e, "condition")
 	if len(nested) > 0 {
 		if depth+1 > maxRecur {

@@ -34,13 +34,13 @@ func TestCompileErrorsHavePositions(t *testing.T) {
 
 func TestCompileWarnings(t *testing.T) {
 	doc := etree.NewDocument()
-	doc.ReadFromString(`<section><context name="a"><extension><condition break="sometimes" regex="maybe"><regex field="x" expression="y"/></condition></extension></context><context name="A"/></section>`)
+	doc.ReadFromString(`<section><context name="a"><extension><condition break="sometimes" regex="maybe"><regex field="x" expression="y"/><actoin/></condition><action application="x"/></extension><extensoin/></context><context name="A"/></section>`)
 	_, diags, err := Compile(doc.Root(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(diags) != 3 {
-		t.Fatalf("want 3 warnings, got %v", diags)
+	if len(diags) != 6 {
+		t.Fatalf("want 6 warnings, got %v", diags)
 	}
 	for _, d := range diags {
 		if !d.Warning {

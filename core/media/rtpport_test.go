@@ -194,7 +194,7 @@ func TestRelayRewritesAndLatches(t *testing.T) {
 				t.Errorf("seq %d after %d", p.SequenceNumber, prev.SequenceNumber)
 			}
 			if p.Timestamp != prev.Timestamp+160 {
-				t.Errorf("ts %d after %d", p.Timestamp, prev.Timestamp)
+				t.Errorf("packet %d: ts %d after %d (seq %d after %d)", i, p.Timestamp, prev.Timestamp, p.SequenceNumber, prev.SequenceNumber)
 			}
 			if (i == 3) != p.Marker {
 				t.Errorf("packet %d marker %v", i, p.Marker)

@@ -89,7 +89,7 @@ func (s *sequencer) mapRelay(srcSSRC uint32, inSeq uint16, inTS uint32, spf uint
 	if int16(seq-s.seq) > 0 {
 		s.seq = seq
 	}
-	if int32(ts-s.ts) > 0 {
+	if marker || int32(ts-s.ts) > 0 {
 		s.ts = ts
 	}
 	s.localTS = s.ts

@@ -88,6 +88,7 @@ type Condition struct {
 
 	nested        []*Condition
 	requireNested bool // require-nested attribute of this condition (as container)
+	tooDeep       bool // nested conditions beyond maxRecur: the nested block fails
 	hasNestedAttr bool
 	pos           string
 }
@@ -297,7 +298,10 @@ func (c *compiler) condition(e *etree.Element, depth int) *Condition {
 	nested := children(e, "condition")
 	if len(nested) > 0 {
 		if depth+1 > maxRecur {
-			c.errorf(e, "conditions nested deeper than %d levels", maxRecur)
+			// FreeSWITCH logs "Recursion LIMIT!" at hunt time and fails the
+			// nested block; so do we (tooDeep), after warning here.
+			c.warnf(e, "conditions nested deeper than %d levels never match", maxRecur)
+			cond.tooDeep = true
 		} else {
 			for _, xn := range nested {
 				cond.nested = append(cond.nested, c.condition(xn, depth+1))

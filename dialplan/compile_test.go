@@ -127,3 +127,19 @@ func TestNeedsExpand(t *testing.T) {
 		}
 	}
 }
+
+func TestTooDeepNesting(t *testing.T) {
+	x := strings.Repeat("<condition>", 102) + `<action application="deep"/>` + strings.Repeat("</condition>", 102)
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(dpXML(`<extension name="d">` + x + `</extension><extension name="z"><condition><action application="z"/></condition></extension>`)); err != nil {
+		t.Fatal(err)
+	}
+	dp, diags, err := Compile(doc.Root(), nil)
+	if err != nil || len(diags) != 1 || !diags[0].Warning {
+		t.Fatalf("diags %v err %v", diags, err)
+	}
+	_, route, _ := traceOf(t, dp, newFake(), "default", "1")
+	if len(route) != 1 || route[0] != "Action z()" {
+		t.Fatalf("route %q", route)
+	}
+}

@@ -268,6 +268,14 @@ func (hu *hunter) conditions(ext *Extension, conds []*Condition, extName string,
 		if (!anti && cond.brk == breakOnTrue) || (anti && cond.brk == breakOnFalse) || cond.brk == breakAlways {
 			break
 		}
+		if proceed && cond.tooDeep {
+			hu.log(slog.LevelError, "Recursion LIMIT!")
+			proceed = false
+			if cond.brk == breakNever {
+				continue
+			}
+			break
+		}
 		if proceed && len(cond.nested) > 0 {
 			if !hu.conditions(ext, cond.nested, extName, recur+1, cond.requireNested) {
 				proceed = false

@@ -3,6 +3,7 @@ package dialplan
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"
@@ -76,5 +77,30 @@ func BenchmarkHunt(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestConcurrentHunts shares one compiled dialplan between goroutines (run
+// with -race).
+func TestConcurrentHunts(t *testing.T) {
+	dp := vanilla(t)
+	dests := []string{"1000", "9664", "6001", "*98", "55555", "3001"}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 50; i++ {
+				ch := newFake()
+				ch.vars["timezone"] = "America/New_York"
+				ch.vars["sip_refer_to"] = "<sip:callpark@x;orbit=1>"
+				if _, err := dp.Hunt(context.Background(), ch, Hunt{Dest: dests[(g+i)%len(dests)], Trace: func(slog.Level, string) {}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
 	}
 }

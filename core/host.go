@@ -131,7 +131,12 @@ func NewHost(opts HostOptions) (*Host, error) {
 		}
 		h.dialplans[info.Name] = dp
 	}
+	loaded, gated := LoadedModules(snap)
+	enabled := func(module string) bool { return !gated || module == "" || loaded[module] }
 	for _, info := range Endpoints() {
+		if !enabled(info.Module) {
+			continue
+		}
 		ep, err := info.New(h)
 		if err != nil {
 			return nil, fmt.Errorf("endpoint %s: %w", info.Name, err)
@@ -139,7 +144,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 		h.endpoints[info.Name] = ep
 	}
 	for _, info := range Modules() {
-		if info.New == nil {
+		if info.New == nil || !enabled(info.Name) {
 			continue
 		}
 		m, err := info.New(h)
@@ -151,6 +156,28 @@ func NewHost(opts HostOptions) (*Host, error) {
 		}
 	}
 	return h, nil
+}
+
+// LoadedModules returns the modules named by <load module="..."/> in modules.conf (and the
+// pre_load/post_load lists), and whether such a list exists. Like FreeSWITCH, a configuration with
+// a module list starts only the listed endpoints and modules; without one (small test trees)
+// everything built in starts.
+func LoadedModules(snap *xmlconf.Snapshot) (map[string]bool, bool) {
+	set := map[string]bool{}
+	found := false
+	for _, name := range []string{"pre_load_modules.conf", "modules.conf", "post_load_modules.conf"} {
+		el := snap.Configuration(name)
+		if el == nil {
+			continue
+		}
+		found = true
+		for _, l := range el.FindElements(".//load") {
+			if m := l.SelectAttrValue("module", ""); m != "" {
+				set[m] = true
+			}
+		}
+	}
+	return set, found
 }
 
 // load reads the configuration and runs every compiler, without publishing anything.

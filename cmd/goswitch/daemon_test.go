@@ -25,7 +25,11 @@ func init() {
 const minimalConf = `<?xml version="1.0"?>
 <document type="freeswitch/xml">
   <X-PRE-PROCESS cmd="set" data="greeting=hello"/>
-  <section name="configuration" description="Various Configuration"/>
+  <section name="configuration" description="Various Configuration">
+    <configuration name="modules.conf" description="Modules">
+      <modules><load module="mod_dptools"/><load module="mod_loopback"/><load module="mod_commands"/></modules>
+    </configuration>
+  </section>
   <section name="dialplan" description="Regex/XML Dialplan">
     <context name="default">
       <extension name="echo"><condition field="destination_number" expression="^9196$">
@@ -134,7 +138,7 @@ func TestConsoleRunsAPIAndExits(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(confDir, "freeswitch.xml"), []byte(minimalConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-c", "-nc", "-conf", confDir, "-log", filepath.Join(dir, "log"),
+	cmd := exec.Command(os.Args[0], "-c", "-nc", "-set", "greeting=override", "-conf", confDir, "-log", filepath.Join(dir, "log"),
 		"-db", filepath.Join(dir, "db"), "-run", filepath.Join(dir, "run"))
 	cmd.Env = append(os.Environ(), "GOSWITCH_TEST_DAEMON=1")
 	stdin, _ := cmd.StdinPipe()
@@ -142,7 +146,7 @@ func TestConsoleRunsAPIAndExits(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(stdin, "nosuchcommand\n...\n")
+	io.WriteString(stdin, "nosuchcommand\nglobal_getvar greeting\n...\n")
 	var lines []string
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -151,8 +155,12 @@ func TestConsoleRunsAPIAndExits(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("console exit: %v", err)
 	}
-	if !strings.Contains(strings.Join(lines, "\n"), "-ERR") {
+	all := strings.Join(lines, "\n")
+	if !strings.Contains(all, "-ERR") {
 		t.Errorf("unknown console command gave no -ERR: %q", lines)
+	}
+	if !strings.Contains(all, "override") {
+		t.Errorf("-set greeting=override did not win over vars: %q", lines)
 	}
 }
 

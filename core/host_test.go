@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -412,4 +413,44 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// TestCallKeepsItsSnapshot: a reload does not change the dialplan of a call in progress; new calls
+// see the new configuration.
+func TestCallKeepsItsSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "freeswitch.xml")
+	if err := os.WriteFile(path, []byte(testConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := core.NewHost(core.HostOptions{Log: quietLog(), Load: func() (*xmlconf.Snapshot, error) {
+		return xmlconf.Load(xmlconf.Options{Dir: dir, Globals: map[string]string{}})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Stop(context.Background(), core.CauseSystemShutdown)
+	b, err := h.Originate(context.Background(), "loopback/5900", core.OriginateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := h.Session(b.Var("other_loopback_leg_uuid"))
+	// The new configuration has no echo extension.
+	if err := os.WriteFile(path, []byte(strings.Replace(testConf, "^9196$", "^9197$", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	in.Transfer("9196", "", "")
+	if !heardBack(t, b.Port().Stream()) {
+		t.Fatal("the call in progress lost its dialplan on reload")
+	}
+	b.Hangup(core.CauseNormalClearing)
+	<-b.Done()
+	_, err = h.Originate(context.Background(), "loopback/9196", core.OriginateOptions{})
+	var ce *core.CallError
+	if !errors.As(err, &ce) || ce.Cause != core.CauseNoRouteDestination {
+		t.Fatalf("a new call after reload should not find 9196: %v", err)
+	}
 }

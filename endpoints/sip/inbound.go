@@ -1,0 +1,484 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/xmlconf"
+)
+
+// supportedExt are the option tags we implement (Require of anything else gets 420).
+var supportedExt = map[string]bool{"timer": true, "replaces": false}
+
+func callKey(callID, localTag string) string { return callID + "|" + localTag }
+
+func tagOf(params sip.HeaderParams) string {
+	t, _ := params.Get("tag")
+	return t
+}
+
+// onInvite handles initial INVITEs (and re-INVITEs, by To-tag).
+func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if tagOf(req.To().Params) != "" {
+		p.onReInvite(req, tx)
+		return
+	}
+	if req.Contact() == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Missing Contact", nil))
+		return
+	}
+	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
+		tx.Respond(sip.NewResponseFromRequest(req, 483, "Too Many Hops", nil))
+		return
+	}
+	if bad := unsupportedRequire(req); bad != "" {
+		r := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
+		r.AppendHeader(sip.NewHeader("Unsupported", bad))
+		tx.Respond(r)
+		return
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
+	p.callsIn.Add(1)
+
+	src := sourceAddr(req)
+	from, to := req.From(), req.To()
+	domain := from.Address.Host
+	var authUser *xmlconf.User
+	authedBy := ""
+	set := p.ep.ACL()
+	aclOK := false
+	for _, l := range p.cfg.InboundACL {
+		r := set.CheckToken(l, src.Addr())
+		if r.Allowed {
+			aclOK = true
+			authedBy = l
+			if r.Token != "" {
+				authUser = p.ep.h.Config().Directory().User(r.Token, r.Domain)
+			}
+			break
+		}
+	}
+	authUsername := ""
+	realm := ""
+	if !aclOK && (p.cfg.AuthCalls || len(p.cfg.InboundACL) > 0) {
+		if !p.cfg.AuthCalls {
+			p.failedIn.Add(1)
+			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+			return
+		}
+		realm = p.realm(req)
+		hdr := headerValue(req, "Proxy-Authorization")
+		var du *xmlconf.User
+		var username string
+		if hdr != "" {
+			if cr, err := parseCredUser(hdr); err == nil {
+				username = cr
+				du = p.ep.h.Config().Directory().User(cr, realm)
+				if du == nil {
+					du = p.ep.h.Config().Directory().User(cr, domain)
+				}
+			}
+		}
+		res, _ := verifyDigest(p.nonces, hdr, "INVITE", du, realm)
+		switch res {
+		case authMissing, authStale:
+			r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
+			r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale)))
+			tx.Respond(r)
+			return
+		case authFailed:
+			p.failedIn.Add(1)
+			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+			return
+		}
+		authUser, authUsername = du, username
+	}
+
+	var offer *sdpMedia
+	if len(req.Body()) > 0 {
+		m, err := parseSDP(req.Body())
+		if err != nil {
+			p.failedIn.Add(1)
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		offer = m
+	}
+	// Session timers (RFC 4028): refuse intervals below our Min-SE.
+	var sessExp time.Duration
+	if v := headerValue(req, "Session-Expires"); v != "" {
+		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
+		if n > 0 && time.Duration(n)*time.Second < p.cfg.MinSE && p.cfg.MinSE > 0 {
+			r := sip.NewResponseFromRequest(req, 422, "Session Interval Too Small", nil)
+			r.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(p.cfg.MinSE.Seconds()))))
+			tx.Respond(r)
+			return
+		}
+		sessExp = time.Duration(n) * time.Second
+	} else if p.cfg.SessionTimeout > 0 {
+		sessExp = p.cfg.SessionTimeout
+	}
+
+	ds, err := p.dua.ReadInvite(req, tx)
+	if err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return
+	}
+	c := &call{p: p, inbound: true, ds: ds, final: make(chan struct{}), answeredC: make(chan struct{}), sessExpires: sessExp}
+	c.remoteCSeq = req.CSeq().SeqNo
+	c.key = callKey(req.CallID().Value(), tagOf(ds.InviteRequest.To().Params))
+
+	// Caller profile and variables.
+	cidName := from.DisplayName
+	if cidName == "" {
+		cidName = from.Address.User
+	}
+	if v := headerValue(req, "P-Asserted-Identity"); v != "" {
+		var u sip.Uri
+		var hp sip.HeaderParams = sip.NewParams()
+		if dn, err := sip.ParseAddressValue(v, &u, &hp); err == nil {
+			_ = dn
+		}
+	}
+	ctxName := p.cfg.Context
+	vars := p.inboundVars(req, src, authUser, authUsername, realm, authedBy)
+	if authUser != nil {
+		for _, kv := range authUser.Vars {
+			vars = append(vars, [2]string{kv.Name, kv.Value})
+		}
+		if uc := authUser.Var("user_context"); uc != "" {
+			ctxName = uc
+		}
+	}
+	if ctxName == "_domain_" {
+		ctxName = domain
+	}
+	name := fmt.Sprintf("sofia/%s/%s@%s", p.cfg.Name, from.Address.User, from.Address.Host)
+	prof := &core.CallerProfile{
+		Username: authUsername, Dialplan: p.cfg.Dialplan, CallerIDName: cidName, CallerIDNumber: from.Address.User,
+		NetworkAddr: src.Addr().String(), ANI: from.Address.User, DestNumber: req.Recipient.User,
+		Source: "mod_sofia", Context: ctxName, ChanName: name,
+	}
+	prof.OrigCallerIDName, prof.OrigCallerIDNum = prof.CallerIDName, prof.CallerIDNumber
+	_ = to
+	s := core.NewSession(p.ep.h, core.SessionOptions{Direction: core.Inbound, Name: name, Profile: prof, Vars: vars, Leg: c})
+	c.s = s
+	if offer != nil {
+		if code, err := c.answerOffer(offer, p.cfg.InboundCodecs); err != nil {
+			p.failedIn.Add(1)
+			ds.Respond(code, statusText(code), nil)
+			return
+		}
+	}
+	p.calls.Store(c.key, c)
+	if err := s.Start(); err != nil {
+		p.calls.Delete(c.key)
+		c.closeMedia()
+		p.failedIn.Add(1)
+		if errors.Is(err, core.ErrSessionLimit) {
+			ds.Respond(503, "Service Unavailable", nil)
+		} else {
+			ds.Respond(500, "Server Internal Error", nil)
+		}
+		return
+	}
+	go p.watchCall(c)
+	// Keep the handler (and so the INVITE server transaction) alive until a final response is
+	// out or the caller cancelled.
+	select {
+	case <-c.final:
+	case <-ds.Context().Done():
+		if !c.answered {
+			if errors.Is(context.Cause(ds.Context()), sip.ErrTransactionCanceled) {
+				s.SetVar("sip_hangup_disposition", "recv_cancel")
+				if rc, ok := reasonCause(headerValue(req, "Reason")); ok {
+					s.SetVar("sip_reason", headerValue(req, "Reason"))
+					_ = rc
+				}
+				s.Hangup(core.CauseOriginatorCancel)
+			} else {
+				s.Hangup(core.CauseNormalClearing)
+			}
+		}
+	}
+}
+
+// watchCall removes the call from the table when its session is destroyed.
+func (p *Profile) watchCall(c *call) {
+	<-c.s.Done()
+	c.stopSessionTimer()
+	p.calls.Delete(c.key)
+}
+
+func parseCredUser(hdr string) (string, error) {
+	i := strings.Index(strings.ToLower(hdr), "username=")
+	if i < 0 {
+		return "", errors.New("no username")
+	}
+	v := hdr[i+len("username="):]
+	if strings.HasPrefix(v, "\"") {
+		v = v[1:]
+		if j := strings.IndexByte(v, '"'); j >= 0 {
+			return v[:j], nil
+		}
+		return "", errors.New("bad username")
+	}
+	if j := strings.IndexAny(v, ", "); j >= 0 {
+		v = v[:j]
+	}
+	return v, nil
+}
+
+func unsupportedRequire(req *sip.Request) string {
+	var bad []string
+	for _, h := range req.GetHeaders("Require") {
+		for _, t := range strings.Split(h.Value(), ",") {
+			t = strings.TrimSpace(strings.ToLower(t))
+			if t != "" && !supportedExt[t] {
+				bad = append(bad, t)
+			}
+		}
+	}
+	return strings.Join(bad, ", ")
+}
+
+// inboundVars are the sip_* channel variables of an inbound call, in FreeSWITCH's order.
+func (p *Profile) inboundVars(req *sip.Request, src interface{ String() string }, u *xmlconf.User, authUser, realm, aclBy string) [][2]string {
+	from, to, via := req.From(), req.To(), req.Via()
+	ap := sourceAddr(req)
+	v := [][2]string{
+		{"direction", "inbound"},
+		{"sofia_profile_name", p.cfg.Name},
+		{"sip_profile_name", p.cfg.Name},
+		{"sip_local_network_addr", p.extSIPIP.String()},
+		{"sip_network_ip", ap.Addr().String()},
+		{"sip_network_port", strconv.Itoa(int(ap.Port()))},
+		{"sip_received_ip", ap.Addr().String()},
+		{"sip_received_port", strconv.Itoa(int(ap.Port()))},
+		{"sip_via_protocol", strings.ToLower(req.Transport())},
+		{"sip_from_user", from.Address.User},
+		{"sip_from_uri", from.Address.User + "@" + from.Address.Host},
+		{"sip_from_host", from.Address.Host},
+		{"sip_from_display", from.DisplayName},
+		{"sip_from_tag", tagOf(from.Params)},
+		{"sip_to_user", to.Address.User},
+		{"sip_to_uri", to.Address.User + "@" + to.Address.Host},
+		{"sip_to_host", to.Address.Host},
+		{"sip_req_user", req.Recipient.User},
+		{"sip_req_uri", req.Recipient.User + "@" + req.Recipient.HostPort()},
+		{"sip_req_host", req.Recipient.Host},
+		{"sip_call_id", req.CallID().Value()},
+		{"sip_user_agent", headerValue(req, "User-Agent")},
+		{"sip_via_host", via.Host},
+		{"sip_via_port", strconv.Itoa(via.Port)},
+	}
+	if ct := req.Contact(); ct != nil {
+		v = append(v, [2]string{"sip_contact_user", ct.Address.User}, [2]string{"sip_contact_host", ct.Address.Host},
+			[2]string{"sip_contact_uri", ct.Address.User + "@" + ct.Address.HostPort()})
+		if ct.Address.Port != 0 {
+			v = append(v, [2]string{"sip_contact_port", strconv.Itoa(ct.Address.Port)})
+		}
+	}
+	if h := headerValue(req, "P-Asserted-Identity"); h != "" {
+		v = append(v, [2]string{"sip_P-Asserted-Identity", h})
+	}
+	if h := headerValue(req, "Remote-Party-ID"); h != "" {
+		v = append(v, [2]string{"sip_Remote-Party-ID", h})
+	}
+	if u != nil || aclBy != "" {
+		v = append(v, [2]string{"sip_authorized", "true"})
+	}
+	if aclBy != "" {
+		v = append(v, [2]string{"sip_acl_authed_by", aclBy})
+		if u != nil {
+			v = append(v, [2]string{"sip_acl_token", u.ID + "@" + u.Domain})
+		}
+	}
+	if authUser != "" {
+		v = append(v, [2]string{"sip_auth_username", authUser}, [2]string{"sip_auth_realm", realm},
+			[2]string{"user_name", authUser}, [2]string{"domain_name", realm})
+	}
+	for _, h := range req.Headers() {
+		n := h.Name()
+		if len(n) > 2 && (n[0] == 'X' || n[0] == 'x') && n[1] == '-' {
+			v = append(v, [2]string{"sip_h_" + n, h.Value()})
+		}
+	}
+	return v
+}
+
+func statusText(code int) string {
+	switch code {
+	case 180:
+		return "Ringing"
+	case 183:
+		return "Session Progress"
+	case 200:
+		return "OK"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 408:
+		return "Request Timeout"
+	case 410:
+		return "Gone"
+	case 480:
+		return "Temporarily Unavailable"
+	case 484:
+		return "Address Incomplete"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 488:
+		return "Not Acceptable Here"
+	case 500:
+		return "Server Internal Error"
+	case 501:
+		return "Not Implemented"
+	case 502:
+		return "Bad Gateway"
+	case 503:
+		return "Service Unavailable"
+	case 504:
+		return "Server Time-out"
+	case 603:
+		return "Decline"
+	}
+	return "Unknown"
+}
+
+// Progress implements core.Leg for inbound calls (180, or 183 with SDP).
+func (c *call) Progress(ctx context.Context, withMedia bool) error {
+	if !c.inbound {
+		return nil
+	}
+	c.mu.Lock()
+	if c.finalSent {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	if withMedia && c.port != nil {
+		c.mu.Lock()
+		body := c.local.marshal()
+		c.early = true
+		c.mu.Unlock()
+		res := sip.NewResponseFromRequest(c.ds.InviteRequest, 183, "Session Progress", body)
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		return c.ds.WriteResponse(res)
+	}
+	return c.ds.Respond(180, "Ringing", nil)
+}
+
+// Answer implements core.Leg: 200 OK with our SDP; returns once the ACK arrived.
+func (c *call) Answer(ctx context.Context) error {
+	if !c.inbound {
+		return nil
+	}
+	c.mu.Lock()
+	if c.finalSent {
+		c.mu.Unlock()
+		return core.ErrHungUp
+	}
+	c.finalSent = true
+	c.answered = true
+	var body []byte
+	if c.port != nil {
+		body = c.local.marshal()
+	}
+	c.mu.Unlock()
+	res := sip.NewResponseFromRequest(c.ds.InviteRequest, 200, "OK", body)
+	if body != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	res.AppendHeader(sip.NewHeader("Allow", allowHeader))
+	res.AppendHeader(sip.NewHeader("Supported", "timer"))
+	if c.sessExpires > 0 {
+		res.AppendHeader(sip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", int(c.sessExpires.Seconds()))))
+		res.AppendHeader(sip.NewHeader("Require", "timer"))
+	}
+	c.markFinal()
+	close(c.answeredC)
+	if c.port != nil {
+		c.port.OnDTMF(c.s.QueueDTMF)
+	}
+	err := c.ds.WriteResponse(res)
+	if err != nil {
+		c.s.Log().Warn("answer not acknowledged", "err", err)
+		c.s.SetVar("sip_hangup_disposition", "send_bye")
+		c.s.Hangup(core.CauseRecoveryOnTimerExpire)
+		return err
+	}
+	c.armSessionTimer(c.sessExpires)
+	return nil
+}
+
+// Hangup implements core.Leg: a final response before answer, BYE after, CANCEL for an
+// unanswered outbound leg.
+func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
+	if c.ended.Swap(true) {
+		return nil
+	}
+	defer c.stopSessionTimer()
+	if !c.inbound {
+		return c.hangupOutbound(ctx, cause)
+	}
+	s := c.s
+	c.mu.Lock()
+	answered, final := c.answered, c.finalSent
+	c.finalSent = true
+	c.mu.Unlock()
+	if !answered {
+		defer c.markFinal()
+		if final {
+			return nil
+		}
+		code := cause.SIPStatus()
+		if v := s.Var("last_bridge_proto_specific_hangup_cause"); strings.HasPrefix(v, "sip:") && !core.True(s.Var("sip_ignore_remote_cause")) {
+			if n, err := strconv.Atoi(v[4:]); err == nil && n >= 300 && n < 700 {
+				code = n
+			}
+		}
+		if v := s.Var("sip_term_status"); v == "" {
+			s.SetVar("sip_term_status", strconv.Itoa(code))
+		}
+		if s.Var("sip_hangup_disposition") == "" {
+			s.SetVar("sip_hangup_disposition", "send_refuse")
+		}
+		var hdrs []sip.Header
+		if !core.True(s.Var("disable_q850_reason")) {
+			hdrs = append(hdrs, reasonHeader(cause))
+		}
+		select {
+		case <-c.ds.Context().Done():
+			return nil // cancelled: the transaction already answered 487
+		default:
+		}
+		return c.ds.Respond(code, statusText(code), nil, hdrs...)
+	}
+	if s.Var("sip_hangup_disposition") != "" {
+		return nil // the far end sent BYE
+	}
+	s.SetVar("sip_hangup_disposition", "send_bye")
+	bye := sip.NewRequest(sip.BYE, c.ds.InviteRequest.Contact().Address)
+	bye.SetTransport(c.ds.InviteRequest.Transport())
+	if !core.True(s.Var("disable_q850_reason")) {
+		bye.AppendHeader(reasonHeader(cause))
+	}
+	return c.ds.WriteBye(ctx, bye)
+}
+
+var _ core.Leg = (*call)(nil)
+
+// media direction helper used by re-INVITE answers.
+func holdState(d media.Direction) bool { return d == media.SendOnly || d == media.Inactive }

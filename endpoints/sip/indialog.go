@@ -1,0 +1,299 @@
+package sip
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media"
+)
+
+// findCall matches an in-dialog request to its call by Call-ID and our tag (the To-tag).
+func (p *Profile) findCall(req *sip.Request) *call {
+	v, ok := p.calls.Load(callKey(req.CallID().Value(), tagOf(req.To().Params)))
+	if !ok {
+		return nil
+	}
+	return v.(*call)
+}
+
+func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if req.CallID() == nil || req.To() == nil || req.CSeq() == nil {
+		return
+	}
+	c := p.findCall(req)
+	if c == nil || !c.inbound {
+		return
+	}
+	if err := c.ds.ReadAck(req, tx); err != nil {
+		return // ACK of a re-INVITE 2xx: nothing to do, we do not retransmit those
+	}
+}
+
+func (p *Profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.findCall(req)
+	if c == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	var err error
+	if c.inbound {
+		err = c.ds.ReadBye(req, tx)
+	} else {
+		err = c.dc.ReadBye(req, tx)
+	}
+	if err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	}
+	cause := core.CauseNormalClearing
+	if v := headerValue(req, "Reason"); v != "" {
+		c.s.SetVar("sip_reason", v)
+		if n, ok := reasonCause(v); ok && !core.True(c.s.Var("ignore_q850_reason")) {
+			cause = core.Cause(n)
+		}
+	}
+	c.ended.Store(true)
+	c.s.SetVar("sip_hangup_disposition", "recv_bye")
+	c.s.SetVar("sip_term_status", "200")
+	c.s.Hangup(cause)
+}
+
+// checkCSeq enforces RFC 3261 12.2.2: a lower or equal CSeq than the last one is out of order.
+func (c *call) checkCSeq(req *sip.Request) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := req.CSeq().SeqNo
+	if c.remoteCSeq != 0 && n <= c.remoteCSeq {
+		return false
+	}
+	c.remoteCSeq = n
+	return true
+}
+
+// onReInvite answers hold/unhold, codec changes, SRTP re-keys and session refreshes.
+func (p *Profile) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.findCall(req)
+	if c == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	if c.reinviting.Load() {
+		tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	}
+	if !c.checkCSeq(req) {
+		r := sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil)
+		r.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(1)))
+		tx.Respond(r)
+		return
+	}
+	if bad := unsupportedRequire(req); bad != "" {
+		r := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
+		r.AppendHeader(sip.NewHeader("Unsupported", bad))
+		tx.Respond(r)
+		return
+	}
+	body, code := c.updateFromOffer(req.Body())
+	if code != 0 {
+		tx.Respond(sip.NewResponseFromRequest(req, code, statusText(code), nil))
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", body)
+	if body != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	res.AppendHeader(&sip.ContactHeader{Address: p.dua.ContactHDR.Address})
+	c.refreshSessionTimer(req, res)
+	tx.Respond(res)
+	// The 2xx of a re-INVITE is retransmitted by the UAS core until the ACK: do it for T1..T2.
+	acks := tx.Acks()
+	t := time.NewTimer(sip.T1)
+	defer t.Stop()
+	wait := sip.T1
+	deadline := time.After(64 * sip.T1)
+	for {
+		select {
+		case <-acks:
+			return
+		case <-tx.Done():
+			return
+		case <-deadline:
+			return
+		case <-t.C:
+			tx.Respond(res)
+			wait = min(2*wait, sip.T2)
+			t.Reset(wait)
+		}
+	}
+}
+
+// updateFromOffer applies a re-INVITE/UPDATE offer and returns our answer (nil body without
+// an offer: we answer with our current description, as RFC 3264 allows).
+func (c *call) updateFromOffer(body []byte) ([]byte, int) {
+	if len(body) == 0 {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.port == nil {
+			return nil, 0
+		}
+		return c.local.marshal(), 0
+	}
+	offer, err := parseSDP(body)
+	if err != nil {
+		return nil, 488
+	}
+	prefs := c.p.cfg.InboundCodecs
+	if code, err := c.answerOffer(offer, prefs); err != nil {
+		c.s.Log().Warn("re-INVITE refused", "err", err)
+		return nil, code
+	}
+	hold := holdState(offer.Dir) || (offer.Addr.IsValid() && offer.Addr.IsUnspecified())
+	was := c.s.Var("sip_hold") == "true"
+	if hold && !was {
+		c.s.SetVar("sip_hold", "true")
+		c.s.Host().Bus.Publish(c.s.NewEvent("CHANNEL_HOLD", ""))
+	} else if !hold && was {
+		c.s.UnsetVar("sip_hold")
+		c.s.Host().Bus.Publish(c.s.NewEvent("CHANNEL_UNHOLD", ""))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.local.marshal(), 0
+}
+
+func (c *call) refreshSessionTimer(req *sip.Request, res *sip.Response) {
+	v := headerValue(req, "Session-Expires")
+	if v == "" {
+		if c.sessExpires > 0 {
+			c.armSessionTimer(c.sessExpires)
+		}
+		return
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
+	if n <= 0 {
+		return
+	}
+	res.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(n)+";refresher=uac"))
+	res.AppendHeader(sip.NewHeader("Require", "timer"))
+	c.armSessionTimer(time.Duration(n) * time.Second)
+}
+
+func (p *Profile) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.findCall(req)
+	if c == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	var body []byte
+	if len(req.Body()) > 0 {
+		b, code := c.updateFromOffer(req.Body())
+		if code != 0 {
+			tx.Respond(sip.NewResponseFromRequest(req, code, statusText(code), nil))
+			return
+		}
+		body = b
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", body)
+	if body != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	c.refreshSessionTimer(req, res)
+	tx.Respond(res)
+}
+
+// onInfo takes DTMF from application/dtmf-relay and application/dtmf bodies.
+func (p *Profile) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.findCall(req)
+	if c == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	body := string(req.Body())
+	var digit rune
+	dur := 250 * time.Millisecond
+	switch {
+	case strings.HasPrefix(ct, "application/dtmf-relay"):
+		for _, line := range strings.Split(body, "\n") {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "signal":
+				if v = strings.TrimSpace(v); v != "" {
+					digit = []rune(strings.ToUpper(v))[0]
+				}
+			case "duration":
+				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+					dur = time.Duration(n) * time.Millisecond
+				}
+			}
+		}
+	case strings.HasPrefix(ct, "application/dtmf"):
+		if b := strings.TrimSpace(body); b != "" {
+			digit = []rune(b)[0]
+			if n, err := strconv.Atoi(b); err == nil && n >= 0 && n <= 15 {
+				digit, _ = media.EventDigit(uint8(n))
+			}
+		}
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	if _, ok := media.DigitEvent(digit); ok {
+		d := media.DTMF{Digit: digit, Duration: dur, Source: "INBAND_SIGNALING"}
+		if c.port != nil {
+			c.port.ReceiveDTMF(d) // reaches OnDTMF and, when bridged, the other leg
+		} else {
+			c.s.QueueDTMF(d)
+		}
+	}
+}
+
+// onRefer does a blind transfer: the other party (the bridged peer, else this channel) goes to
+// the Refer-To user in the dialplan; the referrer is hung up.
+func (p *Profile) onRefer(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.findCall(req)
+	if c == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	rt := req.ReferTo()
+	if rt == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Missing Refer-To", nil))
+		return
+	}
+	if core.True(c.s.Var("sip_disable_transfer")) {
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return
+	}
+	dest := rt.Address.User
+	tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
+	s := c.s
+	s.SetVar("sip_refer_to", rt.Value())
+	if by := req.ReferredBy(); by != nil {
+		s.SetVar("sip_referred_by", by.Value())
+	}
+	if peer := s.Peer(); peer != nil {
+		peer.SetVar("transfer_source", s.UUID())
+		peer.Transfer(dest, "", "")
+		go c.notifyRefer()
+		return
+	}
+	go c.notifyRefer()
+	s.Transfer(dest, "", "")
+}
+
+// notifyRefer sends the final sipfrag NOTIFY for an accepted REFER.
+func (c *call) notifyRefer() {
+	n := sip.NewRequest(sip.NOTIFY, c.remoteTarget())
+	n.AppendHeader(sip.NewHeader("Event", "refer"))
+	n.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
+	n.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
+	n.SetBody([]byte("SIP/2.0 200 OK\r\n"))
+	ctx, cancel := contextTimeout(5 * time.Second)
+	defer cancel()
+	c.do(ctx, n)
+}

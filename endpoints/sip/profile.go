@@ -1,0 +1,378 @@
+package sip
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/goswitch/goswitch/core/media"
+)
+
+// Profile is one running SIP profile: its sockets, sipgo stack, calls and counters.
+type Profile struct {
+	ep  *Endpoint
+	cfg ProfileConfig
+	log *slog.Logger
+
+	ua  *sipgo.UserAgent
+	srv *sipgo.Server
+	cli *sipgo.Client
+	dua *sipgo.DialogUA
+
+	sipIP, extSIPIP, rtpIP, extRTPIP netip.Addr
+
+	udp     net.PacketConn
+	tcp     net.Listener
+	tlsL    net.Listener
+	port    int
+	tlsPort int
+
+	nonces *nonceCache
+	alloc  *media.PortAllocator
+	limit  *rateLimiter
+
+	calls sync.Map // callID|localTag -> *call
+
+	gateways []*Gateway
+
+	started time.Time
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	callsIn, failedIn, callsOut, failedOut atomic.Uint64
+	dropped                                atomic.Uint64
+	trace                                  atomic.Bool
+}
+
+func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
+	p := &Profile{ep: e, cfg: pc, log: e.log.With("profile", pc.Name)}
+	p.sipIP = resolveIP(pc.SIPIP)
+	p.rtpIP = resolveIP(pc.RTPIP)
+	if pc.RTPIP == "" {
+		p.rtpIP = p.sipIP
+	}
+	p.extSIPIP = extIP(pc.ExtSIPIP, p.sipIP)
+	p.extRTPIP = extIP(pc.ExtRTPIP, p.rtpIP)
+	p.nonces = newNonceCache(pc.NonceTTL)
+	p.limit = newRateLimiter(pc.MaxRecvRPS)
+	if pc.RTPStartPort > 0 && pc.RTPEndPort > pc.RTPStartPort {
+		p.alloc = media.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
+	}
+	return p, nil
+}
+
+// Addr returns the bound UDP/TCP address (the real port when sip-port was 0).
+func (p *Profile) Addr() netip.AddrPort { return netip.AddrPortFrom(p.sipIP, uint16(p.port)) }
+
+// TLSAddr returns the TLS listener's address, or an invalid AddrPort without TLS.
+func (p *Profile) TLSAddr() netip.AddrPort {
+	if p.tlsL == nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(p.sipIP, uint16(p.tlsPort))
+}
+
+// Name returns the profile name.
+func (p *Profile) Name() string { return p.cfg.Name }
+
+// Config returns the profile's configuration.
+func (p *Profile) Config() ProfileConfig { return p.cfg }
+
+// listen binds UDP and TCP on one port; with port 0 it retries until both get the same one.
+func (p *Profile) listen() error {
+	for attempt := 0; attempt < 20; attempt++ {
+		u, err := net.ListenPacket("udp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(p.cfg.SIPPort)))
+		if err != nil {
+			return fmt.Errorf("bind udp %s:%d: %w", p.sipIP, p.cfg.SIPPort, err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		t, err := net.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)))
+		if err != nil {
+			u.Close()
+			if p.cfg.SIPPort != 0 {
+				return fmt.Errorf("bind tcp %s:%d: %w", p.sipIP, port, err)
+			}
+			continue
+		}
+		p.udp, p.tcp, p.port = u, t, port
+		return nil
+	}
+	return fmt.Errorf("no free port pair on %s", p.sipIP)
+}
+
+func (p *Profile) start() error {
+	if err := p.listen(); err != nil {
+		return err
+	}
+	var tlsConf *tls.Config
+	if p.cfg.TLS {
+		c, err := p.loadTLS()
+		if err != nil {
+			p.udp.Close()
+			p.tcp.Close()
+			return err
+		}
+		tlsConf = c
+		port := p.cfg.TLSPort
+		if p.cfg.SIPPort == 0 {
+			port = 0
+		}
+		l, err := tls.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)), c)
+		if err != nil {
+			p.udp.Close()
+			p.tcp.Close()
+			return fmt.Errorf("bind tls: %w", err)
+		}
+		p.tlsL, p.tlsPort = l, l.Addr().(*net.TCPAddr).Port
+	}
+	slogger := p.log.With("sipgo", true)
+	opts := []sipgo.UserAgentOption{
+		sipgo.WithUserAgent(p.cfg.UserAgent),
+		sipgo.WithUserAgentHostname(p.extSIPIP.String()),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(slogger)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(slogger),
+			sip.WithTransportLayerReadFilter(p.readFilter)),
+	}
+	if tlsConf != nil {
+		opts = append(opts, sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}))
+	}
+	ua, err := sipgo.NewUA(opts...)
+	if err != nil {
+		return err
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(slogger))
+	if err != nil {
+		ua.Close()
+		return err
+	}
+	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname(p.extSIPIP.String()), sipgo.WithClientPort(p.port), sipgo.WithClientLogger(slogger))
+	if err != nil {
+		ua.Close()
+		return err
+	}
+	p.ua, p.srv, p.cli = ua, srv, cli
+	p.dua = &sipgo.DialogUA{Client: cli, RewriteContact: true, ContactHDR: sip.ContactHeader{
+		Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: p.extSIPIP.String(), Port: p.port},
+	}}
+	p.routes()
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.started = time.Now()
+	serve := func(fn func() error) {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			if err := fn(); err != nil && p.ctx.Err() == nil {
+				p.log.Debug("listener ended", "err", err)
+			}
+		}()
+	}
+	serve(func() error { return srv.ServeUDP(p.udp) })
+	serve(func() error { return srv.ServeTCP(p.tcp) })
+	if p.tlsL != nil {
+		serve(func() error { return srv.ServeTLS(p.tlsL) })
+	}
+	for _, gc := range p.cfg.Gateways {
+		g := newGateway(p, gc)
+		p.gateways = append(p.gateways, g)
+		g.start()
+	}
+	p.log.Info("profile started", "udp", p.Addr().String(), "tcp", p.Addr().String(), "tls", p.TLSAddr().String())
+	p.publishProfileEvent("sofia::profile_start")
+	return nil
+}
+
+// rescan adds gateways that appeared in the configuration (sofia profile X rescan).
+func (p *Profile) rescan(pc ProfileConfig) {
+	known := map[string]bool{}
+	for _, g := range p.gateways {
+		known[g.cfg.Name] = true
+	}
+	for _, gc := range pc.Gateways {
+		if known[gc.Name] {
+			continue
+		}
+		g := newGateway(p, gc)
+		p.ep.mu.Lock()
+		p.gateways = append(p.gateways, g)
+		p.ep.gateways[gc.Name] = g
+		p.ep.mu.Unlock()
+		g.start()
+	}
+}
+
+func (p *Profile) stop() {
+	for _, g := range p.gateways {
+		g.stop()
+	}
+	p.calls.Range(func(_, v any) bool {
+		c := v.(*call)
+		if c.s != nil {
+			c.s.Hangup(managerRequest)
+		}
+		return true
+	})
+	p.cancel()
+	p.udp.Close()
+	p.tcp.Close()
+	if p.tlsL != nil {
+		p.tlsL.Close()
+	}
+	p.ua.Close()
+	p.wg.Wait()
+	p.log.Info("profile stopped")
+}
+
+// routes installs the request handlers.
+func (p *Profile) routes() {
+	s := p.srv
+	s.OnInvite(p.guard(p.onInvite))
+	s.OnAck(p.onAck)
+	s.OnBye(p.guard(p.onBye))
+	s.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	})
+	s.OnRegister(p.guard(p.onRegister))
+	s.OnOptions(p.guard(p.onOptions))
+	s.OnInfo(p.guard(p.onInfo))
+	s.OnRefer(p.guard(p.onRefer))
+	s.OnUpdate(p.guard(p.onUpdate))
+	s.OnPrack(func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	})
+	s.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	for _, m := range []sip.RequestMethod{sip.SUBSCRIBE, sip.MESSAGE, sip.PUBLISH} {
+		s.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
+			tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
+		})
+	}
+}
+
+// guard answers requests that lack what every handler relies on with 400 instead of panicking.
+func (p *Profile) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
+			p.dropped.Add(1)
+			tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+			return
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				p.dropped.Add(1)
+				p.log.Error("request handler panic", "method", req.Method, "panic", r)
+				tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+			}
+		}()
+		h(req, tx)
+	}
+}
+
+// allowHeader lists what we accept, for OPTIONS and 405/501.
+const allowHeader = "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, REFER, NOTIFY"
+
+func (p *Profile) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowHeader))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", "timer, path, replaces"))
+	res.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))
+	tx.Respond(res)
+}
+
+// readFilter runs on every datagram/segment before parsing: oversize messages and floods from
+// one address are dropped (and counted) before they cost a parse.
+func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if len(data) > sip.ParseMaxMessageLength {
+		p.dropped.Add(1)
+		return nil, nil
+	}
+	if p.limit != nil && info.RemoteAddr != nil {
+		if ap, err := netip.ParseAddrPort(info.RemoteAddr.String()); err == nil && !ap.Addr().IsLoopback() {
+			if !p.limit.allow(ap.Addr(), time.Now()) {
+				p.dropped.Add(1)
+				return nil, nil
+			}
+		}
+	}
+	return data, nil
+}
+
+// rateLimiter is a per-source token bucket (max-recv-requests-per-second).
+type rateLimiter struct {
+	rate float64
+	mu   sync.Mutex
+	m    map[netip.Addr]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newRateLimiter(rps int) *rateLimiter {
+	if rps <= 0 {
+		return nil
+	}
+	return &rateLimiter{rate: float64(rps), m: map[netip.Addr]*bucket{}}
+}
+
+func (r *rateLimiter) allow(a netip.Addr, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.m[a]
+	if !ok {
+		if len(r.m) > 100000 {
+			clear(r.m)
+		}
+		b = &bucket{tokens: r.rate, last: now}
+		r.m[a] = b
+	}
+	b.tokens += now.Sub(b.last).Seconds() * r.rate
+	if b.tokens > r.rate {
+		b.tokens = r.rate
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// sourceAddr returns a request's source address.
+func sourceAddr(req *sip.Request) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func transportName(req *sip.Request) string {
+	return strings.ToUpper(req.Transport())
+}
+
+func (p *Profile) publishProfileEvent(sub string) {
+	e := p.ep.h.Bus.New("CUSTOM", sub)
+	e.Add("profile_name", p.cfg.Name)
+	e.Add("profile_uri", p.url())
+	p.ep.h.Bus.Publish(e)
+}
+
+// url is the profile's sip URL as sofia status shows it.
+func (p *Profile) url() string {
+	return fmt.Sprintf("sip:mod_sofia@%s:%d", p.extSIPIP, p.port)
+}

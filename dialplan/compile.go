@@ -181,7 +181,7 @@ func children(e *etree.Element, tag string) []*etree.Element {
 }
 
 func (c *compiler) context(e *etree.Element) *Context {
-	ctx := &Context{Name: e.SelectAttrValue("name", ""), byName: map[string]int{}}
+	ctx := &Context{Name: attrValue(e, "name"), byName: map[string]int{}}
 	c.strays(e, "extension")
 	for _, xe := range children(e, "extension") {
 		ext := c.extension(xe)
@@ -198,10 +198,10 @@ func (c *compiler) context(e *etree.Element) *Context {
 
 func (c *compiler) extension(e *etree.Element) *Extension {
 	ext := &Extension{Name: "UNKNOWN", Pos: c.at(e)}
-	if a := e.SelectAttr("name"); a != nil {
+	if a := attr(e, "name"); a != nil {
 		ext.Name, ext.named = a.Value, true
 	}
-	if a := e.SelectAttr("continue"); a != nil {
+	if a := attr(e, "continue"); a != nil {
 		ext.Continue, ext.hasCont, ext.cont = a.Value, true, switchTrue(a.Value)
 	}
 	for _, xc := range children(e, "condition") {
@@ -235,7 +235,7 @@ const (
 
 func (c *compiler) condition(e *etree.Element, depth int) *Condition {
 	cond := &Condition{pos: c.at(e), requireNested: true}
-	if a := e.SelectAttr("break"); a != nil {
+	if a := attr(e, "break"); a != nil {
 		switch strings.ToLower(a.Value) {
 		case "on-true":
 			cond.brk, cond.breakAttr = breakOnTrue, a.Value
@@ -249,13 +249,13 @@ func (c *compiler) condition(e *etree.Element, depth int) *Condition {
 			c.warnf(e, "unknown break=%q, using on-false", a.Value)
 		}
 	}
-	if a := e.SelectAttr("require-nested"); a != nil {
+	if a := attr(e, "require-nested"); a != nil {
 		cond.hasNestedAttr = true
 		cond.requireNested = switchTrue(a.Value)
 	}
 	cond.time = compileTime(e)
 
-	if a := e.SelectAttr("regex"); a != nil {
+	if a := attr(e, "regex"); a != nil {
 		switch strings.ToLower(a.Value) {
 		case "all":
 			cond.mode = regexAll
@@ -312,11 +312,11 @@ func (c *compiler) condition(e *etree.Element, depth int) *Condition {
 }
 
 func (c *compiler) fieldExpr(cond *Condition, e *etree.Element) {
-	if a := e.SelectAttr("field"); a != nil {
+	if a := attr(e, "field"); a != nil {
 		cond.field, cond.hasField = a.Value, true
 		cond.fieldIsTpl = strings.IndexByte(a.Value, '$') >= 0
 	}
-	src := e.SelectAttrValue("expression", "")
+	src := attrValue(e, "expression")
 	if xe := e.SelectElement("expression"); xe != nil {
 		src = xe.Text()
 	}
@@ -333,16 +333,16 @@ func (c *compiler) fieldExpr(cond *Condition, e *etree.Element) {
 }
 
 func (c *compiler) action(e *etree.Element) *action {
-	a := &action{app: e.SelectAttrValue("application", ""), loop: 1}
+	a := &action{app: attrValue(e, "application"), loop: 1}
 	if strings.TrimSpace(e.Text()) != "" {
 		a.data = e.Text()
 	} else {
-		a.data = e.SelectAttrValue("data", "")
+		a.data = attrValue(e, "data")
 	}
 	if a.app == "" {
 		c.warnf(e, "%s without application", e.Tag)
 	}
-	if l := e.SelectAttr("loop"); l != nil {
+	if l := attr(e, "loop"); l != nil {
 		a.loop = atoi(l.Value)
 		if a.loop > maxLoop {
 			// FreeSWITCH has no limit; a typo like loop="10000000" would
@@ -351,7 +351,7 @@ func (c *compiler) action(e *etree.Element) *action {
 			a.loop = maxLoop
 		}
 	}
-	a.inline = switchTrue(e.SelectAttrValue("inline", ""))
+	a.inline = switchTrue(attrValue(e, "inline"))
 	a.subst = hasCaptureRef(a.data)
 	return a
 }
@@ -408,4 +408,32 @@ func needsExpand(s string) bool {
 		}
 	}
 	return false
+}
+
+// attr returns e's attribute with XML attribute-value normalization applied
+// as FreeSWITCH's parser does it (each tab, newline or carriage return
+// becomes a blank), so vanilla's multi-line data="en CURRENT_TIME
+// pronounced\n\t\t${strepoch()}" reads as one line. The element itself is
+// never modified: snapshots are shared.
+func attr(e *etree.Element, name string) *etree.Attr {
+	a := e.SelectAttr(name)
+	if a == nil || strings.IndexAny(a.Value, "\t\n\r") < 0 {
+		return a
+	}
+	c := *a
+	c.Value = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, a.Value)
+	return &c
+}
+
+// attrValue is attr's value, "" when absent.
+func attrValue(e *etree.Element, name string) string {
+	if a := attr(e, name); a != nil {
+		return a.Value
+	}
+	return ""
 }

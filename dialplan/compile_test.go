@@ -143,3 +143,12 @@ func TestTooDeepNesting(t *testing.T) {
 		t.Fatalf("route %q", route)
 	}
 }
+
+func TestAttributeWhitespaceNormalized(t *testing.T) {
+	dp := compileString(t, dpXML("<extension name=\"a\"><condition field=\"destination_number\" expression=\"^9170$\"><action application=\"say\" data=\"en CURRENT_TIME pronounced\n\t\t${strepoch()}\"/><action application=\"log\">INFO keep\n newline</action></condition></extension>"))
+	_, route, _ := traceOf(t, dp, newFake(), "default", "9170")
+	want := []string{"Action say(en CURRENT_TIME pronounced   ${strepoch()})", "Action log(INFO keep\n newline)"}
+	if len(route) != 2 || route[0] != want[0] || route[1] != want[1] {
+		t.Fatalf("route %q", route)
+	}
+}

@@ -45,7 +45,7 @@ func compileTime(e *etree.Element) *timeSpec {
 	t := &timeSpec{dst: -1000}
 	any := false
 	set := func(name string, dst *string, bit uint16) {
-		if a := e.SelectAttr(name); a != nil {
+		if a := attr(e, name); a != nil {
 			*dst = a.Value
 			t.has |= bit
 			any = true
@@ -63,12 +63,12 @@ func compileTime(e *etree.Element) *timeSpec {
 	set("minute", &t.minute, hasMinute)
 	set("minute-of-day", &t.minDay, hasMinDay)
 	set("time-of-day", &t.tod, hasTOD)
-	if a := e.SelectAttr("tz-offset"); a != nil {
+	if a := attr(e, "tz-offset"); a != nil {
 		t.tzOffset, t.hasTZOffset, any = a.Value, true, true
 	}
 	// An empty dst="" runs no check in FreeSWITCH (the condition is then
 	// not time-based at all).
-	if a := e.SelectAttr("dst"); a != nil && a.Value != "" {
+	if a := attr(e, "dst"); a != nil && a.Value != "" {
 		any = true
 		t.dst = 0
 		if switchTrue(a.Value) {

@@ -411,18 +411,18 @@ func needsExpand(s string) bool {
 }
 
 // attr returns e's attribute with XML attribute-value normalization applied
-// as FreeSWITCH's parser does it (each tab, newline or carriage return
-// becomes a blank), so vanilla's multi-line data="en CURRENT_TIME
+// as FreeSWITCH's parser does it (switch_xml_decode: each isspace()
+// character becomes a blank), so vanilla's multi-line data="en CURRENT_TIME
 // pronounced\n\t\t${strepoch()}" reads as one line. The element itself is
 // never modified: snapshots are shared.
 func attr(e *etree.Element, name string) *etree.Attr {
 	a := e.SelectAttr(name)
-	if a == nil || strings.IndexAny(a.Value, "\t\n\r") < 0 {
+	if a == nil || strings.IndexAny(a.Value, "\t\n\v\f\r") < 0 {
 		return a
 	}
 	c := *a
 	c.Value = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
+		if r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' {
 			return ' '
 		}
 		return r

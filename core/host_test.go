@@ -454,3 +454,46 @@ func TestCallKeepsItsSnapshot(t *testing.T) {
 		t.Fatalf("a new call after reload should not find 9196: %v", err)
 	}
 }
+
+func TestExecuteOnAnswerAndTimestamps(t *testing.T) {
+	h := newHost(t)
+	var mu sync.Mutex
+	got := map[string]string{}
+	h.OnReporting(func(s *core.Session) {
+		if s.Direction() != core.Inbound {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range []string{"hook_ran", "start_stamp", "answer_stamp", "end_stamp", "duration", "billsec", "last_app", "hangup_cause", "caller_id"} {
+			got[n] = s.Var(n)
+		}
+	})
+	b, err := h.Originate(context.Background(), "{execute_on_answer=set hook_ran=yes}loopback/9196", core.OriginateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heardBack(t, b.Port().Stream())
+	b.Hangup(core.CauseNormalClearing)
+	<-b.Done()
+	deadline := time.Now().Add(2 * time.Second)
+	for h.SessionCount() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got["hook_ran"] != "yes" {
+		t.Errorf("execute_on_answer did not run: %v", got)
+	}
+	for _, n := range []string{"start_stamp", "answer_stamp", "end_stamp"} {
+		if _, err := time.ParseInLocation("2006-01-02 15:04:05", got[n], time.Local); err != nil {
+			t.Errorf("%s = %q: %v", n, got[n], err)
+		}
+	}
+	if got["duration"] != "0" && got["duration"] != "1" || got["billsec"] == "" {
+		t.Errorf("duration %q billsec %q", got["duration"], got["billsec"])
+	}
+	if got["last_app"] != "echo" || got["hangup_cause"] != "NORMAL_CLEARING" || got["caller_id"] != "0000000000" {
+		t.Errorf("CDR vars: %v", got)
+	}
+}

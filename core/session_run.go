@@ -412,9 +412,12 @@ func (s *Session) markProgress(withMedia bool) {
 	if withMedia {
 		s.publishChannel(event.ChannelProgressMedia, nil)
 		s.setCallState(CallEarly)
+		s.runExecuteOn("execute_on_pre_answer")
+		s.runExecuteOn("execute_on_media")
 	} else {
 		s.publishChannel(event.ChannelProgress, nil)
 		s.setCallState(CallRinging)
+		s.runExecuteOn("execute_on_ring")
 	}
 	select {
 	case s.progress <- struct{}{}:
@@ -433,6 +436,8 @@ func (s *Session) markAnswered() {
 	s.mu.Unlock()
 	s.publishChannel(event.ChannelAnswer, nil)
 	s.setCallState(CallActive)
+	s.runExecuteOn("execute_on_answer")
+	s.runAPIOn("api_on_answer")
 }
 
 // Hangup ends the channel with cause. It is idempotent (the first cause wins) and safe from any
@@ -499,11 +504,13 @@ func (s *Session) hangupState() {
 		}
 		cancel()
 	}
+	s.runAPIOn("api_hangup_hook")
 	s.setState(StateReporting)
 	s.setTimestamps()
 	for _, fn := range s.h.reportingHooks() {
 		fn(s)
 	}
+	s.runAPIOn("api_reporting_hook")
 	s.publishChannel(event.ChannelHangupComplete, func(e *event.Event) {
 		e.Add("Hangup-Cause", cause.String())
 	})

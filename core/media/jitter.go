@@ -186,16 +186,15 @@ func (j *JitterBuffer) Pop(dst []byte) ([]byte, JitterStatus) {
 		}
 		j.playing = true
 	}
-	// Latency grew beyond the target (a burst after a stall): drop the oldest to catch up.
-	if j.count > j.target+2 {
-		for range 2 {
-			if s := &j.slots[j.next&j.mask]; s.valid && s.seq == j.next {
-				s.valid = false
-				j.count--
-				j.st.Dropped++
-			}
-			j.next++
+	// Latency grew far beyond the target (a burst after a stall): drop the oldest frame to
+	// catch up, one per tick so the listener hears a skip, not a jump.
+	if j.count > 2*j.target+3 {
+		if s := &j.slots[j.next&j.mask]; s.valid && s.seq == j.next {
+			s.valid = false
+			j.count--
+			j.st.Dropped++
 		}
+		j.next++
 	}
 	s := &j.slots[j.next&j.mask]
 	j.next++

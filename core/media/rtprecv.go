@@ -34,7 +34,9 @@ func (p *RTPPort) readLoop() {
 			}
 			continue
 		}
+		p.injMu.Lock()
 		p.handle(buf[:n], from, now)
+		p.injMu.Unlock()
 		if to := p.timeout(); to > 0 {
 			p.checkTimeout(now)
 		}
@@ -59,7 +61,17 @@ func (p *RTPPort) checkTimeout(now time.Time) {
 	}
 }
 
-// handle processes one datagram. It is also the fuzzing entry point for RTP/RFC 4733 ingest.
+// InjectPacket processes pkt as if it had been read from the RTP socket, coming from "from".
+// It serves packet sources other than the socket (pcap replay), fuzzing and benchmarks. It must
+// not be called concurrently with itself; the port's own reader may run at the same time only if
+// the port never receives socket traffic. pkt is modified in place (SRTP decryption).
+func (p *RTPPort) InjectPacket(pkt []byte, from netip.AddrPort) {
+	p.injMu.Lock()
+	p.handle(pkt, from, time.Now())
+	p.injMu.Unlock()
+}
+
+// handle processes one datagram: the RTP/RFC 4733 ingest path.
 func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
 		p.stDropped.Add(1)

@@ -417,7 +417,7 @@ func needsExpand(s string) bool {
 // never modified: snapshots are shared.
 func attr(e *etree.Element, name string) *etree.Attr {
 	a := e.SelectAttr(name)
-	if a == nil || strings.IndexAny(a.Value, "\t\n\v\f\r") < 0 {
+	if a == nil || !strings.ContainsAny(a.Value, "\t\n\v\f\r") {
 		return a
 	}
 	c := *a

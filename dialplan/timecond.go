@@ -37,10 +37,6 @@ const (
 	hasTOD
 )
 
-// timeAttrs lists the attributes that make a condition time-based.
-var timeAttrs = []string{"date-time", "year", "yday", "mon", "mday", "week", "mweek", "wday", "hour",
-	"minute", "minute-of-day", "time-of-day", "tz-offset", "dst"}
-
 func compileTime(e *etree.Element) *timeSpec {
 	t := &timeSpec{dst: -1000}
 	any := false

@@ -74,7 +74,8 @@ const (
 type Condition struct {
 	field      string
 	hasField   bool
-	fieldIsTpl bool // contains '$': expanded as a template
+	fieldIsTpl bool   // contains '$': expanded as a template
+	fieldVar   string // the name when field is exactly ${name} (see hunter.template)
 	expr       expr
 	brk        breakMode
 	breakAttr  string // as written when valid, for the log; "" means on-false
@@ -315,6 +316,7 @@ func (c *compiler) fieldExpr(cond *Condition, e *etree.Element) {
 	if a := attr(e, "field"); a != nil {
 		cond.field, cond.hasField = a.Value, true
 		cond.fieldIsTpl = strings.IndexByte(a.Value, '$') >= 0
+		cond.fieldVar = plainVar(a.Value)
 	}
 	src := attrValue(e, "expression")
 	if xe := e.SelectElement("expression"); xe != nil {
@@ -436,4 +438,23 @@ func attrValue(e *etree.Element, name string) string {
 		return a.Value
 	}
 	return ""
+}
+
+// plainVar returns name when tmpl is exactly "${name}" with a plain variable
+// name (no API call, substring, index or aleg_/bleg_ prefix), else "".
+func plainVar(tmpl string) string {
+	if len(tmpl) < 4 || !strings.HasPrefix(tmpl, "${") || tmpl[len(tmpl)-1] != '}' {
+		return ""
+	}
+	name := tmpl[2 : len(tmpl)-1]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return ""
+		}
+	}
+	if strings.HasPrefix(name, "aleg_") || strings.HasPrefix(name, "bleg_") {
+		return ""
+	}
+	return name
 }

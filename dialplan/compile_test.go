@@ -152,3 +152,11 @@ func TestAttributeWhitespaceNormalized(t *testing.T) {
 		t.Fatalf("route %q", route)
 	}
 }
+
+func TestPlainVar(t *testing.T) {
+	for in, want := range map[string]string{"${call_debug}": "call_debug", "${a.b-c_1}": "a.b-c_1", "${x:1:2}": "", "${api(x)}": "", "${a}${b}": "", "${aleg_x}": "", "$${g}": "", "x": "", "${}": ""} {
+		if got := plainVar(in); got != want {
+			t.Errorf("plainVar(%q)=%q want %q", in, got, want)
+		}
+	}
+}

@@ -338,7 +338,7 @@ func (hu *hunter) inline(app, data string) {
 // holds '$', else a caller-profile field (case-insensitive); missing is "".
 func (hu *hunter) fieldData(c *Condition) string {
 	if c.fieldIsTpl {
-		return hu.ch.Expand(c.field)
+		return hu.template(c)
 	}
 	switch {
 	case strings.EqualFold(c.field, "destination_number"):
@@ -348,6 +348,22 @@ func (hu *hunter) fieldData(c *Condition) string {
 	}
 	v, _ := hu.ch.Field(c.field)
 	return v
+}
+
+// template expands a field template. "${name}" (most fields in practice) is
+// answered from Var without going through the expander when that gives the
+// same result as ${name} expansion (FS-COMPAT 2.9: channel variable, then
+// caller-profile field, then global, then the value expanded again): the
+// name is not a profile field and the value holds nothing to expand.
+func (hu *hunter) template(c *Condition) string {
+	if c.fieldVar != "" {
+		if _, isField := hu.ch.Field(c.fieldVar); !isField {
+			if v := hu.ch.Var(c.fieldVar); !strings.ContainsAny(v, "$\\") {
+				return v
+			}
+		}
+	}
+	return hu.ch.Expand(c.field)
 }
 
 // multiRegex evaluates a regex="any|all|xor" condition. ok is whether the condition passed; caps the captures of

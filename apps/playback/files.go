@@ -107,7 +107,7 @@ func OpenSound(name, prefix string, rate int) (media.Source, func(), error) {
 }
 
 func (p *player) prefix() string {
-	if p.opts.SoundPrefix != "" {
+	if p.opts.SoundPrefix != "" || p.s == nil {
 		return p.opts.SoundPrefix
 	}
 	return p.s.Var("sound_prefix")

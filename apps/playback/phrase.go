@@ -103,6 +103,9 @@ func Substitute(tmpl string, caps []string) string {
 // data; its <match> or <nomatch> actions run; break_on_match="true" stops after a match.
 func (p *player) phrase(name, data string) error {
 	name = strings.TrimSpace(name)
+	if p.s == nil {
+		return fmt.Errorf("%w: %s (no channel)", ErrNoMacro, name)
+	}
 	lang := p.opts.Language
 	if n, l, ok := strings.Cut(name, "@"); ok && Language(p.s.Config(), l) != nil {
 		name, lang = n, l // "macro@lang"

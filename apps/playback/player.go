@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,25 @@ type player struct {
 	depth   int
 }
 
+// PlayTo plays a file string into any stream without a channel (conference mixer, tests):
+// relative paths use opts.SoundPrefix, then the embedded prompts. Phrases need a channel and are
+// not available here.
+func PlayTo(ctx context.Context, st media.Stream, file string, opts Options) error {
+	if opts.Language == "" {
+		opts.Language = "en"
+	}
+	p := &player{ctx: ctx, st: st, opts: opts}
+	_, err := p.result(p.play(file))
+	return err
+}
+
+func (p *player) log() *slog.Logger {
+	if p.s == nil {
+		return slog.Default()
+	}
+	return p.s.Log()
+}
+
 func newPlayer(ctx context.Context, s *core.Session, opts Options) (*player, error) {
 	st := s.Media()
 	if st == nil {
@@ -134,6 +154,9 @@ func (p *player) result(err error) (Result, error) {
 
 // checkDTMF drains received digits; a digit opts.Stop accepts ends playback.
 func (p *player) checkDTMF() error {
+	if p.s == nil {
+		return p.ctx.Err()
+	}
 	for {
 		select {
 		case d := <-p.s.DTMF():
@@ -260,7 +283,7 @@ func (p *player) play(file string) error {
 	}
 	if rest, ok := strings.CutPrefix(file, "say:"); ok {
 		// No TTS engine is built in: say: text is logged and skipped like a missing file.
-		p.s.Log().Warn("no TTS engine for say:", "text", rest)
+		p.log().Warn("no TTS engine for say:", "text", rest)
 		return ErrNotFound
 	}
 	return p.playFile(file)

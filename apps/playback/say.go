@@ -278,12 +278,14 @@ func shortDateTime(t, now time.Time) []string {
 // say plays the files SayFiles returns.
 func (p *player) say(text, typ, method, gender string) error {
 	if !strings.EqualFold(p.opts.Language, "en") && !strings.HasPrefix(strings.ToLower(p.opts.Language), "en") {
-		p.s.Log().Debug("say: no module for language, using en", "language", p.opts.Language)
+		p.log().Debug("say: no module for language, using en", "language", p.opts.Language)
 	}
 	var loc *time.Location
-	if tz := p.s.Var("timezone"); tz != "" {
-		if l, err := time.LoadLocation(tz); err == nil {
-			loc = l
+	if p.s != nil {
+		if tz := p.s.Var("timezone"); tz != "" {
+			if l, err := time.LoadLocation(tz); err == nil {
+				loc = l
+			}
 		}
 	}
 	files, err := SayFiles(typ, method, text, time.Now(), loc)

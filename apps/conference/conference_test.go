@@ -1,0 +1,264 @@
+package conference_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goswitch/goswitch/apps/conference"
+	_ "github.com/goswitch/goswitch/apps/playback"
+	"github.com/goswitch/goswitch/apps/playback/playtest"
+	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/event"
+)
+
+const confConf = `<section name="configuration">
+<configuration name="conference.conf">
+  <caller-controls>
+    <group name="default">
+      <control action="mute" digits="0"/>
+      <control action="deaf mute" digits="*"/>
+      <control action="vol listen dn" digits="4"/>
+      <control action="hangup" digits="#"/>
+    </group>
+  </caller-controls>
+  <profiles>
+    <profile name="default">
+      <param name="rate" value="8000"/>
+      <param name="interval" value="20"/>
+      <param name="energy-level" value="100"/>
+      <param name="muted-sound" value="tone_stream://%(300,0,2200)"/>
+      <param name="unmuted-sound" value="tone_stream://%(300,0,2400)"/>
+      <param name="kicked-sound" value="tone_stream://%(300,0,2600)"/>
+      <param name="locked-sound" value="tone_stream://%(300,0,2800)"/>
+      <param name="comfort-noise" value="false"/>
+    </profile>
+    <profile name="moh">
+      <param name="moh-sound" value="tone_stream://%(100,0,300);loops=-1"/>
+      <param name="enter-sound" value="tone_stream://%(200,0,3000)"/>
+    </profile>
+  </profiles>
+</configuration>
+</section>`
+
+func TestParseTarget(t *testing.T) {
+	tests := []struct {
+		in   string
+		want conference.Target
+	}{
+		{"3000", conference.Target{Name: "3000", Profile: "default"}},
+		{"3000-192.0.2.10@wideband", conference.Target{Name: "3000-192.0.2.10", Profile: "wideband"}},
+		{"room@default+1234", conference.Target{Name: "room", Profile: "default", Pin: "1234"}},
+		{"room@default+1234+flags{mute|moderator}", conference.Target{Name: "room", Profile: "default", Pin: "1234", Flags: "mute|moderator"}},
+		{"room+flags{deaf}", conference.Target{Name: "room", Profile: "default", Flags: "deaf"}},
+		{"bridge:room@default:user/1000", conference.Target{Name: "room", Profile: "default", Bridge: "user/1000"}},
+	}
+	for _, tt := range tests {
+		got, err := conference.ParseTarget(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseTarget(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := conference.ParseTarget("@default"); err == nil {
+		t.Error("empty name accepted")
+	}
+}
+
+func TestVanillaProfiles(t *testing.T) {
+	h := playtest.NewHostDir(t, "/work/shared/freeswitch-vanilla-conf")
+	cfg := conference.LoadConfig(h.Config())
+	d := cfg.Profiles["default"]
+	if d == nil || d.Rate != 8000 || d.Interval != 20 || d.EnergyLevel != 100 || d.ComfortNoise != 1400 ||
+		d.Param("moh-sound") != "local_stream://moh" || d.Param("enter-sound") != "tone_stream://%(200,0,500,600,700)" {
+		t.Errorf("default profile: %+v", d)
+	}
+	if cfg.Profiles["wideband"].Rate != 16000 || cfg.Profiles["cdquality"].Rate != 48000 {
+		t.Error("wideband/cdquality rates")
+	}
+	if len(cfg.Groups["default"]) != 12 {
+		t.Errorf("default caller controls: %v", cfg.Groups["default"])
+	}
+}
+
+func api(t *testing.T, h *core.Host, args string) string {
+	t.Helper()
+	out, err := h.APIOutput(context.Background(), "conference", args)
+	if err != nil {
+		t.Fatalf("conference %s: %v", args, err)
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMixing(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	sub := h.Bus.Subscribe(func(e *event.Event) bool { return e.Subclass == "conference::maintenance" }, 256)
+	defer sub.Close()
+	a, pa := playtest.NewCall(t, h, "1001")
+	b, pb := playtest.NewCall(t, h, "1002")
+	c, pc := playtest.NewCall(t, h, "1003")
+	d, pd := playtest.NewCall(t, h, "1004")
+	for _, s := range []*core.Session{a, b, c, d} {
+		playtest.Run(t, s, "conference", "3000")
+	}
+	waitFor(t, "4 members", func() bool { return strings.TrimSpace(api(t, h, "3000 count")) == "4" })
+	pa.Tone(500, 8000, 10*time.Second)
+	pb.Tone(1000, 8000, 10*time.Second)
+	pd.Tone(1500, 60, 10*time.Second) // average level ~38: under energy-level 100
+	time.Sleep(300 * time.Millisecond)
+	ma, mb, mc := pa.Mark(), pb.Mark(), pc.Mark()
+	time.Sleep(800 * time.Millisecond)
+	ha, hb, hc := pa.HeardSince(ma), pb.HeardSince(mb), pc.HeardSince(mc)
+	check := func(who string, pcm []int16, f float64, want bool) {
+		t.Helper()
+		g := playtest.Goertzel(pcm, f, 8000)
+		if want && g < 0.2 || !want && g > 0.01 {
+			t.Errorf("%s hears %v Hz share %.3f, want heard=%v", who, f, g, want)
+		}
+	}
+	check("A", ha, 1000, true)
+	check("A", ha, 500, false) // never itself
+	check("B", hb, 500, true)
+	check("B", hb, 1000, false)
+	check("C", hc, 500, true)
+	check("C", hc, 1000, true)
+	check("C", hc, 1500, false) // gated
+	// list output, newest first.
+	out := api(t, h, "3000 list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[3], ";loopback/1001;"+a.UUID()+";1001;1001;hear|speak") || !strings.HasSuffix(lines[3], ";0;0;100") {
+		t.Errorf("list:\n%s", out)
+	}
+	if all := api(t, h, "list"); !strings.HasPrefix(all, "+OK Conference 3000 (4 members rate: 8000 flags: ") {
+		t.Errorf("conference list header: %q", all)
+	}
+	// A mutes itself with 0: it hears muted-sound, the others stop hearing it.
+	pa.DTMF("0")
+	time.Sleep(400 * time.Millisecond)
+	mb = pb.Mark()
+	time.Sleep(500 * time.Millisecond)
+	check("B after A muted", pb.HeardSince(mb), 500, false)
+	if g := playtest.Goertzel(pa.HeardSince(ma), 2200, 8000); g < 0.02 {
+		t.Errorf("A did not hear muted-sound (%.3f)", g)
+	}
+	// API unmute, then kick B.
+	if got := api(t, h, "3000 unmute "+a.Var("conference_member_id")); !strings.HasPrefix(got, "+OK unmute ") {
+		t.Errorf("unmute: %q", got)
+	}
+	bid := b.Var("conference_member_id")
+	if got := api(t, h, "3000 kick "+bid); got != "+OK kicked "+bid+"\n" {
+		t.Errorf("kick: %q", got)
+	}
+	playtest.Wait(t, b, 3*time.Second)
+	if g := playtest.Goertzel(pb.HeardSince(mb), 2600, 8000); g < 0.02 {
+		t.Errorf("B did not hear kicked-sound (%.3f)", g)
+	}
+	if got := api(t, h, "3000 count"); got != "3\n" {
+		t.Errorf("count after kick: %q", got)
+	}
+	// Lock: a newcomer hears locked-sound and is refused.
+	if got := api(t, h, "3000 lock"); got != "+OK 3000 locked\n" {
+		t.Errorf("lock: %q", got)
+	}
+	e, pe := playtest.NewCall(t, h, "1005")
+	playtest.Run(t, e, "conference", "3000")
+	playtest.Wait(t, e, 3*time.Second)
+	if g := playtest.Goertzel(pe.Heard(), 2800, 8000); g < 0.1 {
+		t.Errorf("locked-sound not heard (%.3f)", g)
+	}
+	// Everybody leaves: the conference is destroyed.
+	for _, s := range []*core.Session{a, c, d} {
+		s.Hangup(core.CauseNormalClearing)
+	}
+	waitFor(t, "conference gone", func() bool { return strings.HasPrefix(api(t, h, "3000 count"), "-ERR Conference 3000 not found") })
+	if got := api(t, h, "list"); got != "+OK No active conferences.\n" {
+		t.Errorf("empty list: %q", got)
+	}
+	seen := map[string]bool{}
+	for len(sub.C()) > 0 {
+		ev := <-sub.C()
+		seen[ev.Get("Action")] = true
+		if ev.Get("Action") == "add-member" && (ev.Get("Member-ID") == "" || ev.Get("Conference-Name") != "3000" || ev.Get("Unique-ID") == "") {
+			t.Errorf("add-member headers: %v", ev.Headers)
+		}
+	}
+	for _, act := range []string{"conference-create", "add-member", "start-talking", "mute-member", "unmute-member", "kick-member", "del-member", "lock", "conference-destroy", "dtmf"} {
+		if !seen[act] {
+			t.Errorf("no %s event", act)
+		}
+	}
+}
+
+func TestAloneMOHAndEnterSound(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, pa := playtest.NewCall(t, h, "1001")
+	playtest.Run(t, a, "conference", "moh@moh")
+	time.Sleep(800 * time.Millisecond)
+	if g := playtest.Goertzel(pa.Heard(), 300, 8000); g < 0.2 {
+		t.Errorf("alone member does not hear hold music (%.3f)", g)
+	}
+	b, pb := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, b, "conference", "moh@moh")
+	time.Sleep(500 * time.Millisecond)
+	if g := playtest.Goertzel(pb.Heard(), 3000, 8000); g < 0.05 {
+		t.Errorf("enter sound not heard by the joiner (%.3f)", g)
+	}
+	ma := pa.Mark()
+	time.Sleep(500 * time.Millisecond)
+	if g := playtest.Goertzel(pa.HeardSince(ma), 300, 8000); g > 0.05 {
+		t.Errorf("hold music continues with two members (%.3f)", g)
+	}
+	// The conference play API reaches everyone.
+	if got := api(t, h, "moh play tone_stream://%(400,0,1700)"); !strings.HasPrefix(got, "+OK (play) Playing file") {
+		t.Errorf("play: %q", got)
+	}
+	mb := pb.Mark()
+	time.Sleep(500 * time.Millisecond)
+	if g := playtest.Goertzel(pb.HeardSince(mb), 1700, 8000); g < 0.2 {
+		t.Errorf("conference play not heard (%.3f)", g)
+	}
+	// Hangup control (#) takes the member out.
+	pb.DTMF("#")
+	waitFor(t, "member left", func() bool { return api(t, h, "moh count") == "1\n" })
+}
+
+func TestFlagsAndPin(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, pa := playtest.NewCall(t, h, "1001", [2]string{"conference_member_flags", "mute"})
+	playtest.Run(t, a, "conference", "pinned+4321+flags{moderator}")
+	time.Sleep(200 * time.Millisecond)
+	pa.DTMF("4321#")
+	waitFor(t, "first member", func() bool { return api(t, h, "pinned count") == "1\n" })
+	out := api(t, h, "pinned list")
+	if !strings.Contains(out, ";hear|moderator;") {
+		t.Errorf("muted moderator flags: %q", out)
+	}
+	b, pb := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, b, "conference", "pinned")
+	time.Sleep(200 * time.Millisecond)
+	pb.DTMF("1111#")
+	time.Sleep(300 * time.Millisecond)
+	pb.DTMF("4321#")
+	waitFor(t, "second member", func() bool { return api(t, h, "pinned count") == "2\n" })
+	pa.Tone(800, 8000, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	mb := pb.Mark()
+	time.Sleep(400 * time.Millisecond)
+	if g := playtest.Goertzel(pb.HeardSince(mb), 800, 8000); g > 0.01 {
+		t.Errorf("muted member heard (%.3f)", g)
+	}
+}

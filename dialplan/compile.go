@@ -28,10 +28,14 @@ type Dialplan struct {
 	warnings []xmlconf.Diag
 	posix    map[string]string // timezones.conf: name -> POSIX TZ rule
 	// zones caches time.LoadLocation results by name.
-	zones sync.Map
+	zones  sync.Map
+	nZones atomic.Int32
 }
 
-const maxDynamic = 4096
+const (
+	maxDynamic = 4096 // cached runtime-compiled expressions
+	maxZones   = 1024 // cached timezone names
+)
 
 // Context is one <context name="...">.
 type Context struct {

@@ -526,6 +526,8 @@ func (d *Dialplan) zone(name string) *time.Location {
 	if l == nil {
 		l, _ = time.LoadLocation(name)
 	}
-	d.zones.Store(name, l)
+	if d.nZones.Add(1) <= maxZones {
+		d.zones.Store(name, l)
+	}
 	return l
 }

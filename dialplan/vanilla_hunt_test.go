@@ -104,3 +104,20 @@ func TestConcurrentHunts(t *testing.T) {
 		<-done
 	}
 }
+
+// FuzzHuntVanilla hunts vanilla's contexts for arbitrary destinations and
+// caller data: a hunt must never panic.
+func FuzzHuntVanilla(f *testing.F) {
+	f.Add("default", "9664", "AES_CM_128_HMAC_SHA1_80", "-5")
+	f.Add("public", "5551212", "", "")
+	f.Add("features", "*0\x00\xff", "x", "America/New_York")
+	f.Fuzz(func(t *testing.T, ctx, dest, crypto, tz string) {
+		dp := vanilla(t)
+		ch := newFake()
+		ch.vars["rtp_has_crypto"] = crypto
+		ch.vars["tod_tz_offset"] = tz
+		ch.vars["timezone"] = tz
+		ch.vars["sip_to_params"] = dest
+		dp.Hunt(context.Background(), ch, Hunt{Context: ctx, Dest: dest, Trace: func(slog.Level, string) {}})
+	})
+}

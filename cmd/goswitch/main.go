@@ -25,6 +25,7 @@ import (
 
 	"github.com/goswitch/goswitch/conf"
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -272,23 +273,19 @@ func runConsole(ctx context.Context, h *core.Host, in io.Reader, out io.Writer, 
 	}
 }
 
-// newLogger builds the daemon's logger: console (unless -nc) and <log_dir>/goswitch.log.
+// newLogger builds the daemon's logger: FreeSWITCH's console format on stderr (unless -nc) and
+// <log_dir>/goswitch.log, at a level the console can change at run time.
 func newLogger(logDir string, console io.Writer, toConsole bool) (*slog.Logger, *slog.LevelVar, func(), error) {
-	level := new(slog.LevelVar)
-	level.Set(slog.LevelInfo)
-	var writers []io.Writer
-	closeFn := func() {}
+	opts := logging.Options{Writer: console}
+	if !toConsole {
+		opts.Writer = io.Discard
+	}
 	if logDir != "" {
-		f, err := os.OpenFile(filepath.Join(logDir, "goswitch.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		writers = append(writers, f)
-		closeFn = func() { _ = f.Close() }
+		opts.File = filepath.Join(logDir, "goswitch.log")
 	}
-	if toConsole {
-		writers = append(writers, console)
+	h, err := logging.New(opts)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	w := io.MultiWriter(writers...)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), level, closeFn, nil
+	return slog.New(h), h.Level(), func() { _ = h.Close() }, nil
 }

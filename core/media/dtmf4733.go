@@ -89,7 +89,9 @@ func (r *dtmfReceiver) ingest(ts uint32, payload []byte) (DTMF, bool, DTMF, bool
 	}
 	if r.active && ts != r.ts {
 		// A new event began before the old one ended: report the old one now.
-		prev, havePrev = r.digit(), true
+		prev = r.digit()
+		_, havePrev = DigitEvent(prev.Digit)
+		havePrev = havePrev && prev.Digit != 0
 		r.active = false
 	}
 	if !r.active {
@@ -99,7 +101,7 @@ func (r *dtmfReceiver) ingest(ts uint32, payload []byte) (DTMF, bool, DTMF, bool
 	if e.End {
 		d := r.digit()
 		r.active, r.haveDone, r.endedTS, r.dur = false, true, ts, 0
-		if _, ok := EventDigit(d.eventCode()); !ok {
+		if d.Digit == 0 {
 			return DTMF{}, false, prev, havePrev
 		}
 		return d, true, prev, havePrev

@@ -17,6 +17,8 @@ var lo = netip.MustParseAddr("127.0.0.1")
 
 var netipZero netip.AddrPort
 
+var testEpoch = time.Unix(1700000000, 0)
+
 var pcmu = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}
 var pcma = media.CodecInfo{Name: "PCMA", PT: 8, ClockRate: 8000, Ptime: 20 * time.Millisecond}
 

@@ -1,8 +1,6 @@
-// Package media is goswitch's media engine: RTP ports, SRTP, jitter buffer, codecs' frame plumbing,
-// relay and transcoding bridges, the mixer, DTMF and tones.
-//
 // This file holds the types the rest of goswitch (package core, endpoints and apps) depends on. The
-// engine behind them lives in the other files of this package.
+// engine behind them lives in the other files of this package; doc.go has the overview.
+
 package media
 
 import (

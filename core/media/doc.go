@@ -1,0 +1,54 @@
+// Package media is goswitch's media engine: RTP ports, SRTP, jitter buffer, the codec registry,
+// relay and transcoding bridges, the mixer, DTMF, tones, WAV files and in-process pipe ports.
+//
+// # SIP endpoint: one RTP leg
+//
+//	alloc := media.NewPortAllocator(rtpIP, 16384, 32768)        // rtp-start-port / rtp-end-port
+//	port, err := alloc.Allocate(media.RTPConfig{
+//		Clock:       host.Clock,                                  // shared media.SoftClock
+//		Timeout:     300 * time.Second,                           // rtp_timeout_sec
+//		HoldTimeout: 1800 * time.Second,                          // rtp_hold_timeout_sec
+//		OnTimeout:   func() { s.Hangup(core.CauseMediaTimeout) }, // MEDIA_TIMEOUT
+//	})
+//	// port.LocalAddr() goes into the SDP (sdp.Config.Port); then, with an sdp.Result r:
+//	port.SetRemote(r.Remote, r.RemoteRTCP)   // symmetric latching may move it (RTPConfig.NoLatch)
+//	port.SetCodec(r.Codec, r.TelephoneEventPT)
+//	port.SetDirection(r.Direction)          // hold: we stop sending; hold timeout applies
+//	if r.Secure { port.SetSRTP(&r.LocalKey, &r.RemoteKey) } // one pion Context per direction
+//
+// Re-INVITEs call the same setters again (new keys re-key the contexts; SSRC/seq/ts continue).
+// DTMF: SetDTMFMode (RFC 2833 / in-band / INFO), SetInfoSender for SIP INFO, ReceiveDTMF for
+// digits that arrived by INFO, OnDTMF for every digit. Stats, String (the pipeline for uuid_dump)
+// and Close complete the picture. ListenRTP binds a pair without an allocator (tests, 127.0.0.1:0).
+//
+// # Bridging
+//
+// Bridge(a, b) relays packets between two RTPPorts when it can (same codec, or same ptime and
+// RTP clock with per-packet transcoding such as PCMU<->PCMA or PCMU<->G722): no clock, no jitter
+// buffer, SSRC/seq/ts rewritten, SRTP decrypted and re-encrypted per leg. Otherwise (pipes, taps,
+// differing ptimes) it copies decoded frames between the two Streams. Either way DTMF crosses in
+// the form the other leg negotiated, and each leg still reports it to its OnDTMF.
+//
+// # Applications
+//
+// Port.Stream() starts terminated media: socket -> SRTP -> demux (audio, telephone-event, CN) ->
+// jitter buffer -> decode -> taps -> ReadFrame; WriteFrame -> encode -> SRTP -> socket, both paced
+// by the shared Clock. Frames may be written at any rate; WriteFrame resamples and re-frames.
+//
+//	g, _ := media.NewToneGenerator("%(2000,4000,440,480)", s.Rate()) // tone_stream:// body
+//	media.Play(ctx, s, g)                                            // until EOF or ctx ends
+//	r, _ := media.NewWavReader(f); media.Play(ctx, s, r)             // 8/16 kHz PCM, A/u-law
+//	w, _ := media.NewWavWriter(f, 8000, media.WavPCM); w.Write(frame.PCM); w.Close()
+//	media.Play(ctx, s, media.NewSilence(rate, ms, divisor))          // silence_stream://
+//	det := media.NewInbandDetector(rate, fn); remove := s.AddTap(det) // start_dtmf
+//	gen, _ := media.NewDTMFTone("123", 100*time.Millisecond, 50*time.Millisecond, rate)
+//
+// Loopback channels use NewPipe(PipeConfig{Clock: clk}) for two connected Ports. Conferences use
+// NewMixer and Mixer.Attach(ctx, stream). Codecs register themselves from the codecs/...
+// packages (RegisterCodec, LookupCodec, Codecs); this package never imports them.
+//
+// # Concurrency
+//
+// Each RTPPort has one reader goroutine for RTP and one for RTCP; everything periodic runs on a
+// Clock (SoftClock: one goroutine per period per shard). Close stops what a port started.
+package media

@@ -1,0 +1,291 @@
+// Command mediaload measures the media engine under load over loopback UDP: N concurrent
+// bridged G.711 calls at 50 packets/s per direction of interest, reporting the engine's CPU per
+// stream and the jitter it adds.
+//
+//	go run ./scripts/mediaload -n 2000 -d 10s            # relay: phone A -> leg A == leg B -> phone B
+//	go run ./scripts/mediaload -n 2000 -d 10s -mode term # terminated: clock-paced sends to phone B
+//
+// relay mode first runs a baseline (phones talking directly, same sockets and pacing) and then
+// the bridged run; engine CPU = bridged CPU - baseline CPU, so the load generator's own cost is
+// not charged to the engine. Added jitter is |transit(i) - transit(i-1)| at phone B, i.e. how much
+// the engine changed the spacing the sender produced. term mode measures the spacing of packets
+// our clock-driven sender emits (|interval - 20 ms|) and the CPU of the whole process.
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	_ "github.com/goswitch/goswitch/codecs/g711"
+	"github.com/goswitch/goswitch/core/media"
+)
+
+var (
+	n      = flag.Int("n", 500, "concurrent streams")
+	dur    = flag.Duration("d", 10*time.Second, "measurement time per phase")
+	warm   = flag.Duration("warm", 2*time.Second, "warm-up before measuring")
+	mode   = flag.String("mode", "relay", "relay or term")
+	shards = flag.Int("shards", runtime.GOMAXPROCS(0), "engine clock shards")
+)
+
+var pcmu = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}
+var lo = netip.MustParseAddr("127.0.0.1")
+
+// hist is a 10 µs-bucket histogram up to 200 ms.
+type hist struct {
+	b     [20000]atomic.Uint64
+	count atomic.Uint64
+}
+
+func (h *hist) add(d time.Duration) {
+	if d < 0 {
+		d = -d
+	}
+	i := int(d / (10 * time.Microsecond))
+	i = min(i, len(h.b)-1)
+	h.b[i].Add(1)
+	h.count.Add(1)
+}
+
+func (h *hist) quantile(q float64) time.Duration {
+	total := h.count.Load()
+	if total == 0 {
+		return 0
+	}
+	want := uint64(float64(total) * q)
+	var acc uint64
+	for i := range h.b {
+		acc += h.b[i].Load()
+		if acc >= want {
+			return time.Duration(i+1) * 10 * time.Microsecond
+		}
+	}
+	return 200 * time.Millisecond
+}
+
+func (h *hist) reset() {
+	for i := range h.b {
+		h.b[i].Store(0)
+	}
+	h.count.Store(0)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func udp() *net.UDPConn {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = c.SetReadBuffer(256 << 10)
+	return c
+}
+
+func addr(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// receiver is phone B: it records transit-time differences (relay) or arrival spacing (term).
+type receiver struct {
+	conn    *net.UDPConn
+	got     atomic.Uint64
+	measure *atomic.Bool
+	h       *hist
+	spacing bool
+}
+
+func (r *receiver) run(wg *sync.WaitGroup) {
+	defer wg.Done()
+	buf := make([]byte, 1500)
+	var prev time.Duration
+	var prevAt time.Time
+	have := false
+	for {
+		n, _, err := r.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		now := time.Now()
+		r.got.Add(1)
+		if n < 12+8 {
+			continue
+		}
+		if r.spacing {
+			if have && r.measure.Load() {
+				r.h.add(now.Sub(prevAt) - 20*time.Millisecond)
+			}
+			prevAt, have = now, true
+			continue
+		}
+		sent := int64(binary.BigEndian.Uint64(buf[12:20]))
+		transit := now.Sub(time.Unix(0, sent))
+		if have && r.measure.Load() {
+			r.h.add(transit - prev)
+		}
+		prev, have = transit, true
+	}
+}
+
+type result struct {
+	cpu     time.Duration
+	packets uint64
+	p50     time.Duration
+	p99     time.Duration
+	max     time.Duration
+}
+
+// phase runs the senders for warm+dur and measures during dur.
+func phase(name string, bridged bool) result {
+	genClk := media.NewSoftClock(2)
+	defer genClk.Close()
+	engClk := media.NewSoftClock(*shards)
+	defer engClk.Close()
+	var measure atomic.Bool
+	h := &hist{}
+	var wg sync.WaitGroup
+	var closers []func()
+	var recvs []*receiver
+	for i := 0; i < *n; i++ {
+		phoneA, phoneB := udp(), udp()
+		r := &receiver{conn: phoneB, measure: &measure, h: h}
+		recvs = append(recvs, r)
+		wg.Add(1)
+		go r.run(&wg)
+		dst := addr(phoneB)
+		if bridged {
+			la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+			if err != nil {
+				log.Fatalf("stream %d: %v (raise ulimit -n?)", i, err)
+			}
+			lb, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+			if err != nil {
+				log.Fatalf("stream %d: %v", i, err)
+			}
+			la.SetCodec(pcmu, 101)
+			lb.SetCodec(pcmu, 101)
+			la.SetRemote(addr(phoneA), netip.AddrPort{})
+			lb.SetRemote(dst, netip.AddrPort{})
+			stop, _ := media.Bridge(la, lb)
+			closers = append(closers, func() { stop(); la.Close(); lb.Close() })
+			dst = la.LocalAddr()
+		}
+		pkt := make([]byte, 12+160)
+		pkt[0], pkt[1] = 0x80, 0
+		binary.BigEndian.PutUint32(pkt[8:], uint32(i+1))
+		seq := uint16(0)
+		cancel := genClk.Every(20*time.Millisecond, func(now time.Time) {
+			seq++
+			binary.BigEndian.PutUint16(pkt[2:], seq)
+			binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
+			binary.BigEndian.PutUint64(pkt[12:], uint64(time.Now().UnixNano()))
+			_, _ = phoneA.WriteToUDPAddrPort(pkt, dst)
+		})
+		closers = append(closers, func() { cancel(); phoneA.Close(); phoneB.Close() })
+	}
+	time.Sleep(*warm)
+	c0, p0 := cpuTime(), sum(recvs)
+	measure.Store(true)
+	time.Sleep(*dur)
+	measure.Store(false)
+	c1, p1 := cpuTime(), sum(recvs)
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
+	wg.Wait()
+	res := result{cpu: c1 - c0, packets: p1 - p0, p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.quantile(1)}
+	fmt.Printf("%-9s streams=%d cpu=%.1f%% of one core  received=%d pkts (%.1f%% of expected)  jitter p50=%v p99=%v max=%v\n",
+		name, *n, 100*res.cpu.Seconds()/dur.Seconds(), res.packets,
+		100*float64(res.packets)/(float64(*n)*50*dur.Seconds()), res.p50, res.p99, res.max)
+	return res
+}
+
+func sum(rs []*receiver) uint64 {
+	var s uint64
+	for _, r := range rs {
+		s += r.got.Load()
+	}
+	return s
+}
+
+// term: each engine port plays silence (clock paced) to its phone.
+func term() {
+	engClk := media.NewSoftClock(*shards)
+	defer engClk.Close()
+	var measure atomic.Bool
+	h := &hist{}
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(context.Background())
+	var recvs []*receiver
+	var ports []*media.RTPPort
+	var pw sync.WaitGroup
+	for i := 0; i < *n; i++ {
+		phone := udp()
+		r := &receiver{conn: phone, measure: &measure, h: h, spacing: true}
+		recvs = append(recvs, r)
+		wg.Add(1)
+		go r.run(&wg)
+		p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+		if err != nil {
+			log.Fatal(err)
+		}
+		p.SetCodec(pcmu, 101)
+		p.SetRemote(addr(phone), netip.AddrPort{})
+		ports = append(ports, p)
+		pw.Add(1)
+		go func() { defer pw.Done(); _ = media.Play(ctx, p.Stream(), media.NewSilence(8000, 0, 100)) }()
+	}
+	time.Sleep(*warm)
+	c0, p0 := cpuTime(), sum(recvs)
+	measure.Store(true)
+	time.Sleep(*dur)
+	measure.Store(false)
+	c1, p1 := cpuTime(), sum(recvs)
+	cancel()
+	pw.Wait()
+	for i, p := range ports {
+		p.Close()
+		recvs[i].conn.Close()
+	}
+	wg.Wait()
+	cpu := c1 - c0
+	fmt.Printf("term      streams=%d cpu=%.1f%% of one core (%.3f%% per stream, %.1f us per packet)  received=%d (%.1f%%)  |interval-20ms| p50=%v p99=%v max=%v\n",
+		*n, 100*cpu.Seconds()/dur.Seconds(), 100*cpu.Seconds()/dur.Seconds()/float64(*n),
+		float64(cpu.Microseconds())/float64(p1-p0), p1-p0, 100*float64(p1-p0)/(float64(*n)*50*dur.Seconds()),
+		h.quantile(0.5), h.quantile(0.99), h.quantile(1))
+}
+
+func main() {
+	flag.Parse()
+	fmt.Printf("mediaload: GOMAXPROCS=%d, %s, %d streams, %v per phase\n", runtime.GOMAXPROCS(0), *mode, *n, *dur)
+	switch *mode {
+	case "relay":
+		base := phase("baseline", false)
+		br := phase("bridged", true)
+		eng := br.cpu - base.cpu
+		fmt.Printf("engine    cpu=%.1f%% of one core for %d bridged streams = %.3f%% per stream, %.1f us per relayed packet; added jitter p99=%v (baseline %v)\n",
+			100*eng.Seconds()/dur.Seconds(), *n, 100*eng.Seconds()/dur.Seconds()/float64(*n),
+			float64(eng.Microseconds())/max(1, float64(br.packets)), br.p99, base.p99)
+	case "term":
+		term()
+	default:
+		fmt.Fprintln(os.Stderr, "mode must be relay or term")
+		os.Exit(2)
+	}
+}

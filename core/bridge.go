@@ -117,8 +117,8 @@ func (s *Session) bridgeLoop(ctx context.Context, br *bridge, peer *Session) {
 			return
 		case <-br.done:
 			return
-		case fn := <-s.cmds:
-			fn()
+		case <-s.cmdWake:
+			s.runCommands()
 			if s.transferPending() {
 				br.end()
 				return

@@ -105,7 +105,9 @@ type Session struct {
 	interject  func() // run instead of the route's first action (uuid_bridge)
 	private    map[string]any
 
-	cmds     chan func()
+	cmdMu    sync.Mutex
+	cmdQ     []func()      // commands for the session goroutine; unbounded so senders never block
+	cmdWake  chan struct{} // signalled when cmdQ gains work
 	dtmf     chan media.DTMF
 	answered chan struct{}
 	progress chan struct{}
@@ -168,7 +170,7 @@ func NewSession(h *Host, opts SessionOptions) *Session {
 		leg:        opts.Leg,
 		originator: opts.Originator,
 		times:      Times{Created: created},
-		cmds:       make(chan func(), 16),
+		cmdWake:    make(chan struct{}, 1),
 		dtmf:       make(chan media.DTMF, 64),
 		answered:   make(chan struct{}),
 		progress:   make(chan struct{}, 1),
@@ -488,18 +490,35 @@ func SessionFromContext(ctx context.Context) (*Session, bool) {
 }
 
 // Enqueue runs fn on the session goroutine at the next point where it is free (between
-// applications, parked, waiting in a bridge). It reports false when the channel is gone.
+// applications, parked, waiting in a bridge). It never blocks and reports false when the channel is
+// gone.
 func (s *Session) Enqueue(fn func()) bool {
-	select {
-	case <-s.ctx.Done():
+	if s.ctx.Err() != nil {
 		return false
+	}
+	s.cmdMu.Lock()
+	s.cmdQ = append(s.cmdQ, fn)
+	s.cmdMu.Unlock()
+	select {
+	case s.cmdWake <- struct{}{}:
 	default:
 	}
-	select {
-	case s.cmds <- fn:
-		return true
-	case <-s.ctx.Done():
-		return false
+	return true
+}
+
+// runCommands runs the queued commands in order, including any they queue themselves.
+func (s *Session) runCommands() {
+	for {
+		s.cmdMu.Lock()
+		q := s.cmdQ
+		s.cmdQ = nil
+		s.cmdMu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, fn := range q {
+			fn()
+		}
 	}
 }
 

@@ -160,7 +160,7 @@ func (s *Session) execute() State {
 			s.Hangup(CauseDestinationOutOfOrder)
 			return StateHangup
 		}
-		s.drainCommands()
+		s.runCommands()
 	}
 	if st, stop := s.interrupted(); stop {
 		return st
@@ -203,17 +203,6 @@ func (s *Session) runAction(app, data string) error {
 	return s.Execute(ctx, app, data)
 }
 
-// drainCommands runs commands queued by other goroutines (ESL sendmsg, uuid_* APIs).
-func (s *Session) drainCommands() {
-	for {
-		select {
-		case fn := <-s.cmds:
-			fn()
-		default:
-			return
-		}
-	}
-}
 
 // wait is the loop of the states where the channel waits for others (park, an outbound leg
 // waiting to be bridged, a bridged B-leg): it runs queued commands until something moves it.
@@ -236,8 +225,8 @@ func (s *Session) wait() State {
 		select {
 		case <-s.ctx.Done():
 			return StateHangup
-		case fn := <-s.cmds:
-			fn()
+		case <-s.cmdWake:
+			s.runCommands()
 		case d := <-s.dtmf:
 			if peer := s.Peer(); peer != nil {
 				if l := peer.Leg(); l != nil {

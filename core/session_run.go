@@ -203,7 +203,6 @@ func (s *Session) runAction(app, data string) error {
 	return s.Execute(ctx, app, data)
 }
 
-
 // wait is the loop of the states where the channel waits for others (park, an outbound leg
 // waiting to be bridged, a bridged B-leg): it runs queued commands until something moves it.
 func (s *Session) wait() State {

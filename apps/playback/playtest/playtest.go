@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -148,7 +150,9 @@ func Wait(t testing.TB, s *core.Session, d time.Duration) {
 	select {
 	case <-s.Done():
 	case <-time.After(d):
-		t.Fatalf("session %s still running after %s", s.Name(), d)
+		var b strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+		t.Fatalf("session %s still running after %s; goroutines:\n%s", s.Name(), d, b.String())
 	}
 }
 

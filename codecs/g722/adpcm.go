@@ -16,14 +16,9 @@ type band struct {
 	det int    // scale factor
 }
 
+// sat limits to 16 bits; min/max compile to conditional moves, no branches.
 func sat(v int) int {
-	if v > 32767 {
-		return 32767
-	}
-	if v < -32768 {
-		return -32768
-	}
-	return v
+	return min(max(v, -32768), 32767)
 }
 
 func clamp(v, lo, hi int) int {

@@ -146,20 +146,24 @@ func (d *Decoder) Conceal(dst []int16) int {
 }
 
 // quantL finds the lower-band magnitude index: the first i in 1..29 with mag < q6[i]*det>>12,
-// or 30. The levels grow monotonically, so a binary search gives the same answer as the
-// recommendation's linear scan in five steps.
+// or 30. The levels grow monotonically, so counting the levels <= mag with a branch-free binary
+// search gives the recommendation's linear-scan answer without data-dependent branches.
 func quantL(mag, det int) int {
-	lo, hi := 1, 30
-	for lo < hi {
-		m := (lo + hi) / 2
-		if mag < (q6[m]*det)>>12 {
-			hi = m
-		} else {
-			lo = m + 1
-		}
+	base := 0
+	for step := 16; step > 0; step >>= 1 {
+		k := base + step
+		thr := (q6s[k&31] * det) >> 12
+		base += step & ((thr - mag - 1) >> 63) // add step when thr <= mag
 	}
-	return lo
+	return base + 1
 }
+
+// q6s is q6 with the unused top entries set beyond any magnitude, for quantL.
+var q6s = func() [32]int {
+	t := q6
+	t[30], t[31] = 1<<40, 1<<40
+	return t
+}()
 
 // qmfLine is the 24-sample QMF delay line kept twice in a row, so the current window is always
 // contiguous without shifting 22 values per sample pair.

@@ -109,6 +109,7 @@ type RTPPort struct {
 	encRS    *Resampler
 	decRS    *Resampler
 	detector *InbandDetector
+	dtmfOut  []DTMF // in-band digits detected during the tick, reported after it
 	cn       *ComfortNoise
 	rtpTSNow uint32
 	lastSR   uint32
@@ -207,6 +208,12 @@ func (p *RTPPort) SetRemote(addr, rtcp netip.AddrPort) {
 	p.remoteRTCP.Store(&rtcp)
 	p.latched.Store(false)
 	p.lastRecv.Store(time.Now().UnixNano())
+	// Reports run whether the leg is terminated or relayed.
+	p.mu.Lock()
+	if p.rtcpCancel == nil && p.cfg.RTCPInterval > 0 && !p.closed.Load() {
+		p.rtcpCancel = p.clk.Every(p.cfg.RTCPInterval, p.sendReport)
+	}
+	p.mu.Unlock()
 }
 
 // Remote returns the current remote RTP address (after latching).

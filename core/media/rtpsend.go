@@ -47,6 +47,19 @@ func (p *RTPPort) tick(now time.Time) {
 	if p.closed.Load() {
 		return
 	}
+	p.tickLocked()
+	// Digits found in the audio are reported after smu is released: the callback may well send
+	// DTMF or audio on this or the bridged port.
+	p.smu.Lock()
+	digits := append(p.dtmfOut[:0:0], p.dtmfOut...)
+	p.dtmfOut = p.dtmfOut[:0]
+	p.smu.Unlock()
+	for _, d := range digits {
+		p.emitDTMF(d)
+	}
+}
+
+func (p *RTPPort) tickLocked() {
 	p.mu.Lock()
 	ci, te, dir := p.codec, p.tePT, p.dir
 	p.mu.Unlock()
@@ -168,18 +181,12 @@ func (p *RTPPort) receiveFrameLocked(st *termStream, ci CodecInfo) {
 	}
 	if p.cfg.InbandDTMF {
 		if p.detector == nil {
-			p.detector = NewInbandDetector(st.rate, p.emitDTMFAsync)
+			p.detector = NewInbandDetector(st.rate, func(d DTMF) { p.dtmfOut = append(p.dtmfOut, d) })
 		}
 		p.detector.Process(pcm)
 	}
 	p.rtpTSNow += uint32(ci.rtpSamplesPerFrame())
 	st.deliver(pcm, p.rtpTSNow, fl)
-}
-
-// emitDTMFAsync reports an in-band digit without holding smu across user callbacks that may
-// call back into the port (SendDTMF on the other leg is fine; on this one it would deadlock).
-func (p *RTPPort) emitDTMFAsync(d DTMF) {
-	go p.emitDTMF(d)
 }
 
 // SendDTMF sends a digit as the port negotiated: RFC 4733 events when a telephone-event PT was

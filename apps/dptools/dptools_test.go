@@ -9,7 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	_ "github.com/goswitch/goswitch/apps/bridge"
-	_ "github.com/goswitch/goswitch/apps/dptools"
+	"github.com/goswitch/goswitch/apps/dptools"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
@@ -232,4 +232,20 @@ func TestHangupCauseAndUnknownApp(t *testing.T) {
 		t.Errorf("unknown app gave %v, want DESTINATION_OUT_OF_ORDER", err)
 	}
 	testhost.WaitGone(t, h, 3*time.Second)
+}
+
+func TestInlineDialplan(t *testing.T) {
+	acts := dptools.ParseInline("m:^:set:a=1,2^answer^echo")
+	if len(acts) != 3 || acts[0].App != "set" || acts[0].Data != "a=1,2" || acts[2].App != "echo" {
+		t.Fatalf("ParseInline: %+v", acts)
+	}
+	h := host(t)
+	b, err := h.Originate(context.Background(), "loopback/m:^:set:x=1^answer^echo/default/inline", core.OriginateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Hangup(core.CauseNormalClearing)
+	if !echoes(t, b) {
+		t.Fatal("inline dialplan did not run answer,echo")
+	}
 }

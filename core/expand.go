@@ -24,6 +24,10 @@ func (x *Expander) expand(s string, depth int) string {
 	if depth > maxExpandDepth || strings.IndexByte(s, '$') < 0 && strings.IndexByte(s, '\\') < 0 {
 		return s
 	}
+	// Fast path for a template that is exactly one ${...}: no builder, no copy.
+	if len(s) > 3 && s[0] == '$' && s[1] == '{' && matchBrace(s, 1) == len(s)-1 {
+		return x.reference(s[2:len(s)-1], depth)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {

@@ -73,6 +73,7 @@ type Session struct {
 	log       *slog.Logger
 	snap      *xmlconf.Snapshot
 	now       func() time.Time
+	expander  Expander // built once: Expand is on the hot path of every hunt and app
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -177,6 +178,7 @@ func NewSession(h *Host, opts SessionOptions) *Session {
 		done:       make(chan struct{}),
 	}
 	s.log = h.Log.With("uuid", id)
+	s.expander = Expander{Var: s.lookup, Global: h.Global, API: s.expandAPI}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	for _, kv := range opts.Vars {
 		s.vars.Set(kv[0], kv[1])
@@ -461,19 +463,15 @@ func (s *Session) lookup(name string) (string, bool) {
 }
 
 // Expand expands ${var}, $${global} and ${api(args)} in the channel's context.
-func (s *Session) Expand(tmpl string) string {
-	x := Expander{
-		Var:    s.lookup,
-		Global: s.h.Global,
-		API: func(cmd, args string) string {
-			out, err := s.h.APIOutput(WithSession(s.ctx, s), cmd, args)
-			if err != nil && out == "" {
-				s.log.Debug("expansion api failed", "api", cmd, "err", err)
-			}
-			return out
-		},
+func (s *Session) Expand(tmpl string) string { return s.expander.Expand(tmpl) }
+
+// expandAPI runs ${cmd(args)} for Expand.
+func (s *Session) expandAPI(cmd, args string) string {
+	out, err := s.h.APIOutput(WithSession(s.ctx, s), cmd, args)
+	if err != nil && out == "" {
+		s.log.Debug("expansion api failed", "api", cmd, "err", err)
 	}
-	return x.Expand(tmpl)
+	return out
 }
 
 type sessionKey struct{}

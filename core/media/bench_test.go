@@ -121,7 +121,7 @@ func TestRelayNoAlloc(t *testing.T) {
 			r.la.InjectPacket(r.pkts[k], r.phone)
 			k++
 		})
-		if a != 0 {
+		if a != 0 && !raceOn {
 			t.Errorf("%s: %v allocs per relayed packet", tc.name, a)
 		}
 		if st := r.lb.Stats(); st.PacketsOut < 200 || r.la.Stats().DecryptErrors != 0 {
@@ -169,7 +169,7 @@ func TestTranscodeNoAllocAndSize(t *testing.T) {
 		if err != nil || n != 160 {
 			t.Fatalf("%s: %d bytes, %v", tc.name, n, err)
 		}
-		if a := testing.AllocsPerRun(100, func() { tr.Transcode(dst, src) }); a != 0 {
+		if a := testing.AllocsPerRun(100, func() { tr.Transcode(dst, src) }); a != 0 && !raceOn {
 			t.Errorf("%s: %v allocs", tc.name, a)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,9 +264,14 @@ func startSIPp(t *testing.T, target netip.AddrPort, args ...string) *sippRun {
 	t.Helper()
 	bin := sippPath(t)
 	dir := t.TempDir()
-	full := append([]string{target.String(), "-i", "127.0.0.1", "-p", itoa(freeUDPPort(t)), "-m", "1", "-timeout", "30s", "-timeout_error",
+	base := []string{target.String(), "-i", "127.0.0.1"}
+	if !slices.Contains(args, "-p") {
+		base = append(base, "-p", itoa(freeUDPPort(t)))
+	}
+	full := append(base, "-m", "1", "-timeout", "30s", "-timeout_error",
 		"-nostdin", "-trace_err", "-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),
-		"-error_file", filepath.Join(dir, "err.log")}, args...)
+		"-error_file", filepath.Join(dir, "err.log"))
+	full = append(full, args...)
 	r := &sippRun{done: make(chan error, 1), dir: dir}
 	r.cmd = exec.Command(bin, full...)
 	r.cmd.Dir = dir

@@ -82,3 +82,176 @@ func TestSIPpEchoWithAuth(t *testing.T) {
 	}
 	r.wait(t, "uac")
 }
+
+// registerUAS starts a SIPp UAS (scen) with an RTP echo and registers it as user with a second
+// SIPp (register_only.xml, Contact = the UAS port), waiting for the binding.
+func registerUAS(t *testing.T, env *testEnv, scen, user, codec, codecName string, ringMS int) *sippRun {
+	t.Helper()
+	port := itoa(freeUDPPort(t))
+	r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario(scen), "-s", user, "-p", port,
+		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)), "-rtp_echo", "-key", "codec", codec, "-key", "codecname", codecName,
+		"-d", itoa(ringMS))
+	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", user, "-au", user, "-ap", "1234",
+		"-key", "contact_port", port)
+	reg.wait(t, "register "+user)
+	waitFor(t, user+" registered", 10*time.Second, func() bool {
+		return len(env.ep.Contacts("internal", user, "127.0.0.1")) == 1
+	})
+	return r
+}
+
+func answeredInbound(env *testEnv) *core.Session {
+	return findSession(env.h, func(s *core.Session) bool { return s.Answered() && s.Direction() == core.Inbound })
+}
+
+// TestSIPpBridgeUserToUser: 1000 calls 1001 (a registered SIPp UAS with RTP echo); media flows
+// both ways through goswitch; the B-leg got the sip_h_X-Bleg header; BYE from A ends both.
+func TestSIPpBridgeUserToUser(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas.xml", "1001", "0", "PCMU", 300)
+	peer := newRTPPeer(t)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "2500", "-mi", "127.0.0.1")
+	var port string
+	waitFor(t, "bridged call", 10*time.Second, func() bool {
+		s := answeredInbound(env)
+		if s == nil || s.Peer() == nil {
+			return false
+		}
+		port = s.Var("local_media_port")
+		return port != ""
+	})
+	peer.send(netip.MustParseAddrPort("127.0.0.1:"+port), 0, 0x33, 50)
+	time.Sleep(200 * time.Millisecond)
+	if got, seen := peer.received(); seen[0x33] < 30 {
+		t.Errorf("media through the bridge: got %d packets back, %d with our payload", got, seen[0x33])
+	}
+	a.wait(t, "caller")
+	b.wait(t, "callee")
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
+// TestSIPpBridgePCMUToPCMA: the caller speaks PCMU, the callee only PCMA: goswitch transcodes.
+func TestSIPpBridgePCMUToPCMA(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas.xml", "1001", "8", "PCMA", 300)
+	peer := newRTPPeer(t)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "71001", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "2500", "-mi", "127.0.0.1")
+	var port string
+	waitFor(t, "bridged call", 10*time.Second, func() bool {
+		s := answeredInbound(env)
+		if s == nil || s.Peer() == nil {
+			return false
+		}
+		if p := s.Peer(); p.Var("read_codec") != "PCMA" {
+			return false
+		}
+		port = s.Var("local_media_port")
+		return port != ""
+	})
+	// 0xFF is PCMU silence; through PCMA and back it stays within one step of it (0xFE/0x7E/0x7F).
+	peer.send(netip.MustParseAddrPort("127.0.0.1:"+port), 0, 0xFF, 60)
+	time.Sleep(300 * time.Millisecond)
+	got, seen := peer.received()
+	if got < 25 || seen[0xFF]+seen[0x7F]+seen[0xFE]+seen[0x7E] < 20 {
+		t.Errorf("transcoded media: got %d packets back, payload histogram %v", got, seen)
+	}
+	a.wait(t, "caller")
+	b.wait(t, "callee")
+}
+
+// TestSIPpCancelBeforeAnswer: the caller cancels while 1001 rings: the caller gets 487, the
+// callee gets CANCEL.
+func TestSIPpCancelBeforeAnswer(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas_cancel.xml", "1001", "0", "PCMU", 0)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_cancel.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-mi", "127.0.0.1")
+	a.wait(t, "caller")
+	b.wait(t, "callee")
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
+// TestSIPpByeFromCallee: the callee hangs up; the caller gets BYE.
+func TestSIPpByeFromCallee(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas_bye.xml", "1001", "0", "PCMU", 100)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_recv_bye.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU", "-mi", "127.0.0.1")
+	b.wait(t, "callee")
+	a.wait(t, "caller")
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
+// TestSIPpGatewayProxyAuth: 1000 dials 81234 -> sofia/gateway/gw1/1234; the gateway (SIPp)
+// challenges with 407 and gets the INVITE again with CSeq+1 and Proxy-Authorization (the seed
+// trace), answers with a Record-Route, and the BYE follows the route set.
+func TestSIPpGatewayProxyAuth(t *testing.T) {
+	gwPort := freeUDPPort(t)
+	env := newEnv(t, envOpt{gw: "127.0.0.1:" + itoa(gwPort)})
+	gw := startSIPp(t, env.addr(t, "external"), "-sf", scenario("gw_auth.xml"), "-p", itoa(gwPort),
+		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)), "-rtp_echo")
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "81234", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "1000", "-mi", "127.0.0.1")
+	a.wait(t, "caller")
+	gw.wait(t, "gateway")
+	st, _ := env.h.APIOutput(t.Context(), "sofia", "status gateway gw1")
+	if !strings.Contains(st, "Name\tgw1") || !strings.Contains(st, "CallsOUT\t1") {
+		t.Errorf("sofia status gateway gw1:\n%s", st)
+	}
+}
+
+// TestSIPpHoldUnhold: re-INVITE sendonly is answered recvonly, then sendrecv again.
+func TestSIPpHoldUnhold(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	sub := subscribe(env.h, "CHANNEL_HOLD", "CHANNEL_UNHOLD")
+	defer sub.Close()
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_hold.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "9196", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "500", "-mi", "127.0.0.1")
+	a.wait(t, "caller")
+	var got []string
+	deadline := time.After(2 * time.Second)
+	for len(got) < 2 {
+		select {
+		case e := <-sub.C():
+			got = append(got, e.Name)
+		case <-deadline:
+			t.Fatalf("hold events: %v", got)
+		}
+	}
+	if got[0] != "CHANNEL_HOLD" || got[1] != "CHANNEL_UNHOLD" {
+		t.Errorf("events %v", got)
+	}
+}
+
+// TestSIPpReferBlindTransfer: a parked caller REFERs itself to 9196 and ends up in echo.
+func TestSIPpReferBlindTransfer(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	peer := newRTPPeer(t)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_refer.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "9999", "-key", "refer_to", "9196", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "2000", "-mi", "127.0.0.1")
+	var port string
+	waitFor(t, "transfer to echo", 10*time.Second, func() bool {
+		s := answeredInbound(env)
+		if s == nil {
+			return false
+		}
+		if app, _ := s.CurrentApp(); app != "echo" {
+			return false
+		}
+		port = s.Var("local_media_port")
+		return s.Var("sip_refer_to") != ""
+	})
+	peer.send(netip.MustParseAddrPort("127.0.0.1:"+port), 0, 0x44, 40)
+	time.Sleep(200 * time.Millisecond)
+	if _, seen := peer.received(); seen[0x44] < 20 {
+		t.Errorf("echo after transfer: %v", seen)
+	}
+	a.wait(t, "caller")
+}

@@ -342,7 +342,9 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			}
 			nat := false
 			if transport == "UDP" {
-				if a, err := netip.ParseAddr(ch.Address.Host); err != nil || a != src.Addr() || (ch.Address.Port != 0 && ch.Address.Port != int(src.Port())) || (ch.Address.Port == 0 && src.Port() != 5060) {
+				// FreeSWITCH without aggressive-nat-detection: a contact address other than the
+				// source address means NAT; a port difference alone does not.
+				if a, err := netip.ParseAddr(ch.Address.Host); err == nil && a.Unmap() != src.Addr() {
 					nat = true
 				}
 			}

@@ -355,3 +355,5 @@ func (c sdpCodec) info(ptime time.Duration) media.CodecInfo {
 	}
 	return ci
 }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

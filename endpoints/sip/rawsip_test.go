@@ -1,0 +1,232 @@
+package sip
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/srtp/v3"
+
+	"github.com/goswitch/goswitch/core/media"
+)
+
+// rawUA speaks SIP over a plain UDP socket, for what SIPp cannot express.
+type rawUA struct {
+	t    *testing.T
+	conn *net.UDPConn
+	dst  netip.AddrPort
+}
+
+func newRawUA(t *testing.T, dst netip.AddrPort) *rawUA {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawUA{t: t, conn: c, dst: dst}
+}
+
+func (u *rawUA) port() int { return u.conn.LocalAddr().(*net.UDPAddr).Port }
+
+func (u *rawUA) send(msg string) {
+	msg = strings.ReplaceAll(msg, "\n", "\r\n")
+	if _, err := u.conn.WriteToUDPAddrPort([]byte(msg), u.dst); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+// recv returns the next message that is not a 100 Trying ("" on timeout).
+func (u *rawUA) recv(d time.Duration) string {
+	buf := make([]byte, 65536)
+	deadline := time.Now().Add(d)
+	for {
+		u.conn.SetReadDeadline(deadline)
+		n, _, err := u.conn.ReadFromUDP(buf)
+		if err != nil {
+			return ""
+		}
+		m := string(buf[:n])
+		if strings.HasPrefix(m, "SIP/2.0 100") {
+			continue
+		}
+		return m
+	}
+}
+
+func header(msg, name string) string {
+	for _, l := range strings.Split(msg, "\r\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func (u *rawUA) request(method, ruri, callID string, cseq int, extra, body string) string {
+	ct := ""
+	if body != "" {
+		ct = "Content-Type: application/sdp\n"
+	}
+	return fmt.Sprintf("%s %s SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s%d;rport\nFrom: <sip:1000@127.0.0.1>;tag=raw1\nTo: <%s>%s\nCall-ID: %s\nCSeq: %d %s\nContact: <sip:1000@127.0.0.1:%d>\nMax-Forwards: 70\n%s%sContent-Length: %d\n\n%s",
+		method, ruri, u.port(), callID, cseq, ruri, "", callID, cseq, method, u.port(), extra, ct, len(strings.ReplaceAll(body, "\n", "\r\n")), body)
+}
+
+func TestOptionsRequireAnd481(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "internal"))
+	target := "sip:9196@" + env.addr(t, "internal").String()
+
+	u.send(u.request("OPTIONS", target, "opt1", 1, "", ""))
+	res := u.recv(2 * time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 200") || !strings.Contains(header(res, "Allow"), "INVITE") {
+		t.Errorf("OPTIONS: %q", res)
+	}
+
+	u.send(u.request("INVITE", target, "req1", 1, "Require: 100rel\n", ""))
+	res = u.recv(2 * time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 420") || header(res, "Unsupported") != "100rel" {
+		t.Errorf("Require 100rel: %q", res)
+	}
+	u.send(u.request("ACK", target, "req1", 1, "", ""))
+
+	u.send(u.request("BYE", target, "nodialog", 1, "", ""))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 481") {
+		t.Errorf("BYE outside a dialog: %q", res)
+	}
+
+	// Garbage and truncated messages never stop the server.
+	u.send("\x00\x01garbage\r\n\r\n")
+	u.send("INVITE sip:x SIP/2.0\r\nVia: nonsense\r\n\r\n")
+	u.send(u.request("OPTIONS", target, "opt2", 1, "", ""))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Errorf("OPTIONS after garbage: %q", res)
+	}
+}
+
+func TestAuthFailuresAndSessionTimer(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "internal"))
+	target := "sip:9196@" + env.addr(t, "internal").String()
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n"
+
+	u.send(u.request("INVITE", target, "auth1", 1, "", sdp))
+	res := u.recv(2 * time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 407") || !strings.Contains(header(res, "Proxy-Authenticate"), `realm="127.0.0.1"`) {
+		t.Fatalf("no challenge: %q", res)
+	}
+	u.send(u.request("ACK", target, "auth1", 1, "", ""))
+	// A wrong password is refused with 403.
+	bad := `Proxy-Authorization: Digest username="1000", realm="127.0.0.1", nonce="deadbeef", uri="` + target + `", response="00000000000000000000000000000000", algorithm=MD5` + "\n"
+	u.send(u.request("INVITE", target, "auth1", 2, bad, sdp))
+	res = u.recv(2 * time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 407") && !strings.HasPrefix(res, "SIP/2.0 403") {
+		t.Errorf("unknown nonce: %q", res)
+	}
+
+	// The external profile does not authenticate; a Session-Expires below Min-SE gets 422.
+	ue := newRawUA(t, env.addr(t, "external"))
+	et := "sip:9196@" + env.addr(t, "external").String()
+	ue.send(ue.request("INVITE", et, "st1", 1, "Session-Expires: 30\n", sdp))
+	res = ue.recv(2 * time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 422") || header(res, "Min-SE") != "120" {
+		t.Errorf("session timer: %q", res)
+	}
+}
+
+// TestSRTPEcho: an SDES-SRTP call to echo on the external profile: the answer is RTP/SAVP with
+// our key, and SRTP we send comes back decryptable with it.
+func TestSRTPEcho(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "external"))
+	target := "sip:9196@" + env.addr(t, "external").String()
+	rtpC, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtpC.Close()
+	suite, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
+	ours, _ := media.NewSRTPKey(suite)
+	sdp := fmt.Sprintf("v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio %d RTP/SAVP 0 101\na=rtpmap:0 PCMU/8000\na=rtpmap:101 telephone-event/8000\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\na=sendrecv\n",
+		rtpC.LocalAddr().(*net.UDPAddr).Port, b64(ours.KeySalt()))
+	u.send(u.request("INVITE", target, "srtp1", 1, "Session-Expires: 1800\n", sdp))
+	var res string
+	for {
+		res = u.recv(3 * time.Second)
+		if !strings.HasPrefix(res, "SIP/2.0 18") {
+			break
+		}
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Fatalf("INVITE: %q", res)
+	}
+	if !strings.Contains(header(res, "Session-Expires"), "1800") {
+		t.Errorf("Session-Expires not echoed: %q", header(res, "Session-Expires"))
+	}
+	body := res[strings.Index(res, "\r\n\r\n")+4:]
+	m, err := parseSDP([]byte(body))
+	if err != nil || m.Proto != "RTP/SAVP" || len(m.Cryptos) != 1 {
+		t.Fatalf("answer SDP: %v %q", err, body)
+	}
+	toTag := header(res, "To")
+	ack := u.request("ACK", target, "srtp1", 1, "", "")
+	ack = strings.Replace(ack, "To: <"+target+">", "To: "+toTag, 1)
+	ack = strings.Replace(ack, "branch=z9hG4bKsrtp11", "branch=z9hG4bKsrtp1ack", 1) // a 2xx ACK is its own transaction
+	u.send(ack)
+	theirs := media.SRTPKey{Suite: suite, Key: m.Cryptos[0].Key[:16], Salt: m.Cryptos[0].Key[16:]}
+	enc, _ := ours.NewContext(false)
+	dec, _ := theirs.NewContext(true)
+	dst := netip.AddrPortFrom(m.Addr, uint16(m.Port))
+	got, total, decErr := 0, 0, 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		out := make([]byte, 2048)
+		rtpC.SetReadDeadline(time.Now().Add(3 * time.Second))
+		for {
+			n, _, err := rtpC.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			total++
+			p, err := dec.DecryptRTP(out[:0], buf[:n], nil)
+			if err != nil {
+				decErr++
+				continue
+			}
+			if len(p) > 12 && p[12] == 0x66 {
+				got++
+			}
+		}
+	}()
+	pkt := make([]byte, 172)
+	for i := 0; i < 50; i++ {
+		pkt[0], pkt[1], pkt[2], pkt[3] = 0x80, 0, byte(i>>8), byte(i)
+		ts := uint32(i * 160)
+		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		pkt[8], pkt[9], pkt[10], pkt[11] = 1, 2, 3, 4
+		for j := 12; j < len(pkt); j++ {
+			pkt[j] = 0x66
+		}
+		e, err := enc.EncryptRTP(nil, pkt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rtpC.WriteToUDPAddrPort(e, dst)
+		time.Sleep(20 * time.Millisecond)
+	}
+	<-done
+	if got < 25 {
+		t.Errorf("SRTP echo: %d decryptable packets with our payload (%d received, %d decrypt errors)", got, total, decErr)
+	}
+	bye := u.request("BYE", target, "srtp1", 2, "", "")
+	bye = strings.Replace(bye, "To: <"+target+">", "To: "+toTag, 1)
+	u.send(bye)
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Errorf("BYE: %q", res)
+	}
+	var _ = srtp.ProtectionProfileAes128CmHmacSha1_80
+}

@@ -71,6 +71,7 @@ type RTPPort struct {
 	timedOut   atomic.Bool
 	holdTO     atomic.Bool
 	canTx      atomic.Bool
+	inband     atomic.Bool
 	rxSSRC     atomic.Uint32
 	rxSeqA     atomic.Uint32
 	dec        atomic.Pointer[srtp.Context]
@@ -181,6 +182,7 @@ func newRTPPort(c1, c2 *net.UDPConn, cfg RTPConfig) *RTPPort {
 	p.codec = CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1, Ptime: 20 * time.Millisecond}
 	p.audioPT.Store(0)
 	p.canTx.Store(true)
+	p.inband.Store(cfg.InbandDTMF)
 	p.lastRecv.Store(time.Now().UnixNano())
 	p.jb.Store(NewJitterBuffer(JitterConfig{Rate: 8000, Ptime: 20 * time.Millisecond}))
 	p.wg.Add(2)
@@ -343,6 +345,10 @@ func (p *RTPPort) OnDTMF(fn func(DTMF)) {
 	p.onDTMF = fn
 	p.mu.Unlock()
 }
+
+// SetInbandDTMF turns in-band DTMF detection on the decoded audio on or off (start_dtmf /
+// stop_dtmf). It takes effect when media is terminated (Stream in use).
+func (p *RTPPort) SetInbandDTMF(on bool) { p.inband.Store(on) }
 
 // ReceiveDTMF hands a digit that arrived outside RTP (SIP INFO) to the same path as RTP
 // digits: OnDTMF and, when bridged, the other leg.

@@ -35,12 +35,6 @@ func (p *RTPPort) sendLocked(pt uint8, marker bool, seq uint16, ts uint32, paylo
 	}
 }
 
-func (p *RTPPort) canSend() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.dir.CanSend()
-}
-
 // tick runs once per ptime on the shared clock: decode one frame for the Stream, then send
 // whatever is due (DTMF events, in-band digits, or the application's frame).
 func (p *RTPPort) tick(now time.Time) {
@@ -179,7 +173,7 @@ func (p *RTPPort) receiveFrameLocked(st *termStream, ci CodecInfo) {
 	if st.rate != ci.pcmRate() {
 		pcm = p.resampleLocked(&p.decRS, pcm, ci.pcmRate(), st.rate)
 	}
-	if p.cfg.InbandDTMF {
+	if p.inband.Load() {
 		if p.detector == nil {
 			p.detector = NewInbandDetector(st.rate, func(d DTMF) { p.dtmfOut = append(p.dtmfOut, d) })
 		}

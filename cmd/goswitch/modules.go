@@ -4,6 +4,7 @@ package main
 // codecs and modules from init(). This list is the one place that says what goswitch is built with.
 import (
 	_ "github.com/goswitch/goswitch/apps/bridge"
+	_ "github.com/goswitch/goswitch/apps/conference"
 	_ "github.com/goswitch/goswitch/apps/dptools"
 	_ "github.com/goswitch/goswitch/apps/ivr"
 	_ "github.com/goswitch/goswitch/apps/playback"
@@ -12,9 +13,11 @@ import (
 	_ "github.com/goswitch/goswitch/codecs/l16"
 	_ "github.com/goswitch/goswitch/codecs/telephoneevent"
 	_ "github.com/goswitch/goswitch/core/api"
+	_ "github.com/goswitch/goswitch/core/cdr"
 	_ "github.com/goswitch/goswitch/core/esl"
 	_ "github.com/goswitch/goswitch/dialplan"
 	_ "github.com/goswitch/goswitch/endpoints/errorep"
 	_ "github.com/goswitch/goswitch/endpoints/loopback"
+	_ "github.com/goswitch/goswitch/endpoints/sip"
 	_ "github.com/goswitch/goswitch/endpoints/user"
 )

@@ -479,12 +479,13 @@ func (s *Session) hangupState() {
 	}
 	cause := s.cause
 	s.mu.Unlock()
-	s.setState(StateHangup)
+	// FreeSWITCH's switch_channel_perform_hangup: the state becomes CS_HANGUP, the call state
+	// HANGUP is announced, then CHANNEL_HANGUP; the state machine's CHANNEL_STATE follows.
+	prev := State(s.state.Swap(uint32(StateHangup)))
+	s.log.Info(fmt.Sprintf("Hangup %s [%s] [%s]", s.Name(), prev, cause))
 	s.setCallState(CallHangup)
-	s.publishChannel(event.ChannelHangup, func(e *event.Event) {
-		e.Add("Hangup-Cause", cause.String())
-	})
-	s.log.Info("Hangup", "channel", s.Name(), "cause", cause.String(), "state", "CS_EXECUTE")
+	s.publishChannel(event.ChannelHangup, nil)
+	s.publishChannel(event.ChannelState, nil)
 	if l := s.Leg(); l != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := l.Hangup(ctx, cause); err != nil {

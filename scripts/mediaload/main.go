@@ -1,15 +1,15 @@
 // Command mediaload measures the media engine under load over loopback UDP: N concurrent
-// bridged G.711 calls at 50 packets/s per direction of interest, reporting the engine's CPU per
-// stream and the jitter it adds.
+// bridged G.711 calls at 50 packets/s, reporting the engine's CPU per stream and the jitter it
+// adds.
 //
 //	go run ./scripts/mediaload -n 2000 -d 10s            # relay: phone A -> leg A == leg B -> phone B
 //	go run ./scripts/mediaload -n 2000 -d 10s -mode term # terminated: clock-paced sends to phone B
 //
-// relay mode first runs a baseline (phones talking directly, same sockets and pacing) and then
-// the bridged run; engine CPU = bridged CPU - baseline CPU, so the load generator's own cost is
-// not charged to the engine. Added jitter is |transit(i) - transit(i-1)| at phone B, i.e. how much
-// the engine changed the spacing the sender produced. term mode measures the spacing of packets
-// our clock-driven sender emits (|interval - 20 ms|) and the CPU of the whole process.
+// relay mode runs the phones (senders and receivers) in a child process, so the engine
+// process's CPU time (getrusage) is the engine's alone. Added jitter is
+// |transit(i) - transit(i-1)| at phone B: how much the engine changed the spacing the sender
+// produced (the sender stamps its send time into the payload). term mode measures the spacing
+// of packets our clock-driven sender emits (|interval - 20 ms|) and the CPU of the whole process.
 package main
 
 import (
@@ -38,6 +38,7 @@ var (
 	warm   = flag.Duration("warm", 2*time.Second, "warm-up before measuring")
 	mode   = flag.String("mode", "relay", "relay or term")
 	shards = flag.Int("shards", runtime.GOMAXPROCS(0), "engine clock shards")
+	role   = flag.String("role", "engine", "internal: engine or phones (the child process)")
 )
 
 var pcmu = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}
@@ -273,9 +274,16 @@ func term() {
 
 func main() {
 	flag.Parse()
+	if *role == "phones" {
+		phones()
+		return
+	}
 	fmt.Printf("mediaload: GOMAXPROCS=%d, %s, %d streams, %v per phase\n", runtime.GOMAXPROCS(0), *mode, *n, *dur)
 	switch *mode {
 	case "relay":
+		relayEngine()
+	case "relay1":
+		// Single-process variant: baseline (phones direct) and bridged runs, engine = difference.
 		base := phase("baseline", false)
 		br := phase("bridged", true)
 		eng := br.cpu - base.cpu

@@ -71,7 +71,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
-	ln    net.Listener
+	lns   []net.Listener
 	conns map[*conn]struct{}
 	next  atomic.Uint64
 }
@@ -124,7 +124,12 @@ func (s *Server) Start(ctx context.Context) error {
 // Serve accepts connections on ln in a goroutine owned by the server.
 func (s *Server) Serve(ln net.Listener) {
 	s.mu.Lock()
-	s.ln = ln
+	if s.ctx.Err() != nil {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return
+	}
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
@@ -148,22 +153,22 @@ func (s *Server) Serve(ln net.Listener) {
 	}()
 }
 
-// Addr returns the listening address, or nil.
+// Addr returns the first listening address, or nil.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
+	if len(s.lns) == 0 {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.lns[0].Addr()
 }
 
 // Stop closes the listener and every connection and waits for their goroutines (core.Stopper).
 func (s *Server) Stop(ctx context.Context) error {
 	s.cancel()
 	s.mu.Lock()
-	if s.ln != nil {
-		_ = s.ln.Close()
+	for _, ln := range s.lns {
+		_ = ln.Close()
 	}
 	for c := range s.conns {
 		c.nc.Close()

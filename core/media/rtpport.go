@@ -58,6 +58,8 @@ type RTPPort struct {
 	infoSender func(DTMF) error
 	onDTMF     func(DTMF)
 	dtmfPeer   Port
+	keyLocal   *SRTPKey // current SDES keys, to recognise a re-INVITE that repeats them
+	keyRemote  *SRTPKey
 	dir        Direction
 	tickCancel func()
 	tickPeriod time.Duration
@@ -246,7 +248,9 @@ func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
 	p.smu.Lock()
 	old := p.codec
 	p.codec, p.tePT = ci, telephoneEventPT
-	p.encoder, p.decoder = nil, nil // rebuilt on the next tick
+	if !old.Same(ci) || old.PT != ci.PT {
+		p.encoder, p.decoder = nil, nil // rebuilt on the next tick; same codec keeps its state
+	}
 	p.smu.Unlock()
 	p.audioPT.Store(uint32(ci.PT))
 	p.teRecvPT.Store(uint32(telephoneEventPT))
@@ -283,6 +287,14 @@ func (p *RTPPort) SetSRTP(local, remote *SRTPKey) error {
 	if (local == nil) != (remote == nil) {
 		return errors.New("media: SetSRTP needs both keys or neither")
 	}
+	p.mu.Lock()
+	same := sameKey(p.keyLocal, local) && sameKey(p.keyRemote, remote)
+	p.mu.Unlock()
+	if same {
+		// A re-INVITE repeating the keys must not reset the contexts: that would drop the
+		// rollover counter and replay window and break the stream after 65536 packets.
+		return nil
+	}
 	var enc, dec, rdec *srtp.Context
 	if local != nil {
 		var err error
@@ -296,12 +308,32 @@ func (p *RTPPort) SetSRTP(local, remote *SRTPKey) error {
 			return err
 		}
 	}
+	p.mu.Lock()
+	p.keyLocal, p.keyRemote = cloneKey(local), cloneKey(remote)
+	p.mu.Unlock()
 	p.smu.Lock()
 	p.enc = enc
 	p.smu.Unlock()
 	p.dec.Store(dec)
 	p.rtcpDec.Store(rdec)
 	return nil
+}
+
+func sameKey(a, b *SRTPKey) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Suite.Name == b.Suite.Name && string(a.Key) == string(b.Key) && string(a.Salt) == string(b.Salt) &&
+		string(a.MKI) == string(b.MKI)
+}
+
+func cloneKey(k *SRTPKey) *SRTPKey {
+	if k == nil {
+		return nil
+	}
+	c := *k
+	c.Key, c.Salt, c.MKI = append([]byte(nil), k.Key...), append([]byte(nil), k.Salt...), append([]byte(nil), k.MKI...)
+	return &c
 }
 
 // Secure reports whether SRTP is active.

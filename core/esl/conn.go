@@ -193,6 +193,19 @@ func (c *conn) reply(text string, extra ...event.Header) error {
 	return c.write(appendReply(nil, text, extra...))
 }
 
+// replyAfter runs fn (which must not write to the connection) and writes the reply while holding
+// the write lock, so events fn causes reach the client after the reply, as with FreeSWITCH's
+// single listener thread.
+func (c *conn) replyAfter(fn func() string, extra ...event.Header) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	text := fn()
+	if _, err := c.w.Write(appendReply(nil, text, extra...)); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
 // close ends the connection and waits for its pumps.
 func (c *conn) close() {
 	c.once.Do(func() {
@@ -829,8 +842,10 @@ func (c *conn) sendevent(args string, m *Message) bool {
 		e.Add(hd.Name, hd.Value)
 	}
 	e.Body = m.Body
-	c.srv.h.Bus.Publish(e)
-	return c.reply("+OK "+id) == nil
+	return c.replyAfter(func() string {
+		c.srv.h.Bus.Publish(e)
+		return "+OK " + id
+	}) == nil
 }
 
 func (c *conn) myevents(args string) bool {

@@ -51,13 +51,25 @@ func (c *conn) sendmsg(args string, m *Message) bool {
 				_ = s.Execute(ctx, app, arg)
 			}
 		}
-		if !c.queue(s, run, !async) {
-			return c.reply("-ERR invalid session id ["+s.UUID()+"]") == nil
+		fail := "-ERR invalid session id [" + s.UUID() + "]"
+		if c.exec != nil && s == c.session && !async {
+			// the reply waits for the application; its events go out as they happen
+			if !c.queue(s, run, true) {
+				return c.reply(fail) == nil
+			}
+			return c.reply("+OK") == nil
 		}
-		return c.reply("+OK") == nil
+		return c.replyAfter(func() string {
+			if !c.queue(s, run, false) {
+				return fail
+			}
+			return "+OK"
+		}) == nil
 	case "hangup":
-		s.Hangup(core.ParseCause(h.Get("hangup-cause")))
-		return c.reply("+OK") == nil
+		return c.replyAfter(func() string {
+			s.Hangup(core.ParseCause(h.Get("hangup-cause")))
+			return "+OK"
+		}) == nil
 	case "unicast":
 		return c.reply("-ERR unicast is not supported") == nil
 	case "nomedia":

@@ -16,18 +16,14 @@ type relayLink struct {
 
 // Relay joins this port to another RTP port without the clock or jitter buffer: same codec
 // packets are forwarded with SSRC/seq/ts rewritten and SRTP re-keyed per leg; different codecs
-// with the same ptime and RTP clock are transcoded packet by packet. It reports false when a
-// Stream tap is attached (recording needs decoded frames) or when the ports cannot be joined
-// this way; Bridge then falls back to copying frames through both Streams.
+// with the same ptime and RTP clock are transcoded packet by packet. Taps on either leg's Stream
+// (record_session, eavesdrop) still see both directions: relayed packets are also decoded for
+// them. It reports false when the ports cannot be joined this way; Bridge then falls back to
+// copying frames through both Streams.
 func (p *RTPPort) Relay(to Port) (stop func(), ok bool) {
 	q, isRTP := to.(*RTPPort)
 	if !isRTP || q == p {
 		return nil, false
-	}
-	for _, x := range []*RTPPort{p, q} {
-		if s := x.stream.Load(); s != nil && s.hasTaps() {
-			return nil, false
-		}
 	}
 	ab, err := newRelayLink(p, q)
 	if err != nil {

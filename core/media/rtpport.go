@@ -113,10 +113,17 @@ type RTPPort struct {
 	decRS    *Resampler
 	detector *InbandDetector
 	dtmfOut  []DTMF // in-band digits detected during the tick, reported after it
-	cn       *ComfortNoise
-	rtpTSNow uint32
-	lastSR   uint32
-	lastSRAt time.Time
+
+	// Write-direction taps on a relayed leg (record_session on a bridged call).
+	txTapJB    *JitterBuffer
+	tapDecoder Decoder
+	tapPCM     []int16
+	tapPay     []byte
+	tapRS      *Resampler
+	cn         *ComfortNoise
+	rtpTSNow   uint32
+	lastSR     uint32
+	lastSRAt   time.Time
 
 	stPktIn, stPktOut, stBytesIn, stBytesOut, stDecErr, stDropped, stDTMF atomic.Uint64
 }

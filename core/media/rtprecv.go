@@ -133,11 +133,16 @@ func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
 		}
 	default:
 		p.inCN.Store(false)
+		st := p.stream.Load()
 		if link != nil {
 			link.to.relayPacket(&p.rxHdr, payload, link, false)
-			return
+			if st == nil || !st.hasTaps() {
+				return
+			}
+			// A media bug (record_session, eavesdrop) on a relayed leg: also decode what
+			// arrives, so the tap hears it; the relay itself is unaffected.
 		}
-		if p.stream.Load() != nil {
+		if st != nil {
 			p.jb.Load().Push(p.rxHdr.SequenceNumber, p.rxHdr.Timestamp, p.rxHdr.SSRC, p.rxHdr.Marker, payload, now)
 		}
 	}

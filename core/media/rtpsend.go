@@ -68,6 +68,9 @@ func (p *RTPPort) tickLocked() {
 	st := p.stream.Load()
 	if st != nil {
 		p.receiveFrameLocked(st, ci)
+		if p.txTapJB != nil && p.peer.Load() != nil && st.hasTaps() {
+			p.tapRelayedLocked(st, ci)
+		}
 	}
 	sent := false
 	switch {
@@ -253,6 +256,13 @@ func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bo
 		return
 	}
 	p.sendLocked(pt, m, seq, ts, payload)
+	if st := p.stream.Load(); st != nil && !cn && st.hasTaps() {
+		// Keep a copy for the write-direction taps, decoded on the next tick.
+		if p.txTapJB == nil {
+			p.txTapJB = NewJitterBuffer(JitterConfig{Rate: max(p.codec.ClockRate, 8000), Ptime: p.codec.ptime()})
+		}
+		p.txTapJB.Push(seq, ts, p.seq.ssrc, m, payload, time.Now())
+	}
 }
 
 // relayEvent forwards a telephone-event packet with this leg's telephone-event PT.
@@ -267,4 +277,38 @@ func (p *RTPPort) relayEvent(h *rtp.Header, payload []byte, l *relayLink) {
 	}
 	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, l.spf)
 	p.sendLocked(te, m || h.Marker, seq, ts, payload)
+}
+
+// tapRelayedLocked decodes one frame of what the relay sent and shows it to DirWrite taps.
+func (p *RTPPort) tapRelayedLocked(st *termStream, ci CodecInfo) {
+	if p.tapDecoder == nil {
+		impl, err := codecFor(ci)
+		if err != nil {
+			return
+		}
+		p.tapDecoder = impl.NewDecoder()
+		p.tapPCM = make([]int16, len(p.decPCM))
+	}
+	pay, status := p.txTapJB.Pop(p.tapPay[:0])
+	p.tapPay = pay
+	spf := ci.samplesPerFrame()
+	pcm := p.tapPCM[:spf]
+	switch status {
+	case JitterOK:
+		if n, err := p.tapDecoder.Decode(p.tapPCM, pay); err == nil {
+			pcm = p.tapPCM[:n]
+		}
+	case JitterLost:
+		pcm = pcm[:p.tapDecoder.Conceal(pcm)]
+	default:
+		return
+	}
+	if st.rate != ci.pcmRate() {
+		if p.tapRS == nil {
+			p.tapRS = NewResampler(ci.pcmRate(), st.rate)
+		}
+		n := p.tapRS.Process(p.rsPCM, pcm)
+		pcm = p.rsPCM[:n]
+	}
+	st.runTaps(DirWrite, pcm, 0, 0)
 }

@@ -67,18 +67,18 @@ func (b *band) adapt(d int) {
 	if d == 0 {
 		step = 0
 	}
-	dd := &b.d
 	bb := &b.b
-	sz := 0
-	prev := d
-	for i := 1; i < 7; i++ {
-		m := (d ^ dd[i]) >> 63
-		nb := sat((step ^ m) - m + (bb[i]*32640)>>15)
-		bb[i] = nb
-		dd[i], prev = prev, dd[i]
-		sz += (nb * sat(dd[i]+dd[i])) >> 15
-	}
-	dd[0] = d
+	dd := &b.d
+	b1 := upz(step, d, dd[1], bb[1])
+	b2 := upz(step, d, dd[2], bb[2])
+	b3 := upz(step, d, dd[3], bb[3])
+	b4 := upz(step, d, dd[4], bb[4])
+	b5 := upz(step, d, dd[5], bb[5])
+	b6 := upz(step, d, dd[6], bb[6])
+	bb[1], bb[2], bb[3], bb[4], bb[5], bb[6] = b1, b2, b3, b4, b5, b6
+	dd[6], dd[5], dd[4], dd[3], dd[2], dd[1], dd[0] = dd[5], dd[4], dd[3], dd[2], dd[1], d, d
+	sz := (b1*sat(dd[1]+dd[1]))>>15 + (b2*sat(dd[2]+dd[2]))>>15 + (b3*sat(dd[3]+dd[3]))>>15 +
+		(b4*sat(dd[4]+dd[4]))>>15 + (b5*sat(dd[5]+dd[5]))>>15 + (b6*sat(dd[6]+dd[6]))>>15
 
 	// DELAYA
 	b.r[2], b.r[1], b.r[0] = b.r[1], r0, r0
@@ -89,6 +89,13 @@ func (b *band) adapt(d int) {
 	b.sp = sat((ap1*sat(b.r[1]+b.r[1]))>>15 + (ap2*sat(b.r[2]+b.r[2]))>>15)
 	b.sz = sat(sz)
 	b.s = sat(b.sp + b.sz)
+}
+
+// upz is one UPZERO coefficient update: leak the old coefficient and step it towards
+// agreement between the signs of the new and the delayed difference.
+func upz(step, d, di, bi int) int {
+	m := (d ^ di) >> 63
+	return sat((step ^ m) - m + (bi*32640)>>15)
 }
 
 // lowerAdapt is INVQAL + LOGSCL + SCALEL + block 4 for the lower band, given the 6-bit code.

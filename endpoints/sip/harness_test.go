@@ -92,7 +92,9 @@ const testConf = `<?xml version="1.0"?>
             <param name="password" value="gwpass"/>
             <param name="realm" value="127.0.0.1"/>
             <param name="proxy" value="{{gw}}"/>
-            <param name="register" value="false"/>
+            <param name="register" value="{{gw_register}}"/>
+            <param name="ping" value="{{gw_ping}}"/>
+            <param name="retry-seconds" value="1"/>
           </gateway>
         </gateways>
       </profile>
@@ -111,6 +113,7 @@ const testConf = `<?xml version="1.0"?>
         <variables><variable name="user_context" value="default"/></variables></user>
       <user id="1002"><params><param name="a1-hash" value="{{a1}}"/></params>
         <variables><variable name="user_context" value="default"/></variables></user>
+      <user id="gwuser"><params><param name="password" value="gwpass"/></params></user>
       <user id="1003"><params><param name="password" value="1234"/></params>
         <variables><variable name="user_context" value="default"/></variables></user>
     </users></group></groups>
@@ -169,6 +172,7 @@ func (s *syncBuf) String() string {
 
 type envOpt struct {
 	gw            string // gateway proxy host:port
+	gwRegister    bool
 	internalExtra string
 	dbDir         string
 }
@@ -181,6 +185,12 @@ func newEnv(t *testing.T, o envOpt) *testEnv {
 	}
 	conf := strings.ReplaceAll(testConf, "{{gw}}", o.gw)
 	conf = strings.ReplaceAll(conf, "{{internal_extra}}", o.internalExtra)
+	conf = strings.ReplaceAll(conf, "{{gw_register}}", strconv.FormatBool(o.gwRegister))
+	ping := "0"
+	if o.gwRegister {
+		ping = "1"
+	}
+	conf = strings.ReplaceAll(conf, "{{gw_ping}}", ping)
 	conf = strings.ReplaceAll(conf, "{{a1}}", md5hex("1002:127.0.0.1:1234"))
 	if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -437,3 +447,6 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 var _ = fmt.Sprintf
 var _ = io.Discard
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+func nowFixed() time.Time          { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }

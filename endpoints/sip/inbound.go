@@ -407,12 +407,14 @@ func (c *call) Answer(ctx context.Context) error {
 		res.AppendHeader(sip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", int(c.sessExpires.Seconds()))))
 		res.AppendHeader(sip.NewHeader("Require", "timer"))
 	}
-	c.markFinal()
 	close(c.answeredC)
 	if c.port != nil {
 		c.port.OnDTMF(c.s.QueueDTMF)
 	}
+	// The INVITE handler (and so the server transaction) lives until markFinal: only after the
+	// 2xx went out and was ACKed.
 	err := c.ds.WriteResponse(res)
+	c.markFinal()
 	if err != nil {
 		c.s.Log().Warn("answer not acknowledged", "err", err)
 		c.s.SetVar("sip_hangup_disposition", "send_bye")

@@ -1,0 +1,190 @@
+package sip
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/goswitch/goswitch/core/media"
+)
+
+func TestCustomHeadersRejectInjection(t *testing.T) {
+	hdrs, err := customHeaders([][2]string{
+		{"sip_h_X-Good", "fine value"},
+		{"sip_h_X-Evil", "a\r\nVia: SIP/2.0/UDP evil"},
+		{"sip_h_X-Nul", "a\x00b"},
+		{"sip_h_Via", "SIP/2.0/UDP 1.2.3.4"},
+		{"sip_h_Bad Name", "x"},
+		{"other", "x"},
+	})
+	if err == nil {
+		t.Error("expected an error for unsafe headers")
+	}
+	if len(hdrs) != 1 || hdrs[0].Name() != "X-Good" || hdrs[0].Value() != "fine value" {
+		t.Errorf("headers = %v", hdrs)
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	cases := []struct {
+		in, host, user, transport string
+		port                      int
+		ok                        bool
+	}{
+		{"1000@127.0.0.1:5062", "127.0.0.1", "1000", "", 5062, true},
+		{"sip:1001@10.0.0.1;transport=tcp", "10.0.0.1", "1001", "tcp", 0, true},
+		{"sip:1001@10.0.0.1:5070;transport=udp;fs_nat=yes", "10.0.0.1", "1001", "udp", 5070, true},
+		{"example.com", "example.com", "", "", 0, true},
+		{"1000@host\r\nVia: x", "", "", "", 0, false},
+		{"", "", "", "", 0, false},
+		{"<sip:x@y>", "", "", "", 0, false},
+	}
+	for _, c := range cases {
+		u, err := parseTarget(c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: err %v", c.in, err)
+			continue
+		}
+		if !c.ok {
+			continue
+		}
+		tr, _ := u.UriParams.Get("transport")
+		if u.Host != c.host || u.User != c.user || u.Port != c.port || tr != c.transport {
+			t.Errorf("%q: got %s %s %d %s", c.in, u.User, u.Host, u.Port, tr)
+		}
+	}
+}
+
+func TestReasonCause(t *testing.T) {
+	for in, want := range map[string]int{
+		`Q.850;cause=17;text="USER_BUSY"`:                17,
+		`SIP;cause=200;text="x", Q.850;cause=16`:         16,
+		`SIP;cause=487`:                                  -1,
+		`Q.850;cause=abc`:                                -1,
+		`FreeSWITCH;cause=41;text="NORMAL_TEMP_FAILURE"`: 41,
+	} {
+		n, ok := reasonCause(in)
+		if !ok {
+			n = -1
+		}
+		if n != want {
+			t.Errorf("%q: %d, want %d", in, n, want)
+		}
+	}
+}
+
+func TestSplitContacts(t *testing.T) {
+	got := splitContacts(`"A, B" <sip:a@h;x=1,2>;expires=5, <sip:b@h>, sip:c@h`)
+	if len(got) != 3 || !strings.HasPrefix(got[0], `"A, B"`) || got[2] != "sip:c@h" {
+		t.Errorf("%q", got)
+	}
+}
+
+func TestSDPParseAndAnswer(t *testing.T) {
+	offer := "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:30\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:32\r\na=sendonly\r\n"
+	m, err := parseSDP([]byte(offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Port != 4000 || m.Addr.String() != "10.0.0.1" || len(m.Codecs) != 3 || m.Codecs[0].Name != "PCMA" ||
+		m.Dir != media.SendOnly || len(m.Cryptos) != 1 || len(m.Cryptos[0].Key) != 30 || m.Ptime.Milliseconds() != 30 {
+		t.Fatalf("%+v", m)
+	}
+	c, dtmf, ok := negotiate(m, []string{"PCMU", "PCMA"}, false)
+	if !ok || c.Name != "PCMU" || dtmf != 101 {
+		t.Errorf("negotiate strict: %v %d %v", c, dtmf, ok)
+	}
+	c, _, _ = negotiate(m, []string{"PCMU", "PCMA"}, true)
+	if c.Name != "PCMA" {
+		t.Errorf("negotiate generous: %v", c)
+	}
+	if _, err := parseSDP([]byte("v=0\r\nm=video 1 RTP/AVP 96\r\n")); err == nil {
+		t.Error("video-only offer accepted")
+	}
+	l := localSDP{SessID: 1, Version: 2, Addr: m.Addr, Port: 5000, Codecs: []sdpCodec{c}, DTMFPT: 101, Dir: media.RecvOnly}
+	back, err := parseSDP(l.marshal())
+	if err != nil || back.Port != 5000 || back.Dir != media.RecvOnly || len(back.Codecs) != 2 {
+		t.Errorf("round trip: %v %+v", err, back)
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	r := newRateLimiter(10)
+	ip := mustAddr("192.0.2.1")
+	now := nowFixed()
+	ok := 0
+	for i := 0; i < 100; i++ {
+		if r.allow(ip, now) {
+			ok++
+		}
+	}
+	if ok != 10 {
+		t.Errorf("burst allowed %d, want 10", ok)
+	}
+	if !r.allow(ip, now.Add(200e6)) {
+		t.Error("refill did not happen")
+	}
+	if newRateLimiter(0) != nil {
+		t.Error("0 must disable the limiter")
+	}
+}
+
+// FuzzSIPGlue feeds dialplan-controlled values and peer-controlled URIs/contacts through the
+// glue: nothing may panic, and no accepted header value may carry CR or LF.
+func FuzzSIPGlue(f *testing.F) {
+	for _, s := range []string{"1000@127.0.0.1:5060", "sip:a@b;transport=tcp", "x\r\ny", `"a" <sip:b@c>;expires=3, <sip:d@e>`,
+		"Q.850;cause=16", "v=0\r\nm=audio 1 RTP/AVP 0\r\na=crypto:1 X inline:AAAA\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		hdrs, _ := customHeaders([][2]string{{"sip_h_X-F", s}, {"sip_h_" + s, "v"}})
+		for _, h := range hdrs {
+			if strings.ContainsAny(h.Value(), "\r\n") || strings.ContainsAny(h.Name(), "\r\n: ") {
+				t.Fatalf("unsafe header accepted: %q: %q", h.Name(), h.Value())
+			}
+		}
+		if u, err := parseTarget(s); err == nil {
+			if strings.ContainsAny(u.String(), "\r\n") {
+				t.Fatalf("target with CRLF: %q", u.String())
+			}
+		}
+		splitContacts(s)
+		reasonCause(s)
+		if m, err := parseSDP([]byte(s)); err == nil {
+			negotiate(m, []string{"PCMU"}, true)
+		}
+		parseCredUser(s)
+	})
+}
+
+func BenchmarkCustomHeaders(b *testing.B) {
+	vars := [][2]string{{"sip_h_X-Account", "12345"}, {"sip_h_X-Call-Type", "inbound"}, {"origination_caller_id_number", "1000"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		customHeaders(vars)
+	}
+}
+
+func BenchmarkParseTarget(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		parseTarget("sip:1001@127.0.0.1:5062;transport=tcp;fs_nat=yes")
+	}
+}
+
+func BenchmarkParseSDP(b *testing.B) {
+	offer := []byte("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		parseSDP(offer)
+	}
+}
+
+func TestGlueAllocs(t *testing.T) {
+	vars := [][2]string{{"origination_caller_id_number", "1000"}, {"call_timeout", "30"}}
+	if n := testing.AllocsPerRun(100, func() { customHeaders(vars) }); n > 0 {
+		t.Errorf("customHeaders without sip_h_ vars allocates %.0f times", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { reasonCause(`Q.850;cause=16;text="NORMAL_CLEARING"`) }); n > 2 {
+		t.Errorf("reasonCause allocates %.0f times", n)
+	}
+}

@@ -177,3 +177,30 @@ func TestHoldStopsSending(t *testing.T) {
 	}
 	_ = p
 }
+
+// TestCloseFromCallbacks: hanging up from OnTimeout or OnDTMF closes the port without deadlock.
+func TestCloseFromCallbacks(t *testing.T) {
+	done := make(chan struct{})
+	self := make(chan *media.RTPPort, 1)
+	p, err := media.ListenRTP(lo, 0, media.RTPConfig{Timeout: 100 * time.Millisecond, OnTimeout: func() { (<-self).Close(); close(done) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetCodec(pcmu, 0)
+	self <- p
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close from OnTimeout deadlocked")
+	}
+	a, b := newPort(t, nil, pcmu, 101), newPort(t, nil, pcmu, 101)
+	connect(a, b)
+	closed := make(chan struct{})
+	b.OnDTMF(func(media.DTMF) { b.Close(); close(closed) })
+	a.SendDTMF(media.DTMF{Digit: '1', Duration: 60 * time.Millisecond})
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close from OnDTMF deadlocked")
+	}
+}

@@ -74,6 +74,7 @@ type RTPPort struct {
 	holdTO     atomic.Bool
 	canTx      atomic.Bool
 	inband     atomic.Bool
+	inCallback atomic.Int32
 	rxSSRC     atomic.Uint32
 	rxSeqA     atomic.Uint32
 	dec        atomic.Pointer[srtp.Context]
@@ -404,11 +405,19 @@ func (p *RTPPort) emitDTMF(d DTMF) {
 	fn, peer := p.onDTMF, p.dtmfPeer
 	p.mu.Unlock()
 	if fn != nil {
-		fn(d)
+		p.callback(func() { fn(d) })
 	}
 	if peer != nil {
 		_ = peer.SendDTMF(d)
 	}
+}
+
+// callback runs user code (OnTimeout, OnDTMF) from one of the port's goroutines. Such code may
+// hang up and Close the port; Close then must not wait for the goroutine it is running on.
+func (p *RTPPort) callback(fn func()) {
+	p.inCallback.Add(1)
+	defer p.inCallback.Add(-1)
+	fn()
 }
 
 // Stream starts the terminated-media path (jitter buffer, decoder, encoder on the clock).
@@ -466,12 +475,19 @@ func (p *RTPPort) Close() error {
 		}
 		p.conn.Close()
 		p.rtcp.Close()
-		p.wg.Wait()
+		reentrant := p.inCallback.Load() > 0
+		if !reentrant {
+			p.wg.Wait()
+		} // else: called from our own callback; the readers end as soon as it returns
 		// A tick may still be finishing; take the send lock so it is done before we return.
 		p.smu.Lock()
 		p.smu.Unlock() //nolint:staticcheck // barrier
 		if p.ownClk != nil {
-			p.ownClk.Close()
+			if reentrant {
+				go p.ownClk.Close() // the clock goroutine may be the one running this Close
+			} else {
+				p.ownClk.Close()
+			}
 		}
 		if p.release != nil {
 			p.release()

@@ -57,7 +57,7 @@ func (p *RTPPort) checkTimeout(now time.Time) {
 	}
 	if now.Sub(time.Unix(0, p.lastRecv.Load())) >= to && !p.timedOut.Swap(true) {
 		p.log.Info("RTP timeout", "local", p.local, "after", to)
-		p.cfg.OnTimeout()
+		p.callback(p.cfg.OnTimeout)
 	}
 }
 
@@ -191,7 +191,7 @@ func (p *RTPPort) ingestEvent(payload []byte, link *relayLink) {
 			fn := p.onDTMF
 			p.mu.Unlock()
 			if fn != nil {
-				fn(x.d)
+				p.callback(func() { fn(x.d) })
 			}
 		} else {
 			p.emitDTMF(x.d)

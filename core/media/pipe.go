@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,8 @@ type pipe struct {
 	buf     [2][]int16
 	silence []int16
 	ts      [2]uint32
+
+	inCallback atomic.Int32
 }
 
 // NewPipe returns two connected ports. Close both; the pipe stops when both are closed.
@@ -91,7 +94,9 @@ func (p *pipe) tick(time.Time) {
 	for i, ds := range digits {
 		for _, d := range ds {
 			if fns[i] != nil {
+				p.inCallback.Add(1)
 				fns[i](d)
+				p.inCallback.Add(-1)
 			}
 			if peers[i] != nil {
 				_ = peers[i].SendDTMF(d)
@@ -151,7 +156,11 @@ func (e *PipePort) Close() error {
 	if both {
 		p.cancel()
 		if p.ownClk != nil {
-			p.ownClk.Close()
+			if p.inCallback.Load() > 0 {
+				go p.ownClk.Close() // closing from OnDTMF: the clock goroutine is running us
+			} else {
+				p.ownClk.Close()
+			}
 		}
 	}
 	return nil

@@ -84,3 +84,15 @@ func TestPipePacesWrites(t *testing.T) {
 		t.Fatalf("writes not paced: %v", el)
 	}
 }
+
+func TestPipeCloseFromOnDTMF(t *testing.T) {
+	a, b := NewPipe(PipeConfig{})
+	done := make(chan struct{})
+	b.OnDTMF(func(DTMF) { a.Close(); b.Close(); close(done) })
+	a.SendDTMF(DTMF{Digit: '1'})
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("deadlock")
+	}
+}

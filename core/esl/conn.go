@@ -559,6 +559,8 @@ func (c *conn) ensureSub() {
 	}()
 }
 
+// pumpEvents writes queued events. Events already waiting are written in one batch with one
+// flush, so a busy listener costs one write(2) per batch rather than per event.
 func (c *conn) pumpEvents(sub *event.Subscription) {
 	var frame, scratch []byte
 	var warned uint64
@@ -573,6 +575,15 @@ func (c *conn) pumpEvents(sub *event.Subscription) {
 				format = sel.format
 			}
 			frame, scratch = appendEventFrame(frame[:0], format, e, scratch)
+			for n := 1; n < 256 && len(frame) < 256<<10; n++ {
+				select {
+				case e = <-sub.C():
+					frame, scratch = appendEventFrame(frame, format, e, scratch)
+					continue
+				default:
+				}
+				break
+			}
 			if c.write(frame) != nil {
 				_ = c.nc.Close()
 				return

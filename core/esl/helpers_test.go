@@ -76,7 +76,9 @@ type env struct {
 	log  *logging.Handler
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvB(t) }
+
+func newEnvB(t testing.TB) *env {
 	t.Helper()
 	registerTestApps()
 	dir := t.TempDir()

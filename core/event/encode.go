@@ -13,6 +13,14 @@ const hexDigits = "0123456789ABCDEF"
 // urlUnsafe are the characters switch_url_encode escapes besides non-printables.
 const urlUnsafe = "\r\n \"#%&+:;<=>?@[\\]^`{|}"
 
+// mustEncode[c] is true for bytes switch_url_encode escapes.
+var mustEncode = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c < ' ' || c > '~' || strings.IndexByte(urlUnsafe, byte(c)) >= 0
+	}
+	return t
+}()
+
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f'
 }
@@ -21,13 +29,18 @@ func isHex(c byte) bool {
 // `"#%&+:;<=>?@[\]^`{|}` and bytes outside 0x20..0x7E become %XX (upper-case hex). An existing
 // %XX escape is copied as is, so an already encoded value is not encoded twice.
 func AppendURLEncoded(dst []byte, v string) []byte {
-	for i := 0; i < len(v); i++ {
+	i := 0
+	for i < len(v) && !mustEncode[v[i]] {
+		i++
+	}
+	dst = append(dst, v[:i]...)
+	for ; i < len(v); i++ {
 		c := v[i]
 		if c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]) {
 			dst = append(dst, c)
 			continue
 		}
-		if c < ' ' || c > '~' || strings.IndexByte(urlUnsafe, c) >= 0 {
+		if mustEncode[c] {
 			dst = append(dst, '%', hexDigits[c>>4], hexDigits[c&15])
 			continue
 		}
@@ -145,6 +158,17 @@ func (e *Event) JSON() []byte { return e.AppendJSON(make([]byte, 0, 80*len(e.Hea
 // \u00XX; everything else (UTF-8 included) is copied.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswitch/goswitch/core/esl"
 	"github.com/goswitch/goswitch/core/event"
 )
 
@@ -78,7 +79,7 @@ func benchEvents(b *testing.B, format string) {
 	for i := 0; i < 60; i++ {
 		proto.Add("variable_header_"+strconv.Itoa(i), "value with spaces: sofia/internal/1000@10.0.0.5")
 	}
-	st := e.srv.Stats()
+	var st []esl.ListenerStat
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {

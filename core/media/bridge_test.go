@@ -87,3 +87,24 @@ func TestRTCPSenderReports(t *testing.T) {
 	}
 	t.Fatal("no sender report with a packet count")
 }
+
+// TestRelayFollowsCodecChange: leg B re-negotiates PCMU -> PCMA mid-bridge; the relay rebuilds
+// its link (now transcoding) and phone B, also switched, still hears phone A.
+func TestRelayFollowsCodecChange(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	pa, la := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	lb, pb := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	connect(pa, la)
+	connect(lb, pb)
+	stop, _ := media.Bridge(la, lb)
+	defer stop()
+	hearTone(t, pa, pb)
+	lb.SetCodec(pcma, 101)
+	pb.SetCodec(pcma, 101)
+	if s := la.String(); !contains(s, "PCMU->PCMA") {
+		t.Fatalf("link not rebuilt: %s", s)
+	}
+	hearTone(t, pa, pb)
+	hearTone(t, pb, pa)
+}

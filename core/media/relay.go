@@ -12,6 +12,7 @@ type relayLink struct {
 	tc   *Transcoder // nil when the codecs match
 	buf  []byte
 	stop func()
+	drop bool // codecs changed into something this relay cannot carry
 }
 
 // Relay joins this port to another RTP port without the clock or jitter buffer: same codec
@@ -38,8 +39,13 @@ func (p *RTPPort) Relay(to Port) (stop func(), ok bool) {
 		if stopped.Swap(true) {
 			return
 		}
-		p.peer.CompareAndSwap(ab, nil)
-		q.peer.CompareAndSwap(ba, nil)
+		// Links may have been rebuilt by SetCodec since; clear whatever joins these two.
+		if l := p.peer.Load(); l != nil && l.to == q {
+			p.peer.CompareAndSwap(l, nil)
+		}
+		if l := q.peer.Load(); l != nil && l.to == p {
+			q.peer.CompareAndSwap(l, nil)
+		}
 		p.setDTMFPeer(nil)
 		q.setDTMFPeer(nil)
 	}
@@ -76,4 +82,28 @@ func newRelayLink(from, to *RTPPort) (*relayLink, error) {
 	}
 	l.tc, l.buf = t, make([]byte, maxPacket)
 	return l, nil
+}
+
+// relink rebuilds both directions of an active relay after a codec change (re-INVITE). When the
+// new codecs cannot be relayed (different ptime or clock) the link drops audio rather than send
+// the wrong payload; the bridge owner should re-bridge.
+func (p *RTPPort) relink() {
+	l := p.peer.Load()
+	if l == nil {
+		return
+	}
+	q := l.to
+	for _, dir := range [2][2]*RTPPort{{p, q}, {q, p}} {
+		from, to := dir[0], dir[1]
+		old := from.peer.Load()
+		if old == nil || old.to != to {
+			continue
+		}
+		nl, err := newRelayLink(from, to)
+		if err != nil {
+			nl = &relayLink{to: to, drop: true}
+		}
+		nl.stop = old.stop
+		from.peer.CompareAndSwap(old, nl)
+	}
 }

@@ -75,6 +75,7 @@ type RTPPort struct {
 	canTx      atomic.Bool
 	inband     atomic.Bool
 	inCallback atomic.Int32
+	clockRate  atomic.Uint32 // RTP clock of the audio codec, for RFC 4733 durations
 	rxSSRC     atomic.Uint32
 	rxSeqA     atomic.Uint32
 	dec        atomic.Pointer[srtp.Context]
@@ -262,7 +263,7 @@ func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
 	p.smu.Unlock()
 	p.audioPT.Store(uint32(ci.PT))
 	p.teRecvPT.Store(uint32(telephoneEventPT))
-	p.dtmfRx.rate = ci.ClockRate
+	p.clockRate.Store(uint32(ci.ClockRate))
 	if old.ClockRate != ci.ClockRate || old.Ptime != ci.Ptime || !old.Same(ci) {
 		p.jb.Store(NewJitterBuffer(JitterConfig{Rate: ci.ClockRate, Ptime: ci.Ptime}))
 	}
@@ -270,6 +271,12 @@ func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
 		p.tickCancel()
 		p.tickCancel = nil
 		p.ensureTickLocked()
+	}
+	if !old.Same(ci) || old.PT != ci.PT || old.Ptime != ci.Ptime {
+		// relink reads both ports' codecs, so it runs once p.mu is released.
+		p.mu.Unlock()
+		p.relink()
+		p.mu.Lock()
 	}
 	return nil
 }

@@ -270,3 +270,46 @@ func TestAllocator(t *testing.T) {
 		t.Errorf("in use %d", a.InUse())
 	}
 }
+
+// TestReconfigureUnderTraffic changes codec, direction, remote and DTMF settings while media and
+// a relay are running; run with -race.
+func TestReconfigureUnderTraffic(t *testing.T) {
+	clk := media.NewSoftClock(2)
+	defer clk.Close()
+	pa, la := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	lb, pb := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	connect(pa, la)
+	connect(lb, pb)
+	stop, _ := media.Bridge(la, lb)
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range []*media.RTPPort{pa, pb} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g, _ := media.NewToneGenerator("%(1000,0,700);loops=-1", 8000)
+			media.Play(ctx, p.Stream(), g)
+		}()
+	}
+	suite, _ := media.LookupSRTPSuite("AEAD_AES_128_GCM")
+	for i := 0; ctx.Err() == nil; i++ {
+		ci := pcmu
+		if i%2 == 1 {
+			ci = pcma
+		}
+		lb.SetCodec(ci, 101)
+		pb.SetCodec(ci, 101)
+		la.SetDirection([]media.Direction{media.SendRecv, media.SendOnly}[i%2])
+		pa.SendDTMF(media.DTMF{Digit: '1', Duration: 50 * time.Millisecond})
+		k1, _ := media.NewSRTPKey(suite)
+		k2, _ := media.NewSRTPKey(suite)
+		lb.SetSRTP(&k1, &k2)
+		pb.SetSRTP(&k2, &k1)
+		_ = la.String()
+		_ = lb.Stats()
+		time.Sleep(15 * time.Millisecond)
+	}
+	wg.Wait()
+}

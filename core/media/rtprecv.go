@@ -173,6 +173,7 @@ func (p *RTPPort) latch(from netip.AddrPort) bool {
 // negotiated telephone-event the packets themselves are forwarded, otherwise the digit is
 // re-sent the way that leg can take it.
 func (p *RTPPort) ingestEvent(payload []byte, link *relayLink) {
+	p.dtmfRx.rate = int(p.clockRate.Load())
 	d, ok, prev, okPrev := p.dtmfRx.ingest(p.rxHdr.Timestamp, payload)
 	raw := link != nil && link.to.TelephoneEventPT() != 0
 	if raw {

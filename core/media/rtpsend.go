@@ -236,8 +236,8 @@ func (p *RTPPort) SendDTMF(d DTMF) error {
 func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bool) {
 	p.smu.Lock()
 	defer p.smu.Unlock()
-	if p.dtmfTx.busy() || p.inbandTx != nil || p.closed.Load() {
-		return // our own digits own the stream right now
+	if p.dtmfTx.busy() || p.inbandTx != nil || p.closed.Load() || l.drop {
+		return // our own digits own the stream right now, or the link is broken
 	}
 	spf := l.spf
 	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, spf)

@@ -255,3 +255,13 @@ func TestSIPpReferBlindTransfer(t *testing.T) {
 	}
 	a.wait(t, "caller")
 }
+
+// TestSIPpBusyPropagates: the callee answers 486 with Reason Q.850 17; the caller gets 486 too.
+func TestSIPpBusyPropagates(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas_busy.xml", "1001", "0", "PCMU", 0)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_busy.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-mi", "127.0.0.1")
+	a.wait(t, "caller")
+	b.wait(t, "callee")
+}

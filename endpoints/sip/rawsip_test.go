@@ -230,3 +230,88 @@ func TestSRTPEcho(t *testing.T) {
 	}
 	var _ = srtp.ProtectionProfileAes128CmHmacSha1_80
 }
+
+// TestInDialogRequests: INFO dtmf-relay becomes a DTMF event, UPDATE without SDP gets 200,
+// an out-of-order re-INVITE gets 500 with Retry-After.
+func TestInDialogRequests(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	sub := subscribe(env.h, "DTMF")
+	defer sub.Close()
+	u := newRawUA(t, env.addr(t, "external"))
+	target := "sip:9196@" + env.addr(t, "external").String()
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0 101\na=rtpmap:0 PCMU/8000\na=rtpmap:101 telephone-event/8000\n"
+	u.send(u.request("INVITE", target, "dlg1", 5, "", sdp))
+	var res string
+	for res = u.recv(3 * time.Second); strings.HasPrefix(res, "SIP/2.0 18"); res = u.recv(3 * time.Second) {
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Fatalf("INVITE: %q", res)
+	}
+	to := header(res, "To")
+	inDialog := func(method string, cseq int, extra, body string) string {
+		m := u.request(method, target, "dlg1", cseq, extra, body)
+		m = strings.Replace(m, "To: <"+target+">", "To: "+to, 1)
+		return strings.Replace(m, "branch=z9hG4bKdlg1", "branch=z9hG4bKdlg1"+method, 1)
+	}
+	u.send(inDialog("ACK", 5, "", ""))
+	info := inDialog("INFO", 6, "", "")
+	info = strings.Replace(info, "Content-Length: 0\n\n", "Content-Type: application/dtmf-relay\nContent-Length: 24\n\nSignal=7\nDuration=160\n", 1)
+	u.send(info)
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Errorf("INFO: %q", res)
+	}
+	select {
+	case e := <-sub.C():
+		if e.Get("DTMF-Digit") != "7" {
+			t.Errorf("DTMF event: %+v", e.Headers)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("no DTMF event for INFO")
+	}
+	u.send(inDialog("UPDATE", 7, "", ""))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Errorf("UPDATE: %q", res)
+	}
+	u.send(inDialog("INVITE", 3, "", sdp))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 500") || header(res, "Retry-After") == "" {
+		t.Errorf("out-of-order re-INVITE: %q", res)
+	}
+	u.send(inDialog("ACK", 3, "", ""))
+	u.send(inDialog("BYE", 9, "Reason: Q.850;cause=17;text=\"USER_BUSY\"\n", ""))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Errorf("BYE: %q", res)
+	}
+}
+
+// TestSofiaProfileCommands: status layouts, rescan, stop and start.
+func TestSofiaProfileCommands(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	ctx := t.Context()
+	out, _ := env.h.APIOutput(ctx, "sofia", "status")
+	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "                     Name\t   Type\t") || !strings.HasPrefix(lines[1], "=====") ||
+		!strings.Contains(out, "internal\tprofile\t") || !strings.Contains(out, "RUNNING (0)") {
+		t.Errorf("sofia status:\n%s", out)
+	}
+	if out, _ = env.h.APIOutput(ctx, "sofia", "profile external rescan"); out != "Reload XML [Success]\n+OK scan complete\n" {
+		t.Errorf("rescan: %q", out)
+	}
+	if out, _ = env.h.APIOutput(ctx, "sofia", "profile external restart"); !strings.Contains(out, "at least 10 seconds") {
+		t.Errorf("restart right after start: %q", out)
+	}
+	if out, _ = env.h.APIOutput(ctx, "sofia", "profile external stop"); !strings.Contains(out, "stopping: external") {
+		t.Errorf("stop: %q", out)
+	}
+	if _, ok := env.ep.Profile("external"); ok {
+		t.Error("external still running")
+	}
+	if out, _ = env.h.APIOutput(ctx, "sofia", "profile external start"); !strings.Contains(out, "started successfully") {
+		t.Errorf("start: %q", out)
+	}
+	if out, _ = env.h.APIOutput(ctx, "sofia", "status profile nope"); out != "Invalid Profile [nope]\n" {
+		t.Errorf("unknown profile: %q", out)
+	}
+	if out, _ = env.h.APIOutput(ctx, "sofia_contact", "nobody@127.0.0.1"); out != "error/user_not_registered" {
+		t.Errorf("sofia_contact: %q", out)
+	}
+}

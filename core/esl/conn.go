@@ -604,6 +604,13 @@ func (c *conn) update(fn func(sel *selection)) {
 	c.mu.Unlock()
 }
 
+// eventName is switch_name_event: case-insensitive, with or without the SWITCH_EVENT_ prefix.
+func eventName(w string) (string, bool) {
+	u := strings.ToUpper(w)
+	u = strings.TrimPrefix(u, "SWITCH_EVENT_")
+	return u, event.IsName(u)
+}
+
 func (c *conn) event(args string) bool {
 	words := strings.Fields(args)
 	format := ""
@@ -625,12 +632,13 @@ func (c *conn) event(args string) bool {
 				sel.subs[w] = true
 				continue
 			}
+			w, ok := eventName(w)
+			if !ok {
+				continue
+			}
 			if w == event.All {
 				keys++
 				sel.all = true
-				continue
-			}
-			if !event.IsName(w) {
 				continue
 			}
 			keys++
@@ -660,14 +668,15 @@ func (c *conn) nixevent(args string) bool {
 				delete(sel.subs, w)
 				continue
 			}
+			w, ok := eventName(w)
+			if !ok {
+				continue
+			}
 			if w == event.All {
 				keys++
 				sel.all = false
 				sel.names = map[string]bool{}
 				sel.subs = map[string]bool{}
-				continue
-			}
-			if !event.IsName(w) {
 				continue
 			}
 			keys++
@@ -832,7 +841,8 @@ func (c *conn) sendevent(args string, m *Message) bool {
 	if name == "" {
 		name = m.Headers.Get("Event-Name")
 	}
-	if !event.IsName(name) {
+	name, ok := eventName(name)
+	if !ok {
 		return c.reply("-ERR invalid event name") == nil
 	}
 	subclass := ""

@@ -168,7 +168,7 @@ func TestTranscriptEventFormats(t *testing.T) {
 		t.Fatalf("json %v", m)
 	}
 
-	r.send("event xml ALL\n\n")
+	r.send("event xml all\n\n")
 	r.expect("Content-Type: command/reply\nReply-Text: +OK event listener enabled xml\n\n")
 	fire(e, "test::zzz", "K", "a<b")
 	f = r.frame()

@@ -30,6 +30,7 @@ func FuzzIngest(f *testing.F) {
 	}
 	defer term.Close()
 	term.SetCodec(pcmu, 101)
+	term.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.AddrPort{})
 	term.Stream()
 	la, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk})
 	lb, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk})
@@ -37,6 +38,7 @@ func FuzzIngest(f *testing.F) {
 	defer lb.Close()
 	la.SetCodec(pcmu, 101)
 	lb.SetCodec(pcma, 0)
+	la.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.AddrPort{})
 	lb.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.AddrPort{})
 	stop, _ := media.Bridge(la, lb)
 	defer stop()

@@ -60,6 +60,7 @@ type RTPPort struct {
 	dtmfPeer   Port
 	keyLocal   *SRTPKey // current SDES keys, to recognise a re-INVITE that repeats them
 	keyRemote  *SRTPKey
+	signaled   netip.AddrPort // remote address from the SDP, before latching
 	dir        Direction
 	tickCancel func()
 	tickPeriod time.Duration
@@ -217,16 +218,23 @@ func (p *RTPPort) SetRemote(addr, rtcp netip.AddrPort) {
 	if !rtcp.IsValid() && addr.IsValid() {
 		rtcp = netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
 	}
-	p.remote.Store(&addr)
-	p.remoteRTCP.Store(&rtcp)
-	p.latched.Store(false)
-	p.lastRecv.Store(time.Now().UnixNano())
-	// Reports run whether the leg is terminated or relayed.
 	p.mu.Lock()
+	// A re-INVITE repeating the same (often private, NATed) address keeps the latched one:
+	// re-latching would send to the useless SDP address until the next packet arrives.
+	keep := p.signaled == addr && p.latched.Load() && !p.cfg.NoLatch
+	p.signaled = addr
 	if p.rtcpCancel == nil && p.cfg.RTCPInterval > 0 && !p.closed.Load() {
+		// Reports run whether the leg is terminated or relayed.
 		p.rtcpCancel = p.clk.Every(p.cfg.RTCPInterval, p.sendReport)
 	}
 	p.mu.Unlock()
+	p.lastRecv.Store(time.Now().UnixNano())
+	if keep {
+		return
+	}
+	p.remote.Store(&addr)
+	p.remoteRTCP.Store(&rtcp)
+	p.latched.Store(false)
 }
 
 // Remote returns the current remote RTP address (after latching).

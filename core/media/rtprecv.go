@@ -152,6 +152,10 @@ func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
 // remote address (NAT traversal, FreeSWITCH "auto adjust"); afterwards only that source is
 // accepted, so stray or stale packets from elsewhere are ignored.
 func (p *RTPPort) latch(from netip.AddrPort) bool {
+	if p.remote.Load() == nil {
+		// Nothing negotiated yet: whatever arrives belongs to a previous user of this port.
+		return false
+	}
 	if p.cfg.NoLatch {
 		return true
 	}

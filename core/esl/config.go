@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/goswitch/goswitch/core/acl"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -80,9 +81,10 @@ func (c Config) Addr() string {
 	return net.JoinHostPort(c.ListenIP, strconv.Itoa(c.ListenPort))
 }
 
-// allowed applies the inbound ACL lists (default loopback.auto) to a remote address. Named lists
-// other than the built-in .auto ones and CIDRs are refused until core/acl provides them.
-func (c Config) allowed(remote net.Addr) bool {
+// allowed applies the inbound ACL lists (default loopback.auto) to a remote address with the
+// configuration's acl.conf lists and FreeSWITCH's .auto lists; a list name may also be a CIDR.
+// Without a compiled set (no configuration) only the loopback rule is applied.
+func (c Config) allowed(set *acl.Set, remote net.Addr) bool {
 	ap, err := netip.ParseAddrPort(remote.String())
 	if err != nil {
 		return false
@@ -93,31 +95,15 @@ func (c Config) allowed(remote net.Addr) bool {
 		acls = []string{"loopback.auto"}
 	}
 	for _, name := range acls {
-		if aclMatch(name, ip) {
+		if set != nil {
+			if set.Check(name, ip) {
+				return true
+			}
+			continue
+		}
+		if strings.EqualFold(name, "loopback.auto") && ip.IsLoopback() {
 			return true
 		}
-	}
-	return false
-}
-
-func aclMatch(name string, ip netip.Addr) bool {
-	switch strings.ToLower(name) {
-	case "loopback.auto":
-		return ip.IsLoopback()
-	case "any_v4.auto":
-		return ip.Is4()
-	case "any_v6.auto":
-		return ip.Is6()
-	case "rfc1918.auto", "localnet.auto", "nat.auto":
-		return ip.IsPrivate() || ip.IsLoopback()
-	case "none":
-		return false
-	}
-	if p, err := netip.ParsePrefix(name); err == nil {
-		return p.Contains(ip)
-	}
-	if a, err := netip.ParseAddr(name); err == nil {
-		return a == ip
 	}
 	return false
 }

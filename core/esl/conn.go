@@ -245,7 +245,7 @@ func (c *conn) stat() ListenerStat {
 
 // serveInbound runs an inbound connection: ACL, auth/request, then commands.
 func (s *Server) serveInbound(nc net.Conn) {
-	if !s.cfg.allowed(nc.RemoteAddr()) {
+	if !s.cfg.allowed(s.acls.Load(), nc.RemoteAddr()) {
 		s.h.Log.Warn("event socket: IP denied by ACL", "remote", nc.RemoteAddr().String())
 		_, _ = nc.Write([]byte(rudeRejection))
 		_ = nc.Close()

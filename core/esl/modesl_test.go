@@ -45,7 +45,7 @@ func TestModesl(t *testing.T) {
 	}
 	var res struct {
 		API, Bgapi, JobCommand, Custom, Body, Error string
-		RowCount                                   int
+		RowCount                                    int
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("output %q: %v", out, err)

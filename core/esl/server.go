@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/acl"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -65,6 +66,7 @@ type Server struct {
 	cfg Config
 
 	authTimeout atomic.Int64 // nanoseconds
+	acls        atomic.Pointer[acl.Set]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -82,7 +84,28 @@ func NewServer(h *core.Host, cfg Config) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{h: h, cfg: cfg, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
 	s.authTimeout.Store(int64(AuthTimeout))
+	s.compileACL(h.Config())
 	return s
+}
+
+func (s *Server) compileACL(snap *xmlconf.Snapshot) {
+	if snap == nil {
+		return
+	}
+	set, err := acl.New(snap)
+	if err != nil {
+		s.h.Log.Warn("event socket: acl.conf", "err", err)
+	}
+	if set != nil {
+		s.acls.Store(set)
+	}
+}
+
+// Reload implements core.Reloader: acl.conf changes apply to new connections (reloadacl);
+// listener settings take effect at the next start, as in FreeSWITCH.
+func (s *Server) Reload(snap *xmlconf.Snapshot) error {
+	s.compileACL(snap)
+	return nil
 }
 
 // SetAuthTimeout changes how long new connections may take to authenticate.

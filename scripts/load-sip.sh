@@ -125,7 +125,7 @@ pct = lambda p: rtts[min(len(rtts) - 1, int(p / 100 * len(rtts)))] if rtts else 
 dur = float(t1) - float(t0)
 cpu = (int(c1) - int(c0)) / int(hz) / dur * 100
 rss = [int(x) for x in open(rssf).read().split()] if rssf else []
-peak = col("CurrentCall(P)") if "CurrentCall(P)" in h else "?"
+peak = max(int(r[h.index("CurrentCall")]) for r in rows[1:] if len(r) == len(h)) if "CurrentCall" in h else "?"
 print(f"[{name}] calls {total} ok {ok} failed {failed}  achieved {ok/dur:.1f} calls/s over {dur:.1f}s  peak concurrent {peak}")
 print(f"[{name}] setup time ms p50 {pct(50):.1f} p90 {pct(90):.1f} p99 {pct(99):.1f} max {rtts[-1] if rtts else float('nan'):.1f}")
 print(f"[{name}] goswitch CPU {cpu:.0f}% (of one core)  RSS max {max(rss)//1024 if rss else 0} MiB")
@@ -138,21 +138,21 @@ if [ "$mode" = cps ] || [ "$mode" = all ]; then
 	t0=$(date +%s.%N); c0=$(cpu_ticks)
 	( monitor "$d/rss" "$d/done" ) &
 	(cd "$d" && sipp 127.0.0.1:$PORT -i 127.0.0.1 -p $((PORT + 60)) -sn uac -s answer -r "$RATE" -m "$TOTAL" -l $((RATE * 5 + 100)) \
-		-d "$HOLD_MS" -nostdin -trace_stat -fd 1 -trace_rtt -rtt_freq 1 -timeout 300s >/dev/null 2>&1) || true
+		-d "$HOLD_MS" -nostdin -trace_stat -fd 1 -trace_rtt -rtt_freq 1 -timeout 300s >"$d/sipp.out" 2>&1) || tail -5 "$d/sipp.out"
 	touch "$d/done"; sleep 0.6
 	report cps "$d" "$t0" "$c0"
 fi
 
 if [ "$mode" = bridge ] || [ "$mode" = all ]; then
 	echo "== (b) $CONCURRENT concurrent bridged calls with RTP, ${CALL_MS} ms each, ramp $BRIDGE_RATE calls/s"
-	d="$work/sipp/bridge"; mkdir -p "$d"
+	d="$work/sipp/bridge"; mkdir -p "$d"; cp "$work/sipp/tone.raw" "$d/"
 	(cd "$d" && exec sipp -i 127.0.0.1 -p $UAS_PORT -sn uas -rtp_echo -mi 127.0.0.1 -mp 61000 -nostdin >/dev/null 2>&1) &
 	uas=$!
 	t0=$(date +%s.%N); c0=$(cpu_ticks)
 	( monitor "$d/rss" "$d/done" ) &
 	(cd "$d" && sipp 127.0.0.1:$PORT -i 127.0.0.1 -p $((PORT + 61)) -mi 127.0.0.1 -sf "$root/scripts/sipp/uac_load_rtp.xml" \
-		-key dest bridge -key rtp_file "$work/sipp/tone.raw" -r "$BRIDGE_RATE" -m "$CONCURRENT" -l "$CONCURRENT" -d "$CALL_MS" \
-		-nostdin -trace_stat -fd 1 -trace_rtt -rtt_freq 1 -timeout $((CALL_MS / 1000 + CONCURRENT / BRIDGE_RATE + 120))s >/dev/null 2>&1) || true
+		-key dest bridge -r "$BRIDGE_RATE" -m "$CONCURRENT" -l "$CONCURRENT" -d "$CALL_MS" \
+		-nostdin -trace_stat -fd 1 -trace_rtt -rtt_freq 1 -timeout $((CALL_MS / 1000 + CONCURRENT / BRIDGE_RATE + 120))s >"$d/sipp.out" 2>&1) || tail -5 "$d/sipp.out"
 	touch "$d/done"; sleep 0.6
 	report bridge "$d" "$t0" "$c0"
 	kill "$uas" 2>/dev/null || true

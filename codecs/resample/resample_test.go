@@ -16,9 +16,9 @@ func sine(n, rate int, f float64) []int16 {
 // snrVsIdeal compares the output with the ideal sine at the output rate, allowing for delay.
 func snrVsIdeal(out []int16, rate int, f float64) float64 {
 	best := math.Inf(-1)
-	for lag := 0; lag < 200; lag++ {
+	for lag := 0; lag < 120; lag++ {
 		var s, e float64
-		for i := 500; i < len(out)-200; i++ {
+		for i := 500; i < min(len(out)-200, 500+rate/8); i++ {
 			ref := 10000 * math.Sin(2*math.Pi*f*float64(i-lag)/float64(rate))
 			d := ref - float64(out[i])
 			s += ref * ref

@@ -16,7 +16,10 @@
 //	port.SetDirection(r.Direction)          // hold: we stop sending; hold timeout applies
 //	if r.Secure { port.SetSRTP(&r.LocalKey, &r.RemoteKey) } // one pion Context per direction
 //
-// Re-INVITEs call the same setters again (new keys re-key the contexts; SSRC/seq/ts continue).
+// Packets arriving before SetRemote are dropped (they belong to the port's previous call).
+// Re-INVITEs call the same setters again: new keys re-key the contexts (repeated keys keep them),
+// a new codec rebuilds an active relay, a repeated SDP address keeps the latched one, and the
+// outgoing SSRC/seq/ts continue.
 // DTMF: SetDTMFMode (RFC 2833 / in-band / INFO), SetInfoSender for SIP INFO, ReceiveDTMF for
 // digits that arrived by INFO, OnDTMF for every digit. Stats, String (the pipeline for uuid_dump)
 // and Close complete the picture. ListenRTP binds a pair without an allocator (tests, 127.0.0.1:0).

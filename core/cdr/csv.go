@@ -22,6 +22,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
+	"github.com/goswitch/goswitch/core/store"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -77,6 +78,8 @@ type Config struct {
 	MasterFileOnly  bool
 	Debug           bool
 	SyncInterval    time.Duration
+	SQLite          bool   // also keep a sqlite table `cdr` (param sqlite)
+	SQLitePath      string // param sqlite-db, default <db_dir>/cdr.db
 }
 
 // ParseConfig reads cdr_csv.conf; logDir is the default log-base.
@@ -106,6 +109,10 @@ func ParseConfig(snap *xmlconf.Snapshot, logDir string) (Config, error) {
 				cfg.DefaultTemplate = val
 			case "master-file-only":
 				cfg.MasterFileOnly = core.True(val)
+			case "sqlite":
+				cfg.SQLite = core.True(val)
+			case "sqlite-db":
+				cfg.SQLitePath = val
 			case "fsync-interval-ms":
 				n, err := strconv.Atoi(val)
 				if err != nil || n < 0 {
@@ -142,6 +149,7 @@ type CSV struct {
 	closed bool
 
 	written atomic.Uint64
+	db      *store.DB // optional sqlite table
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -160,9 +168,20 @@ type file struct {
 func New(h *core.Host, cfg Config) *CSV {
 	c := &CSV{h: h, files: map[string]*file{}}
 	c.cfg.Store(&cfg)
+	if cfg.SQLite {
+		db, err := openSQLite(h, cfg)
+		if err != nil {
+			h.Log.Error("cdr_csv: sqlite table disabled", "err", err)
+		} else {
+			c.db = db
+		}
+	}
 	h.OnReporting(c.report)
 	return c
 }
+
+// DB returns the sqlite CDR database, or nil when the table is off.
+func (c *CSV) DB() *store.DB { return c.db }
 
 // FromHost returns the host's mod_cdr_csv instance.
 func FromHost(h *core.Host) (*CSV, bool) {
@@ -234,6 +253,11 @@ func (c *CSV) Reload(snap *xmlconf.Snapshot) error {
 // Close fsyncs and closes the files; later CDRs are dropped.
 func (c *CSV) Close() error {
 	c.mu.Lock()
+	if c.db != nil && !c.closed {
+		if err := c.db.Close(); err != nil {
+			c.h.Log.Error("cdr sqlite close", "err", err)
+		}
+	}
 	c.closed = true
 	files := c.files
 	c.files = map[string]*file{}
@@ -449,6 +473,9 @@ func (c *CSV) report(s *core.Session) {
 		line = s.Expand(g)
 	}
 	c.write(filepath.Join(dir, "Master.csv"), line)
+	if c.db != nil {
+		c.writeSQLite(s)
+	}
 }
 
 func firstNonEmpty(v ...string) string {

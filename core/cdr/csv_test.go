@@ -417,3 +417,37 @@ func crashHost(dir string) *core.Host {
 	}
 	return h
 }
+
+func TestSQLiteTable(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "cdr.db")
+	h, _, c := setup(t, "a", "sql", `<param name="sqlite" value="true"/><param name="sqlite-db" value="`+dbPath+`"/>`)
+	_, _ = h.Originate(context.Background(), "{target=error/user_busy,accountcode=42}loopback/bridge", core.OriginateOptions{CallerIDNumber: "1000"})
+	testhost.WaitGone(t, h, 5*time.Second)
+	m, ok := cdr.FromHost(h)
+	if !ok || m.DB() == nil {
+		t.Fatal("no sqlite table")
+	}
+	if err := m.DB().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := m.DB().SQL().Query(`SELECT uuid, hangup_cause, accountcode, billsec, direction FROM cdr ORDER BY start_epoch`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, cause, acct, dir string
+		var billsec int
+		if err := rows.Scan(&id, &cause, &acct, &billsec, &dir); err != nil {
+			t.Fatal(err)
+		}
+		if c.get(id) == nil || cause != "USER_BUSY" || acct != "42" || billsec != 0 {
+			t.Errorf("row %s %s %s %d %s", id, cause, acct, billsec, dir)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d rows, want 2", n)
+	}
+}

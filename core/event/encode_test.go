@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -104,4 +105,25 @@ func BenchmarkJSON(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		buf = e.AppendJSON(buf[:0])
 	}
+}
+
+// FuzzPlainRoundTrip: any header value survives AppendPlain then ParsePlain, except that an
+// existing %XX sequence is (deliberately, like FreeSWITCH) not encoded twice.
+func FuzzPlainRoundTrip(f *testing.F) {
+	f.Add("Alice Smith", "body")
+	f.Add("a%2", "")
+	f.Add("\r\n:;", "x\n\ny")
+	f.Fuzz(func(t *testing.T, v, body string) {
+		e := &Event{Name: "CUSTOM"}
+		e.Add("Event-Name", "CUSTOM")
+		e.Add("V", v)
+		e.Body = body
+		back := ParsePlain(e.Plain())
+		if back.Body != body {
+			t.Fatalf("body %q -> %q", body, back.Body)
+		}
+		if !strings.Contains(v, "%") && !strings.Contains(v, "+") && v != "" && back.Get("V") != v {
+			t.Fatalf("value %q -> %q", v, back.Get("V"))
+		}
+	})
 }

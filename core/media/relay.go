@@ -52,9 +52,11 @@ func (p *RTPPort) Relay(to Port) (stop func(), ok bool) {
 	ab.stop, ba.stop = stopFn, stopFn
 	// Digits cross as packets when both legs negotiated telephone-event; otherwise the digit is
 	// re-sent on the other leg (in-band or INFO) through its SendDTMF.
-	if p.TelephoneEventPT() == 0 || q.TelephoneEventPT() == 0 {
+	if !p.forwardsEvents() {
+		q.setDTMFPeer(p) // digits arriving on q reach p through p.SendDTMF
+	}
+	if !q.forwardsEvents() {
 		p.setDTMFPeer(q)
-		q.setDTMFPeer(p)
 	}
 	p.peer.Store(ab)
 	q.peer.Store(ba)
@@ -106,4 +108,12 @@ func (p *RTPPort) relink() {
 		nl.stop = old.stop
 		from.peer.CompareAndSwap(old, nl)
 	}
+}
+
+// forwardsEvents reports whether relayed RFC 4733 packets can be sent through p as they are:
+// telephone-event negotiated and the leg's DTMF mode is RFC 2833.
+func (p *RTPPort) forwardsEvents() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tePT != 0 && p.dtmfMode == DTMFRFC2833
 }

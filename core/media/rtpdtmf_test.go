@@ -204,3 +204,22 @@ func TestCloseFromCallbacks(t *testing.T) {
 		t.Fatal("Close from OnDTMF deadlocked")
 	}
 }
+
+// TestDTMFRelayToInfoLeg: leg B negotiated telephone-event but its profile sends DTMF as SIP
+// INFO; digits from leg A's RFC 4733 packets go out as INFO, not as forwarded events.
+func TestDTMFRelayToInfoLeg(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	phoneA, legA := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	legB := newPort(t, clk, pcmu, 101)
+	connect(phoneA, legA)
+	info := make(chan media.DTMF, 4)
+	legB.SetDTMFMode(media.DTMFInfo)
+	legB.SetInfoSender(func(d media.DTMF) error { info <- d; return nil })
+	stop, _ := media.Bridge(legA, legB)
+	defer stop()
+	phoneA.SendDTMF(media.DTMF{Digit: '6', Duration: 80 * time.Millisecond})
+	if d := waitDigits(t, info, 1)[0]; d.Digit != '6' {
+		t.Fatalf("%+v", d)
+	}
+}

@@ -179,7 +179,7 @@ func (p *RTPPort) latch(from netip.AddrPort) bool {
 func (p *RTPPort) ingestEvent(payload []byte, link *relayLink) {
 	p.dtmfRx.rate = int(p.clockRate.Load())
 	d, ok, prev, okPrev := p.dtmfRx.ingest(p.rxHdr.Timestamp, payload)
-	raw := link != nil && link.to.TelephoneEventPT() != 0
+	raw := link != nil && link.to.forwardsEvents()
 	if raw {
 		link.to.relayEvent(&p.rxHdr, payload, link)
 	}

@@ -117,7 +117,7 @@ func TestBatchInteractive(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d %s", code, errs)
 	}
-	for _, want := range []string{"GS CLI Ready.", "1.10.12\n", "+OK log level INFO [6]\n", "UUID filtering enabled\n", "/logfilter"} {
+	for _, want := range []string{"GS CLI Ready.", "1.10.12\n", "+OK log level info [6]\n", "UUID filtering enabled\n", "/logfilter"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}

@@ -762,7 +762,7 @@ func (c *conn) log(args string) bool {
 	if c.logSub != nil {
 		c.logSub.SetLevel(level)
 		c.mu.Unlock()
-		return c.reply("+OK log level "+logging.LevelName(level)+" ["+strconv.Itoa(level)+"]") == nil
+		return c.reply(logReply(args, level)) == nil
 	}
 	if lh := logging.FromLogger(c.srv.h.Log); lh != nil {
 		sub := lh.Subscribe(level, c.srv.cfg.LogQueueSize)
@@ -776,7 +776,14 @@ func (c *conn) log(args string) bool {
 		}()
 	}
 	c.mu.Unlock()
-	return c.reply("+OK log level "+logging.LevelName(level)+" ["+strconv.Itoa(level)+"]") == nil
+	return c.reply(logReply(args, level)) == nil
+}
+
+// logReply echoes the level as the client typed it, as mod_event_socket does ("log 4" gives
+// "+OK log level 4 [4]", a bare "log" gives "+OK log level  [7]").
+func logReply(typed string, level int) string {
+	typed, _, _ = strings.Cut(typed, " ")
+	return "+OK log level " + typed + " [" + strconv.Itoa(level) + "]"
 }
 
 func (c *conn) nolog() bool {
@@ -870,6 +877,9 @@ func (c *conn) sendevent(args string, m *Message) bool {
 }
 
 func (c *conn) myevents(args string) bool {
+	if sel := c.sel.Load(); sel != nil && sel.myUUID != "" {
+		return c.reply("-ERR aready enabled.") == nil // sic, FreeSWITCH's text
+	}
 	words := strings.Fields(args)
 	format := ""
 	target := ""

@@ -115,49 +115,17 @@ func interactive(o options, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, isFile := stdin.(*os.File)
 	tty := isFile && isTerminal(f) && !o.batch
 	cs.color = tty && !o.noColor
-	for {
-		code, again := cs.session(stdin, f, tty)
-		cs.c.Close()
-		if !again || !o.reconnect {
-			return code
-		}
-		fmt.Fprintln(stderr, "Disconnected, reconnecting...")
-		for {
-			time.Sleep(time.Second)
-			if cs.c, err = esl.Dial(net.JoinHostPort(o.host, o.port), o.user, o.password, o.connectTimeout); err == nil {
-				break
-			}
-		}
-	}
-}
+	cs.prompt = "goswitch@" + cs.switchname() + "> "
 
-// session runs until /quit (again=false) or a disconnect (again=true).
-func (cs *console) session(stdin io.Reader, f *os.File, tty bool) (code int, again bool) {
-	name, _ := cs.c.API("switchname")
-	if name == "" || strings.HasPrefix(name, "-ERR") {
-		name, _ = cs.c.API("hostname")
-	}
-	cs.prompt = "goswitch@" + strings.TrimSpace(name) + "> "
-	if !cs.o.quiet {
-		lvl := cs.o.loglevel
-		if lvl == "" {
-			lvl = "debug"
-		}
-		_, _ = cs.c.Send("log " + lvl)
-	}
-	fmt.Fprint(cs.out, banner)
-	fmt.Fprintf(cs.out, "GS CLI Ready.\nenter /help for a list of commands\n")
-
+	// One line source for the whole run, so a reconnect (-R) does not start a second reader.
 	lines := make(chan string)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	if tty {
-		ed, err := newEditor(f, cs.out, cs.prompt, cs.o.history, &cs.outMu)
-		if err == nil {
+		if ed, err := newEditor(f, cs.out, cs.prompt, o.history, &cs.outMu); err == nil {
 			cs.ed = ed
 			ed.complete = cs.complete
 			ed.fnkey = func(n int) string { return fnKeys[n] }
-			defer func() { ed.close(); cs.ed = nil }()
 		}
 	}
 	wg.Add(1)
@@ -188,27 +156,54 @@ func (cs *console) session(stdin io.Reader, f *os.File, tty bool) (code int, aga
 	}()
 	defer func() {
 		close(stop)
-		if cs.ed == nil {
-			// a blocked Scanner read on stdin cannot be interrupted; it ends with stdin
-			return
+		if cs.ed != nil {
+			wg.Wait() // the editor's reads time out every 100 ms; a plain stdin read cannot be interrupted
+			cs.ed.close()
 		}
-		wg.Wait()
 	}()
+	for {
+		again := cs.session(lines)
+		cs.c.Close()
+		if !again || !o.reconnect {
+			return 0
+		}
+		cs.print("Disconnected, reconnecting...\n")
+		for {
+			time.Sleep(time.Second)
+			if cs.c, err = esl.Dial(net.JoinHostPort(o.host, o.port), o.user, o.password, o.connectTimeout); err == nil {
+				break
+			}
+		}
+	}
+}
+
+func (cs *console) switchname() string {
+	name, _ := cs.c.API("switchname")
+	if name == "" || strings.HasPrefix(name, "-ERR") {
+		name, _ = cs.c.API("hostname")
+	}
+	return strings.TrimSpace(name)
+}
+
+// session runs one connection until /quit (false) or a disconnect (true).
+func (cs *console) session(lines <-chan string) bool {
+	if !cs.o.quiet {
+		lvl := cs.o.loglevel
+		if lvl == "" {
+			lvl = "debug"
+		}
+		_, _ = cs.c.Send("log " + lvl)
+	}
+	cs.print(banner + "GS CLI Ready.\nenter /help for a list of commands\n")
 	for {
 		select {
 		case fr, ok := <-cs.c.Frames():
-			if !ok {
-				return 0, true
-			}
-			if cs.frame(fr) {
-				return 0, true
+			if !ok || cs.frame(fr) {
+				return true
 			}
 		case l, ok := <-lines:
-			if !ok {
-				return 0, false
-			}
-			if quit := cs.line(l); quit {
-				return 0, false
+			if !ok || cs.line(l) {
+				return false
 			}
 		}
 	}

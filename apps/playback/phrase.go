@@ -1,6 +1,7 @@
 package playback
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -112,12 +114,25 @@ func (p *player) phrase(name, data string) error {
 	}
 	le := Language(p.s.Config(), lang)
 	m := FindMacro(le, name)
+	if m == nil && p.opts.Fallback != nil {
+		m = p.opts.Fallback(name)
+	}
 	if m == nil {
 		return fmt.Errorf("%w: %s (%s)", ErrNoMacro, name, lang)
 	}
+	prefix := ""
+	if le != nil {
+		prefix = p.s.Expand(le.SelectAttrValue("sound-prefix", ""))
+	}
+	return p.runMacro(m, data, prefix)
+}
+
+// runMacro plays one <macro> element; soundPrefix, when set, applies to its relative files.
+func (p *player) runMacro(m *etree.Element, data, soundPrefix string) error {
+	name := m.SelectAttrValue("name", "")
 	saved := p.opts.SoundPrefix
-	if sp := le.SelectAttrValue("sound-prefix", ""); sp != "" && saved == "" {
-		p.opts.SoundPrefix = p.s.Expand(sp)
+	if soundPrefix != "" && saved == "" {
+		p.opts.SoundPrefix = soundPrefix
 	}
 	defer func() { p.opts.SoundPrefix = saved }()
 	pause, _ := strconv.Atoi(m.SelectAttrValue("pause", "0"))
@@ -198,4 +213,15 @@ func splitAppCall(s string) (app, args string) {
 	}
 	app, args, _ = strings.Cut(s, " ")
 	return app, strings.TrimSpace(args)
+}
+
+// PhraseMacro runs a macro element that did not come from the languages section (a module's
+// built-in fallback prompts), with the same rules as Phrase.
+func PhraseMacro(ctx context.Context, s *core.Session, macro *etree.Element, data string, opts Options) (Result, error) {
+	p, err := newPlayer(ctx, s, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	err = p.runMacro(macro, data, "")
+	return p.result(err)
 }

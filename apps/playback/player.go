@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 )
@@ -33,13 +35,15 @@ var errBreak = errors.New("playback: phrase break")
 // Options control one Play call.
 type Options struct {
 	// Stop is asked about every digit received while playing; true stops playback and the digit
-	// is returned in Result.Digit. nil discards every digit (FreeSWITCH's playback with no
-	// terminators).
+	// is returned in Result.Digit, false discards the digit. With nil, digits are not read at
+	// all: they stay queued for whatever collects input next.
 	Stop func(d rune) bool
 	// SoundPrefix replaces ${sound_prefix} for relative paths.
 	SoundPrefix string
 	// Language selects phrase macros and the say module; default ${language}, else "en".
 	Language string
+	// Fallback supplies a macro the languages section lacks (a module's built-in prompts).
+	Fallback func(name string) *etree.Element
 }
 
 // Result tells how a Play call ended.
@@ -154,7 +158,7 @@ func (p *player) result(err error) (Result, error) {
 
 // checkDTMF drains received digits; a digit opts.Stop accepts ends playback.
 func (p *player) checkDTMF() error {
-	if p.s == nil {
+	if p.s == nil || p.opts.Stop == nil {
 		return p.ctx.Err()
 	}
 	for {

@@ -1,0 +1,309 @@
+package voicemail
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/event"
+	"github.com/goswitch/goswitch/core/store"
+)
+
+const moduleName = "mod_voicemail"
+
+func init() {
+	core.RegisterModule(core.ModuleInfo{Name: moduleName, New: func(h *core.Host) (any, error) { return &Module{h: h, dbs: map[string]*store.DB{}}, nil }})
+}
+
+// schema is mod_voicemail's sqlite layout.
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS voicemail_msgs (
+		created_epoch INTEGER, read_epoch INTEGER, username VARCHAR(255), domain VARCHAR(255),
+		uuid VARCHAR(255), cid_name VARCHAR(255), cid_number VARCHAR(255), in_folder VARCHAR(255),
+		file_path VARCHAR(255), message_len INTEGER, flags VARCHAR(255), read_flags VARCHAR(255),
+		forwarded_by VARCHAR(255))`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx1 ON voicemail_msgs(created_epoch)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx2 ON voicemail_msgs(username)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx3 ON voicemail_msgs(domain)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx4 ON voicemail_msgs(uuid)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx5 ON voicemail_msgs(in_folder)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx6 ON voicemail_msgs(read_flags)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx7 ON voicemail_msgs(forwarded_by)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx8 ON voicemail_msgs(read_epoch)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_msgs_idx9 ON voicemail_msgs(flags)`,
+	`CREATE TABLE IF NOT EXISTS voicemail_prefs (
+		username VARCHAR(255), domain VARCHAR(255), name_path VARCHAR(255),
+		greeting_path VARCHAR(255), password VARCHAR(255))`,
+	`CREATE INDEX IF NOT EXISTS voicemail_prefs_idx1 ON voicemail_prefs(username)`,
+	`CREATE INDEX IF NOT EXISTS voicemail_prefs_idx2 ON voicemail_prefs(domain)`,
+}
+
+// Module owns the per-profile databases and the MESSAGE_QUERY listener.
+type Module struct {
+	h *core.Host
+
+	mu  sync.Mutex
+	dbs map[string]*store.DB
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Of returns the voicemail module of a host, or nil.
+func Of(h *core.Host) *Module {
+	v, ok := h.Module(moduleName)
+	if !ok {
+		return nil
+	}
+	m, _ := v.(*Module)
+	return m
+}
+
+// Start answers MESSAGE_QUERY events (sent on REGISTER/SUBSCRIBE) with a MESSAGE_WAITING count.
+func (m *Module) Start(ctx context.Context) error {
+	sub := m.h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.MessageQuery }, 64)
+	m.stop, m.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(m.done)
+		defer sub.Close()
+		for {
+			var e *event.Event
+			select {
+			case <-m.stop:
+				return
+			case e = <-sub.C():
+			}
+			acct := strings.TrimPrefix(e.Get("Message-Account"), "sip:")
+			id, domain, ok := strings.Cut(acct, "@")
+			if !ok {
+				continue
+			}
+			for name := range LoadProfiles(m.h.Config()) {
+				m.MWI(name, id, domain, "query")
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop ends the listener and closes the databases.
+func (m *Module) Stop(ctx context.Context) error {
+	if m.stop != nil {
+		close(m.stop)
+		<-m.done
+		m.stop = nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for _, db := range m.dbs {
+		errs = append(errs, db.Close())
+	}
+	m.dbs = map[string]*store.DB{}
+	return errors.Join(errs...)
+}
+
+// DB opens (once) <db dir>/voicemail_<profile>.db.
+func (m *Module) DB(profile string) (*store.DB, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if db := m.dbs[profile]; db != nil {
+		return db, nil
+	}
+	dir := m.h.Dirs.DB
+	if dir == "" {
+		dir, _ = m.h.Global("db_dir")
+	}
+	if dir == "" {
+		return nil, errors.New("voicemail: no database directory")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(dir, "voicemail_"+profile+".db"))
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate("voicemail", schema...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	m.dbs[profile] = db
+	return db, nil
+}
+
+// Message is one voicemail_msgs row.
+type Message struct {
+	Created, Read          int64
+	User, Domain, UUID     string
+	CIDName, CIDNumber     string
+	Folder, Path           string
+	Len                    int
+	Flags, ReadFlags, FwBy string
+}
+
+// Counts are a mailbox's message totals.
+type Counts struct{ New, Saved, NewUrgent, SavedUrgent int }
+
+// Count returns the mailbox totals (messages marked for deletion don't count).
+func (m *Module) Count(profile, id, domain string) (Counts, error) {
+	var c Counts
+	db, err := m.DB(profile)
+	if err != nil {
+		return c, err
+	}
+	rows, err := db.SQL().Query(`SELECT read_epoch, read_flags, count(*) FROM voicemail_msgs
+		WHERE username = ? AND domain = ? AND in_folder = 'inbox' AND flags <> 'delete'
+		GROUP BY read_epoch = 0, read_flags`, id, domain)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var read int64
+		var flags string
+		var n int
+		if err := rows.Scan(&read, &flags, &n); err != nil {
+			return c, err
+		}
+		urgent := flags == "A_URGENT"
+		switch {
+		case read == 0 && urgent:
+			c.New += n
+			c.NewUrgent += n
+		case read == 0:
+			c.New += n
+		case urgent:
+			c.Saved += n
+			c.SavedUrgent += n
+		default:
+			c.Saved += n
+		}
+	}
+	return c, rows.Err()
+}
+
+// Messages lists a mailbox's new (or saved) messages, oldest first unless lifo.
+func (m *Module) Messages(profile, id, domain string, saved, lifo bool) ([]Message, error) {
+	db, err := m.DB(profile)
+	if err != nil {
+		return nil, err
+	}
+	cond := "read_epoch = 0"
+	if saved {
+		cond = "read_epoch <> 0"
+	}
+	order := "ASC"
+	if lifo {
+		order = "DESC"
+	}
+	rows, err := db.SQL().Query(`SELECT created_epoch, read_epoch, username, domain, uuid, cid_name, cid_number,
+		in_folder, file_path, message_len, flags, read_flags, forwarded_by FROM voicemail_msgs
+		WHERE username = ? AND domain = ? AND in_folder = 'inbox' AND flags <> 'delete' AND `+cond+`
+		ORDER BY read_flags, created_epoch `+order, id, domain)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var x Message
+		if err := rows.Scan(&x.Created, &x.Read, &x.User, &x.Domain, &x.UUID, &x.CIDName, &x.CIDNumber,
+			&x.Folder, &x.Path, &x.Len, &x.Flags, &x.ReadFlags, &x.FwBy); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func (m *Module) exec(profile, q string, args ...any) error {
+	db, err := m.DB(profile)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return db.Exec(ctx, q, args...)
+}
+
+// Prefs are a mailbox's voicemail_prefs row.
+type Prefs struct{ NamePath, GreetingPath, Password string }
+
+func (m *Module) prefs(profile, id, domain string) (Prefs, error) {
+	var p Prefs
+	db, err := m.DB(profile)
+	if err != nil {
+		return p, err
+	}
+	err = db.SQL().QueryRow(`SELECT coalesce(name_path,''), coalesce(greeting_path,''), coalesce(password,'')
+		FROM voicemail_prefs WHERE username = ? AND domain = ?`, id, domain).Scan(&p.NamePath, &p.GreetingPath, &p.Password)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return p, err
+}
+
+func (m *Module) setPref(profile, id, domain, column, value string) error {
+	switch column {
+	case "name_path", "greeting_path", "password":
+	default:
+		return fmt.Errorf("voicemail: no pref %s", column)
+	}
+	if err := m.exec(profile, `INSERT INTO voicemail_prefs(username, domain) SELECT ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM voicemail_prefs WHERE username = ? AND domain = ?)`, id, domain, id, domain); err != nil {
+		return err
+	}
+	return m.exec(profile, `UPDATE voicemail_prefs SET `+column+` = ? WHERE username = ? AND domain = ?`, value, id, domain)
+}
+
+// MWI publishes MESSAGE_WAITING for a mailbox.
+func (m *Module) MWI(profile, id, domain, reason string) {
+	c, err := m.Count(profile, id, domain)
+	if err != nil {
+		m.h.Log.Warn("voicemail: mwi count failed", "err", err)
+		return
+	}
+	e := m.h.Bus.New(event.MessageWaiting, "")
+	yn := "no"
+	if c.New > 0 || c.NewUrgent > 0 {
+		yn = "yes"
+	}
+	e.Add("MWI-Messages-Waiting", yn)
+	e.Add("MWI-Message-Account", id+"@"+domain)
+	full := false
+	if p := LoadProfiles(m.h.Config())[profile]; p != nil {
+		full = p.Bool("send-full-vm-header")
+	}
+	if full {
+		e.Add("MWI-Voice-Message", fmt.Sprintf("%d/%d (%d/%d)", c.New, c.Saved, c.NewUrgent, c.SavedUrgent))
+	} else {
+		e.Add("MWI-Voice-Message", fmt.Sprintf("%d/%d", c.New, c.Saved))
+	}
+	e.Add("Update-Reason", reason)
+	m.h.Bus.Publish(e)
+}
+
+// maintenance publishes CUSTOM vm::maintenance.
+func (m *Module) maintenance(s *core.Session, action, id, domain string, extra ...[2]string) {
+	var e *event.Event
+	if s != nil {
+		e = s.NewEvent(event.Custom, "vm::maintenance")
+	} else {
+		e = m.h.Bus.New(event.Custom, "vm::maintenance")
+	}
+	e.Add("VM-Action", action)
+	e.Add("VM-User", id)
+	e.Add("VM-Domain", domain)
+	for _, kv := range extra {
+		e.Add(kv[0], kv[1])
+	}
+	m.h.Bus.Publish(e)
+}

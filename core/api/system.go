@@ -47,7 +47,10 @@ func plural(n int64) string {
 	return "s"
 }
 
-// upString is FreeSWITCH's "0 years, 0 days, 2 hours, ..." (also used by HEARTBEAT's Up-Time).
+// UpTime is FreeSWITCH's "0 years, 0 days, 2 hours, 3 minutes, 4 seconds, 567 milliseconds,
+// 890 microseconds" as `status` prints it and HEARTBEAT's Up-Time header carries it.
+func UpTime(d time.Duration) string { return upString(d) }
+
 func upString(d time.Duration) string {
 	us := d.Microseconds()
 	parts := []struct {

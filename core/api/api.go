@@ -46,6 +46,7 @@ type State struct {
 	mu      sync.Mutex
 	hash    map[string]string
 	peakSPS int64
+	cpu     cpuSample
 }
 
 // Stop implements core.Stopper.

@@ -96,7 +96,7 @@ func apiStatus(_ context.Context, h *core.Host, _ string, w io.Writer) error {
 	fmt.Fprintf(&b, "%d session(s) - peak %d, last 5min %d \n", h.SessionCount(), peak, peak)
 	fmt.Fprintf(&b, "%d session(s) per Sec out of max %d, peak %d, last 5min %d \n", cur, sps, peakSPS, peakSPS)
 	fmt.Fprintf(&b, "%d session(s) max\n", max)
-	b.WriteString("min idle cpu 0.00/100.00\n")
+	fmt.Fprintf(&b, "min idle cpu %0.2f/%0.2f\n", 0.0, st.idleCPU())
 	b.WriteString("Current Stack Size/Max 240K/8192K\n")
 	return write(w, b.String())
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -189,10 +190,18 @@ func TestAnsweredBridgedCall(t *testing.T) {
 	if len(acct) != 2 || acct[0] != lines[acct0(acct, a0.UUID())] && acct[1] != lines[a0.UUID()] {
 		t.Errorf("acct7.csv: %q", acct)
 	}
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`)
 	for _, r := range c.rows {
+		if !stamp.MatchString(r["start_stamp"]) || !stamp.MatchString(r["end_stamp"]) {
+			t.Errorf("stamps not %%Y-%%m-%%d %%T: %v", r)
+		}
 		if r["answer_stamp"] != "" && (r["billsec"] == "" || r["duration"] == "") {
 			t.Errorf("durations missing: %v", r)
 		}
+	}
+	// billsec = end_epoch - answer_epoch (whole seconds), duration = end_epoch - start_epoch
+	if b0["billsec"] != itoa(atoi(b0["end_epoch"])-atoi(b0["answer_epoch"])) || b0["duration"] != itoa(atoi(b0["end_epoch"])-atoi(b0["start_epoch"])) {
+		t.Errorf("durations: %v", b0)
 	}
 }
 
@@ -451,3 +460,10 @@ func TestSQLiteTable(t *testing.T) {
 		t.Errorf("%d rows, want 2", n)
 	}
 }
+
+func atoi(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

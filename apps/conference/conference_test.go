@@ -268,3 +268,14 @@ func TestFlagsAndPin(t *testing.T) {
 		t.Errorf("muted member heard (%.3f)", g)
 	}
 }
+
+func TestProjectConfProfiles(t *testing.T) {
+	h := playtest.NewHostDir(t, "../../conf")
+	cfg := conference.LoadConfig(h.Config())
+	if p := cfg.Profiles["default"]; p == nil || p.Rate != 8000 || p.Interval != 20 {
+		t.Errorf("default profile: %+v", p)
+	}
+	if len(cfg.Groups["default"]) == 0 {
+		t.Error("no default caller controls")
+	}
+}

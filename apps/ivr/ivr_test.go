@@ -255,3 +255,33 @@ func TestVanillaDemoIVR(t *testing.T) {
 	}
 	playtest.Wait(t, s, 3*time.Second)
 }
+
+// The default tree goswitch ships (conf/) must run its demo IVR with the embedded prompts.
+func TestProjectConfDemoIVR(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHostDir(t, "../../conf")
+	menus, err := ivr.Compile(h.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if menus["demo_ivr"] == nil || menus["demo_ivr_submenu"] == nil {
+		t.Fatalf("menus: %v", menus)
+	}
+	s, ph := playtest.NewCall(t, h, "1000")
+	hunted := watch(s)
+	playtest.Run(t, s, "ivr", "demo_ivr")
+	time.Sleep(2 * time.Second)
+	if v := playtest.Voiced(ph.Heard(), 8000, 300); v < time.Second {
+		t.Errorf("demo_ivr greeting: only %v of speech", v)
+	}
+	ph.DTMF("1005")
+	select {
+	case got := <-hunted:
+		if got != "1005@features" {
+			t.Errorf("transferred to %s", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no transfer")
+	}
+	playtest.Wait(t, s, 5*time.Second)
+}

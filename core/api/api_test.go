@@ -344,3 +344,21 @@ func TestConsoleComplete(t *testing.T) {
 		t.Errorf("complete:\n%q", out)
 	}
 }
+
+func TestHeartbeat(t *testing.T) {
+	doc := testhost.Document(strings.Replace(config, `<configuration name="event_socket.conf"`,
+		`<configuration name="switch.conf" description="Core"><settings><param name="event-heartbeat-interval" value="1"/></settings></configuration>
+  <configuration name="event_socket.conf"`, 1), testhost.Dialplan(contexts))
+	h := testhost.New(t, doc, nil)
+	sub := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.Heartbeat }, 4)
+	defer sub.Close()
+	select {
+	case e := <-sub.C():
+		if e.Get("Event-Info") != "System Ready" || !strings.HasPrefix(e.Get("Up-Time"), "0 years, 0 days, 0 hours, 0 minutes, ") ||
+			e.Get("Max-Sessions") != "1000" || e.Get("Session-Count") != "0" {
+			t.Fatalf("heartbeat %+v", e.Headers)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no HEARTBEAT")
+	}
+}

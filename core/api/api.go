@@ -62,8 +62,6 @@ func (st *State) Stop(ctx context.Context) error {
 	}
 }
 
-var fallbackMu sync.Mutex
-
 // state returns the host's mod_commands instance. A host built without the module (a test that
 // registers modules after NewHost) gets a private one.
 func state(h *core.Host) *State {
@@ -72,8 +70,6 @@ func state(h *core.Host) *State {
 			return st
 		}
 	}
-	fallbackMu.Lock()
-	defer fallbackMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &State{h: h, ctx: ctx, cancel: cancel, hash: map[string]string{}}
 }

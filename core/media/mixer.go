@@ -32,6 +32,7 @@ type Mixer struct {
 	members []*MixMember
 	nextID  int
 	acc     []int32
+	tmp     []int32
 	cn      *ComfortNoise
 	cnBuf   []int16
 	closed  bool
@@ -66,6 +67,7 @@ func NewMixer(cfg MixerConfig) *Mixer {
 	}
 	m := &Mixer{cfg: cfg, samples: cfg.Rate * int(cfg.Ptime/time.Millisecond) / 1000}
 	m.acc = make([]int32, m.samples)
+	m.tmp = make([]int32, m.samples)
 	m.cnBuf = make([]int16, m.samples)
 	if cfg.ComfortNoise > 0 {
 		m.cn = NewComfortNoise(cfg.ComfortNoise)
@@ -126,8 +128,15 @@ func (m *Mixer) Mix() {
 		}
 		talkers++
 		g := int32(mm.volIn * 256)
-		for i, s := range mm.cur[:min(len(mm.cur), m.samples)] {
-			m.acc[i] += int32(s) * g >> 8
+		acc := m.acc
+		if g == 256 {
+			for i, s := range mm.cur[:min(len(mm.cur), len(acc))] {
+				acc[i] += int32(s)
+			}
+		} else {
+			for i, s := range mm.cur[:min(len(mm.cur), len(acc))] {
+				acc[i] += int32(s) * g >> 8
+			}
 		}
 	}
 	noise := m.cn != nil
@@ -137,23 +146,35 @@ func (m *Mixer) Mix() {
 	for _, mm := range m.members {
 		if mm.deaf {
 			clear(mm.mixed)
-		} else {
-			own := mm.talking
+			mm.out.tryPush(mm.mixed, 0, 0, true)
+			continue
+		}
+		// Start from everyone's sum, take out the member's own voice, add comfort noise when
+		// nobody else talks, apply the listen volume. Separate passes keep the loops branch-free.
+		t := m.tmp
+		copy(t, m.acc)
+		others := talkers
+		if mm.talking {
+			others--
 			g := int32(mm.volIn * 256)
-			vo := int32(mm.volOut * 256)
-			others := talkers
-			if own {
-				others--
+			for i, s := range mm.cur[:min(len(mm.cur), len(t))] {
+				t[i] -= int32(s) * g >> 8
 			}
-			for i := range mm.mixed {
-				v := m.acc[i]
-				if own && i < len(mm.cur) {
-					v -= int32(mm.cur[i]) * g >> 8
-				}
-				if others == 0 && noise {
-					v += int32(m.cnBuf[i])
-				}
-				mm.mixed[i] = clip16(v * vo >> 8)
+		}
+		if others == 0 && noise {
+			for i, s := range m.cnBuf {
+				t[i] += int32(s)
+			}
+		}
+		vo := int32(mm.volOut * 256)
+		out := mm.mixed[:len(t)]
+		if vo == 256 {
+			for i, v := range t {
+				out[i] = clip16(v)
+			}
+		} else {
+			for i, v := range t {
+				out[i] = clip16(v * vo >> 8)
 			}
 		}
 		mm.out.tryPush(mm.mixed, 0, 0, true)
@@ -166,11 +187,9 @@ func meanAbs(pcm []int16) int {
 	}
 	var s int
 	for _, v := range pcm {
-		if v < 0 {
-			s -= int(v)
-		} else {
-			s += int(v)
-		}
+		x := int(v)
+		m := x >> 63
+		s += (x ^ m) - m // |x| without a data-dependent branch
 	}
 	return s / len(pcm)
 }

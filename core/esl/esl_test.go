@@ -393,5 +393,9 @@ func TestSlowClientNeverBlocks(t *testing.T) {
 	if len(st) != 1 || st[0].Dropped == 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// drops are visible to operators too (the e.srv listener of this host is idle)
+	if out := esl.RunAPI(t.Context(), e.h, "esl_status"); !strings.HasPrefix(out, "id,remote,mode,format,queued,dropped,log_queued,log_dropped,session,connected\n") {
+		t.Fatalf("esl_status %q", out)
+	}
 	_ = core.CauseNormalClearing
 }

@@ -149,6 +149,45 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 		} else {
 			fmt.Fprintf(w, "+OK (play) Playing file %s\n", rest[0])
 		}
+	case "record", "norecord", "chkrecord", "recording":
+		if cmd == "recording" && len(rest) > 0 { // recording start|stop|check <file>
+			cmd = map[string]string{"start": "record", "stop": "norecord", "check": "chkrecord"}[rest[0]]
+			rest = rest[1:]
+		}
+		switch cmd {
+		case "record":
+			if len(rest) == 0 {
+				fmt.Fprint(w, "-ERR Usage: conference <name> record <filename>\n")
+				return nil
+			}
+			if err := c.StartRecording(rest[0]); err != nil {
+				fmt.Fprintf(w, "-ERR %v\n", err)
+				return nil
+			}
+			fmt.Fprintf(w, "+OK Record file %s\n", rest[0])
+		case "norecord":
+			target := "all"
+			if len(rest) > 0 {
+				target = rest[0]
+			}
+			n := c.StopRecording(target)
+			plural := "s"
+			if n == 1 {
+				plural = ""
+			}
+			fmt.Fprintf(w, "+OK Stopped recording %d file%s\n", n, plural)
+		case "chkrecord":
+			recs := c.Recordings()
+			if len(recs) == 0 {
+				fmt.Fprintf(w, "+OK conference %s is not being recorded.\n", c.Name)
+				return nil
+			}
+			for _, r := range recs {
+				fmt.Fprintf(w, "+OK conference %s is being recorded to %s\n", c.Name, r)
+			}
+		default:
+			fmt.Fprint(w, "-ERR Usage: conference <name> recording start|stop|check <filename>\n")
+		}
 	case "stop":
 		n := c.stopSources()
 		fmt.Fprintf(w, "+OK Stopped %d file(s)\n", n)

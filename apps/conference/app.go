@@ -107,9 +107,11 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 			mem.flags.moderator = true
 		}
 	}
+	created := false
 	c, err := mod.join(t.Name, p, cfg.Groups, func(c *Conference) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		created = len(c.members) == 0
 		if c.ended {
 			return errLocked
 		}
@@ -142,6 +144,11 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 	s.SetVar("conference_name", c.Name)
 	s.SetVar("conference_uuid", c.UUID)
 	s.SetVar("conference_member_id", itoa(mem.ID))
+	if created && p.Param("auto-record") != "" {
+		if err := c.StartRecording(s.Expand(p.Param("auto-record"))); err != nil {
+			s.Log().Warn("conference auto-record failed", "err", err)
+		}
+	}
 	c.addMember(mem)
 	mem.run(ctx)
 	c.removeMember(mem)

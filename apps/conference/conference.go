@@ -125,6 +125,7 @@ type Conference struct {
 	scratch       []int16
 	lastJoin      int
 	noise         uint32
+	recs          []*recording
 	controlGroups map[string][]Control
 }
 
@@ -301,6 +302,7 @@ func (c *Conference) destroy() {
 	for _, s := range srcs {
 		s.cancel()
 	}
+	c.StopRecording("all")
 	c.m.remove(c)
 	c.event("conference-destroy", nil)
 }

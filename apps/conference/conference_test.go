@@ -2,6 +2,7 @@ package conference_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
+	"github.com/goswitch/goswitch/core/media"
 )
 
 const confConf = `<section name="configuration">
@@ -277,5 +279,56 @@ func TestProjectConfProfiles(t *testing.T) {
 	}
 	if len(cfg.Groups["default"]) == 0 {
 		t.Error("no default caller controls")
+	}
+}
+
+func TestRecordAPI(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, pa := playtest.NewCall(t, h, "1001")
+	b, _ := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "rec")
+	playtest.Run(t, b, "conference", "rec")
+	waitFor(t, "two members", func() bool { return api(t, h, "rec count") == "2\n" })
+	path := t.TempDir() + "/rec.wav"
+	if got := api(t, h, "rec record "+path); got != "+OK Record file "+path+"\n" {
+		t.Errorf("record: %q", got)
+	}
+	if got := api(t, h, "rec chkrecord"); !strings.Contains(got, "is being recorded to "+path) {
+		t.Errorf("chkrecord: %q", got)
+	}
+	pa.Tone(500, 8000, 800*time.Millisecond)
+	time.Sleep(time.Second)
+	if got := api(t, h, "rec norecord all"); got != "+OK Stopped recording 1 file\n" {
+		t.Errorf("norecord: %q", got)
+	}
+	pcm := readWav(t, path)
+	if d := time.Duration(len(pcm)) * time.Second / 8000; d < 700*time.Millisecond {
+		t.Errorf("recorded %v", d)
+	}
+	if g := playtest.Goertzel(pcm, 500, 8000); g < 0.3 {
+		t.Errorf("500 Hz share in the conference recording = %.2f", g)
+	}
+}
+
+func readWav(t *testing.T, path string) []int16 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := media.NewWavReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int16
+	buf := make([]int16, 1024)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil || n == 0 {
+			return out
+		}
 	}
 }

@@ -111,6 +111,7 @@ func (c *Conference) tick(time.Time) {
 	}
 	clear(c.sources[len(keep):])
 	c.sources = keep
+	c.feedRecordings(mix)
 	for _, m := range c.members {
 		out := make([]int16, n)
 		g := gain(m.volOut)

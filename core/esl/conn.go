@@ -267,7 +267,11 @@ func (s *Server) serveInbound(nc net.Conn) {
 // loop reads and runs commands until the client leaves or a command ends the connection.
 func (c *conn) loop() {
 	for {
-		m, err := ReadMessage(c.r)
+		limit := MaxBody
+		if !c.authed {
+			limit = preAuthMaxBody
+		}
+		m, err := readMessage(c.r, limit)
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() && !c.authed {
 				c.srv.h.Log.Info("event socket: client failed to authenticate in time", "remote", c.nc.RemoteAddr().String())

@@ -28,7 +28,13 @@ type Message struct {
 }
 
 // ReadMessage reads one command. Leading blank lines are skipped, `\r` is tolerated.
-func ReadMessage(r *bufio.Reader) (*Message, error) {
+func ReadMessage(r *bufio.Reader) (*Message, error) { return readMessage(r, MaxBody) }
+
+// preAuthMaxBody bounds bodies before authentication, so an unauthenticated peer cannot make the
+// server allocate MaxBody per connection.
+const preAuthMaxBody = 64 << 10
+
+func readMessage(r *bufio.Reader, maxBody int) (*Message, error) {
 	m := &Message{}
 	lines := 0
 	for {
@@ -64,7 +70,7 @@ func ReadMessage(r *bufio.Reader) (*Message, error) {
 		if err != nil || n < 0 {
 			return nil, errors.New("esl: invalid Content-Length")
 		}
-		if n > MaxBody {
+		if n > maxBody {
 			return nil, ErrBodyTooLarge
 		}
 		buf := make([]byte, n)

@@ -52,12 +52,26 @@ const menusConf = `<section name="configuration">
       <entry action="menu-top" digits="*"/>
       <entry action="menu-back" digits="8"/>
     </menu>
+    <menu name="confirmed" greet-long="tone_stream://%(200,0,700)" timeout="700" inter-digit-timeout="300"
+        confirm-macro="confirm_it" confirm-key="1" exit-sound="tone_stream://%(200,0,900)">
+      <entry action="menu-play-sound" digits="5" param="tone_stream://%(300,0,1200)"/>
+      <entry action="menu-exit" digits="0"/>
+    </menu>
     <menu name="pinned" pin="4321" pin-file="tone_stream://%(200,0,440)" bad-pin-file="tone_stream://%(200,0,1800)"
         greet-long="tone_stream://%(200,0,700)" timeout="700">
       <entry action="menu-exit" digits="1"/>
     </menu>
   </menus>
 </configuration>
+</section>
+<section name="languages">
+  <language name="en">
+    <phrases><macros>
+      <macro name="confirm_it"><input pattern="^(\d)$"><match>
+        <action function="play-file" data="tone_stream://%(200,0,1500)"/>
+      </match></input></macro>
+    </macros></phrases>
+  </language>
 </section>`
 
 func TestCompileDefaults(t *testing.T) {
@@ -284,4 +298,40 @@ func TestProjectConfDemoIVR(t *testing.T) {
 		t.Fatal("no transfer")
 	}
 	playtest.Wait(t, s, 5*time.Second)
+}
+
+func TestConfirmMacro(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(menusConf))
+	s, ph := playtest.NewCall(t, h, "1000")
+	playtest.Run(t, s, "ivr", "confirmed")
+	time.Sleep(300 * time.Millisecond)
+	ph.DTMF("5") // confirm macro plays; '2' is not the confirm key: rejected as invalid
+	time.Sleep(600 * time.Millisecond)
+	m1 := ph.Mark()
+	ph.DTMF("2")
+	time.Sleep(800 * time.Millisecond)
+	m2 := ph.Mark()
+	ph.DTMF("5")
+	time.Sleep(600 * time.Millisecond)
+	ph.DTMF("1") // confirmed: the 1200 Hz sound plays
+	time.Sleep(700 * time.Millisecond)
+	m3 := ph.Mark()
+	ph.DTMF("0")
+	time.Sleep(300 * time.Millisecond)
+	ph.DTMF("1")
+	playtest.Wait(t, s, 5*time.Second)
+	heard := ph.Heard()
+	if g := playtest.Goertzel(heard[:m1], 1500, 8000); g < 0.05 {
+		t.Errorf("confirm macro not played (%.3f)", g)
+	}
+	if g := playtest.Goertzel(heard[m1:m2], 1200, 8000); g > 0.01 {
+		t.Errorf("unconfirmed entry ran (%.3f)", g)
+	}
+	if g := playtest.Goertzel(heard[m2:m3], 1200, 8000); g < 0.05 {
+		t.Errorf("confirmed entry did not run (%.3f)", g)
+	}
+	if got := s.Var("ivr_menu_status"); got != "success" {
+		t.Errorf("ivr_menu_status = %q", got)
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	_ "github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/apps/playback/playtest"
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -386,4 +387,32 @@ func readWav(t *testing.T, path string) ([]int16, int) {
 		}
 	}
 	return out, r.Rate()
+}
+
+func TestRecordSessionClosedOnHangup(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(langConf))
+	s, ph := playtest.NewCall(t, h, "1000")
+	path := filepath.Join(t.TempDir(), "mono.wav")
+	ph.Tone(1000, 8000, 5*time.Second)
+	playtest.Run(t, s, "record_session", path, "playback", "tone_stream://%(10000,0,440)")
+	time.Sleep(700 * time.Millisecond)
+	s.Hangup(core.CauseNormalClearing)
+	playtest.Wait(t, s, 5*time.Second)
+	var pcm []int16
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) { // the writer finishes after the channel is gone
+		if data, err := os.ReadFile(path); err == nil && len(data) > 44 && binary.LittleEndian.Uint32(data[40:]) > 0 {
+			pcm, _ = readWav(t, path)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d := time.Duration(len(pcm)) * time.Second / 8000; d < 400*time.Millisecond {
+		t.Fatalf("mono recording after hangup: %v", d)
+	}
+	// Mono mixes both directions.
+	if g1, g4 := playtest.Goertzel(pcm, 1000, 8000), playtest.Goertzel(pcm, 440, 8000); g1 < 0.2 || g4 < 0.2 {
+		t.Errorf("mixed recording shares 1000 Hz %.2f, 440 Hz %.2f", g1, g4)
+	}
 }

@@ -222,3 +222,21 @@ func readWav(t *testing.T, path string) []int16 {
 		}
 	}
 }
+
+func TestMessageQueryAnswersMWI(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(vmConf))
+	sub := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.MessageWaiting }, 8)
+	defer sub.Close()
+	q := h.Bus.New(event.MessageQuery, "")
+	q.Add("Message-Account", "sip:1000@example.com")
+	h.Bus.Publish(q)
+	select {
+	case e := <-sub.C():
+		if e.Get("MWI-Message-Account") != "1000@example.com" || e.Get("MWI-Messages-Waiting") != "no" || e.Get("MWI-Voice-Message") != "0/0" {
+			t.Errorf("MWI: %v", e.Headers)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no MESSAGE_WAITING for MESSAGE_QUERY")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -27,13 +28,9 @@ func TestModesl(t *testing.T) {
 		t.Skip("node/npm not installed")
 	}
 	registerShow()
-	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	install := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--prefix", dir, "modesl@1.2.1")
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Skipf("npm install modesl: %v\n%s", err, out)
-	}
+	dir := modeslDir(ctx, t, npm)
 	e := newEnv(t)
 	host, port, _ := net.SplitHostPort(e.addr)
 	script, _ := filepath.Abs("testdata/modesl_client.js")
@@ -65,4 +62,35 @@ func registerShow() {
 		_, err := io.WriteString(w, "{\n\t\"row_count\":\t0\n}")
 		return err
 	}})
+}
+
+// modeslDir installs modesl once into the user cache (reused by later runs) and returns the
+// prefix holding node_modules.
+func modeslDir(ctx context.Context, t *testing.T, npm string) string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "goswitch-test", "modesl-1.2.1")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "modesl", "package.json")); err == nil {
+		return dir
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "install-")
+	if err != nil {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			t.Skip(err)
+		}
+		if tmp, err = os.MkdirTemp(filepath.Dir(dir), "install-"); err != nil {
+			t.Skip(err)
+		}
+	}
+	install := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--prefer-offline", "--prefix", tmp, "modesl@1.2.1")
+	if out, err := install.CombinedOutput(); err != nil {
+		os.RemoveAll(tmp)
+		t.Skipf("npm install modesl: %v\n%s", err, out)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp) // another run installed it first
+	}
+	return dir
 }

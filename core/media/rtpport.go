@@ -133,9 +133,6 @@ type RTPPort struct {
 
 const maxPacket = 1500
 
-// ErrNoRemote is returned when sending before the remote address is known.
-var ErrNoRemote = errors.New("media: remote address not set")
-
 // ListenRTP binds an RTP/RTCP socket pair on ip. port 0 picks any free even port pair;
 // otherwise port must be even and port+1 free.
 func ListenRTP(ip netip.Addr, port int, cfg RTPConfig) (*RTPPort, error) {

@@ -349,7 +349,7 @@ func (c *conn) dispatch(m *Message) bool {
 	case "auth", "userauth":
 		return c.reply("-ERR command not found") == nil
 	case "api":
-		return c.api(args)
+		return c.api(args, core.True(m.Headers.Get("console_execute")))
 	case "bgapi":
 		return c.bgapi(args, m.Headers.Get("Job-UUID"))
 	case "event":
@@ -499,12 +499,22 @@ func (c *conn) apiAllowed(line string) bool {
 	return c.allowedAPI[cmd]
 }
 
-func (c *conn) api(args string) bool {
-	if !c.apiAllowed(args) {
-		return c.write(appendAPIResponse(nil, "-ERR permission denied!\n")) == nil
+// api runs `api <line>`. With `console_execute: true` (fs_cli) the line is run like a console
+// line: ";;" separates several commands whose outputs are concatenated.
+func (c *conn) api(args string, console bool) bool {
+	lines := []string{args}
+	if console {
+		lines = strings.Split(args, ";;")
 	}
-	out := RunAPI(c.srv.ctx, c.srv.h, args)
-	return c.write(appendAPIResponse(nil, out)) == nil
+	var out strings.Builder
+	for _, l := range lines {
+		if !c.apiAllowed(l) {
+			out.WriteString("-ERR permission denied!\n")
+			continue
+		}
+		out.WriteString(RunAPI(c.srv.ctx, c.srv.h, l))
+	}
+	return c.write(appendAPIResponse(nil, out.String())) == nil
 }
 
 func (c *conn) bgapi(args, jobUUID string) bool {

@@ -332,3 +332,44 @@ func readWav(t *testing.T, path string) []int16 {
 		}
 	}
 }
+
+func TestVolumeAndDeaf(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, pa := playtest.NewCall(t, h, "1001")
+	b, pb := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "vol")
+	playtest.Run(t, b, "conference", "vol")
+	waitFor(t, "two members", func() bool { return api(t, h, "vol count") == "2\n" })
+	pa.Tone(500, 4000, 10*time.Second)
+	level := func() float64 {
+		time.Sleep(300 * time.Millisecond)
+		m := pb.Mark()
+		time.Sleep(400 * time.Millisecond)
+		return playtest.RMS(pb.HeardSince(m))
+	}
+	base := level()
+	if base < 2000 {
+		t.Fatalf("B hears A at RMS %.0f", base)
+	}
+	pb.DTMF("4") // vol listen dn: one step, 0.8
+	if r := level() / base; r < 0.7 || r > 0.9 {
+		t.Errorf("after vol listen dn B hears %.2f of the level, want ~0.8", r)
+	}
+	aid := a.Var("conference_member_id")
+	if got := api(t, h, "vol volume_in "+aid+" -2"); got != "+OK volume_in "+aid+" = -2\n" {
+		t.Errorf("volume_in: %q", got)
+	}
+	if r := level() / base; r < 0.4 || r > 0.56 { // 0.8 * 0.6
+		t.Errorf("after volume_in -2 B hears %.2f of the level, want ~0.48", r)
+	}
+	if got := api(t, h, "vol deaf "+b.Var("conference_member_id")); !strings.HasPrefix(got, "+OK deaf ") {
+		t.Errorf("deaf: %q", got)
+	}
+	if l := level(); l > 100 {
+		t.Errorf("deaf member still hears RMS %.0f", l)
+	}
+	if out := api(t, h, "vol list"); !strings.Contains(out, ";speak;0;-1;100") {
+		t.Errorf("deaf member flags/volumes in list:\n%s", out)
+	}
+}

@@ -160,6 +160,11 @@ func (c *Client) Send(cmd string) (*Frame, error) {
 	case f := <-c.replies:
 		return f, nil
 	case <-c.done:
+		select { // the reply may have arrived just before the connection closed (exit)
+		case f := <-c.replies:
+			return f, nil
+		default:
+		}
 		if c.err != nil {
 			return nil, c.err
 		}

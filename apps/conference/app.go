@@ -152,8 +152,12 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 	c.addMember(mem)
 	mem.run(ctx)
 	c.removeMember(mem)
-	if mem.kickSound != "" && ctx.Err() == nil {
-		_, _ = playback.Play(ctx, s, mem.kickSound, playback.Options{})
+	select {
+	case <-mem.kicked: // kickSound was written before kicked closed
+		if mem.kickSound != "" && ctx.Err() == nil {
+			_, _ = playback.Play(ctx, s, mem.kickSound, playback.Options{})
+		}
+	default:
 	}
 	if mem.hangup.Load() {
 		s.Hangup(core.CauseNormalClearing)

@@ -276,11 +276,18 @@ func (b *box) deposit(ctx context.Context) error {
 		}
 		return nil
 	}
+	readFlags := "B_NORMAL"
+	if urgent, term := p.Param("urgent-key"), p.Param("terminator-key"); urgent != "" && ctx.Err() == nil {
+		if d, err := b.menu(ctx, "voicemail_record_urgent_check", urgent+":"+term); err == nil && string(d) == urgent {
+			readFlags = "A_URGENT"
+			_, _ = phrase(ctx, b.s, "voicemail_ack", "marked-urgent", nil)
+		}
+	}
 	pr := b.s.Profile()
 	if err := b.m.exec(p.Name, `INSERT INTO voicemail_msgs (created_epoch, read_epoch, username, domain, uuid,
 		cid_name, cid_number, in_folder, file_path, message_len, flags, read_flags, forwarded_by)
-		VALUES (?, 0, ?, ?, ?, ?, ?, 'inbox', ?, ?, '', 'B_NORMAL', '')`,
-		time.Now().Unix(), b.id, b.domain, id, pr.CallerIDName, pr.CallerIDNumber, path, int(dur.Seconds())); err != nil {
+		VALUES (?, 0, ?, ?, ?, ?, ?, 'inbox', ?, ?, '', ?, '')`,
+		time.Now().Unix(), b.id, b.domain, id, pr.CallerIDName, pr.CallerIDNumber, path, int(dur.Seconds()), readFlags); err != nil {
 		return fmt.Errorf("voicemail: store message: %w", err)
 	}
 	b.s.SetVar("voicemail_message_len", itoa(int(dur.Seconds())))

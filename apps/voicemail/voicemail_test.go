@@ -104,7 +104,9 @@ func TestDepositAndCheck(t *testing.T) {
 	time.Sleep(1600 * time.Millisecond)
 	ph.DTMF("#")
 	time.Sleep(500 * time.Millisecond)
-	ph.DTMF("2")
+	ph.DTMF("2") // save
+	time.Sleep(500 * time.Millisecond)
+	ph.DTMF("*") // urgent
 	playtest.Wait(t, s, 15*time.Second)
 
 	dir := filepath.Join(h.Dirs.Storage, "voicemail", "default", "example.com", "1000")
@@ -122,7 +124,7 @@ func TestDepositAndCheck(t *testing.T) {
 	if got := boxcount(t, h, "1000@example.com"); got != "1" {
 		t.Errorf("vm_boxcount = %q", got)
 	}
-	if got := boxcount(t, h, "default/1000@example.com|all"); got != "1:0:0:0" {
+	if got := boxcount(t, h, "default/1000@example.com|all"); got != "1:0:1:0" {
 		t.Errorf("vm_boxcount all = %q", got)
 	}
 	var sawMWI, sawLeave bool

@@ -215,7 +215,6 @@ func TestAnsweredBridgedCall(t *testing.T) {
 	}
 }
 
-
 func TestFailedCalls(t *testing.T) {
 	for _, tc := range []struct{ target, cause string }{
 		{"error/user_busy", "USER_BUSY"},                   // 486

@@ -362,3 +362,35 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatal("no HEARTBEAT")
 	}
 }
+
+func TestBroadcastAndBreak(t *testing.T) {
+	h := host(t)
+	id := strings.TrimSpace(strings.TrimPrefix(run(t, h, "originate loopback/9196 &park"), "+OK "))
+	s, ok := h.Session(id)
+	if !ok {
+		t.Fatal("no channel")
+	}
+	waitFor(t, "park", func() bool { return s.State() == core.StatePark })
+	sub := h.Bus.Subscribe(func(e *event.Event) bool {
+		return e.UniqueID() == id && (e.Name == event.ChannelExecute || e.Name == event.ChannelExecuteComplete) && e.Get("Application") == "sleep"
+	}, 4)
+	defer sub.Close()
+	expect(t, h, "uuid_broadcast "+id+" sleep::20000", "+OK Message sent\n")
+	select {
+	case <-sub.C(): // started
+	case <-time.After(5 * time.Second):
+		t.Fatal("sleep did not start")
+	}
+	start := time.Now()
+	expect(t, h, "uuid_break "+id, "+OK\n")
+	select {
+	case <-sub.C():
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("break took %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("uuid_break did not interrupt the broadcast application")
+	}
+	expect(t, h, "uuid_kill "+id, "+OK\n")
+	testhost.WaitGone(t, h, 5*time.Second)
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/esl"
 	"github.com/goswitch/goswitch/core/event"
 )
 
@@ -37,6 +38,7 @@ func init() {
 			return write(w, noSuchChannel)
 		}
 		s.Break()
+		esl.BreakApp(s)
 		return write(w, "+OK\n")
 	})
 	register("uuid_hold", "[off|toggle] <uuid> [<display>]", "Place call on hold", apiUUIDHold)
@@ -125,6 +127,7 @@ func apiUUIDTransfer(_ context.Context, h *core.Host, args string, w io.Writer) 
 		return ""
 	}
 	for _, t := range targets {
+		esl.BreakApp(t)
 		if strings.EqualFold(get(1), "inline") {
 			t.ExecuteActions(parseInline(rest[0]))
 			continue
@@ -156,6 +159,7 @@ func apiUUIDPark(_ context.Context, h *core.Host, args string, w io.Writer) erro
 	}
 	s.Park()
 	s.Break()
+	esl.BreakApp(s)
 	s.Enqueue(func() {})
 	return write(w, "+OK\n")
 }
@@ -367,7 +371,7 @@ func apiUUIDBroadcast(_ context.Context, h *core.Host, args string, w io.Writer)
 	}
 	for _, t := range targets {
 		t := t
-		t.Enqueue(func() { _ = t.Execute(t.Context(), app, data) })
+		t.Enqueue(func() { esl.RunApp(t, app, data, 1) })
 	}
 	return write(w, "+OK Message sent\n")
 }

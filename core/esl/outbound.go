@@ -44,13 +44,7 @@ func (c *conn) sendmsg(args string, m *Message) bool {
 			loops = 1
 		}
 		async := c.async || strings.EqualFold(h.Get("async"), "true")
-		run := func() {
-			ctx, cancel := context.WithCancel(s.Context())
-			defer cancel()
-			for i := 0; i < loops && ctx.Err() == nil; i++ {
-				_ = s.Execute(ctx, app, arg)
-			}
-		}
+		run := func() { RunApp(s, app, arg, loops) }
 		fail := "-ERR invalid session id [" + s.UUID() + "]"
 		if c.exec != nil && s == c.session && !async {
 			// the reply waits for the application; its events go out as they happen
@@ -259,4 +253,29 @@ func (c *conn) endOnHangup(readerDone <-chan struct{}) {
 		}
 		c.close()
 	}()
+}
+
+// breakKey is the channel private data holding the cancel function of an application the event
+// socket (or uuid_broadcast) is running, so uuid_break, uuid_transfer and uuid_park can
+// interrupt it: Session.Break only reaches applications started by the dialplan.
+const breakKey = "mod_event_socket::app_cancel"
+
+// RunApp runs app on s loops times, on the session goroutine (call it from a function given to
+// Session.Enqueue). BreakApp interrupts it.
+func RunApp(s *core.Session, app, arg string, loops int) {
+	ctx, cancel := context.WithCancel(s.Context())
+	defer cancel()
+	s.SetPrivate(breakKey, context.CancelFunc(cancel))
+	defer s.SetPrivate(breakKey, nil)
+	for i := 0; i < loops && ctx.Err() == nil; i++ {
+		_ = s.Execute(ctx, app, arg)
+	}
+}
+
+// BreakApp interrupts an application started by RunApp (uuid_break and friends call it with
+// Session.Break).
+func BreakApp(s *core.Session) {
+	if c, ok := s.Private(breakKey).(context.CancelFunc); ok {
+		c()
+	}
 }

@@ -371,7 +371,7 @@ func apiUUIDBroadcast(_ context.Context, h *core.Host, args string, w io.Writer)
 	}
 	for _, t := range targets {
 		t := t
-		t.Enqueue(func() { esl.RunApp(t, app, data, 1) })
+		t.Enqueue(func() { esl.RunApp(t, app, data, 1, "") })
 	}
 	return write(w, "+OK Message sent\n")
 }

@@ -44,7 +44,8 @@ func (c *conn) sendmsg(args string, m *Message) bool {
 			loops = 1
 		}
 		async := c.async || strings.EqualFold(h.Get("async"), "true")
-		run := func() { RunApp(s, app, arg, loops) }
+		appUUID := h.Get("Event-UUID")
+		run := func() { RunApp(s, app, arg, loops, appUUID) }
 		fail := "-ERR invalid session id [" + s.UUID() + "]"
 		if c.exec != nil && s == c.session && !async {
 			// the reply waits for the application; its events go out as they happen
@@ -261,12 +262,18 @@ func (c *conn) endOnHangup(readerDone <-chan struct{}) {
 const breakKey = "mod_event_socket::app_cancel"
 
 // RunApp runs app on s loops times, on the session goroutine (call it from a function given to
-// Session.Enqueue). BreakApp interrupts it.
-func RunApp(s *core.Session, app, arg string, loops int) {
+// Session.Enqueue). BreakApp interrupts it. appUUID, when set, is the sendmsg Event-UUID that
+// ESL clients expect back as Application-UUID; it is passed the FreeSWITCH way, as the app_uuid
+// channel variable for the duration of the run.
+func RunApp(s *core.Session, app, arg string, loops int, appUUID string) {
 	ctx, cancel := context.WithCancel(s.Context())
 	defer cancel()
 	s.SetPrivate(breakKey, context.CancelFunc(cancel))
 	defer s.SetPrivate(breakKey, nil)
+	if appUUID != "" {
+		s.SetVar("app_uuid", appUUID)
+		defer s.UnsetVar("app_uuid")
+	}
 	for i := 0; i < loops && ctx.Err() == nil; i++ {
 		_ = s.Execute(ctx, app, arg)
 	}

@@ -125,6 +125,9 @@ func TestShowEmpty(t *testing.T) {
 	if out := run(t, h, "show modules"); !strings.Contains(out, "module,mod_commands,mod_commands,built-in\n") {
 		t.Errorf("show modules:\n%s", out)
 	}
+	if out := run(t, h, "show api as delim |"); !strings.HasPrefix(out, "name|description|syntax|ikey\n") {
+		t.Errorf("delim: %q", out[:40])
+	}
 	expect(t, h, "module_exists mod_event_socket", "true")
 	expect(t, h, "module_exists mod_nope", "false")
 }

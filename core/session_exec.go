@@ -40,7 +40,14 @@ func (s *Session) Execute(ctx context.Context, app, data string) error {
 			s.log.Warn("pre-answer failed", "app", app, "err", err)
 		}
 	}
-	appUUID := uuid.NewString()
+	// FreeSWITCH takes the id from app_uuid when a controller (ESL sendmsg Event-UUID) set it, so
+	// clients can match CHANNEL_EXECUTE_COMPLETE to their request.
+	appUUID := s.vars.Value("app_uuid")
+	if appUUID != "" {
+		s.vars.Unset("app_uuid")
+	} else {
+		appUUID = uuid.NewString()
+	}
 	s.mu.Lock()
 	s.appName, s.appData = app, data
 	s.lastApp, s.lastArg = app, data

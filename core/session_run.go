@@ -188,19 +188,31 @@ func (s *Session) interrupted() (State, bool) {
 	return 0, false
 }
 
+// ExecuteInterruptible runs an application on the session goroutine (from a command queued with
+// Enqueue, e.g. ESL sendmsg execute or uuid_broadcast) so that Break, Transfer and Park stop it the
+// way they stop dialplan applications.
+func (s *Session) ExecuteInterruptible(app, data string) error { return s.runAction(app, data) }
+
 // runAction executes one application with an execution context that Transfer and Break cancel.
 func (s *Session) runAction(app, data string) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.mu.Lock()
-	s.execCancel = cancel
+	outer := s.execCancel // an app run from a command inside another app (a bridge) nests
+	s.execCancel = func() { cancel(); callIf(outer) }
 	s.mu.Unlock()
 	defer func() {
 		cancel()
 		s.mu.Lock()
-		s.execCancel = nil
+		s.execCancel = outer
 		s.mu.Unlock()
 	}()
 	return s.Execute(ctx, app, data)
+}
+
+func callIf(fn func()) {
+	if fn != nil {
+		fn()
+	}
 }
 
 // wait is the loop of the states where the channel waits for others (park, an outbound leg

@@ -25,6 +25,7 @@ import (
 
 	"github.com/goswitch/goswitch/conf"
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
@@ -158,15 +159,15 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	logger, level, closeLog, err := newLogger(dirs.Log, stderr, !o.nc)
+	logger, logHandler, err := newLogger(dirs.Log, stderr, !o.nc)
 	if err != nil {
 		fmt.Fprintln(stderr, "goswitch:", err)
 		return 1
 	}
-	defer closeLog()
+	defer logHandler.Close()
 	h, err := core.NewHost(core.HostOptions{
 		Log:      logger,
-		LogLevel: level,
+		LogLevel: logHandler.Level(),
 		Dirs:     dirs,
 		Version:  version,
 		IPv4:     lo.Globals["local_ip_v4"],
@@ -206,17 +207,50 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.console {
 		go runConsole(ctx, h, stdin, stdout, consoleDone)
 	}
+	requests := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.ShutdownRequested }, 8)
+	defer requests.Close()
+	var idle <-chan struct{} // closed when no calls are left, during an elegant/asap shutdown
+	var stopIdle context.CancelFunc
+	defer func() { callIf(stopIdle) }()
 	for {
 		select {
 		case <-consoleDone:
 			logger.Info("console closed, shutting down")
 			return shutdown(h, core.CauseManagerRequest, 0)
+		case e := <-requests.C():
+			mode := e.Get("Shutdown-Mode")
+			switch mode {
+			case "cancel":
+				if stopIdle != nil {
+					stopIdle()
+					stopIdle, idle = nil, nil
+					h.SetPaused(false)
+					logger.Info("shutdown cancelled")
+				}
+			case "elegant", "asap":
+				if mode == "asap" {
+					h.SetPaused(true)
+				}
+				logger.Info("shutdown requested: waiting for calls to end", "mode", mode)
+				var wctx context.Context
+				wctx, stopIdle = context.WithCancel(context.Background())
+				idle = waitIdle(wctx, h)
+			default: // now, restart (a service manager restarts us), or no mode
+				logger.Info("shutdown requested", "mode", mode)
+				return shutdown(h, core.CauseManagerRequest, 0)
+			}
+		case <-idle:
+			logger.Info("no calls left: shutting down")
+			return shutdown(h, core.CauseManagerRequest, 0)
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP:
-				trap := h.Bus.New("TRAP", "")
+				// FreeSWITCH's TRAP event makes cdr_csv rotate and log files reopen; goswitch also
+				// reloads the XML, so an admin has one signal for "pick up my changes".
+				trap := h.Bus.New(event.Trap, "")
 				trap.Add("Trapped-Signal", "HUP")
 				h.Bus.Publish(trap)
+				_ = logHandler.Reopen()
 				if err := h.Reload(); err != nil {
 					logger.Error("reloadxml on SIGHUP failed; previous configuration kept", "err", err)
 				} else {
@@ -275,7 +309,7 @@ func runConsole(ctx context.Context, h *core.Host, in io.Reader, out io.Writer, 
 
 // newLogger builds the daemon's logger: FreeSWITCH's console format on stderr (unless -nc) and
 // <log_dir>/goswitch.log, at a level the console can change at run time.
-func newLogger(logDir string, console io.Writer, toConsole bool) (*slog.Logger, *slog.LevelVar, func(), error) {
+func newLogger(logDir string, console io.Writer, toConsole bool) (*slog.Logger, *logging.Handler, error) {
 	opts := logging.Options{Writer: console}
 	if !toConsole {
 		opts.Writer = io.Discard
@@ -285,7 +319,31 @@ func newLogger(logDir string, console io.Writer, toConsole bool) (*slog.Logger, 
 	}
 	h, err := logging.New(opts)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return slog.New(h), h.Level(), func() { _ = h.Close() }, nil
+	return slog.New(h), h, nil
+}
+
+// waitIdle returns a channel closed once the host has no calls, unless ctx ends first.
+func waitIdle(ctx context.Context, h *core.Host) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for h.SessionCount() > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		close(done)
+	}()
+	return done
+}
+
+func callIf(fn func()) {
+	if fn != nil {
+		fn()
+	}
 }

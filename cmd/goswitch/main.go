@@ -210,8 +210,12 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	requests := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.ShutdownRequested }, 8)
 	defer requests.Close()
 	var idle <-chan struct{} // closed when no calls are left, during an elegant/asap shutdown
-	var stopIdle context.CancelFunc
-	defer func() { callIf(stopIdle) }()
+	var stopIdle chan struct{} // closing it abandons the wait
+	defer func() {
+		if stopIdle != nil {
+			close(stopIdle)
+		}
+	}()
 	for {
 		select {
 		case <-consoleDone:
@@ -222,7 +226,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			switch mode {
 			case "cancel":
 				if stopIdle != nil {
-					stopIdle()
+					close(stopIdle)
 					stopIdle, idle = nil, nil
 					h.SetPaused(false)
 					logger.Info("shutdown cancelled")
@@ -232,9 +236,10 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 					h.SetPaused(true)
 				}
 				logger.Info("shutdown requested: waiting for calls to end", "mode", mode)
-				var wctx context.Context
-				wctx, stopIdle = context.WithCancel(context.Background())
-				idle = waitIdle(wctx, h)
+				if stopIdle == nil {
+					stopIdle = make(chan struct{})
+					idle = waitIdle(stopIdle, h)
+				}
 			default: // now, restart (a service manager restarts us), or no mode
 				logger.Info("shutdown requested", "mode", mode)
 				return shutdown(h, core.CauseManagerRequest, 0)
@@ -324,15 +329,15 @@ func newLogger(logDir string, console io.Writer, toConsole bool) (*slog.Logger, 
 	return slog.New(h), h, nil
 }
 
-// waitIdle returns a channel closed once the host has no calls, unless ctx ends first.
-func waitIdle(ctx context.Context, h *core.Host) <-chan struct{} {
+// waitIdle returns a channel closed once the host has no calls, unless stop is closed first.
+func waitIdle(stop <-chan struct{}, h *core.Host) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for h.SessionCount() > 0 {
 			select {
-			case <-ctx.Done():
+			case <-stop:
 				return
 			case <-t.C:
 			}
@@ -340,10 +345,4 @@ func waitIdle(ctx context.Context, h *core.Host) <-chan struct{} {
 		close(done)
 	}()
 	return done
-}
-
-func callIf(fn func()) {
-	if fn != nil {
-		fn()
-	}
 }

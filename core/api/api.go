@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -93,47 +92,8 @@ func writef(w io.Writer, format string, args ...any) error {
 	return err
 }
 
-// separate is switch_separate_string: split on blanks, single quotes group (and are removed),
-// backslash escapes, repeated blanks collapse; when max is reached the last field gets the rest.
-func separate(s string, max int) []string {
-	var out []string
-	s = strings.TrimSpace(s)
-	for s != "" {
-		if max > 0 && len(out) == max-1 {
-			out = append(out, unquote(s))
-			break
-		}
-		var b strings.Builder
-		inQuote := false
-		i := 0
-		for ; i < len(s); i++ {
-			c := s[i]
-			if c == '\\' && i+1 < len(s) {
-				i++
-				b.WriteByte(s[i])
-				continue
-			}
-			if c == '\'' {
-				inQuote = !inQuote
-				continue
-			}
-			if c == ' ' && !inQuote {
-				break
-			}
-			b.WriteByte(c)
-		}
-		out = append(out, b.String())
-		s = strings.TrimLeft(s[i:], " ")
-	}
-	return out
-}
-
-func unquote(s string) string {
-	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
-		return s[1 : len(s)-1]
-	}
-	return s
-}
+// separate is switch_separate_string (core.SplitArgs).
+func separate(s string, max int) []string { return core.SplitArgs(s, max) }
 
 // session finds a live channel.
 func session(h *core.Host, id string) (*core.Session, bool) {
@@ -159,4 +119,12 @@ func onSession(s *core.Session, timeout time.Duration, fn func()) bool {
 	case <-t.C:
 		return false
 	}
+}
+
+// unquote removes one pair of surrounding single quotes.
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		return s[1 : len(s)-1]
+	}
+	return s
 }

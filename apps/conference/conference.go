@@ -363,7 +363,7 @@ func (c *Conference) startSource(file string, member *Member, hold bool) *source
 		} else if len(c.Members()) > 0 {
 			prefix = firstNonEmpty(prefix, c.Members()[0].s.Var("sound_prefix"))
 		}
-		err := playback.PlayTo(ctx, sink, file, playback.Options{SoundPrefix: prefix, Language: lang})
+		err := playback.PlayTo(ctx, sink, file, playback.Options{SoundPrefix: prefix, Language: lang, Config: c.m.h.Config()})
 		if err != nil && ctx.Err() == nil {
 			c.m.h.Log.Debug("conference play failed", "conference", c.Name, "file", file, "err", err)
 		}

@@ -416,3 +416,25 @@ func TestRecordSessionClosedOnHangup(t *testing.T) {
 		t.Errorf("mixed recording shares 1000 Hz %.2f, 440 Hz %.2f", g1, g4)
 	}
 }
+
+func TestLocalStreamFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeTone(t, filepath.Join(dir, "a.wav"), 8000, 900, 300*time.Millisecond)
+	conf := playtest.Conf(`<section name="configuration">
+<configuration name="local_stream.conf">
+  <directory name="moh/8000" path="` + dir + `"><param name="shuffle" value="true"/></directory>
+</configuration>
+</section>`)
+	h := playtest.NewHost(t, conf)
+	s, ph := playtest.NewCall(t, h, "1000", [2]string{"playback_timeout_sec", "1"})
+	playtest.Run(t, s, "playback", "local_stream://moh")
+	playtest.Wait(t, s, 5*time.Second)
+	heard := ph.Heard()
+	if g := playtest.Goertzel(heard, 900, 8000); g < 0.5 {
+		t.Errorf("local_stream file (900 Hz) share %.2f", g)
+	}
+	if v := playtest.Voiced(heard, 8000, 1000); v < 800*time.Millisecond {
+		t.Errorf("the music did not loop: %v voiced in 1 s", v)
+	}
+}

@@ -1,6 +1,14 @@
 package playback
 
 import (
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/beevik/etree"
+
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -21,4 +29,58 @@ func NewHoldMusic(rate int) media.Source {
 		panic("playback: hold music script: " + err.Error())
 	}
 	return g
+}
+
+// localStreamFiles returns the files of a local_stream.conf directory for the stream name:
+// "<name>/<rate>", then "<name>", then "default" (mod_local_stream's lookup), sorted, shuffled
+// when the directory asks for it.
+func (p *player) localStreamFiles(name string) []string {
+	snap := p.config()
+	if snap == nil {
+		return nil
+	}
+	conf := snap.Configuration("local_stream.conf")
+	if conf == nil {
+		return nil
+	}
+	dirs := map[string]*etree.Element{}
+	for _, d := range conf.SelectElements("directory") {
+		dirs[d.SelectAttrValue("name", "")] = d
+	}
+	for _, n := range []string{name + "/" + strconv.Itoa(p.st.Rate()), name, "default"} {
+		d := dirs[n]
+		if d == nil {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(d.SelectAttrValue("path", ""), "*.wav"))
+		if len(files) == 0 {
+			continue
+		}
+		sort.Strings(files)
+		for _, prm := range d.SelectElements("param") {
+			if prm.SelectAttrValue("name", "") == "shuffle" && isTrue(prm.SelectAttrValue("value", "")) {
+				rand.Shuffle(len(files), func(i, j int) { files[i], files[j] = files[j], files[i] })
+			}
+		}
+		return files
+	}
+	return nil
+}
+
+// localStream plays local_stream://<name>: the configured music files in a loop, else the
+// built-in hold music. It never ends by itself.
+func (p *player) localStream(name string) error {
+	files := p.localStreamFiles(name)
+	for len(files) > 0 {
+		before := p.samples
+		for _, f := range files {
+			if err := p.playFile(f); err != nil && !isNotFound(err) && !errors.Is(err, media.ErrWavFormat) {
+				return err
+			}
+		}
+		if p.samples == before { // nothing playable: don't spin
+			break
+		}
+	}
+	return p.pump(NewHoldMusic(p.st.Rate()))
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
 // Errors returned by Play.
@@ -44,6 +45,15 @@ type Options struct {
 	Language string
 	// Fallback supplies a macro the languages section lacks (a module's built-in prompts).
 	Fallback func(name string) *etree.Element
+	// Config is the configuration for PlayTo, which has no channel (local_stream.conf).
+	Config *xmlconf.Snapshot
+}
+
+func (p *player) config() *xmlconf.Snapshot {
+	if p.s != nil {
+		return p.s.Config()
+	}
+	return p.opts.Config
 }
 
 // Result tells how a Play call ended.
@@ -275,7 +285,7 @@ func (p *player) play(file string) error {
 			ms, div := parseSilence(rest)
 			return p.pump(media.NewSilence(p.st.Rate(), ms, div))
 		case "local_stream":
-			return p.pump(NewHoldMusic(p.st.Rate()))
+			return p.localStream(rest)
 		}
 		if len(scheme) > 1 { // "C:\..." is not a scheme
 			return fmt.Errorf("%w: %s://", ErrUnsupported, scheme)

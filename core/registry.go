@@ -10,22 +10,56 @@ import (
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
-// Registries are filled from init() functions of modules (the database/sql pattern) and read-only
-// afterwards. A duplicate name is a programming error and panics.
-var registry = struct {
-	sync.RWMutex
-	apps      map[string]AppInfo
-	apis      map[string]APIInfo
-	endpoints map[string]EndpointInfo
-	dialplans map[string]DialplanInfo
-	modules   map[string]ModuleInfo
-}{
-	apps:      map[string]AppInfo{},
-	apis:      map[string]APIInfo{},
-	endpoints: map[string]EndpointInfo{},
-	dialplans: map[string]DialplanInfo{},
-	modules:   map[string]ModuleInfo{},
+// table is one registry: filled from init() functions of modules (the database/sql pattern) and
+// read-only afterwards. A duplicate name is a programming error and panics.
+type table[T any] struct {
+	kind string
+	mu   sync.RWMutex
+	m    map[string]T
 }
+
+func newTable[T any](kind string) *table[T] { return &table[T]{kind: kind, m: map[string]T{}} }
+
+func (t *table[T]) add(name string, v T) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, dup := t.m[name]; dup {
+		panic("core: duplicate " + t.kind + " " + name)
+	}
+	t.m[name] = v
+}
+
+func (t *table[T]) get(name string) (T, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	v, ok := t.m[name]
+	return v, ok
+}
+
+// sorted returns every entry ordered by name.
+func (t *table[T]) sorted() []T {
+	t.mu.RLock()
+	names := make([]string, 0, len(t.m))
+	for n := range t.m {
+		names = append(names, n)
+	}
+	t.mu.RUnlock()
+	sort.Strings(names)
+	out := make([]T, 0, len(names))
+	for _, n := range names {
+		v, _ := t.get(n)
+		out = append(out, v)
+	}
+	return out
+}
+
+var (
+	apps      = newTable[AppInfo]("application")
+	apis      = newTable[APIInfo]("api")
+	endpoints = newTable[EndpointInfo]("endpoint")
+	dialplans = newTable[DialplanInfo]("dialplan")
+	modules   = newTable[ModuleInfo]("module")
+)
 
 // AppFlags describe how an application may run.
 type AppFlags uint16
@@ -60,34 +94,13 @@ type AppInfo struct {
 }
 
 // RegisterApp adds an application; call it from init().
-func RegisterApp(info AppInfo) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.apps[info.Name]; dup {
-		panic("core: duplicate application " + info.Name)
-	}
-	registry.apps[info.Name] = info
-}
+func RegisterApp(info AppInfo) { apps.add(info.Name, info) }
 
 // LookupApp returns the application registered under name.
-func LookupApp(name string) (AppInfo, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	a, ok := registry.apps[name]
-	return a, ok
-}
+func LookupApp(name string) (AppInfo, bool) { return apps.get(name) }
 
 // Apps returns every registered application sorted by name.
-func Apps() []AppInfo {
-	registry.RLock()
-	out := make([]AppInfo, 0, len(registry.apps))
-	for _, a := range registry.apps {
-		out = append(out, a)
-	}
-	registry.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func Apps() []AppInfo { return apps.sorted() }
 
 // APIFunc runs a console/event-socket command and writes its output to w. A session, when the
 // command runs inside an expansion on a channel, is available through SessionFromContext(ctx).
@@ -103,34 +116,13 @@ type APIInfo struct {
 }
 
 // RegisterAPI adds an API command; call it from init().
-func RegisterAPI(info APIInfo) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.apis[info.Name]; dup {
-		panic("core: duplicate api " + info.Name)
-	}
-	registry.apis[info.Name] = info
-}
+func RegisterAPI(info APIInfo) { apis.add(info.Name, info) }
 
 // LookupAPI returns the API command registered under name.
-func LookupAPI(name string) (APIInfo, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	a, ok := registry.apis[name]
-	return a, ok
-}
+func LookupAPI(name string) (APIInfo, bool) { return apis.get(name) }
 
 // APIs returns every registered API command sorted by name.
-func APIs() []APIInfo {
-	registry.RLock()
-	out := make([]APIInfo, 0, len(registry.apis))
-	for _, a := range registry.apis {
-		out = append(out, a)
-	}
-	registry.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func APIs() []APIInfo { return apis.sorted() }
 
 // EndpointInfo registers an endpoint (a dial-string prefix such as "sofia" or "loopback").
 type EndpointInfo struct {
@@ -140,26 +132,10 @@ type EndpointInfo struct {
 }
 
 // RegisterEndpoint adds an endpoint; call it from init().
-func RegisterEndpoint(info EndpointInfo) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.endpoints[info.Name]; dup {
-		panic("core: duplicate endpoint " + info.Name)
-	}
-	registry.endpoints[info.Name] = info
-}
+func RegisterEndpoint(info EndpointInfo) { endpoints.add(info.Name, info) }
 
 // Endpoints returns every registered endpoint sorted by name.
-func Endpoints() []EndpointInfo {
-	registry.RLock()
-	out := make([]EndpointInfo, 0, len(registry.endpoints))
-	for _, e := range registry.endpoints {
-		out = append(out, e)
-	}
-	registry.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func Endpoints() []EndpointInfo { return endpoints.sorted() }
 
 // DialplanInfo registers a dialplan ("XML").
 type DialplanInfo struct {
@@ -171,26 +147,10 @@ type DialplanInfo struct {
 }
 
 // RegisterDialplan adds a dialplan; call it from init().
-func RegisterDialplan(info DialplanInfo) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.dialplans[info.Name]; dup {
-		panic("core: duplicate dialplan " + info.Name)
-	}
-	registry.dialplans[info.Name] = info
-}
+func RegisterDialplan(info DialplanInfo) { dialplans.add(info.Name, info) }
 
 // Dialplans returns every registered dialplan sorted by name.
-func Dialplans() []DialplanInfo {
-	registry.RLock()
-	out := make([]DialplanInfo, 0, len(registry.dialplans))
-	for _, d := range registry.dialplans {
-		out = append(out, d)
-	}
-	registry.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func Dialplans() []DialplanInfo { return dialplans.sorted() }
 
 // ModuleInfo registers a module that is neither app, API, endpoint nor dialplan on its own: the
 // event socket, CDR writers. New builds it; lifecycle comes from the optional interfaces Starter,
@@ -203,26 +163,10 @@ type ModuleInfo struct {
 }
 
 // RegisterModule adds a module; call it from init().
-func RegisterModule(info ModuleInfo) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.modules[info.Name]; dup {
-		panic("core: duplicate module " + info.Name)
-	}
-	registry.modules[info.Name] = info
-}
+func RegisterModule(info ModuleInfo) { modules.add(info.Name, info) }
 
 // Modules returns every registered module sorted by name.
-func Modules() []ModuleInfo {
-	registry.RLock()
-	out := make([]ModuleInfo, 0, len(registry.modules))
-	for _, m := range registry.modules {
-		out = append(out, m)
-	}
-	registry.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func Modules() []ModuleInfo { return modules.sorted() }
 
 // Starter is implemented by modules and endpoints that open sockets or start goroutines.
 type Starter interface {

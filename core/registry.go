@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/goswitch/goswitch/core/xmlconf"
@@ -205,16 +206,7 @@ func (h *Host) APIOutput(ctx context.Context, cmd, args string) (string, error) 
 	if !ok {
 		return "", fmt.Errorf("%s Command not found", cmd)
 	}
-	var b stringsBuilder
+	var b strings.Builder
 	err := info.Fn(ctx, h, args, &b)
 	return b.String(), err
 }
-
-// stringsBuilder is a strings.Builder that satisfies io.Writer without exposing WriteRune etc.
-type stringsBuilder struct{ buf []byte }
-
-func (b *stringsBuilder) Write(p []byte) (int, error) {
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-func (b *stringsBuilder) String() string { return string(b.buf) }

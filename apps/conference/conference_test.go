@@ -373,3 +373,31 @@ func TestVolumeAndDeaf(t *testing.T) {
 		t.Errorf("deaf member flags/volumes in list:\n%s", out)
 	}
 }
+
+func TestEndconfAndExitSound(t *testing.T) {
+	t.Parallel()
+	conf := strings.Replace(confConf, `<param name="comfort-noise" value="false"/>`,
+		`<param name="comfort-noise" value="false"/><param name="exit-sound" value="tone_stream://%(300,0,3300)"/>`, 1)
+	h := playtest.NewHost(t, playtest.Conf(conf))
+	a, _ := playtest.NewCall(t, h, "1001")
+	b, pb := playtest.NewCall(t, h, "1002")
+	c, _ := playtest.NewCall(t, h, "1003")
+	playtest.Run(t, a, "conference", "ec+flags{endconf}")
+	waitFor(t, "first", func() bool { return api(t, h, "ec count") == "1\n" })
+	playtest.Run(t, b, "conference", "ec")
+	playtest.Run(t, c, "conference", "ec")
+	waitFor(t, "three", func() bool { return api(t, h, "ec count") == "3\n" })
+	// c leaves: the others hear the exit sound.
+	m := pb.Mark()
+	c.Hangup(core.CauseNormalClearing)
+	time.Sleep(600 * time.Millisecond)
+	if g := playtest.Goertzel(pb.HeardSince(m), 3300, 8000); g < 0.1 {
+		t.Errorf("exit sound not heard (%.3f)", g)
+	}
+	// a has endconf: when it leaves, the conference ends and b leaves too.
+	a.Hangup(core.CauseNormalClearing)
+	playtest.Wait(t, b, 10*time.Second)
+	if got := api(t, h, "ec count"); !strings.HasPrefix(got, "-ERR Conference ec not found") {
+		t.Errorf("after endconf: %q", got)
+	}
+}

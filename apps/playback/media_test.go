@@ -438,3 +438,19 @@ func TestLocalStreamFiles(t *testing.T) {
 		t.Errorf("the music did not loop: %v voiced in 1 s", v)
 	}
 }
+
+func TestPlayAndGetDigitsFailureTransfer(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(langConf))
+	s, ph := playtest.NewCall(t, h, "1000")
+	playtest.Run(t, s, "play_and_get_digits", "1 1 2 1000 # silence_stream://100 silence_stream://100 choice ^[12]$ 500 'failed XML other'")
+	time.Sleep(300 * time.Millisecond)
+	ph.DTMF("9") // invalid, then a timeout: two tries used up
+	playtest.Wait(t, s, 8*time.Second)
+	if p := s.Profile(); p.DestNumber != "failed" || p.Context != "other" {
+		t.Errorf("after failures the call went to %s@%s, want failed@other", p.DestNumber, p.Context)
+	}
+	if s.Var("choice") != "" || s.Var("choice_invalid") != "9" || s.Var("read_result") != "failure" {
+		t.Errorf("choice=%q choice_invalid=%q read_result=%q", s.Var("choice"), s.Var("choice_invalid"), s.Var("read_result"))
+	}
+}

@@ -242,3 +242,45 @@ func TestMessageQueryAnswersMWI(t *testing.T) {
 		t.Fatal("no MESSAGE_WAITING for MESSAGE_QUERY")
 	}
 }
+
+func TestLoginAsksForIDAndRecordsName(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(vmConf))
+	c, pc := playtest.NewCall(t, h, "1000")
+	playtest.Run(t, c, "voicemail", "check default example.com")
+	time.Sleep(500 * time.Millisecond)
+	pc.DTMF("1000#")
+	time.Sleep(500 * time.Millisecond)
+	pc.DTMF("4321#")
+	time.Sleep(500 * time.Millisecond)
+	pc.DTMF("5") // config menu (cuts the announcements' menu prompt)
+	time.Sleep(500 * time.Millisecond)
+	pc.DTMF("3") // record name
+	waitTone(t, pc, 640, 20*time.Second)
+	time.Sleep(450 * time.Millisecond)
+	pc.Tone(900, 8000, 1500*time.Millisecond)
+	time.Sleep(1600 * time.Millisecond)
+	pc.DTMF("#") // stop recording
+	time.Sleep(300 * time.Millisecond)
+	pc.DTMF("2") // save
+	time.Sleep(500 * time.Millisecond)
+	c.Hangup(core.CauseNormalClearing)
+	playtest.Wait(t, c, 10*time.Second)
+	if c.Var("voicemail_authorized") != "true" {
+		t.Fatal("login with prompted id failed")
+	}
+	name := filepath.Join(h.Dirs.Storage, "voicemail", "default", "example.com", "1000", "recorded_name.wav")
+	pcm := readWav(t, name)
+	if g := playtest.Goertzel(pcm, 900, 8000); g < 0.4 {
+		t.Errorf("recorded name 900 Hz share %.2f", g)
+	}
+	// The next caller hears the recorded name in the greeting.
+	s, ps := playtest.NewCall(t, h, "5550000")
+	playtest.Run(t, s, "voicemail", "default example.com 1000")
+	waitTone(t, ps, 640, 20*time.Second)
+	if g := playtest.Goertzel(ps.Heard(), 900, 8000); g < 0.02 {
+		t.Errorf("recorded name not in the greeting (%.3f)", g)
+	}
+	s.Hangup(core.CauseNormalClearing)
+	playtest.Wait(t, s, 10*time.Second)
+}

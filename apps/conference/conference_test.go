@@ -401,3 +401,24 @@ func TestEndconfAndExitSound(t *testing.T) {
 		t.Errorf("after endconf: %q", got)
 	}
 }
+
+func TestWidebandMemberInNarrowbandRoom(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, pa := playtest.NewCallRate(t, h, "1001", 16000)
+	b, pb := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "mixed")
+	playtest.Run(t, b, "conference", "mixed")
+	waitFor(t, "two members", func() bool { return api(t, h, "mixed count") == "2\n" })
+	pa.Tone(1000, 8000, 5*time.Second)
+	pb.Tone(600, 8000, 5*time.Second)
+	time.Sleep(400 * time.Millisecond)
+	ma, mb := pa.Mark(), pb.Mark()
+	time.Sleep(600 * time.Millisecond)
+	if g := playtest.Goertzel(pb.HeardSince(mb), 1000, 8000); g < 0.3 {
+		t.Errorf("8 kHz member hears the 16 kHz member's 1000 Hz at %.2f", g)
+	}
+	if g := playtest.Goertzel(pa.HeardSince(ma), 600, 16000); g < 0.3 {
+		t.Errorf("16 kHz member hears the 8 kHz member's 600 Hz at %.2f", g)
+	}
+}

@@ -109,13 +109,19 @@ type Phone struct {
 // is a pipe to the returned Phone. Run applications with Run, or start it yourself.
 func NewCall(t testing.TB, h *core.Host, name string, vars ...[2]string) (*core.Session, *Phone) {
 	t.Helper()
-	a, b := media.NewPipe(media.PipeConfig{Rate: 8000, Clock: h.Clock, Name: name})
+	return NewCallRate(t, h, name, 8000, vars...)
+}
+
+// NewCallRate is NewCall with media at rate (16000 for a wideband phone).
+func NewCallRate(t testing.TB, h *core.Host, name string, rate int, vars ...[2]string) (*core.Session, *Phone) {
+	t.Helper()
+	a, b := media.NewPipe(media.PipeConfig{Rate: rate, Clock: h.Clock, Name: name})
 	s := core.NewSession(h, core.SessionOptions{
 		Name: "loopback/" + name, Direction: core.Inbound, Leg: &leg{a}, Vars: vars,
 		Profile: &core.CallerProfile{CallerIDName: name, CallerIDNumber: name, DestNumber: name},
 	})
 	a.OnDTMF(s.QueueDTMF)
-	ph := &Phone{t: t, Port: b, rate: 8000, done: make(chan struct{})}
+	ph := &Phone{t: t, Port: b, rate: rate, done: make(chan struct{})}
 	b.OnDTMF(func(d media.DTMF) {
 		ph.mu.Lock()
 		ph.digs = append(ph.digs, d.Digit)
@@ -216,6 +222,9 @@ func (p *Phone) DTMF(digits string) {
 		}
 	}
 }
+
+// Rate returns the phone's sample rate.
+func (p *Phone) Rate() int { return p.rate }
 
 // Heard returns everything heard so far.
 func (p *Phone) Heard() []int16 {

@@ -188,6 +188,34 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 		default:
 			fmt.Fprint(w, "-ERR Usage: conference <name> recording start|stop|check <filename>\n")
 		}
+	case "dtmf":
+		if len(rest) < 2 {
+			fmt.Fprint(w, "-ERR Usage: conference <name> dtmf <member_id>|all|last|non_moderator <digits>\n")
+			return nil
+		}
+		digits := rest[1]
+		c.eachMember(w, rest[:1], func(m *Member) string {
+			if err := m.s.SendDTMF(ctx, digits, 0); err != nil {
+				return fmt.Sprintf("-ERR %v", err)
+			}
+			c.event("dtmf-member", m, [2]string{"Digits", digits})
+			return fmt.Sprintf("+OK sent %s to %d", digits, m.ID)
+		})
+	case "transfer":
+		if len(rest) < 2 {
+			fmt.Fprint(w, "-ERR Usage: conference <name> transfer <conference_name> <member_id> [...]\n")
+			return nil
+		}
+		to := rest[0]
+		for _, ids := range rest[1:] {
+			c.eachMember(w, []string{ids}, func(m *Member) string {
+				if !m.leave("", to) {
+					return fmt.Sprintf("-ERR Member %d is leaving", m.ID)
+				}
+				c.event("transfer", m, [2]string{"Old-Conference-Name", c.Name}, [2]string{"New-Conference-Name", to})
+				return fmt.Sprintf("+OK Member '%d' sent to conference %s.", m.ID, to)
+			})
+		}
 	case "stop":
 		n := c.stopSources()
 		fmt.Fprintf(w, "+OK Stopped %d file(s)\n", n)

@@ -107,8 +107,29 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 			mem.flags.moderator = true
 		}
 	}
+	for {
+		moveTo, err := attend(ctx, s, mod, t.Name, p, cfg, mem, pin)
+		if err != nil || moveTo == "" {
+			if mem.hangup.Load() {
+				s.Hangup(core.CauseNormalClearing)
+			}
+			return err
+		}
+		// conference <name> transfer: the member keeps its id and flags in the new room.
+		old := mem
+		old.c.mu.Lock()
+		mem = &Member{ID: old.ID, s: s, energy: old.energy, volIn: old.volIn, volOut: old.volOut,
+			flags: old.flags, out: make(chan []int16, 4), kicked: make(chan struct{})}
+		old.c.mu.Unlock()
+		t.Name, pin = moveTo, ""
+	}
+}
+
+// attend joins one conference and stays until the member leaves it; moveTo names the room a
+// transfer sends it to.
+func attend(ctx context.Context, s *core.Session, mod *Module, name string, p *Profile, cfg *Config, mem *Member, pin string) (moveTo string, err error) {
 	created := false
-	c, err := mod.join(t.Name, p, cfg.Groups, func(c *Conference) error {
+	c, err := mod.join(name, p, cfg.Groups, func(c *Conference) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		created = len(c.members) == 0
@@ -131,14 +152,14 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 		if snd := p.Param("locked-sound"); snd != "" {
 			_, _ = playback.Play(ctx, s, snd, playback.Options{})
 		}
-		return nil
+		return "", nil
 	case errors.Is(err, errFull):
 		if snd := p.Param("max-members-sound"); snd != "" {
 			_, _ = playback.Play(ctx, s, snd, playback.Options{})
 		}
-		return nil
+		return "", nil
 	case err != nil:
-		return err
+		return "", err
 	}
 	mem.c = c
 	s.SetVar("conference_name", c.Name)
@@ -153,16 +174,16 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 	mem.run(ctx)
 	c.removeMember(mem)
 	select {
-	case <-mem.kicked: // kickSound was written before kicked closed
+	case <-mem.kicked: // kickSound and moveTo were written before kicked closed
 		if mem.kickSound != "" && ctx.Err() == nil {
 			_, _ = playback.Play(ctx, s, mem.kickSound, playback.Options{})
 		}
+		if ctx.Err() == nil {
+			return mem.moveTo, nil
+		}
 	default:
 	}
-	if mem.hangup.Load() {
-		s.Hangup(core.CauseNormalClearing)
-	}
-	return nil
+	return "", nil
 }
 
 // checkPin asks for the conference PIN (pin-sound, pin-retries tries, bad-pin-sound).

@@ -422,3 +422,36 @@ func TestWidebandMemberInNarrowbandRoom(t *testing.T) {
 		t.Errorf("16 kHz member hears the 8 kHz member's 600 Hz at %.2f", g)
 	}
 }
+
+func TestTransferAndDTMFAPI(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, pa := playtest.NewCall(t, h, "1001")
+	b, pb := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "t1")
+	playtest.Run(t, b, "conference", "t2")
+	waitFor(t, "both rooms", func() bool { return api(t, h, "t1 count") == "1\n" && api(t, h, "t2 count") == "1\n" })
+	aid := a.Var("conference_member_id")
+	if got := api(t, h, "t1 transfer t2 "+aid); got != "+OK Member '"+aid+"' sent to conference t2.\n" {
+		t.Errorf("transfer: %q", got)
+	}
+	waitFor(t, "a in t2", func() bool { return api(t, h, "t2 count") == "2\n" })
+	if got := api(t, h, "t1 count"); !strings.HasPrefix(got, "-ERR Conference t1 not found") {
+		t.Errorf("t1 after transfer: %q", got)
+	}
+	if out := api(t, h, "t2 list"); !strings.Contains(out, aid+";loopback/1001;") {
+		t.Errorf("t2 list:\n%s", out)
+	}
+	pb.Tone(700, 8000, 3*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	m := pa.Mark()
+	time.Sleep(500 * time.Millisecond)
+	if g := playtest.Goertzel(pa.HeardSince(m), 700, 8000); g < 0.3 {
+		t.Errorf("transferred member does not hear the new room (%.2f)", g)
+	}
+	bid := b.Var("conference_member_id")
+	if got := api(t, h, "t2 dtmf "+bid+" 12#"); got != "+OK sent 12# to "+bid+"\n" {
+		t.Errorf("dtmf: %q", got)
+	}
+	waitFor(t, "digits at b's phone", func() bool { return pb.Digits() == "12#" })
+}

@@ -73,6 +73,7 @@ type Member struct {
 	kickOnce  sync.Once
 	kicked    chan struct{}
 	kickSound string
+	moveTo    string
 	hangup    atomic.Bool
 }
 
@@ -96,11 +97,17 @@ func (m *Member) setHold(src *source) {
 }
 
 // kick makes the member leave; sound is played to it first.
-func (m *Member) kick(sound string) {
+func (m *Member) kick(sound string) { m.leave(sound, "") }
+
+// leave ends the member's stay; moveTo, when set, is the conference it goes to next.
+func (m *Member) leave(sound, moveTo string) bool {
+	done := false
 	m.kickOnce.Do(func() {
-		m.kickSound = sound
+		m.kickSound, m.moveTo = sound, moveTo
 		close(m.kicked)
+		done = true
 	})
+	return done
 }
 
 // run is the member's media loop: it feeds the mixer with what the caller says, plays what the

@@ -223,6 +223,13 @@ func (p *Phone) DTMF(digits string) {
 	}
 }
 
+// Digits returns the DTMF digits the phone received.
+func (p *Phone) Digits() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.digs)
+}
+
 // Rate returns the phone's sample rate.
 func (p *Phone) Rate() int { return p.rate }
 

@@ -28,6 +28,14 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 		fmt.Fprint(w, "-ERR Usage: conference list|<conference_name> <command> [args]\n")
 		return nil
 	}
+	if a[0] == "xml_list" {
+		xmlList(w, mod.List())
+		return nil
+	}
+	if a[0] == "json_list" {
+		jsonList(w, mod.List(), len(a) > 1 && a[1] == "compact")
+		return nil
+	}
 	if a[0] == "list" {
 		confs := mod.List()
 		if len(a) > 1 && a[1] == "count" {
@@ -71,6 +79,10 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 		c.list(w, delim)
 	case "count":
 		fmt.Fprintf(w, "%d\n", c.Size())
+	case "xml_list":
+		xmlList(w, []*Conference{c})
+	case "json_list":
+		jsonList(w, []*Conference{c}, len(rest) > 0 && rest[0] == "compact")
 	case "lock":
 		c.SetLocked(true)
 		fmt.Fprintf(w, "+OK %s locked\n", c.Name)

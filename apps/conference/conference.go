@@ -211,6 +211,7 @@ func (c *Conference) member(id int) *Member {
 
 func (c *Conference) addMember(mem *Member) {
 	c.mu.Lock()
+	mem.joined = time.Now()
 	c.members = append(c.members, mem)
 	size := c.sizeLocked()
 	c.mu.Unlock()

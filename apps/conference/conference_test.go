@@ -2,6 +2,8 @@ package conference_test
 
 import (
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"os"
 	"strings"
 	"testing"
@@ -454,4 +456,55 @@ func TestTransferAndDTMFAPI(t *testing.T) {
 		t.Errorf("dtmf: %q", got)
 	}
 	waitFor(t, "digits at b's phone", func() bool { return pb.Digits() == "12#" })
+}
+
+func TestXMLAndJSONList(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, _ := playtest.NewCall(t, h, "1001", [2]string{"conference_member_flags", "mute"})
+	b, _ := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "lst")
+	playtest.Run(t, b, "conference", "lst")
+	waitFor(t, "two members", func() bool { return api(t, h, "lst count") == "2\n" })
+	var doc struct {
+		Conferences []struct {
+			Name    string `xml:"name,attr"`
+			Count   int    `xml:"member-count,attr"`
+			UUID    string `xml:"uuid,attr"`
+			Members []struct {
+				ID    int    `xml:"id"`
+				UUID  string `xml:"uuid"`
+				CID   string `xml:"caller_id_number"`
+				Speak bool   `xml:"flags>can_speak"`
+				Hear  bool   `xml:"flags>can_hear"`
+			} `xml:"members>member"`
+		} `xml:"conference"`
+	}
+	out := api(t, h, "xml_list")
+	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("xml_list does not parse: %v\n%s", err, out)
+	}
+	if len(doc.Conferences) != 1 || doc.Conferences[0].Name != "lst" || doc.Conferences[0].Count != 2 || len(doc.Conferences[0].Members) != 2 {
+		t.Fatalf("xml_list: %+v", doc)
+	}
+	for _, m := range doc.Conferences[0].Members {
+		if want := m.UUID != a.UUID(); m.Speak != want || !m.Hear {
+			t.Errorf("member %d (%s): can_speak=%v can_hear=%v", m.ID, m.CID, m.Speak, m.Hear)
+		}
+	}
+	var js []struct {
+		Name    string `json:"conference_name"`
+		Count   int    `json:"member_count"`
+		Members []struct {
+			ID    int             `json:"id"`
+			Flags map[string]bool `json:"flags"`
+		} `json:"members"`
+	}
+	out = api(t, h, "lst json_list")
+	if err := json.Unmarshal([]byte(out), &js); err != nil {
+		t.Fatalf("json_list does not parse: %v\n%s", err, out)
+	}
+	if len(js) != 1 || js[0].Name != "lst" || js[0].Count != 2 || len(js[0].Members) != 2 || js[0].Members[0].Flags["can_hear"] != true {
+		t.Errorf("json_list: %+v", js)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core"
@@ -57,17 +58,19 @@ type Member struct {
 	s  *core.Session
 
 	// guarded by c.mu
-	flags   memberFlags
-	volIn   int
-	volOut  int
-	energy  int
-	score   int
-	talking bool
-	hang    int
-	in      []int16
-	hasIn   bool
-	contrib []int32
-	hold    *source
+	flags    memberFlags
+	volIn    int
+	volOut   int
+	energy   int
+	score    int
+	talking  bool
+	hang     int
+	in       []int16
+	hasIn    bool
+	contrib  []int32
+	hold     *source
+	joined   time.Time
+	lastTalk time.Time
 
 	out       chan []int16
 	kickOnce  sync.Once

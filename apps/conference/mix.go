@@ -47,6 +47,7 @@ func (c *Conference) tick(time.Time) {
 			}
 		case loud:
 			m.hang = hangover
+			m.lastTalk = time.Now()
 			if !m.talking {
 				m.talking = true
 				events = append(events, ev{"start-talking", m})

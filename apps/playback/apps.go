@@ -288,8 +288,12 @@ func appRecordSession(ctx context.Context, s *core.Session, args string) error {
 	if l := strings.TrimPrefix(arg(a, 1), "+"); l != "" {
 		limit = atoiDefault(l, 0)
 	}
-	stereo := isTrue(s.Var("RECORD_STEREO")) || isTrue(s.Var("record_stereo"))
-	return StartSessionRecording(s, recordPath(s, a[0]), stereo, limit)
+	return StartSessionRecording(s, recordPath(s, a[0]), SessionRecordingOptions{
+		Stereo:    isTrue(s.Var("RECORD_STEREO")) || isTrue(s.Var("record_stereo")),
+		ReadOnly:  isTrue(s.Var("RECORD_READ_ONLY")),
+		WriteOnly: isTrue(s.Var("RECORD_WRITE_ONLY")),
+		LimitSecs: limit,
+	})
 }
 
 func appStopRecordSession(ctx context.Context, s *core.Session, args string) error {

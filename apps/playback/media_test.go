@@ -454,3 +454,20 @@ func TestPlayAndGetDigitsFailureTransfer(t *testing.T) {
 		t.Errorf("choice=%q choice_invalid=%q read_result=%q", s.Var("choice"), s.Var("choice_invalid"), s.Var("read_result"))
 	}
 }
+
+func TestRecordSessionReadOnly(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(langConf))
+	s, ph := playtest.NewCall(t, h, "1000", [2]string{"RECORD_READ_ONLY", "true"}, [2]string{"RECORD_STEREO", "true"})
+	path := filepath.Join(t.TempDir(), "read.wav")
+	ph.Tone(1000, 8000, 5*time.Second)
+	playtest.Run(t, s, "record_session", path+" +1", "playback", "tone_stream://%(1500,0,440)")
+	playtest.Wait(t, s, 5*time.Second)
+	pcm, _ := readWav(t, path)
+	if d := time.Duration(len(pcm)) * time.Second / 8000; d < 900*time.Millisecond || d > 1100*time.Millisecond {
+		t.Errorf("+1 limit: recorded %v", d)
+	}
+	if g1, g4 := playtest.Goertzel(pcm, 1000, 8000), playtest.Goertzel(pcm, 440, 8000); g1 < 0.5 || g4 > 0.01 {
+		t.Errorf("read-only recording: 1000 Hz %.2f, 440 Hz %.3f", g1, g4)
+	}
+}

@@ -16,6 +16,8 @@ import (
 type sessionRecording struct {
 	path   string
 	stereo bool
+	only   media.Dir // with one set: RECORD_READ_ONLY / RECORD_WRITE_ONLY
+	one    bool
 	rate   int
 	limit  int64 // samples per channel, 0 = none
 
@@ -35,6 +37,12 @@ type sessionRecording struct {
 func (r *sessionRecording) OnFrame(dir media.Dir, f *media.Frame) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.one {
+		if dir == r.only {
+			r.send(append([]int16(nil), f.PCM...))
+		}
+		return
+	}
 	if dir == media.DirWrite {
 		r.pendingW = append(r.pendingW, f.PCM...)
 		if over := len(r.pendingW) - 4*len(f.PCM); over > 0 {
@@ -64,8 +72,12 @@ func (r *sessionRecording) OnFrame(dir media.Dir, f *media.Frame) {
 	}
 	k := min(n, len(r.pendingW))
 	r.pendingW = append(r.pendingW[:0], r.pendingW[k:]...)
+	r.send(out)
+}
+
+func (r *sessionRecording) send(pcm []int16) {
 	select {
-	case r.frames <- out:
+	case r.frames <- pcm:
 	default:
 		r.dropped++
 	}
@@ -84,9 +96,17 @@ func setFor(uuid string) *recordingSet {
 	return v.(*recordingSet)
 }
 
-// StartSessionRecording attaches a record_session bug writing path (stereo when asked).
-// limitSecs > 0 stops it after that many seconds.
-func StartSessionRecording(s *core.Session, path string, stereo bool, limitSecs int) error {
+// SessionRecordingOptions choose what record_session writes.
+type SessionRecordingOptions struct {
+	Stereo    bool // caller left, goswitch right (RECORD_STEREO)
+	ReadOnly  bool // only what the caller says (RECORD_READ_ONLY)
+	WriteOnly bool // only what the caller hears (RECORD_WRITE_ONLY)
+	LimitSecs int  // > 0 stops after that many seconds
+}
+
+// StartSessionRecording attaches a record_session bug writing path.
+func StartSessionRecording(s *core.Session, path string, o SessionRecordingOptions) error {
+	stereo, limitSecs := o.Stereo && !o.ReadOnly && !o.WriteOnly, o.LimitSecs
 	st := s.Media()
 	if st == nil {
 		return core.ErrNoMedia
@@ -117,9 +137,12 @@ func StartSessionRecording(s *core.Session, path string, stereo bool, limitSecs 
 		return err
 	}
 	r := &sessionRecording{
-		path: path, stereo: stereo, rate: st.Rate(),
+		path: path, stereo: stereo, rate: st.Rate(), one: o.ReadOnly || o.WriteOnly, only: media.DirRead,
 		frames: make(chan []int16, 64),
 		stop:   make(chan struct{}), done: make(chan struct{}),
+	}
+	if o.WriteOnly && !o.ReadOnly {
+		r.only = media.DirWrite
 	}
 	if limitSecs > 0 {
 		r.limit = int64(limitSecs) * int64(st.Rate())

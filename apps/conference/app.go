@@ -133,6 +133,14 @@ func attend(ctx context.Context, s *core.Session, mod *Module, name string, p *P
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		created = len(c.members) == 0
+		if created {
+			flags := p.ConferenceFlags + "|" + s.Var("conference_flags")
+			for _, f := range strings.FieldsFunc(flags, func(r rune) bool { return r == '|' || r == ',' || r == ' ' }) {
+				if f == "wait-mod" {
+					c.waitMod = true
+				}
+			}
+		}
 		if c.ended {
 			return errLocked
 		}

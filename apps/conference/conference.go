@@ -126,6 +126,8 @@ type Conference struct {
 	lastJoin      int
 	noise         uint32
 	recs          []*recording
+	waitMod       bool // conference flag wait-mod
+	waiting       bool // wait-mod and no moderator yet: nobody is mixed
 	controlGroups map[string][]Control
 }
 
@@ -265,24 +267,42 @@ func (c *Conference) removeMember(mem *Member) {
 	c.updateAlone(size)
 }
 
-// updateAlone starts music on hold for a lone member and stops it when company arrives.
+// updateAlone starts music on hold for a lone member, and for everyone but moderators while a
+// wait-mod conference has no moderator; it stops it when company (or the moderator) arrives.
 func (c *Conference) updateAlone(size int) {
-	for _, m := range c.Members() {
-		if size == 1 && !m.flags.nomoh {
-			if !m.onHold() {
-				var files []string
-				if a := c.Profile.Param("alone-sound"); a != "" {
-					files = append(files, a)
-				}
-				if moh := c.Profile.Param("moh-sound"); moh != "" && moh != "silence" {
-					files = append(files, moh)
-				}
-				if len(files) > 0 {
-					m.setHold(c.playFor(m, files))
-				}
+	type state struct {
+		m           *Member
+		nomoh, hold bool
+		mod         bool
+	}
+	c.mu.Lock()
+	hasMod := false
+	for _, m := range c.members {
+		hasMod = hasMod || m.flags.moderator
+	}
+	c.waiting = c.waitMod && !hasMod
+	waiting := c.waiting
+	var all []state
+	for _, m := range c.members {
+		all = append(all, state{m, m.flags.nomoh, m.hold != nil, m.flags.moderator})
+	}
+	c.mu.Unlock()
+	for _, x := range all {
+		want := !x.nomoh && (size == 1 || waiting && !x.mod)
+		switch {
+		case want && !x.hold:
+			var files []string
+			if a := c.Profile.Param("alone-sound"); a != "" && size == 1 {
+				files = append(files, a)
 			}
-		} else {
-			m.setHold(nil)
+			if moh := c.Profile.Param("moh-sound"); moh != "" && moh != "silence" {
+				files = append(files, moh)
+			}
+			if len(files) > 0 {
+				x.m.setHold(c.playFor(x.m, files))
+			}
+		case !want && x.hold:
+			x.m.setHold(nil)
 		}
 	}
 }

@@ -508,3 +508,40 @@ func TestXMLAndJSONList(t *testing.T) {
 		t.Errorf("json_list: %+v", js)
 	}
 }
+
+func TestWaitMod(t *testing.T) {
+	t.Parallel()
+	conf := strings.Replace(confConf, `<profile name="moh">`,
+		`<profile name="wm"><param name="conference-flags" value="wait-mod"/><param name="moh-sound" value="tone_stream://%(100,0,300);loops=-1"/></profile>
+    <profile name="moh">`, 1)
+	h := playtest.NewHost(t, playtest.Conf(conf))
+	a, pa := playtest.NewCall(t, h, "1001")
+	b, pb := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "w@wm")
+	playtest.Run(t, b, "conference", "w@wm")
+	waitFor(t, "two members", func() bool { return api(t, h, "w count") == "2\n" })
+	pa.Tone(800, 8000, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	mb := pb.Mark()
+	time.Sleep(500 * time.Millisecond)
+	heard := pb.HeardSince(mb)
+	if g := playtest.Goertzel(heard, 800, 8000); g > 0.01 {
+		t.Errorf("members are mixed before the moderator came (%.3f)", g)
+	}
+	if g := playtest.Goertzel(heard, 300, 8000); g < 0.2 {
+		t.Errorf("waiting member does not hear hold music (%.3f)", g)
+	}
+	m, _ := playtest.NewCall(t, h, "1003")
+	playtest.Run(t, m, "conference", "w@wm+flags{moderator}")
+	waitFor(t, "moderator", func() bool { return api(t, h, "w count") == "3\n" })
+	time.Sleep(300 * time.Millisecond)
+	mb = pb.Mark()
+	time.Sleep(500 * time.Millisecond)
+	heard = pb.HeardSince(mb)
+	if g := playtest.Goertzel(heard, 800, 8000); g < 0.2 {
+		t.Errorf("members not mixed after the moderator joined (%.3f)", g)
+	}
+	if g := playtest.Goertzel(heard, 300, 8000); g > 0.02 {
+		t.Errorf("hold music continues after the moderator joined (%.3f)", g)
+	}
+}

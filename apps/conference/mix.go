@@ -64,7 +64,7 @@ func (c *Conference) tick(time.Time) {
 		}
 		m.contrib = m.contrib[:n]
 		clear(m.contrib)
-		if m.talking && !m.flags.mute && len(m.in) > 0 {
+		if m.talking && !m.flags.mute && !c.waiting && len(m.in) > 0 {
 			g := gain(m.volIn)
 			for i := 0; i < n && i < len(m.in); i++ {
 				v := int32(m.in[i]) * g >> 8
@@ -99,7 +99,7 @@ func (c *Conference) tick(time.Time) {
 			}
 			continue
 		}
-		if s.member.hold == s && c.sizeLocked() > 1 {
+		if s.member.hold == s && c.sizeLocked() > 1 && !c.waiting {
 			continue // company arrived; updateAlone cancels it
 		}
 		if p := private[s.member]; p == nil {

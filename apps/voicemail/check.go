@@ -188,6 +188,10 @@ func (b *box) listen(ctx context.Context, msgs []Message, saved bool) {
 				_, _ = phrase(ctx, b.s, "voicemail_ack", "deleted", nil)
 				i++
 				break menu
+			case c == p.Param("callback-key") && msg.CIDNumber != "":
+				// Call the sender back: the transfer ends this application.
+				b.s.Transfer(msg.CIDNumber, p.Param("callback-dialplan"), p.Param("callback-context"))
+				return
 			case c == p.Param("previous-message-key"):
 				i = max(0, i-1)
 				break menu

@@ -124,7 +124,7 @@ vm-enter_pass|Please enter your password, followed by
 vm-fail_auth|Login incorrect.
 vm-followed_by|followed by
 vm-forward_add_intro|To add an introduction,
-vm-forward_enter_ext|Enter the extension, followed by
+vm-forward_enter_ext|Enter the extension to forward to,
 vm-forward_to_email|To forward this message to your email,
 vm-goodbye|Goodbye.
 vm-greeting|Greeting

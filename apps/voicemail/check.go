@@ -192,6 +192,8 @@ func (b *box) listen(ctx context.Context, msgs []Message, saved bool) {
 				// Call the sender back: the transfer ends this application.
 				b.s.Transfer(msg.CIDNumber, p.Param("callback-dialplan"), p.Param("callback-context"))
 				return
+			case c == p.Param("forward-key"):
+				b.forward(ctx, msg)
 			case c == p.Param("previous-message-key"):
 				i = max(0, i-1)
 				break menu

@@ -2,6 +2,7 @@ package voicemail_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,7 @@ const vmConf = `<section name="configuration">
     <users>
       <user id="1000"><params><param name="password" value="x"/><param name="vm-password" value="4321"/></params></user>
       <user id="1001"><params><param name="vm-enabled" value="false"/></params></user>
+      <user id="1002"><params><param name="vm-password" value="1111"/></params></user>
     </users>
   </domain>
 </section>`
@@ -283,4 +285,72 @@ func TestLoginAsksForIDAndRecordsName(t *testing.T) {
 	}
 	s.Hangup(core.CauseNormalClearing)
 	playtest.Wait(t, s, 10*time.Second)
+}
+
+// inject stores a message for a mailbox the way a deposit would.
+func inject(t *testing.T, h *core.Host, id string, freq float64) string {
+	t.Helper()
+	dir := filepath.Join(h.Dirs.Storage, "voicemail", "default", "example.com", id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "msg_injected.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := media.NewWavWriter(f, 8000, media.WavPCM)
+	g, _ := media.NewToneGenerator("v=-6;%(3000,0,"+strings.TrimSuffix(strings.TrimSuffix(fmt.Sprint(freq), ".0"), ".")+")", 8000)
+	buf := make([]int16, 24000)
+	n, _ := media.ReadFull(g, buf)
+	if err := w.Write(buf[:n]); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	f.Close()
+	db, err := voicemail.Of(h).DB("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(context.Background(), `INSERT INTO voicemail_msgs VALUES (?, 0, ?, 'example.com', 'inj-1', 'Bob', '5551212', 'inbox', ?, 3, '', 'B_NORMAL', '')`,
+		time.Now().Unix(), id, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestForwardMessage(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(vmConf))
+	inject(t, h, "1000", 1300)
+	c, pc := playtest.NewCall(t, h, "1000")
+	playtest.Run(t, c, "voicemail", "check default example.com 1000")
+	time.Sleep(300 * time.Millisecond)
+	pc.DTMF("4321#")
+	time.Sleep(400 * time.Millisecond)
+	pc.DTMF("1") // new messages
+	waitTone(t, pc, 1300, 20*time.Second)
+	pc.DTMF("8") // forward (stops the message)
+	time.Sleep(400 * time.Millisecond)
+	pc.DTMF("8") // no introduction
+	time.Sleep(400 * time.Millisecond)
+	pc.DTMF("1002#")
+	time.Sleep(1500 * time.Millisecond)
+	pc.DTMF("#") // leave the message menu
+	time.Sleep(300 * time.Millisecond)
+	pc.DTMF("#") // leave voicemail
+	playtest.Wait(t, c, 20*time.Second)
+	if got := boxcount(t, h, "1002@example.com|all"); got != "1:0:0:0" {
+		t.Errorf("1002 after forward: %q", got)
+	}
+	if got := boxcount(t, h, "1000@example.com|all"); got != "0:1:0:0" {
+		t.Errorf("1000 after listening: %q", got)
+	}
+	files, _ := filepath.Glob(filepath.Join(h.Dirs.Storage, "voicemail", "default", "example.com", "1002", "msg_*.wav"))
+	if len(files) != 1 {
+		t.Fatalf("forwarded files: %v", files)
+	}
+	if g := playtest.Goertzel(readWav(t, files[0]), 1300, 8000); g < 0.5 {
+		t.Errorf("forwarded message content (1300 Hz share %.2f)", g)
+	}
 }

@@ -88,6 +88,7 @@ func boxcount(t *testing.T, h *core.Host, args string) string {
 }
 
 func TestDepositAndCheck(t *testing.T) {
+	t.Parallel()
 	h := playtest.NewHost(t, playtest.Conf(vmConf))
 	sub := h.Bus.Subscribe(func(e *event.Event) bool {
 		return e.Name == event.MessageWaiting || e.Subclass == "vm::maintenance"

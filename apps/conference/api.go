@@ -140,7 +140,8 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 			} else {
 				c.event(strings.ReplaceAll(cmd, "_", "-")+"-member", m, [2]string{"Volume-Level", itoa(v)})
 			}
-			return fmt.Sprintf("+OK %s %d = %d", cmd, m.ID, v)
+			label := map[string]string{"energy": "Energy", "volume_in": "Volume IN", "volume_out": "Volume OUT"}[cmd]
+			return fmt.Sprintf("+OK %s %d = %d", label, m.ID, v)
 		})
 	case "play":
 		if len(rest) == 0 {

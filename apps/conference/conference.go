@@ -127,6 +127,7 @@ type Conference struct {
 	noise         uint32
 	recs          []*recording
 	waitMod       bool // conference flag wait-mod
+	mintwo        bool // a member with mintwo joined
 	waiting       bool // wait-mod and no moderator yet: nobody is mixed
 	controlGroups map[string][]Control
 }
@@ -214,6 +215,7 @@ func (c *Conference) member(id int) *Member {
 func (c *Conference) addMember(mem *Member) {
 	c.mu.Lock()
 	mem.joined = time.Now()
+	c.mintwo = c.mintwo || mem.flags.mintwo
 	c.members = append(c.members, mem)
 	size := c.sizeLocked()
 	c.mu.Unlock()
@@ -257,7 +259,7 @@ func (c *Conference) removeMember(mem *Member) {
 		c.destroy()
 		return
 	}
-	if endconf {
+	if endconf || size < 2 && c.hasMintwo() {
 		c.kickAll("")
 		return
 	}
@@ -305,6 +307,14 @@ func (c *Conference) updateAlone(size int) {
 			x.m.setHold(nil)
 		}
 	}
+}
+
+// hasMintwo reports whether a member with the mintwo flag ever joined: such a conference ends
+// when fewer than two members remain.
+func (c *Conference) hasMintwo() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mintwo
 }
 
 func (c *Conference) destroy() {

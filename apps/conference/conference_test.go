@@ -359,7 +359,7 @@ func TestVolumeAndDeaf(t *testing.T) {
 		t.Errorf("after vol listen dn B hears %.2f of the level, want ~0.8", r)
 	}
 	aid := a.Var("conference_member_id")
-	if got := api(t, h, "vol volume_in "+aid+" -2"); got != "+OK volume_in "+aid+" = -2\n" {
+	if got := api(t, h, "vol volume_in "+aid+" -2"); got != "+OK Volume IN "+aid+" = -2\n" {
 		t.Errorf("volume_in: %q", got)
 	}
 	if r := level() / base; r < 0.4 || r > 0.56 { // 0.8 * 0.6
@@ -544,4 +544,16 @@ func TestWaitMod(t *testing.T) {
 	if g := playtest.Goertzel(heard, 300, 8000); g > 0.02 {
 		t.Errorf("hold music continues after the moderator joined (%.3f)", g)
 	}
+}
+
+func TestMintwo(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, _ := playtest.NewCall(t, h, "1001")
+	b, _ := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "m2+flags{mintwo}")
+	playtest.Run(t, b, "conference", "m2")
+	waitFor(t, "two members", func() bool { return api(t, h, "m2 count") == "2\n" })
+	b.Hangup(core.CauseNormalClearing)
+	playtest.Wait(t, a, 10*time.Second) // left alone in a mintwo conference: it ends
 }

@@ -3,6 +3,7 @@ package playback_test
 import (
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -469,5 +470,22 @@ func TestRecordSessionReadOnly(t *testing.T) {
 	}
 	if g1, g4 := playtest.Goertzel(pcm, 1000, 8000), playtest.Goertzel(pcm, 440, 8000); g1 < 0.5 || g4 > 0.01 {
 		t.Errorf("read-only recording: 1000 Hz %.2f, 440 Hz %.3f", g1, g4)
+	}
+}
+
+func TestSayTTS(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed")
+	}
+	h := playtest.NewHost(t, playtest.Conf(langConf))
+	s, ph := playtest.NewCall(t, h, "1000")
+	playtest.Run(t, s, "playback", "say:Press one for sales")
+	playtest.Wait(t, s, 10*time.Second)
+	if v := playtest.Voiced(ph.Heard(), 8000, 300); v < 500*time.Millisecond {
+		t.Errorf("say: produced %v of speech", v)
+	}
+	if got := s.Var("current_application_response"); got != "FILE PLAYED" {
+		t.Errorf("response %q", got)
 	}
 }

@@ -198,7 +198,9 @@ func (p *player) action(a *etree.Element, caps []string, pause int) error {
 		}
 		return p.ctx.Err()
 	case "speak-text":
-		p.s.Log().Debug("phrase: no TTS engine for speak-text", "text", data)
+		if err := p.speak(data); err != nil && !isNotFound(err) {
+			return err
+		}
 		return nil
 	}
 	p.s.Log().Debug("phrase: unknown action", "function", fn)

@@ -296,9 +296,7 @@ func (p *player) play(file string) error {
 		return p.phrase(macro, data)
 	}
 	if rest, ok := strings.CutPrefix(file, "say:"); ok {
-		// No TTS engine is built in: say: text is logged and skipped like a missing file.
-		p.log().Warn("no TTS engine for say:", "text", rest)
-		return ErrNotFound
+		return p.speak(rest)
 	}
 	return p.playFile(file)
 }

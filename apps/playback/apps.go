@@ -24,6 +24,7 @@ func init() {
 		{Name: "record_session", Syntax: "<path> [+<timeout>]", Short: "Record Session", App: core.AppFunc(appRecordSession)},
 		{Name: "stop_record_session", Syntax: "<path>", Short: "Stop Record Session", App: core.AppFunc(appStopRecordSession)},
 		{Name: "say", Syntax: "<module_name>[:<lang>] <say_type> <say_method> [<say_gender>] <text>", Short: "say", App: core.AppFunc(appSay)},
+		{Name: "speak", Syntax: "<engine>|<voice>|<text>", Short: "Speak text", App: core.AppFunc(appSpeak)},
 		{Name: "phrase", Syntax: "<macro_name>,<data>", Short: "Say a Phrase", App: core.AppFunc(appPhrase)},
 	} {
 		a.Module = "mod_dptools"
@@ -365,6 +366,26 @@ func appPhrase(ctx context.Context, s *core.Session, args string) error {
 		setResponse(s, "NOTHING")
 	default:
 		setResponse(s, "UNKNOWN ERROR")
+	}
+	return err
+}
+
+// appSpeak is speak [<engine>|][<voice>|]<text>; the engine is always the built-in one.
+func appSpeak(ctx context.Context, s *core.Session, args string) error {
+	parts := strings.SplitN(args, "|", 3)
+	voice, text := "", args
+	switch len(parts) {
+	case 2:
+		voice, text = parts[0], parts[1]
+	case 3:
+		voice, text = parts[1], parts[2]
+	}
+	if strings.TrimSpace(text) == "" {
+		return errors.New("speak: no text")
+	}
+	_, err := Speak(ctx, s, voice, text, Options{Stop: Terminators(terminatorsVar(s))})
+	if ctx.Err() != nil {
+		return nil
 	}
 	return err
 }

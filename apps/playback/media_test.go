@@ -489,3 +489,17 @@ func TestSayTTS(t *testing.T) {
 		t.Errorf("response %q", got)
 	}
 }
+
+func TestSpeakApp(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed")
+	}
+	h := playtest.NewHost(t, playtest.Conf(langConf))
+	s, ph := playtest.NewCall(t, h, "1000")
+	playtest.Run(t, s, "speak", "flite|kal|Hello there, this is a test")
+	playtest.Wait(t, s, 10*time.Second)
+	if v := playtest.Voiced(ph.Heard(), 8000, 300); v < 800*time.Millisecond {
+		t.Errorf("speak produced %v of speech", v)
+	}
+}

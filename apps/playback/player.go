@@ -45,6 +45,8 @@ type Options struct {
 	Language string
 	// Fallback supplies a macro the languages section lacks (a module's built-in prompts).
 	Fallback func(name string) *etree.Element
+	// Voice overrides ${tts_voice} for say: text.
+	Voice string
 	// Config is the configuration for PlayTo, which has no channel (local_stream.conf).
 	Config *xmlconf.Snapshot
 }

@@ -2,10 +2,12 @@ package playback
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
 	"strings"
 
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -48,10 +50,11 @@ func (p *player) speak(text string) error {
 // ttsVoice maps tts_voice to an espeak-ng voice when it names one we know; FreeSWITCH's usual
 // voices (callie, rms, slt, kal, awb) are English.
 func (p *player) ttsVoice() string {
-	if p.s == nil {
-		return "en-us"
+	v := p.opts.Voice
+	if v == "" && p.s != nil {
+		v = p.s.Var("tts_voice")
 	}
-	switch v := strings.ToLower(p.s.Var("tts_voice")); v {
+	switch v = strings.ToLower(v); v {
 	case "", "callie", "rms", "slt", "kal", "awb", "allison":
 		return "en-us"
 	default:
@@ -60,4 +63,15 @@ func (p *player) ttsVoice() string {
 		}
 		return v
 	}
+}
+
+// Speak is the speak application's work: text with the given (or ${tts_voice}) voice.
+func Speak(ctx context.Context, s *core.Session, voice, text string, opts Options) (Result, error) {
+	p, err := newPlayer(ctx, s, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	p.opts.Voice = voice
+	err = p.speak(text)
+	return p.result(err)
 }

@@ -249,7 +249,9 @@ func (c *call) answerOffer(offer *sdpMedia, prefs []string) (int, error) {
 	if !ok {
 		return 488, errors.New("no common codec")
 	}
-	secure := strings.Contains(offer.Proto, "SAVP")
+	// SDES on RTP/SAVP, and on RTP/AVP when the offer carries a=crypto (best-effort SRTP, as
+	// baresip's mediaenc=srtp and FreeSWITCH's rtp_secure_media=optional do).
+	secure := strings.Contains(offer.Proto, "SAVP") || len(offer.Cryptos) > 0
 	var lkey, pkey *media.SRTPKey
 	var crypto *sdpCrypto
 	if secure {
@@ -307,6 +309,7 @@ func (c *call) answerOffer(offer *sdpMedia, prefs []string) (int, error) {
 	c.local.Ptime = ci.Ptime
 	c.local.Dir = dir
 	c.local.Crypto = crypto
+	c.local.Proto = offer.Proto
 	c.mu.Unlock()
 	c.setMediaVars(ci, offer)
 	return 0, nil

@@ -206,6 +206,7 @@ type localSDP struct {
 	Ptime   time.Duration
 	Dir     media.Direction
 	Crypto  *sdpCrypto
+	Proto   string // as offered when answering; default RTP/AVP, RTP/SAVP with Crypto
 }
 
 func (l *localSDP) marshal() []byte {
@@ -214,9 +215,12 @@ func (l *localSDP) marshal() []byte {
 	if l.Addr.Is6() && !l.Addr.Is4In6() {
 		ipv = "IP6"
 	}
-	proto := "RTP/AVP"
-	if l.Crypto != nil {
-		proto = "RTP/SAVP"
+	proto := l.Proto
+	if proto == "" {
+		proto = "RTP/AVP"
+		if l.Crypto != nil {
+			proto = "RTP/SAVP"
+		}
 	}
 	fmt.Fprintf(&b, "v=0\r\no=goswitch %d %d IN %s %s\r\ns=goswitch\r\nc=IN %s %s\r\nt=0 0\r\n",
 		l.SessID, l.Version, ipv, l.Addr, ipv, l.Addr)

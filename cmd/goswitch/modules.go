@@ -8,6 +8,7 @@ import (
 	_ "github.com/goswitch/goswitch/apps/dptools"
 	_ "github.com/goswitch/goswitch/apps/ivr"
 	_ "github.com/goswitch/goswitch/apps/playback"
+	_ "github.com/goswitch/goswitch/apps/voicemail"
 	_ "github.com/goswitch/goswitch/codecs/g711"
 	_ "github.com/goswitch/goswitch/codecs/g722"
 	_ "github.com/goswitch/goswitch/codecs/l16"

@@ -74,6 +74,7 @@ type box struct {
 	domain  string
 	user    *xmlconf.User
 	timeout time.Duration
+	storage string // set when there is no channel (vm_inject)
 }
 
 func appVoicemail(ctx context.Context, s *core.Session, data string) error {
@@ -125,9 +126,12 @@ func (b *box) lookup() bool {
 
 // dir is where the mailbox's files live (FS-COMPAT 7, first match wins).
 func (b *box) dir() string {
-	storage := b.s.Host().Dirs.Storage
-	if storage == "" {
-		storage = b.s.Var("storage_dir")
+	storage := b.storage
+	if storage == "" && b.s != nil {
+		storage = b.s.Host().Dirs.Storage
+		if storage == "" {
+			storage = b.s.Var("storage_dir")
+		}
 	}
 	base := filepath.Join(storage, "voicemail")
 	if b.user != nil {

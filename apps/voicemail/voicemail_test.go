@@ -355,3 +355,29 @@ func TestForwardMessage(t *testing.T) {
 		t.Errorf("forwarded message content (1300 Hz share %.2f)", g)
 	}
 }
+
+func TestInjectAPI(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(vmConf))
+	src := inject(t, h, "1000", 1000) // a file to broadcast (also one message for 1000)
+	out, err := h.APIOutput(context.Background(), "vm_inject", "domain=example.com "+src+" 5551000 'Front Desk'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "+OK 2 messages injected\n" { // 1000 and 1002; 1001 has voicemail disabled
+		t.Errorf("vm_inject: %q", out)
+	}
+	if got := boxcount(t, h, "1000@example.com"); got != "2" {
+		t.Errorf("1000 new = %q", got)
+	}
+	if got := boxcount(t, h, "1002@example.com"); got != "1" {
+		t.Errorf("1002 new = %q", got)
+	}
+	files, _ := filepath.Glob(filepath.Join(h.Dirs.Storage, "voicemail", "default", "example.com", "1002", "msg_*_broadcast_msg_injected.wav"))
+	if len(files) != 1 {
+		t.Errorf("broadcast file: %v", files)
+	}
+	if out, _ := h.APIOutput(context.Background(), "vm_inject", "nobody@example.com "+src); !strings.HasPrefix(out, "-ERR") {
+		t.Errorf("inject to unknown box: %q", out)
+	}
+}

@@ -176,6 +176,9 @@ func (m *Member) controls() []Control {
 	if mod && c.Profile.ModeratorControl != "" {
 		name = c.Profile.ModeratorControl
 	}
+	if v := m.s.Var("conference_controls"); v != "" { // the channel picks its group
+		name = v
+	}
 	if name == "none" {
 		return nil
 	}

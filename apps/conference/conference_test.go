@@ -26,6 +26,9 @@ const confConf = `<section name="configuration">
       <control action="vol listen dn" digits="4"/>
       <control action="hangup" digits="#"/>
     </group>
+    <group name="quick">
+      <control action="hangup" digits="0"/>
+    </group>
   </caller-controls>
   <profiles>
     <profile name="default">
@@ -556,4 +559,16 @@ func TestMintwo(t *testing.T) {
 	waitFor(t, "two members", func() bool { return api(t, h, "m2 count") == "2\n" })
 	b.Hangup(core.CauseNormalClearing)
 	playtest.Wait(t, a, 10*time.Second) // left alone in a mintwo conference: it ends
+}
+
+func TestConferenceControlsVar(t *testing.T) {
+	t.Parallel()
+	h := playtest.NewHost(t, playtest.Conf(confConf))
+	a, pa := playtest.NewCall(t, h, "1001", [2]string{"conference_controls", "quick"})
+	b, _ := playtest.NewCall(t, h, "1002")
+	playtest.Run(t, a, "conference", "cc")
+	playtest.Run(t, b, "conference", "cc")
+	waitFor(t, "two members", func() bool { return api(t, h, "cc count") == "2\n" })
+	pa.DTMF("0") // "hangup" in the quick group, "mute" in default
+	playtest.Wait(t, a, 10*time.Second)
 }

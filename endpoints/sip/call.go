@@ -34,6 +34,7 @@ type call struct {
 
 	port *media.RTPPort
 
+	respMu      sync.Mutex // serialises provisional responses against the final one
 	mu          sync.Mutex
 	remote      *sdpMedia
 	local       localSDP

@@ -280,6 +280,9 @@ func (p *Profile) inboundVars(req *sip.Request, src interface{ String() string }
 		{"sip_via_host", via.Host},
 		{"sip_via_port", strconv.Itoa(via.Port)},
 	}
+	if mf := req.MaxForwards(); mf != nil {
+		v = append(v, [2]string{"max_forwards", strconv.Itoa(int(mf.Val()))})
+	}
 	if ct := req.Contact(); ct != nil {
 		v = append(v, [2]string{"sip_contact_user", ct.Address.User}, [2]string{"sip_contact_host", ct.Address.Host},
 			[2]string{"sip_contact_uri", ct.Address.User + "@" + ct.Address.HostPort()})
@@ -362,6 +365,9 @@ func (c *call) Progress(ctx context.Context, withMedia bool) error {
 	if !c.inbound {
 		return nil
 	}
+	// The bridge app reports early media from the B-legs' goroutines: one response at a time.
+	c.respMu.Lock()
+	defer c.respMu.Unlock()
 	c.mu.Lock()
 	if c.finalSent {
 		c.mu.Unlock()
@@ -385,7 +391,9 @@ func (c *call) Answer(ctx context.Context) error {
 	if !c.inbound {
 		return nil
 	}
+	c.respMu.Lock() // wait for a provisional in flight; none starts after finalSent
 	c.mu.Lock()
+	c.respMu.Unlock()
 	if c.finalSent {
 		c.mu.Unlock()
 		return core.ErrHungUp
@@ -436,7 +444,9 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 		return c.hangupOutbound(ctx, cause)
 	}
 	s := c.s
+	c.respMu.Lock()
 	c.mu.Lock()
+	c.respMu.Unlock()
 	answered, final := c.answered, c.finalSent
 	c.finalSent = true
 	c.mu.Unlock()

@@ -86,6 +86,10 @@ func TestSIPpEchoWithAuth(t *testing.T) {
 // registerUAS starts a SIPp UAS (scen) with an RTP echo and registers it as user with a second
 // SIPp (register_only.xml, Contact = the UAS port), waiting for the binding.
 func registerUAS(t *testing.T, env *testEnv, scen, user, codec, codecName string, ringMS int) *sippRun {
+	return registerUASn(t, env, scen, user, codec, codecName, ringMS, 1)
+}
+
+func registerUASn(t *testing.T, env *testEnv, scen, user, codec, codecName string, ringMS, want int) *sippRun {
 	t.Helper()
 	port := itoa(freeUDPPort(t))
 	r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario(scen), "-s", user, "-p", port,
@@ -95,7 +99,7 @@ func registerUAS(t *testing.T, env *testEnv, scen, user, codec, codecName string
 		"-key", "contact_port", port)
 	reg.wait(t, "register "+user)
 	waitFor(t, user+" registered", 10*time.Second, func() bool {
-		return len(env.ep.Contacts("internal", user, "127.0.0.1")) == 1
+		return len(env.ep.Contacts("internal", user, "127.0.0.1")) == want
 	})
 	return r
 }
@@ -264,4 +268,18 @@ func TestSIPpBusyPropagates(t *testing.T) {
 		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-mi", "127.0.0.1")
 	a.wait(t, "caller")
 	b.wait(t, "callee")
+}
+
+// TestSIPpForkToTwoContacts: 1001 is registered twice; both ring, the one that answers wins and
+// the other gets CANCEL.
+func TestSIPpForkToTwoContacts(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	loser := registerUASn(t, env, "uas_cancel.xml", "1001", "0", "PCMU", 0, 1)
+	winner := registerUASn(t, env, "uas.xml", "1001", "0", "PCMU", 500, 2)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "1000", "-mi", "127.0.0.1")
+	a.wait(t, "caller")
+	winner.wait(t, "answering contact")
+	loser.wait(t, "cancelled contact")
 }

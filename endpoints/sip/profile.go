@@ -269,6 +269,11 @@ func (p *Profile) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 			tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
 			return
 		}
+		if len(req.Body()) > maxBody {
+			p.dropped.Add(1)
+			tx.Respond(sip.NewResponseFromRequest(req, 513, "Message Too Large", nil))
+			return
+		}
 		defer func() {
 			if r := recover(); r != nil {
 				p.dropped.Add(1)
@@ -279,6 +284,9 @@ func (p *Profile) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 		h(req, tx)
 	}
 }
+
+// maxBody bounds request bodies (an SDP is a few hundred bytes); larger gets 513.
+const maxBody = 16 << 10
 
 // allowHeader lists what we accept, for OPTIONS and 405/501.
 const allowHeader = "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, REFER, NOTIFY"

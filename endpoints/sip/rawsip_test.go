@@ -97,6 +97,12 @@ func TestOptionsRequireAnd481(t *testing.T) {
 		t.Errorf("BYE outside a dialog: %q", res)
 	}
 
+	big := strings.Repeat("a=x-padding:0123456789\n", 1000)
+	u.send(u.request("OPTIONS", target, "big1", 1, "", big))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 513") {
+		t.Errorf("oversized body: %q", res)
+	}
+
 	// Garbage and truncated messages never stop the server.
 	u.send("\x00\x01garbage\r\n\r\n")
 	u.send("INVITE sip:x SIP/2.0\r\nVia: nonsense\r\n\r\n")

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pion/srtp/v3"
 
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -278,6 +280,15 @@ func TestInDialogRequests(t *testing.T) {
 	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
 		t.Errorf("UPDATE: %q", res)
 	}
+	pcma := strings.Replace(strings.Replace(sdp, "RTP/AVP 0 101", "RTP/AVP 8 101", 1), "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", 1)
+	u.send(inDialog("INVITE", 8, "", pcma))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") || !strings.Contains(res, "PCMA/8000") {
+		t.Errorf("codec-change re-INVITE: %q", res)
+	}
+	u.send(strings.Replace(inDialog("ACK", 8, "", ""), "branch=z9hG4bKdlg1ACK", "branch=z9hG4bKdlg1ACK8", 1))
+	if s := answeredInbound(env); s == nil || s.Var("read_codec") != "PCMA" {
+		t.Errorf("codec after re-INVITE: %v", s.Var("read_codec"))
+	}
 	u.send(inDialog("INVITE", 3, "", sdp))
 	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 500") || header(res, "Retry-After") == "" {
 		t.Errorf("out-of-order re-INVITE: %q", res)
@@ -319,5 +330,35 @@ func TestSofiaProfileCommands(t *testing.T) {
 	}
 	if out, _ = env.h.APIOutput(ctx, "sofia_contact", "nobody@127.0.0.1"); out != "error/user_not_registered" {
 		t.Errorf("sofia_contact: %q", out)
+	}
+}
+
+// TestOutboundTLSWithSRTPAndAuth follows the seed trace's outbound leg: goswitch originates over
+// TLS with SDES-SRTP to a registrar-protected profile (its own, in loopback), answers the 407
+// with Proxy-Authorization from sip_auth_username/password, and the far side runs echo.
+func TestOutboundTLSWithSRTPAndAuth(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: `<param name="tls" value="true"/>`})
+	p, _ := env.ep.Profile("internal")
+	dial := fmt.Sprintf("{sip_auth_username=1000,sip_auth_password=1234,rtp_secure_media=true,sip_h_X-Seed=1}sofia/internal/9196@%s;transport=tls", p.TLSAddr())
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	b, err := env.h.Originate(ctx, dial, core.OriginateOptions{CallerIDNumber: "1000", CallerIDName: "seed"})
+	if err != nil {
+		t.Fatalf("originate: %v", err)
+	}
+	if b.Var("rtp_has_crypto") == "" || b.Var("sip_via_protocol") != "tls" {
+		t.Errorf("outbound leg: crypto=%q via=%q", b.Var("rtp_has_crypto"), b.Var("sip_via_protocol"))
+	}
+	in := findSession(env.h, func(s *core.Session) bool { return s.Direction() == core.Inbound })
+	if in == nil {
+		t.Fatal("no inbound leg")
+	}
+	if in.Var("sip_via_protocol") != "tls" || in.Var("sip_authorized") != "true" || in.Var("rtp_has_crypto") == "" || in.Var("sip_h_X-Seed") != "1" {
+		t.Errorf("inbound leg: via=%q authorized=%q crypto=%q x-seed=%q", in.Var("sip_via_protocol"), in.Var("sip_authorized"), in.Var("rtp_has_crypto"), in.Var("sip_h_X-Seed"))
+	}
+	b.Hangup(core.CauseNormalClearing)
+	waitFor(t, "both legs gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+	if v := in.Var("sip_hangup_disposition"); v != "recv_bye" {
+		t.Errorf("inbound disposition %q", v)
 	}
 }

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,5 +149,41 @@ func TestInboundACLAndTLS(t *testing.T) {
 	st, _ := env.h.APIOutput(t.Context(), "sofia", "status profile internal")
 	if !strings.Contains(st, "TLS-URL") || !strings.Contains(st, ";transport=tls") || !strings.Contains(st, "CALLS-IN         \t1") {
 		t.Errorf("sofia status profile internal:\n%s", st)
+	}
+}
+
+// TestGatewayDownRefusesCalls: failed OPTIONS pings mark a gateway DOWN (sofia::gateway_state)
+// and calls through it fail with GATEWAY_DOWN; a successful ping brings it back UP.
+func TestGatewayDownRefusesCalls(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	sub := subscribe(env.h, "sofia::gateway_state")
+	defer sub.Close()
+	g, _ := env.ep.Gateway("gw1")
+	g.cfg.Proxy = "127.0.0.1:" + itoa(freeUDPPort(t)) // nobody answers there
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	g.ping(ctx)
+	cancel()
+	if g.Status() != "DOWN" {
+		t.Fatalf("status %s after a failed ping", g.Status())
+	}
+	select {
+	case e := <-sub.C():
+		if e.Get("Gateway") != "gw1" || e.Get("Ping-Status") != "DOWN" {
+			t.Errorf("event %+v", e.Headers)
+		}
+	case <-time.After(time.Second):
+		t.Error("no sofia::gateway_state")
+	}
+	octx, ocancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer ocancel()
+	_, err := env.h.Originate(octx, "sofia/gateway/gw1/1234", core.OriginateOptions{})
+	var ce *core.CallError
+	if !errors.As(err, &ce) || ce.Cause != core.CauseGatewayDown {
+		t.Errorf("originate through a down gateway: %v", err)
+	}
+	g.cfg.Proxy = env.addr(t, "internal").String()
+	g.ping(t.Context())
+	if g.Status() != "UP" {
+		t.Errorf("status %s after a good ping", g.Status())
 	}
 }

@@ -188,7 +188,11 @@ func (p *Profile) start() error {
 		p.gateways = append(p.gateways, g)
 		g.start()
 	}
-	p.log.Info("profile started", "udp", p.Addr().String(), "tcp", p.Addr().String(), "tls", p.TLSAddr().String())
+	if p.tlsL != nil {
+		p.log.Info("profile started", "udp", p.Addr().String(), "tcp", p.Addr().String(), "tls", p.TLSAddr().String())
+	} else {
+		p.log.Info("profile started", "udp", p.Addr().String(), "tcp", p.Addr().String())
+	}
 	p.publishProfileEvent("sofia::profile_start")
 	return nil
 }

@@ -187,3 +187,35 @@ func TestGatewayDownRefusesCalls(t *testing.T) {
 		t.Errorf("status %s after a good ping", g.Status())
 	}
 }
+
+// TestRegistrationExpiry: a binding whose time is up disappears and fires sofia::expire.
+func TestRegistrationExpiry(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	sub := subscribe(env.h, "sofia::expire")
+	defer sub.Close()
+	env.ep.regs.upsert(&Registration{CallID: "c1", User: "1003", Host: "127.0.0.1", Profile: "internal",
+		Contact: "<sip:1003@127.0.0.1:5099>", ContactURI: "sip:1003@127.0.0.1:5099", Expires: time.Now().Add(time.Second),
+		NetworkIP: "127.0.0.1", NetworkPort: 5099, Transport: "UDP", AuthUser: "1003", Realm: "127.0.0.1"})
+	if len(env.ep.Contacts("internal", "1003", "127.0.0.1")) != 1 {
+		t.Fatal("binding missing")
+	}
+	select {
+	case e := <-sub.C():
+		if e.Get("from-user") != "1003" || e.Get("profile-name") != "internal" {
+			t.Errorf("expire event %+v", e.Headers)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("no sofia::expire")
+	}
+	if n := len(env.ep.Contacts("internal", "1003", "127.0.0.1")); n != 0 {
+		t.Errorf("%d bindings after expiry", n)
+	}
+	if err := env.ep.db.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	env.ep.db.SQL().QueryRow(`SELECT count(*) FROM sip_registrations WHERE sip_user = '1003'`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d rows left in sqlite", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,15 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	ctxName := p.cfg.Context
 	vars := p.inboundVars(req, src, authUser, authUsername, realm, authedBy)
+	if g := p.gatewayFor(src); g != nil {
+		// A call from one of our gateways lands in the gateway's context.
+		g.callsIn.Add(1)
+		vars = append(vars, [2]string{"sip_gateway_name", g.cfg.Name})
+		vars = append(vars, g.cfg.Vars...)
+		if g.cfg.Context != "" {
+			ctxName = g.cfg.Context
+		}
+	}
 	if authUser != nil {
 		for _, kv := range authUser.Vars {
 			vars = append(vars, [2]string{kv.Name, kv.Value})
@@ -494,3 +504,17 @@ var _ core.Leg = (*call)(nil)
 
 // media direction helper used by re-INVITE answers.
 func holdState(d media.Direction) bool { return d == media.SendOnly || d == media.Inactive }
+
+// gatewayFor returns the gateway whose proxy (address and port) sent the request, if any.
+func (p *Profile) gatewayFor(src netip.AddrPort) *Gateway {
+	p.ep.mu.RLock()
+	gws := p.gateways
+	p.ep.mu.RUnlock()
+	for _, g := range gws {
+		ap, err := netip.ParseAddrPort(g.proxyAddr(g.cfg.Proxy))
+		if err == nil && ap.Addr().Unmap() == src.Addr() && ap.Port() == src.Port() {
+			return g
+		}
+	}
+	return nil
+}

@@ -67,6 +67,25 @@ func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
 	p.extRTPIP = extIP(pc.ExtRTPIP, p.rtpIP)
 	p.nonces = newNonceCache(pc.NonceTTL)
 	p.limit = newRateLimiter(pc.MaxRecvRPS)
+	if pc.RTPStartPort == 0 || pc.RTPEndPort == 0 {
+		// switch.conf's rtp-start-port/rtp-end-port apply to every profile without its own range.
+		if sw := e.h.Config().Configuration("switch.conf"); sw != nil {
+			for _, el := range sw.FindElements("settings/param") {
+				n, _ := strconv.Atoi(el.SelectAttrValue("value", ""))
+				switch el.SelectAttrValue("name", "") {
+				case "rtp-start-port":
+					if pc.RTPStartPort == 0 {
+						pc.RTPStartPort = n
+					}
+				case "rtp-end-port":
+					if pc.RTPEndPort == 0 {
+						pc.RTPEndPort = n
+					}
+				}
+			}
+			p.cfg = pc
+		}
+	}
 	if pc.RTPStartPort > 0 && pc.RTPEndPort > pc.RTPStartPort {
 		p.alloc = media.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
 	}
@@ -307,6 +326,9 @@ func (p *Profile) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 // readFilter runs on every datagram/segment before parsing: oversize messages and floods from
 // one address are dropped (and counted) before they cost a parse.
 func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if p.trace.Load() {
+		p.log.Info(fmt.Sprintf("recv %d bytes from %s/%s:\n%s", len(data), info.Transport, info.RemoteAddr, data))
+	}
 	if len(data) > sip.ParseMaxMessageLength {
 		p.dropped.Add(1)
 		return nil, nil

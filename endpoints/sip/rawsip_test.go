@@ -362,3 +362,35 @@ func TestOutboundTLSWithSRTPAndAuth(t *testing.T) {
 		t.Errorf("inbound disposition %q", v)
 	}
 }
+
+// TestInboundFromGateway: an INVITE from the gateway's proxy address is tagged with the gateway
+// (sip_gateway_name, CallsIN) and lands in the gateway's context.
+func TestInboundFromGateway(t *testing.T) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	env := newEnv(t, envOpt{gw: c.LocalAddr().String()})
+	u := &rawUA{t: t, conn: c, dst: env.addr(t, "external")}
+	target := "sip:9196@" + env.addr(t, "external").String()
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n"
+	u.send(u.request("INVITE", target, "gwin1", 1, "", sdp))
+	res := u.recv(3 * time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Fatalf("INVITE from gateway: %q", res)
+	}
+	ack := strings.Replace(u.request("ACK", target, "gwin1", 1, "", ""), "To: <"+target+">", "To: "+header(res, "To"), 1)
+	u.send(strings.Replace(ack, "branch=z9hG4bKgwin11", "branch=z9hG4bKgwin1a", 1))
+	waitFor(t, "answered", 3*time.Second, func() bool { return answeredInbound(env) != nil })
+	if s := answeredInbound(env); s.Var("sip_gateway_name") != "gw1" {
+		t.Errorf("sip_gateway_name = %q", s.Var("sip_gateway_name"))
+	}
+	g, _ := env.ep.Gateway("gw1")
+	if g.callsIn.Load() != 1 {
+		t.Errorf("CallsIN %d", g.callsIn.Load())
+	}
+	bye := strings.Replace(u.request("BYE", target, "gwin1", 2, "", ""), "To: <"+target+">", "To: "+header(res, "To"), 1)
+	u.send(bye)
+	u.recv(2 * time.Second)
+}

@@ -23,13 +23,11 @@ type DB struct {
 	path string
 
 	writes chan write
-	stop   chan struct{}
 	done   chan struct{}
 
 	mu     sync.RWMutex
 	closed bool
 
-	failed uint64 // writes that failed (logged by the caller via OnError)
 	// OnError, when set before the first write, receives asynchronous write errors.
 	OnError func(query string, err error)
 }
@@ -76,7 +74,7 @@ func Open(path string, opts ...Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	d := &DB{db: db, path: path, writes: make(chan write, o.Queue), stop: make(chan struct{}), done: make(chan struct{})}
+	d := &DB{db: db, path: path, writes: make(chan write, o.Queue), done: make(chan struct{})}
 	go d.writer(o.BatchSize)
 	return d, nil
 }
@@ -157,27 +155,21 @@ func (d *DB) enqueue(w write) error {
 func (d *DB) writer(batch int) {
 	defer close(d.done)
 	buf := make([]write, 0, batch)
-	for {
-		select {
-		case w, ok := <-d.writes:
-			if !ok {
-				return
-			}
-			buf = append(buf[:0], w)
-		fill:
-			for len(buf) < batch {
-				select {
-				case w, ok := <-d.writes:
-					if !ok {
-						break fill
-					}
-					buf = append(buf, w)
-				default:
+	for w := range d.writes {
+		buf = append(buf[:0], w)
+	fill:
+		for len(buf) < batch {
+			select {
+			case w, ok := <-d.writes:
+				if !ok {
 					break fill
 				}
+				buf = append(buf, w)
+			default:
+				break fill
 			}
-			d.commit(buf)
 		}
+		d.commit(buf)
 	}
 }
 

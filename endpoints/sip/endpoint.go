@@ -1,6 +1,19 @@
 // Package sip is goswitch's SIP endpoint, registered as "sofia" (module mod_sofia): profiles
 // from sofia.conf, UDP/TCP/TLS transports on emiago/sipgo, the registrar with digest auth, B2BUA
 // call legs (inbound and outbound), gateways, and the sofia/sofia_contact API commands.
+//
+// How the rest of goswitch uses it:
+//   - cmd/goswitch blank-imports the package; Host.Start starts every profile of sofia.conf
+//     (Endpoint.Start), Host.Reload rescans (new profiles start, new gateways appear),
+//     Host.Stop closes them. Registrations live in <db dir>/sofia_reg.db (":memory:" without one).
+//   - Dial strings: sofia/<profile>/<user>@<host>[:port][;transport=udp|tcp|tls],
+//     sofia/<profile>/sip:<uri>, sofia/<profile>/<user>%<domain> (through the registrar) and
+//     sofia/gateway/<gw>/<number>.
+//   - The user/ endpoint expands the directory dial-string, whose ${sofia_contact(...)} calls the
+//     sofia_contact API here ("sofia/internal/sip:1000@1.2.3.4:5060,..." or
+//     "error/user_not_registered"); Go code can call (*Endpoint).Contacts directly.
+//   - show registrations reads (*Endpoint).Registrations.
+//   - Tests bind sip-port 0 and read the real port from (*Endpoint).Profile(name).Addr().
 package sip
 
 import (

@@ -53,7 +53,8 @@ type call struct {
 	answeredC    chan struct{}
 	ended        atomic.Bool
 	reinviting   atomic.Bool
-	waitDone     chan struct{} // outbound: closed when waitAnswer returns
+	waitDone     chan struct{}
+	lateOffer    bool // inbound INVITE without SDP: our 200 offers, the ACK answers // outbound: closed when waitAnswer returns
 }
 
 func (c *call) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }

@@ -187,6 +187,14 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			ds.Respond(code, statusText(code), nil)
 			return
 		}
+	} else {
+		// Late offer (RFC 3261 13.2.1): we offer in the 200 and the ACK carries the answer.
+		if _, err := c.offerSDP(p.cfg.InboundCodecs, false); err != nil {
+			p.failedIn.Add(1)
+			ds.Respond(488, statusText(488), nil)
+			return
+		}
+		c.lateOffer = true
 	}
 	p.calls.Store(c.key, c)
 	if err := s.Start(); err != nil {

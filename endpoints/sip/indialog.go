@@ -28,6 +28,14 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if c == nil || !c.inbound {
 		return
 	}
+	c.mu.Lock()
+	late := c.lateOffer && c.remote == nil
+	c.mu.Unlock()
+	if late && len(req.Body()) > 0 {
+		if err := c.acceptAnswer(req.Body()); err != nil {
+			c.s.Log().Warn("late-offer answer in ACK refused", "err", err)
+		}
+	}
 	if err := c.ds.ReadAck(req, tx); err != nil {
 		return // ACK of a re-INVITE 2xx: nothing to do, we do not retransmit those
 	}

@@ -394,3 +394,32 @@ func TestInboundFromGateway(t *testing.T) {
 	u.send(bye)
 	u.recv(2 * time.Second)
 }
+
+// TestLateOffer: an INVITE without SDP gets our offer in the 200; the ACK's SDP is the answer.
+func TestLateOffer(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	peer := newRTPPeer(t)
+	u := newRawUA(t, env.addr(t, "external"))
+	target := "sip:9196@" + env.addr(t, "external").String()
+	u.send(u.request("INVITE", target, "late1", 1, "", ""))
+	res := u.recv(3 * time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 200") || !strings.Contains(res, "m=audio ") {
+		t.Fatalf("late offer 200: %q", res)
+	}
+	offer, err := parseSDP([]byte(res[strings.Index(res, "\r\n\r\n")+4:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := fmt.Sprintf("v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio %d RTP/AVP 0\na=rtpmap:0 PCMU/8000\n", peer.port())
+	ack := strings.Replace(u.request("ACK", target, "late1", 1, "", answer), "To: <"+target+">", "To: "+header(res, "To"), 1)
+	u.send(strings.Replace(ack, "branch=z9hG4bKlate11", "branch=z9hG4bKlate1a", 1))
+	waitFor(t, "answered", 3*time.Second, func() bool { return answeredInbound(env) != nil })
+	peer.send(netip.AddrPortFrom(offer.Addr, uint16(offer.Port)), 0, 0x5a, 40)
+	time.Sleep(200 * time.Millisecond)
+	if _, seen := peer.received(); seen[0x5a] < 20 {
+		t.Errorf("echo after late offer: %v", seen)
+	}
+	bye := strings.Replace(u.request("BYE", target, "late1", 2, "", ""), "To: <"+target+">", "To: "+header(res, "To"), 1)
+	u.send(bye)
+	u.recv(2 * time.Second)
+}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goswitch/goswitch/core/event"
@@ -14,6 +15,19 @@ type bridge struct {
 	a, b *Session
 	done chan struct{}
 	once sync.Once
+	// media is set when the ports are joined by media.Bridge, which carries digits across in the
+	// form the other leg negotiated; the channels must not forward them a second time.
+	media atomic.Bool
+}
+
+// forwardDTMF sends a digit received on from to the other side, unless the media bridge does.
+func (br *bridge) forwardDTMF(from *Session, d media.DTMF) {
+	if br.media.Load() {
+		return
+	}
+	if l := br.other(from).Leg(); l != nil {
+		_ = l.SendDTMF(d)
+	}
 }
 
 func (br *bridge) end() { br.once.Do(func() { close(br.done) }) }
@@ -81,6 +95,7 @@ func (s *Session) Bridge(ctx context.Context, peer *Session) error {
 			s.log.Warn("media bridge failed", "err", err)
 		} else {
 			stopMedia = stop
+			br.media.Store(true)
 		}
 	}
 	s.bridgeLoop(ctx, br, peer)
@@ -128,9 +143,7 @@ func (s *Session) bridgeLoop(ctx context.Context, br *bridge, peer *Session) {
 				br.end()
 				return
 			}
-			if l := peer.Leg(); l != nil {
-				_ = l.SendDTMF(d)
-			}
+			br.forwardDTMF(s, d)
 		}
 	}
 }

@@ -497,3 +497,35 @@ func TestExecuteOnAnswerAndTimestamps(t *testing.T) {
 		t.Errorf("CDR vars: %v", got)
 	}
 }
+
+// TestDTMFCrossesBridgeOnce: a digit sent into a bridged call reaches the far channel exactly once.
+func TestDTMFCrossesBridgeOnce(t *testing.T) {
+	h := newHost(t)
+	sub := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.DTMF }, 64)
+	defer sub.Close()
+	b, err := h.Originate(context.Background(), "loopback/2000", core.OriginateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Hangup(core.CauseNormalClearing)
+	if !heardBack(t, b.Port().Stream()) {
+		t.Fatal("no echo through the bridge")
+	}
+	if err := b.Leg().SendDTMF(media.DTMF{Digit: '5', Duration: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	// The digit enters at 2000-b, crosses the bridge to 9196-a and arrives at 9196-b (the echo).
+	count := map[string]int{}
+	timeout := time.After(2 * time.Second)
+	for {
+		select {
+		case e := <-sub.C():
+			count[e.Get("Channel-Name")]++
+		case <-timeout:
+			if count["loopback/9196-b"] != 1 {
+				t.Fatalf("digit arrivals per channel: %v", count)
+			}
+			return
+		}
+	}
+}

@@ -239,10 +239,8 @@ func (s *Session) wait() State {
 		case <-s.cmdWake:
 			s.runCommands()
 		case d := <-s.dtmf:
-			if peer := s.Peer(); peer != nil {
-				if l := peer.Leg(); l != nil {
-					_ = l.SendDTMF(d)
-				}
+			if br != nil {
+				br.forwardDTMF(s, d)
 			}
 		case <-bridgeDone:
 			s.afterBridgeB(br)

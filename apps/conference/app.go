@@ -23,7 +23,6 @@ var (
 	errJoinOnly = errors.New("conference: join-only and the conference does not exist")
 	errLocked   = errors.New("conference: locked")
 	errFull     = errors.New("conference: full")
-	errBadPin   = errors.New("conference: bad pin")
 )
 
 // Target is a parsed conference application argument.
@@ -81,10 +80,8 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 		s.Log().Warn("conference: no such profile, using default", "profile", t.Profile)
 		p = cfg.Profiles["default"]
 	}
-	mem := &Member{
-		ID: int(mod.nextID.Add(1)), s: s, energy: p.EnergyLevel,
-		out: make(chan []int16, 4), kicked: make(chan struct{}),
-	}
+	mem := newMember(int(mod.nextID.Add(1)), s)
+	mem.energy = p.EnergyLevel
 	parseMemberFlags(&mem.flags, p.MemberFlags)
 	parseMemberFlags(&mem.flags, s.Var("conference_member_flags"))
 	parseMemberFlags(&mem.flags, t.Flags)
@@ -118,8 +115,8 @@ func appConference(ctx context.Context, s *core.Session, args string) error {
 		// conference <name> transfer: the member keeps its id and flags in the new room.
 		old := mem
 		old.c.mu.Lock()
-		mem = &Member{ID: old.ID, s: s, energy: old.energy, volIn: old.volIn, volOut: old.volOut,
-			flags: old.flags, out: make(chan []int16, 4), kicked: make(chan struct{})}
+		mem = newMember(old.ID, s)
+		mem.energy, mem.volIn, mem.volOut, mem.flags = old.energy, old.volIn, old.volOut, old.flags
 		old.c.mu.Unlock()
 		t.Name, pin = moveTo, ""
 	}

@@ -122,8 +122,7 @@ type Conference struct {
 	ended         bool
 	cancel        func()
 	mix           []int32
-	scratch       []int16
-	lastJoin      int
+	tickEvents    []tickEvent // tick's reusable list (the clock never overlaps a callback with itself)
 	noise         uint32
 	recs          []*recording
 	waitMod       bool // conference flag wait-mod
@@ -137,6 +136,7 @@ type Conference struct {
 type source struct {
 	name   string
 	frames chan []int16
+	free   chan []int16 // frames the mixer has used, back to the reader for reuse
 	done   chan struct{}
 	cancel context.CancelFunc
 	member *Member // nil: the whole conference hears it
@@ -150,7 +150,6 @@ func newConference(m *Module, name string, p *Profile, groups map[string][]Contr
 		pin: p.Pin, modPin: p.ModeratorPin,
 	}
 	c.mix = make([]int32, c.samples)
-	c.scratch = make([]int16, c.samples)
 	return c
 }
 
@@ -374,7 +373,8 @@ func (c *Conference) playFor(m *Member, files []string) *source {
 // rate; its goroutine ends when the file ends or the source is cancelled.
 func (c *Conference) startSource(file string, member *Member, hold bool) *source {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &source{name: file, frames: make(chan []int16, 4), done: make(chan struct{}), cancel: cancel, member: member, loop: hold}
+	s := &source{name: file, frames: make(chan []int16, 4), free: make(chan []int16, 6), done: make(chan struct{}),
+		cancel: cancel, member: member, loop: hold}
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
@@ -386,7 +386,7 @@ func (c *Conference) startSource(file string, member *Member, hold bool) *source
 	go func() {
 		defer close(s.done)
 		defer cancel()
-		sink := &frameSink{ctx: ctx, out: s.frames, rate: c.rate, ptime: time.Duration(c.Profile.Interval) * time.Millisecond}
+		sink := &frameSink{ctx: ctx, out: s.frames, free: s.free, rate: c.rate, ptime: time.Duration(c.Profile.Interval) * time.Millisecond}
 		prefix := c.Profile.Param("sound-prefix")
 		lang := "en"
 		if member != nil {
@@ -403,15 +403,25 @@ func (c *Conference) startSource(file string, member *Member, hold bool) *source
 	return s
 }
 
-// frameSink is a media.Stream that hands frames to the mixer through a channel.
+// recycle gives a frame the mixer has finished with back to the source's reader.
+func (s *source) recycle(frame []int16) {
+	select {
+	case s.free <- frame:
+	default:
+	}
+}
+
+// frameSink is a media.Stream that hands frames to the mixer through a channel, reusing the
+// frames the mixer gives back.
 type frameSink struct {
 	ctx   context.Context
 	out   chan []int16
+	free  chan []int16
 	rate  int
 	ptime time.Duration
 	rs    *media.Resampler
+	conv  []int16
 	buf   []int16
-	n     int
 }
 
 func (f *frameSink) Rate() int               { return f.rate }
@@ -427,14 +437,21 @@ func (f *frameSink) WriteFrame(ctx context.Context, fr *media.Frame) error {
 		if f.rs == nil || f.rs.In() != fr.Rate {
 			f.rs = media.NewResampler(fr.Rate, f.rate)
 		}
-		dst := make([]int16, f.rs.OutLen(len(pcm)))
-		pcm = dst[:f.rs.Process(dst, pcm)]
+		if need := f.rs.OutLen(len(pcm)); cap(f.conv) < need {
+			f.conv = make([]int16, need)
+		}
+		pcm = f.conv[:f.rs.Process(f.conv[:cap(f.conv)], pcm)]
 	}
 	spf := f.rate * int(f.ptime/time.Millisecond) / 1000
 	f.buf = append(f.buf, pcm...)
 	for len(f.buf) >= spf {
-		frame := append([]int16(nil), f.buf[:spf]...)
-		f.buf = f.buf[spf:]
+		var frame []int16
+		select {
+		case frame = <-f.free:
+		default:
+		}
+		frame = append(frame[:0], f.buf[:spf]...)
+		f.buf = append(f.buf[:0], f.buf[spf:]...)
 		select {
 		case f.out <- frame:
 		case <-ctx.Done():

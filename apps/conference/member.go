@@ -67,12 +67,16 @@ type Member struct {
 	hang     int
 	in       []int16
 	hasIn    bool
-	contrib  []int32
+	contrib  []int32 // this interval's voice in the sum, taken out of what the member hears
+	priv     []int32 // this interval's audio played to the member alone (valid when hasPriv)
+	hasPriv  bool
+	nbuf     int // output frames made so far (at most outDepth+1)
 	hold     *source
 	joined   time.Time
 	lastTalk time.Time
 
-	out       chan []int16
+	out       chan []int16 // mixed frames for the member's goroutine
+	free      chan []int16 // frames it has written, back to the mixer for reuse
 	kickOnce  sync.Once
 	kicked    chan struct{}
 	kickSound string
@@ -80,14 +84,62 @@ type Member struct {
 	hangup    atomic.Bool
 }
 
+// outDepth is how many mixed frames may wait for a member's goroutine.
+const outDepth = 4
+
+func newMember(id int, s *core.Session) *Member {
+	return &Member{ID: id, s: s, out: make(chan []int16, outDepth), free: make(chan []int16, outDepth+1),
+		kicked: make(chan struct{})}
+}
+
+// frame returns an output buffer of n samples for this interval: one the member's goroutine gave
+// back, a new one while fewer than outDepth+1 exist, else the oldest frame still waiting (the
+// member fell behind and that frame is dropped). Called by tick under c.mu.
+func (m *Member) frame(n int) []int16 {
+	var buf []int16
+	select {
+	case buf = <-m.free:
+	default:
+		if m.nbuf <= outDepth {
+			m.nbuf++
+		} else {
+			select {
+			case buf = <-m.out:
+			default:
+				return nil // all frames are in flight for a moment; skip this interval
+			}
+		}
+	}
+	if cap(buf) < n {
+		buf = make([]int16, n)
+	}
+	return buf[:n]
+}
+
+// send queues a mixed frame, dropping the oldest waiting one when the member fell behind (only
+// tick sends, so the second try succeeds unless the goroutine took a frame meanwhile).
+func (m *Member) send(out []int16) {
+	select {
+	case m.out <- out:
+		return
+	default:
+	}
+	select {
+	case old := <-m.out:
+		select {
+		case m.free <- old:
+		default:
+		}
+	default:
+	}
+	select {
+	case m.out <- out:
+	default:
+	}
+}
+
 // Session returns the member's channel.
 func (m *Member) Session() *core.Session { return m.s }
-
-func (m *Member) onHold() bool {
-	m.c.mu.Lock()
-	defer m.c.mu.Unlock()
-	return m.hold != nil
-}
 
 func (m *Member) setHold(src *source) {
 	m.c.mu.Lock()
@@ -118,7 +170,7 @@ func (m *Member) leave(sound, moveTo string) bool {
 func (m *Member) run(ctx context.Context) {
 	st := m.s.Media()
 	c := m.c
-	var f media.Frame
+	var f, wf media.Frame
 	var rs *media.Resampler
 	var conv []int16
 	for {
@@ -157,7 +209,13 @@ func (m *Member) run(ctx context.Context) {
 		for {
 			select {
 			case out := <-m.out:
-				if err := st.WriteFrame(ctx, &media.Frame{PCM: out, Rate: c.rate}); err != nil {
+				wf = media.Frame{PCM: out, Rate: c.rate}
+				err := st.WriteFrame(ctx, &wf)
+				select { // WriteFrame does not keep the PCM
+				case m.free <- out:
+				default:
+				}
+				if err != nil {
 					return
 				}
 			default:

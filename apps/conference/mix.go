@@ -13,21 +13,32 @@ func gain(level int) int32 { return int32(volumeTable[max(-4, min(4, level))+4] 
 
 func clip(v int32) int16 { return int16(max(-32768, min(32767, v))) }
 
+// The conference keeps its own mixer rather than media.Mixer, which lacks what the room needs:
+// FreeSWITCH's volume steps (switch_change_sln_volume, 0.8 per step down, not 3 dB), the talking
+// hangover with start/stop-talking transitions, members at other rates, audio played to one
+// member only (sounds, music on hold), the full mix for recordings, and wait-mod.
+
+// tickEvent is a talking transition found by tick, published once the lock is released.
+type tickEvent struct {
+	action string
+	m      *Member
+}
+
 // tick mixes one interval on the media clock: each member's latest frame passes the energy gate
 // and its talk volume into an int32 sum; each member then receives the sum minus its own voice,
 // plus what is played to it alone, at its listen volume. Nothing here blocks: file sources are
 // read ahead by their own goroutines and outputs are dropped when a member falls behind.
+//
+// Once every member has its buffers, an interval allocates nothing (TestConferenceMixAllocs):
+// contributions, private audio and output frames live in per-member buffers that the member's
+// goroutine hands back after writing them, and file frames go back to their source.
 func (c *Conference) tick(time.Time) {
-	type ev struct {
-		action string
-		m      *Member
-	}
-	var events []ev
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
 		return
 	}
+	events := c.tickEvents[:0]
 	n := c.samples
 	mix := c.mix
 	clear(mix)
@@ -43,38 +54,36 @@ func (c *Conference) tick(time.Time) {
 		case m.flags.mute:
 			if m.talking {
 				m.talking = false
-				events = append(events, ev{"stop-talking", m})
+				events = append(events, tickEvent{"stop-talking", m})
 			}
 		case loud:
 			m.hang = hangover
 			m.lastTalk = time.Now()
 			if !m.talking {
 				m.talking = true
-				events = append(events, ev{"start-talking", m})
+				events = append(events, tickEvent{"start-talking", m})
 			}
 		case m.talking:
 			m.hang--
 			if m.hang <= 0 {
 				m.talking = false
-				events = append(events, ev{"stop-talking", m})
+				events = append(events, tickEvent{"stop-talking", m})
 			}
 		}
-		if cap(m.contrib) < n {
-			m.contrib = make([]int32, n)
-		}
-		m.contrib = m.contrib[:n]
-		clear(m.contrib)
+		m.contrib = resize32(m.contrib, n)
+		m.hasPriv = false
 		if m.talking && !m.flags.mute && !c.waiting && len(m.in) > 0 {
 			g := gain(m.volIn)
-			for i := 0; i < n && i < len(m.in); i++ {
-				v := int32(m.in[i]) * g >> 8
-				m.contrib[i] = v
-				mix[i] += v
+			in := m.in[:min(n, len(m.in))]
+			contrib, sum := m.contrib[:len(in)], mix[:len(in)]
+			for i, s := range in {
+				v := int32(s) * g >> 8
+				contrib[i] = v
+				sum[i] += v
 			}
 		}
 	}
-	// Sources: the conference-wide ones go into the sum; private ones are kept per member.
-	private := map[*Member][]int16{}
+	// Sources: the conference-wide ones go into the sum; private ones are summed per member.
 	keep := c.sources[:0]
 	for _, s := range c.sources {
 		var frame []int16
@@ -93,65 +102,72 @@ func (c *Conference) tick(time.Time) {
 		if frame == nil {
 			continue
 		}
-		if s.member == nil {
+		switch m := s.member; {
+		case m == nil:
 			for i := 0; i < n && i < len(frame); i++ {
 				mix[i] += int32(frame[i])
 			}
-			continue
-		}
-		if s.member.hold == s && c.sizeLocked() > 1 && !c.waiting {
-			continue // company arrived; updateAlone cancels it
-		}
-		if p := private[s.member]; p == nil {
-			private[s.member] = frame
-		} else {
-			for i := 0; i < len(p) && i < len(frame); i++ {
-				p[i] = clip(int32(p[i]) + int32(frame[i]))
+		case m.hold == s && c.sizeLocked() > 1 && !c.waiting:
+			// company arrived; updateAlone cancels it
+		default:
+			if !m.hasPriv {
+				m.priv, m.hasPriv = resize32(m.priv, n), true
+			}
+			for i := 0; i < n && i < len(frame); i++ {
+				m.priv[i] += int32(frame[i])
 			}
 		}
+		s.recycle(frame)
 	}
 	clear(c.sources[len(keep):])
 	c.sources = keep
 	c.feedRecordings(mix)
 	for _, m := range c.members {
-		out := make([]int16, n)
+		out := m.frame(n)
+		if out == nil {
+			continue
+		}
 		g := gain(m.volOut)
 		audible := false
-		if !m.flags.deaf {
-			for i := range n {
-				v := mix[i] - m.contrib[i]
-				if v != 0 {
-					audible = true
-				}
+		if m.flags.deaf {
+			clear(out)
+		} else {
+			var nz int32
+			contrib := m.contrib[:n]
+			for i, s := range mix[:n] {
+				v := s - contrib[i]
+				nz |= v
 				out[i] = clip(v * g >> 8)
 			}
+			audible = nz != 0
 		}
-		if p := private[m]; p != nil {
+		if m.hasPriv {
 			audible = true
-			for i := 0; i < n && i < len(p); i++ {
-				out[i] = clip(int32(out[i]) + int32(p[i])*g>>8)
+			for i, p := range m.priv[:n] {
+				out[i] = clip(int32(out[i]) + int32(clip(p))*g>>8)
 			}
 		}
 		if !audible && c.Profile.ComfortNoise > 0 {
 			c.comfortNoise(out)
 		}
-		select {
-		case m.out <- out:
-		default:
-			select { // the member fell behind: drop its oldest frame
-			case <-m.out:
-			default:
-			}
-			select {
-			case m.out <- out:
-			default:
-			}
-		}
+		m.send(out)
 	}
+	c.tickEvents = events
 	c.mu.Unlock()
-	for _, e := range events {
+	for i, e := range events {
 		c.event(e.action, e.m)
+		events[i] = tickEvent{} // don't keep members alive through the buffer
 	}
+}
+
+// resize32 returns buf with length n and zeroed, growing it only when it is too small.
+func resize32(buf []int32, n int) []int32 {
+	if cap(buf) < n {
+		return make([]int32, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
 }
 
 // hasInScore reports whether the member sent audio this interval (score was computed).

@@ -15,10 +15,15 @@ import (
 type recording struct {
 	path     string
 	frames   chan []int16
+	free     chan []int16 // frames written to disk, back to the mixer for reuse
+	nbuf     int          // frames made so far (guarded by c.mu)
 	stopOnce sync.Once
 	stop     chan struct{}
 	done     chan struct{}
 }
+
+// recDepth is how many intervals a recording may fall behind the mixer before frames are dropped.
+const recDepth = 50
 
 var errRecording = errors.New("conference: already recording to that file")
 
@@ -48,7 +53,7 @@ func (c *Conference) StartRecording(path string) error {
 		f.Close()
 		return err
 	}
-	r := &recording{path: path, frames: make(chan []int16, 50), stop: make(chan struct{}), done: make(chan struct{})}
+	r := &recording{path: path, frames: make(chan []int16, recDepth), free: make(chan []int16, recDepth), stop: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
 	c.recs = append(c.recs, r)
 	c.mu.Unlock()
@@ -57,6 +62,10 @@ func (c *Conference) StartRecording(path string) error {
 		write := func(pcm []int16) {
 			if err := w.Write(pcm); err != nil {
 				c.m.h.Log.Warn("conference recording write failed", "path", path, "err", err)
+			}
+			select {
+			case r.free <- pcm:
+			default:
 			}
 		}
 	loop:
@@ -125,14 +134,26 @@ func (c *Conference) feedRecordings(mix []int32) {
 	if len(c.recs) == 0 {
 		return
 	}
-	pcm := make([]int16, len(mix))
-	for i, v := range mix {
-		pcm[i] = clip(v)
-	}
 	for _, r := range c.recs {
+		var pcm []int16
+		select {
+		case pcm = <-r.free:
+		default:
+			if r.nbuf >= recDepth {
+				continue // the disk fell behind; drop rather than stall the mixer
+			}
+			r.nbuf++
+		}
+		if cap(pcm) < len(mix) {
+			pcm = make([]int16, len(mix))
+		}
+		pcm = pcm[:len(mix)]
+		for i, v := range mix {
+			pcm[i] = clip(v)
+		}
 		select {
 		case r.frames <- pcm:
-		default: // the disk fell behind; drop rather than stall the mixer
+		default:
 		}
 	}
 }

@@ -94,6 +94,94 @@ func (c *call) Indicate(ctx context.Context, ind core.Indication) error {
 		return c.reinvite(ctx, media.SendOnly)
 	case "unhold":
 		return c.reinvite(ctx, media.SendRecv)
+	case "respond":
+		return c.respond(ctx, ind.Code, ind.Data, nil)
+	case "redirect":
+		if c.inbound && !c.isAnswered() {
+			uri := strings.Trim(strings.TrimSpace(ind.Data), "<>")
+			if !validHeaderValue(uri) || uri == "" {
+				return errHeaderValue
+			}
+			if !strings.Contains(uri, ":") {
+				uri = "sip:" + uri
+			}
+			return c.respond(ctx, 302, "Moved Temporarily", []sip.Header{sip.NewHeader("Contact", "<"+uri+">")})
+		}
+		return c.refer(ctx, ind.Data)
+	case "deflect":
+		return c.refer(ctx, ind.Data)
+	}
+	return nil
+}
+
+func (c *call) isAnswered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.answered
+}
+
+// respond sends a response chosen by the dialplan (respond app) on an unanswered inbound call:
+// 1xx as progress, 2xx as answer, anything else as the final response.
+func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.Header) error {
+	if !c.inbound || c.isAnswered() {
+		return nil
+	}
+	switch {
+	case code == 180:
+		return c.Progress(ctx, false)
+	case code == 183:
+		return c.Progress(ctx, true)
+	case code >= 200 && code < 300:
+		return c.Answer(ctx)
+	case code < 300 || code > 699:
+		return fmt.Errorf("sip: cannot respond %d", code)
+	}
+	if reason == "" || !validHeaderValue(reason) {
+		reason = statusText(code)
+	}
+	c.respMu.Lock()
+	c.mu.Lock()
+	c.respMu.Unlock()
+	if c.finalSent {
+		c.mu.Unlock()
+		return nil
+	}
+	c.finalSent = true
+	c.mu.Unlock()
+	c.s.SetVar("sip_term_status", strconv.Itoa(code))
+	c.s.SetVar("sip_hangup_disposition", "send_refuse")
+	c.sendFinal(code, reason, hdrs)
+	return nil
+}
+
+// sendFinal sends a non-2xx final response without blocking the session goroutine: sipgo waits
+// for the ACK (or timer H) inside Respond; the INVITE handler stays alive until then.
+func (c *call) sendFinal(code int, reason string, hdrs []sip.Header) {
+	go func() {
+		defer c.markFinal()
+		if err := c.ds.Respond(code, reason, nil, hdrs...); err != nil {
+			c.p.log.Debug("final response", "code", code, "err", err)
+		}
+	}()
+}
+
+// refer asks the far end of an answered call to call target (deflect).
+func (c *call) refer(ctx context.Context, target string) error {
+	uri := strings.Trim(strings.TrimSpace(target), "<>")
+	if uri == "" || !validHeaderValue(uri) {
+		return errHeaderValue
+	}
+	if !strings.Contains(uri, ":") {
+		uri = "sip:" + uri
+	}
+	req := sip.NewRequest(sip.REFER, c.remoteTarget())
+	req.AppendHeader(sip.NewHeader("Refer-To", "<"+uri+">"))
+	res, err := c.do(ctx, req)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode >= 300 {
+		return fmt.Errorf("sip: REFER refused with %d", res.StatusCode)
 	}
 	return nil
 }
@@ -295,7 +383,9 @@ func (c *call) answerOffer(offer *sdpMedia, prefs []string) (int, error) {
 		return 488, err
 	}
 	c.mu.Lock()
-	c.port = port
+	if c.port == nil { // set once, before the session starts; re-INVITEs reuse it
+		c.port = port
+	}
 	c.remote = offer
 	c.localKey, c.peerKey = lkey, pkey
 	if c.local.SessID == 0 {

@@ -121,6 +121,10 @@ const testConf = `<?xml version="1.0"?>
 </section>
 <section name="dialplan">
   <context name="public">
+    <extension name="respond"><condition field="destination_number" expression="^5002$">
+      <action application="respond" data="404 Nobody Here"/></condition></extension>
+    <extension name="redirect"><condition field="destination_number" expression="^5003$">
+      <action application="redirect" data="sip:9196@127.0.0.1"/></condition></extension>
     <extension name="echo"><condition field="destination_number" expression="^9196$">
       <action application="answer"/><action application="echo"/></condition></extension>
   </context>
@@ -131,6 +135,10 @@ const testConf = `<?xml version="1.0"?>
       <action application="answer"/><action application="park"/></condition></extension>
     <extension name="busy"><condition field="destination_number" expression="^5000$">
       <action application="hangup" data="USER_BUSY"/></condition></extension>
+    <extension name="respond"><condition field="destination_number" expression="^5002$">
+      <action application="respond" data="404 Nobody Here"/></condition></extension>
+    <extension name="redirect"><condition field="destination_number" expression="^5003$">
+      <action application="redirect" data="sip:9196@127.0.0.1"/></condition></extension>
     <extension name="vars"><condition field="destination_number" expression="^5001$">
       <action application="set" data="got_from=${sip_from_user}"/>
       <action application="answer"/><action application="park"/></condition></extension>

@@ -441,6 +441,9 @@ func (c *call) Answer(ctx context.Context) error {
 	// 2xx went out and was ACKed.
 	err := c.ds.WriteResponse(res)
 	c.markFinal()
+	if err != nil && c.ended.Load() {
+		return nil // the caller hung up (BYE) before its ACK reached us
+	}
 	if err != nil {
 		c.s.Log().Warn("answer not acknowledged", "err", err)
 		c.s.SetVar("sip_hangup_disposition", "send_bye")
@@ -469,7 +472,6 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 	c.finalSent = true
 	c.mu.Unlock()
 	if !answered {
-		defer c.markFinal()
 		if final {
 			return nil
 		}
@@ -491,10 +493,12 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 		}
 		select {
 		case <-c.ds.Context().Done():
+			c.markFinal()
 			return nil // cancelled: the transaction already answered 487
 		default:
 		}
-		return c.ds.Respond(code, statusText(code), nil, hdrs...)
+		c.sendFinal(code, statusText(code), hdrs)
+		return nil
 	}
 	if s.Var("sip_hangup_disposition") != "" {
 		return nil // the far end sent BYE

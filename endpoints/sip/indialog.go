@@ -47,6 +47,19 @@ func (p *Profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
+	cause := core.CauseNormalClearing
+	if v := headerValue(req, "Reason"); v != "" {
+		c.s.SetVar("sip_reason", v)
+		if n, ok := reasonCause(v); ok && !core.True(c.s.Var("ignore_q850_reason")) {
+			cause = core.Cause(n)
+		}
+	}
+	// Mark the call ended before answering: an Answer still waiting for its ACK must not
+	// mistake this BYE for a lost ACK.
+	if !c.ended.Swap(true) {
+		c.s.SetVar("sip_hangup_disposition", "recv_bye")
+		c.s.SetVar("sip_term_status", "200")
+	}
 	var err error
 	if c.inbound {
 		err = c.ds.ReadBye(req, tx)
@@ -56,16 +69,6 @@ func (p *Profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	}
-	cause := core.CauseNormalClearing
-	if v := headerValue(req, "Reason"); v != "" {
-		c.s.SetVar("sip_reason", v)
-		if n, ok := reasonCause(v); ok && !core.True(c.s.Var("ignore_q850_reason")) {
-			cause = core.Cause(n)
-		}
-	}
-	c.ended.Store(true)
-	c.s.SetVar("sip_hangup_disposition", "recv_bye")
-	c.s.SetVar("sip_term_status", "200")
 	c.s.Hangup(cause)
 }
 

@@ -202,6 +202,15 @@ func (p *Profile) start() error {
 	if p.tlsL != nil {
 		serve(func() error { return srv.ServeTLS(p.tlsL) })
 	}
+	// ServeUDP registers the listener in sipgo's pool from its goroutine; until then a request
+	// sent from this profile (a gateway REGISTER at start-up) would try to bind a second socket
+	// on the same address. Wait for it.
+	for i := 0; i < 200; i++ {
+		if c, err := ua.TransportLayer().GetConnection("udp", p.udp.LocalAddr().String()); err == nil && c != nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, gc := range p.cfg.Gateways {
 		g := newGateway(p, gc)
 		p.gateways = append(p.gateways, g)

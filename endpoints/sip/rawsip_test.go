@@ -423,3 +423,21 @@ func TestLateOffer(t *testing.T) {
 	u.send(bye)
 	u.recv(2 * time.Second)
 }
+
+// TestRespondAndRedirectApps: respond 404 sends exactly that; redirect sends 302 with Contact.
+func TestRespondAndRedirectApps(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "external"))
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n"
+	t404 := "sip:5002@" + env.addr(t, "external").String()
+	u.send(u.request("INVITE", t404, "resp1", 1, "", sdp))
+	if res := u.recv(3 * time.Second); !strings.HasPrefix(res, "SIP/2.0 404 Nobody Here") {
+		t.Errorf("respond: %q", res)
+	}
+	waitFor(t, "refused call gone", 3*time.Second, func() bool { return env.h.SessionCount() == 0 }) // even without our ACK
+	t302 := "sip:5003@" + env.addr(t, "external").String()
+	u.send(u.request("INVITE", t302, "redir1", 1, "", sdp))
+	if res := u.recv(3 * time.Second); !strings.HasPrefix(res, "SIP/2.0 302") || !strings.Contains(header(res, "Contact"), "sip:9196@127.0.0.1") {
+		t.Errorf("redirect: %q", res)
+	}
+}

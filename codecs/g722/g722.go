@@ -31,10 +31,17 @@ func (Codec) NewEncoder() media.Encoder { return NewEncoder() }
 // NewDecoder implements media.Codec.
 func (Codec) NewDecoder() media.Decoder { return NewDecoder() }
 
+// chunk is how many sample pairs Encode and Decode process per pass. Each pass runs the QMF,
+// the lower band and the higher band as three separate loops over the chunk: the loops are
+// small enough to keep their state in registers and make one call per sample, where one loop
+// doing everything spills and reloads around every call.
+const chunk = 160
+
 // Encoder is one direction's encoder state.
 type Encoder struct {
-	q    qmfLine
+	q    qmf24
 	band [2]band
+	x    [2][chunk]int // the chunk's lower and higher sub-band signals
 }
 
 // NewEncoder returns an encoder in the reset state (§3.6: DETL=32, DETH=8).
@@ -50,51 +57,58 @@ func (e *Encoder) Encode(dst []byte, pcm []int16) (int, error) {
 	if len(dst) < n {
 		return 0, ErrShortBuffer
 	}
-	lo, hi := &e.band[0], &e.band[1]
-	for j := range n {
-		// Transmit QMF: shift in two samples, keep one output per sub-band.
-		odd, even := e.q.push(int(pcm[2*j]), int(pcm[2*j+1]))
-		xl := (even + odd) >> 14
-		xh := (even - odd) >> 14
-
-		// Lower band: SUBTRA, QUANTL (6 bits).
-		el := sat(xl - lo.s)
-		mag := el
-		if el < 0 {
-			mag = -(el + 1)
-		}
-		i := quantL(mag, lo.det)
-		il := ilp[i]
-		if el < 0 {
-			il = iln[i]
-		}
-		lo.lowerAdapt(il)
-
-		// Higher band: SUBTRA, QUANTH (2 bits).
-		eh := sat(xh - hi.s)
-		mag = eh
-		if eh < 0 {
-			mag = -(eh + 1)
-		}
-		mih := 1
-		if mag >= (564*hi.det)>>12 {
-			mih = 2
-		}
-		ih := ihp[mih]
-		if eh < 0 {
-			ih = ihn[mih]
-		}
-		hi.higherAdapt(ih)
-		dst[j] = byte(ih<<6 | il)
+	for off := 0; off < n; off += chunk {
+		m := min(chunk, n-off)
+		e.encodeChunk(dst[off:off+m], pcm[2*off:2*(off+m)])
 	}
 	return n, nil
 }
 
+func (e *Encoder) encodeChunk(dst []byte, pcm []int16) {
+	// Transmit QMF: two samples in, one sample out per sub-band.
+	xl, xh := e.x[0][:len(dst)], e.x[1][:len(dst)]
+	w := e.q.load(pcm)
+	for j := range xl {
+		x := w[2*j : 2*j+24 : 2*j+24]
+		even, odd := qmfEven(x), qmfOdd(x)
+		xl[j] = (even + odd) >> 14
+		xh[j] = (odd - even) >> 14
+	}
+	e.q.keep(len(pcm))
+
+	// Both bands in one loop: their recursions are independent, so the processor overlaps them.
+	lo, hi := &e.band[0], &e.band[1]
+	dst = dst[:len(xl)]
+	xh = xh[:len(xl)]
+	for j, x := range xl {
+		// Lower band: SUBTRA, QUANTL (6 bits). neg is -1 for a negative difference, whose
+		// magnitude the recommendation takes as -(el+1) = el^-1.
+		el := sat(x - lo.s)
+		neg := el >> 63
+		il := ilq[(neg&32)|quantL(el^neg, lo.det)]
+		dl := lo.lowerStep(il)
+
+		// Higher band: SUBTRA, QUANTH (2 bits).
+		eh := sat(xh[j] - hi.s)
+		neg = eh >> 63
+		ih := 3 // positive, small
+		if eh^neg >= (564*hi.det)>>12 {
+			ih = 2 // positive, large
+		}
+		ih &^= neg & 2 // negative: 1 (small) or 0 (large), as ihn
+		dh := hi.higherStep(ih)
+		lo.adapt(dl)
+		hi.adapt(dh)
+		dst[j] = byte(ih<<6 | il)
+	}
+}
+
 // Decoder is one direction's decoder state.
 type Decoder struct {
-	q    qmfLine
+	q    qmf24
 	band [2]band
-	last [640]int16 // last decoded frame, for concealment
+	x    [2][chunk]int // the chunk's reconstructed lower and higher sub-band signals
+	last [640]int16    // last decoded frame, for concealment
 	nl   int
 	lost int
 }
@@ -111,25 +125,46 @@ func (d *Decoder) Decode(dst []int16, payload []byte) (int, error) {
 	if len(dst) < 2*len(payload) {
 		return 0, ErrShortBuffer
 	}
-	lo, hi := &d.band[0], &d.band[1]
-	for j, c := range payload {
-		il, ih := int(c&0x3f), int(c>>6)
-		// INVQBL + RECONS with the full 6-bit code for the output...
-		rl := clamp(lo.s+(lo.det*qm6[il])>>15, -16384, 16383)
-		// ...and the 4-bit truncated code for the predictor, as the encoder did.
-		lo.lowerAdapt(il)
-		rh := clamp(hi.s+(hi.det*qm2[ih])>>15, -16384, 16383)
-		hi.higherAdapt(ih)
-
-		// Receive QMF.
-		o2, o1 := d.q.push(rl+rh, rl-rh)
-		dst[2*j] = int16(sat(o1 >> 11))
-		dst[2*j+1] = int16(sat(o2 >> 11))
+	for off := 0; off < len(payload); off += chunk {
+		m := min(chunk, len(payload)-off)
+		d.decodeChunk(dst[2*off:2*(off+m)], payload[off:off+m])
 	}
 	n := 2 * len(payload)
 	d.nl = copy(d.last[:], dst[:n])
 	d.lost = 0
 	return n, nil
+}
+
+func (d *Decoder) decodeChunk(dst []int16, payload []byte) {
+	// Lower band: INVQBL + RECONS with the full 6-bit code for the output, and the 4-bit
+	// truncated code for the predictor, as the encoder did. Both bands in one loop, as in
+	// encodeChunk.
+	lo, hi := &d.band[0], &d.band[1]
+	rl := d.x[0][:len(payload)]
+	rh := d.x[1][:len(payload)]
+	for j, c := range payload {
+		il, ih := int(c&0x3f), int(c>>6)
+		rl[j] = clamp(lo.s+(lo.det*qm6[il])>>15, -16384, 16383)
+		rh[j] = clamp(hi.s+(hi.det*qm2[ih&3])>>15, -16384, 16383)
+		dl, dh := lo.lowerStep(il), hi.higherStep(ih)
+		lo.adapt(dl)
+		hi.adapt(dh)
+	}
+
+	// Receive QMF.
+	w := d.q.window(len(dst))
+	rh = rh[:len(rl)]
+	for j, l := range rl {
+		w[22+2*j], w[23+2*j] = l+rh[j], l-rh[j]
+	}
+	dst = dst[:2*len(rl)]
+	for j := range rl {
+		x := w[2*j : 2*j+24 : 2*j+24]
+		even, odd := qmfEven(x), qmfOdd(x)
+		pair := dst[2*j : 2*j+2 : 2*j+2]
+		pair[0], pair[1] = int16(sat(odd>>11)), int16(sat(even>>11))
+	}
+	d.q.keep(len(dst))
 }
 
 // Conceal repeats the last frame with falling gain; silence after four lost frames.
@@ -146,47 +181,47 @@ func (d *Decoder) Conceal(dst []int16) int {
 }
 
 // quantL finds the lower-band magnitude index: the first i in 1..29 with mag < q6[i]*det>>12,
-// or 30. The levels grow monotonically, so counting the levels <= mag with a branch-free binary
-// search gives the recommendation's linear-scan answer without data-dependent branches.
+// or 30. For non-negative integers q*det>>12 <= mag exactly when q <= ((mag+1)<<12-1)/det, so
+// one division and one table look-up replace the search over the 29 decision levels.
 func quantL(mag, det int) int {
-	base := 0
-	for step := 16; step > 0; step >>= 1 {
-		k := base + step
-		thr := (q6s[k&31] * det) >> 12
-		base += step & ((thr - mag - 1) >> 63) // add step when thr <= mag
-	}
-	return base + 1
+	t := uint32((mag+1)<<12-1) / uint32(det)
+	return int(qlut[min(t, uint32(len(qlut)-1))])
 }
 
-// q6s is q6 with the unused top entries set beyond any magnitude, for quantL.
-var q6s = func() [32]int {
-	t := q6
-	t[30], t[31] = 1<<40, 1<<40
-	return t
-}()
-
-// qmfLine is the 24-sample QMF delay line kept twice in a row, so the current window is always
-// contiguous without shifting 22 values per sample pair.
-type qmfLine struct {
-	buf [48]int
-	pos int // index of the oldest sample of the window
+// qmf24 is the QMF delay line: the 22 samples before the chunk followed by the chunk's samples,
+// so every sample pair's 24-sample window is one contiguous slice.
+type qmf24 struct {
+	buf [22 + 2*chunk]int
 }
 
-// push appends two samples and returns the two polyphase sums: sum x[2i]*qmf[i] and
-// sum x[2i+1]*qmf[11-i] over the window (oldest first), as in the recommendation.
-func (q *qmfLine) push(a, b int) (evenTaps, oddTaps int) {
-	p := q.pos
-	q.buf[p], q.buf[p+24] = a, a
-	q.buf[p+1], q.buf[p+25] = b, b
-	p += 2
-	if p == 24 {
-		p = 0
+// load copies the chunk's PCM in after the history and returns the line.
+func (q *qmf24) load(pcm []int16) []int {
+	w := q.window(len(pcm))
+	in := w[22:]
+	for i := range in {
+		in[i] = int(pcm[i])
 	}
-	q.pos = p
-	x := q.buf[p : p+24 : p+24]
-	evenTaps = x[0]*qmf[0] + x[2]*qmf[1] + x[4]*qmf[2] + x[6]*qmf[3] + x[8]*qmf[4] + x[10]*qmf[5] +
-		x[12]*qmf[6] + x[14]*qmf[7] + x[16]*qmf[8] + x[18]*qmf[9] + x[20]*qmf[10] + x[22]*qmf[11]
-	oddTaps = x[1]*qmf[11] + x[3]*qmf[10] + x[5]*qmf[9] + x[7]*qmf[8] + x[9]*qmf[7] + x[11]*qmf[6] +
-		x[13]*qmf[5] + x[15]*qmf[4] + x[17]*qmf[3] + x[19]*qmf[2] + x[21]*qmf[1] + x[23]*qmf[0]
-	return evenTaps, oddTaps
+	return w
+}
+
+// window returns the history plus room for n samples.
+func (q *qmf24) window(n int) []int { return q.buf[:22+n] }
+
+// keep moves the last 22 of the n samples just processed to the front for the next chunk.
+func (q *qmf24) keep(n int) { copy(q.buf[:22], q.buf[n:n+22]) }
+
+// qmfEven and qmfOdd return the two polyphase sums over a 24-sample window (oldest first), as
+// in the recommendation: sum x[2i]*qmf[i] and sum x[2i+1]*qmf[11-i]. The coefficients (Table 11)
+// are constants, so each tap is one multiply by an immediate, and each half is small enough to
+// be inlined.
+func qmfEven(x []int) int {
+	x = x[:23]
+	return 3*x[0] - 11*x[2] + 12*x[4] + 32*x[6] - 210*x[8] + 951*x[10] +
+		3876*x[12] - 805*x[14] + 362*x[16] - 156*x[18] + 53*x[20] - 11*x[22]
+}
+
+func qmfOdd(x []int) int {
+	x = x[:24]
+	return -11*x[1] + 53*x[3] - 156*x[5] + 362*x[7] - 805*x[9] + 3876*x[11] +
+		951*x[13] - 210*x[15] + 32*x[17] + 12*x[19] - 11*x[21] + 3*x[23]
 }

@@ -44,3 +44,40 @@ var ihp = [3]int{0, 3, 2}
 var qm2 = [4]int{-7408, -1616, 7408, 1616}
 var rh2 = [4]int{2, 1, 2, 1}
 var wh = [3]int{0, -214, 798}
+
+// Derived tables for the coder's inner loops (see scale, lowerStep, higherStep, quantL).
+var (
+	ilb2 [32]int // ilb doubled: scale's exponent is then never negative
+	wl4  [16]int // wl[rl42[i]]: LOGSCL's weight by the 4-bit code
+	wh2  [4]int  // wh[rh2[i]]: LOGSCH's weight by the 2-bit code
+	// qlut[t] is 1 + the number of levels q6[1..29] <= t, for t up to q6[29]: the magnitude
+	// index quantL returns once it knows t = the largest level that still fits under |el|.
+	qlut [2920]uint8
+)
+
+func init() {
+	for i, v := range ilb {
+		ilb2[i] = v << 1
+	}
+	for i, r := range rl42 {
+		wl4[i] = wl[r]
+	}
+	for i, r := range rh2 {
+		wh2[i] = wh[r]
+	}
+	for t := range qlut {
+		k := 1
+		for k < 30 && q6[k] <= t {
+			k++
+		}
+		qlut[t] = uint8(k)
+	}
+}
+
+// ilq maps sign and magnitude index to the 6-bit lower-band code: ilp in the first half, iln
+// (negative differences) in the second.
+var ilq = func() (t [64]int) {
+	copy(t[:32], ilp[:])
+	copy(t[32:], iln[:])
+	return t
+}()

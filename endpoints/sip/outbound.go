@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
 
 	"github.com/goswitch/goswitch/core"
 )
@@ -153,10 +154,11 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	if p.cfg.SessionTimeout > 0 {
 		req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(p.cfg.SessionTimeout.Seconds()))))
 	}
+	callID := sip.CallIDHeader(uuid.NewString())
 	if core.True(vars.Value("sip_outbound_use_uuid_as_callid")) || core.True(vars.Value("outbound_use_uuid_as_callid")) {
-		cid := sip.CallIDHeader(s.UUID())
-		req.AppendHeader(&cid)
+		callID = sip.CallIDHeader(s.UUID())
 	}
+	req.AppendHeader(&callID)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(body)
 	if transport == "udp" {
@@ -188,8 +190,10 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	p.callsOut.Add(1)
 	ictx, cancel := context.WithCancel(context.Background())
 	c.cancelInvite = cancel
+	p.inviting.Store(string(callID), c)
 	dc, err := p.dua.WriteInvite(ictx, req)
 	if err != nil {
+		p.inviting.Delete(string(callID))
 		cancel()
 		c.closeMedia()
 		p.failedOut.Add(1)
@@ -207,6 +211,7 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 // waitAnswer owns the INVITE client transaction until a final response.
 func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	defer close(c.waitDone)
+	defer c.p.inviting.Delete(c.dc.InviteRequest.CallID().Value())
 	s, p := c.s, c.p
 	go func() { // the leg's session ending before answer cancels the INVITE
 		select {
@@ -308,6 +313,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	if err := c.dc.Ack(context.Background()); err != nil {
 		s.Log().Warn("ACK failed", "err", err)
 	}
+	c.watchForks()
 	c.mu.Lock()
 	c.answered = true
 	c.mu.Unlock()

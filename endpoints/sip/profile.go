@@ -42,7 +42,8 @@ type Profile struct {
 	alloc  *media.PortAllocator
 	limit  *rateLimiter
 
-	calls sync.Map // callID|localTag -> *call
+	calls    sync.Map // callID|localTag -> *call
+	inviting sync.Map // Call-ID -> *call while its INVITE is unanswered (see txTracker)
 
 	gateways []*Gateway
 
@@ -181,6 +182,7 @@ func (p *Profile) start() error {
 		ua.Close()
 		return err
 	}
+	cli.TxRequester = &txTracker{p: p, tp: ua.TransportLayer(), txl: ua.TransactionLayer()}
 	p.ua, p.srv, p.cli = ua, srv, cli
 	p.dua = &sipgo.DialogUA{Client: cli, RewriteContact: true, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: "mod_sofia", Host: p.extSIPIP.String(), Port: p.port},
@@ -418,4 +420,35 @@ func (p *Profile) publishProfileEvent(sub string) {
 // url is the profile's sip URL as sofia status shows it.
 func (p *Profile) url() string {
 	return fmt.Sprintf("sip:mod_sofia@%s:%d", p.extSIPIP, p.port)
+}
+
+// txTracker is the client's transaction requester: the default behaviour (transaction layer,
+// ACKs straight to the transport) plus a note of each outbound INVITE's client transaction on
+// its call, so the call can watch that transaction for forked 2xx responses, which sipgo's
+// dialog would otherwise treat as retransmissions of the first (LIBRARIES.md 3.3.4).
+type txTracker struct {
+	p   *Profile
+	tp  *sip.TransportLayer
+	txl *sip.TransactionLayer
+}
+
+func (t *txTracker) Request(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	if req.IsAck() {
+		return nil, t.tp.WriteMsg(req)
+	}
+	tx, err := t.txl.Request(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Method == sip.INVITE {
+		if cid := req.CallID(); cid != nil {
+			if v, ok := t.p.inviting.Load(cid.Value()); ok {
+				c := v.(*call)
+				c.mu.Lock()
+				c.inviteTx = tx
+				c.mu.Unlock()
+			}
+		}
+	}
+	return tx, nil
 }

@@ -441,3 +441,68 @@ func TestRespondAndRedirectApps(t *testing.T) {
 		t.Errorf("redirect: %q", res)
 	}
 }
+
+// TestForkedAnswersAckedAndByed: the far end (a forking proxy, played by the test) answers the
+// INVITE from two branches; the first 2xx makes the dialog, the second is ACKed and BYEd.
+func TestForkedAnswersAckedAndByed(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	type seenMsg struct{ method, toTag string }
+	msgs := make(chan seenMsg, 16)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			m := string(buf[:n])
+			method, _, _ := strings.Cut(m, " ")
+			to := header(m, "To")
+			_, tag, _ := strings.Cut(to, "tag=")
+			switch method {
+			case "INVITE":
+				base := func(tag string) string {
+					sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+					return fmt.Sprintf("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=%s\r\nCall-ID: %s\r\nCSeq: %s\r\nContact: <sip:fork-%s@%s>\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+						header(m, "Via"), header(m, "From"), to, tag, header(m, "Call-ID"), header(m, "CSeq"), tag, c.LocalAddr(), len(sdp), sdp)
+				}
+				c.WriteToUDPAddrPort([]byte(base("branchA")), from)
+				time.Sleep(50 * time.Millisecond)
+				c.WriteToUDPAddrPort([]byte(base("branchB")), from)
+			case "BYE":
+				res := fmt.Sprintf("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
+					header(m, "Via"), header(m, "From"), to, header(m, "Call-ID"), header(m, "CSeq"))
+				c.WriteToUDPAddrPort([]byte(res), from)
+				msgs <- seenMsg{method, tag}
+			case "ACK":
+				msgs <- seenMsg{method, tag}
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	b, err := env.h.Originate(ctx, "sofia/external/fork@"+c.LocalAddr().String(), core.OriginateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	deadline := time.After(3 * time.Second)
+	for !(got["ACK branchA"] && got["ACK branchB"] && got["BYE branchB"]) {
+		select {
+		case m := <-msgs:
+			got[m.method+" "+m.toTag] = true
+		case <-deadline:
+			t.Fatalf("forked 2xx handling, saw %v", got)
+		}
+	}
+	if got["BYE branchA"] {
+		t.Error("the established dialog was torn down")
+	}
+	b.Hangup(core.CauseNormalClearing)
+	waitFor(t, "leg gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}

@@ -209,7 +209,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	requests := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.ShutdownRequested }, 8)
 	defer requests.Close()
-	var idle <-chan struct{} // closed when no calls are left, during an elegant/asap shutdown
+	var idle <-chan struct{}   // closed when no calls are left, during an elegant/asap shutdown
 	var stopIdle chan struct{} // closing it abandons the wait
 	defer func() {
 		if stopIdle != nil {

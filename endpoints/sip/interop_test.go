@@ -283,3 +283,24 @@ func TestSIPpForkToTwoContacts(t *testing.T) {
 	winner.wait(t, "answering contact")
 	loser.wait(t, "cancelled contact")
 }
+
+// TestSIPpBridgeToTCPContact: 1001 registered over TCP with a TCP contact; 1000 (UDP) calls it
+// and goswitch reaches the callee over TCP.
+func TestSIPpBridgeToTCPContact(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	port := itoa(freeUDPPort(t))
+	b := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas.xml"), "-s", "1001", "-p", port, "-t", "t1",
+		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)), "-rtp_echo", "-key", "codec", "0", "-key", "codecname", "PCMU", "-d", "200")
+	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", "1001", "-au", "1001", "-ap", "1234",
+		"-t", "t1", "-key", "contact_port", port)
+	reg.wait(t, "register over tcp")
+	waitFor(t, "tcp binding", 5*time.Second, func() bool {
+		cs := env.ep.Contacts("internal", "1001", "127.0.0.1")
+		return len(cs) == 1 && strings.Contains(cs[0], ":"+port+";transport=tcp")
+	})
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "800", "-mi", "127.0.0.1")
+	a.wait(t, "caller")
+	b.wait(t, "tcp callee")
+}

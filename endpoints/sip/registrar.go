@@ -43,7 +43,9 @@ func (r *Registration) dialURI() string {
 	if out.Scheme == "" {
 		out.Scheme = "sip"
 	}
-	if r.NAT || r.Transport != "UDP" {
+	// Behind NAT the contact is unreachable: use the address the REGISTER came from (for TCP/TLS
+	// that is the phone's own connection, which sipgo's pool reuses).
+	if r.NAT {
 		out.Host, out.Port = r.NetworkIP, r.NetworkPort
 	}
 	s := out.String()
@@ -331,6 +333,11 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			if v, ok := ch.Params.Get("expires"); ok {
 				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 					exp = n
+				}
+			}
+			if du != nil && exp > 0 {
+				if n, err := strconv.Atoi(du.Var("sip-force-expires")); err == nil && n > 0 {
+					exp = n // directory override (FreeSWITCH's sip-force-expires)
 				}
 			}
 			curi := ch.Address.String()

@@ -205,6 +205,7 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	p.calls.Store(c.key, c)
 	c.waitDone = make(chan struct{})
 	go c.waitAnswer(ictx, auth, gw)
+	go p.watchCall(c) // drops the dialog from the table however the leg ends
 	return c, nil
 }
 

@@ -506,3 +506,28 @@ func TestForkedAnswersAckedAndByed(t *testing.T) {
 	b.Hangup(core.CauseNormalClearing)
 	waitFor(t, "leg gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 }
+
+// TestCallTableEmptiesAfterCalls: dialogs leave the profile's table however they end.
+func TestCallTableEmptiesAfterCalls(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	p, _ := env.ep.Profile("internal")
+	dial := fmt.Sprintf("{sip_auth_username=1000,sip_auth_password=1234}sofia/internal/9196@%s", p.Addr())
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	b, err := env.h.Originate(ctx, dial, core.OriginateOptions{CallerIDNumber: "1000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The far (inbound) side hangs up: the outbound leg receives BYE.
+	in := findSession(env.h, func(s *core.Session) bool { return s.Direction() == core.Inbound })
+	in.Hangup(core.CauseNormalClearing)
+	waitFor(t, "both legs gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+	if b.Var("sip_hangup_disposition") != "recv_bye" {
+		t.Errorf("outbound disposition %q", b.Var("sip_hangup_disposition"))
+	}
+	waitFor(t, "call table empty", 2*time.Second, func() bool {
+		n := 0
+		p.calls.Range(func(_, _ any) bool { n++; return true })
+		return n == 0
+	})
+}

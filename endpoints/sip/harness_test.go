@@ -85,6 +85,7 @@ const testConf = `<?xml version="1.0"?>
           <param name="context" value="public"/>
           <param name="auth-calls" value="false"/>
           <param name="inbound-codec-prefs" value="PCMU,PCMA"/>
+          {{external_extra}}
         </settings>
         <gateways>
           <gateway name="gw1">
@@ -182,6 +183,7 @@ type envOpt struct {
 	gw            string // gateway proxy host:port
 	gwRegister    bool
 	internalExtra string
+	externalExtra string
 	dbDir         string
 }
 
@@ -193,6 +195,7 @@ func newEnv(t *testing.T, o envOpt) *testEnv {
 	}
 	conf := strings.ReplaceAll(testConf, "{{gw}}", o.gw)
 	conf = strings.ReplaceAll(conf, "{{internal_extra}}", o.internalExtra)
+	conf = strings.ReplaceAll(conf, "{{external_extra}}", o.externalExtra)
 	conf = strings.ReplaceAll(conf, "{{gw_register}}", strconv.FormatBool(o.gwRegister))
 	ping := "0"
 	if o.gwRegister {

@@ -531,3 +531,21 @@ func TestCallTableEmptiesAfterCalls(t *testing.T) {
 		return n == 0
 	})
 }
+
+// TestACLRefusals: apply-register-acl and apply-inbound-acl (without auth-calls) refuse
+// sources outside the list with 403.
+func TestACLRefusals(t *testing.T) {
+	env := newEnv(t, envOpt{externalExtra: `<param name="apply-register-acl" value="trusted"/><param name="apply-inbound-acl" value="trusted"/>`})
+	u := newRawUA(t, env.addr(t, "external"))
+	target := "sip:9196@" + env.addr(t, "external").String()
+	u.send(u.request("REGISTER", "sip:"+env.addr(t, "external").String(), "acl-reg", 1, "", ""))
+	if res := u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 403") {
+		t.Errorf("REGISTER from outside the register acl: %q", res)
+	}
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n"
+	u.send(u.request("INVITE", target, "acl-inv", 1, "", sdp))
+	if res := u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 403") {
+		t.Errorf("INVITE from outside the inbound acl: %q", res)
+	}
+	u.send(u.request("ACK", target, "acl-inv", 1, "", ""))
+}

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -548,4 +549,24 @@ func TestACLRefusals(t *testing.T) {
 		t.Errorf("INVITE from outside the inbound acl: %q", res)
 	}
 	u.send(u.request("ACK", target, "acl-inv", 1, "", ""))
+}
+
+// TestDialStringErrors: bad sofia targets fail with FreeSWITCH's causes.
+func TestDialStringErrors(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	cases := map[string]core.Cause{
+		"sofia/internal/1003%127.0.0.1":                core.CauseUserNotRegistered,
+		"sofia/nosuchprofile/1000@1.2.3.4":             core.CauseInvalidProfile,
+		"sofia/gateway/nogw/1234":                      core.CauseInvalidGateway,
+		"sofia/internal/1000@127.0.0.1;transport=sctp": core.CauseInvalidURL,
+	}
+	for dial, want := range cases {
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		_, err := env.h.Originate(ctx, dial, core.OriginateOptions{})
+		cancel()
+		var ce *core.CallError
+		if !errors.As(err, &ce) || ce.Cause != want {
+			t.Errorf("%s: %v, want %s", dial, err, want)
+		}
+	}
 }

@@ -619,3 +619,29 @@ func (c *call) ackFork(r *sip.Response, tag string, seen *sync.Map) {
 		}
 	}()
 }
+
+// armRefresh refreshes the session with a re-INVITE every interval/2 when we are the refresher
+// (RFC 4028 10); a failed refresh ends the call.
+func (c *call) armRefresh(interval time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sessTimer != nil {
+		c.sessTimer.Stop()
+	}
+	c.sessTimer = time.AfterFunc(interval/2, func() {
+		if c.ended.Load() {
+			return
+		}
+		ctx, cancel := contextTimeout(10 * time.Second)
+		defer cancel()
+		c.mu.Lock()
+		dir := c.local.Dir
+		c.mu.Unlock()
+		if err := c.reinvite(ctx, dir); err != nil {
+			c.s.Log().Warn("session refresh failed", "err", err)
+			c.s.Hangup(core.CauseRecoveryOnTimerExpire)
+			return
+		}
+		c.armRefresh(interval)
+	})
+}

@@ -323,7 +323,13 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	s.SetVar("sip_term_status", "200")
 	if v := c.dc.InviteResponse.GetHeader("Session-Expires"); v != nil {
 		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v.Value(), ";", 2)[0]))
-		c.armSessionTimer(time.Duration(n) * time.Second * 2) // we are not the refresher
+		if n > 0 {
+			if strings.Contains(strings.ToLower(v.Value()), "refresher=uac") {
+				c.armRefresh(time.Duration(n) * time.Second) // RFC 4028: we refresh at half time
+			} else {
+				c.armSessionTimer(time.Duration(n) * time.Second)
+			}
+		}
 	}
 	if gw != nil {
 		gw.callsOut.Add(1)

@@ -570,3 +570,26 @@ func TestDialStringErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionTimerRefresh: the UAS picks us (uac) as refresher; we re-INVITE at half time and the
+// call outlives several intervals; the UAS side's expiry timer never fires.
+func TestSessionTimerRefresh(t *testing.T) {
+	env := newEnv(t, envOpt{
+		internalExtra: `<param name="minimum-session-expires" value="2"/>`,
+		externalExtra: `<param name="session-timeout" value="2"/>`,
+	})
+	p, _ := env.ep.Profile("internal")
+	dial := fmt.Sprintf("{sip_auth_username=1000,sip_auth_password=1234}sofia/external/9196@%s", p.Addr())
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	b, err := env.h.Originate(ctx, dial, core.OriginateOptions{CallerIDNumber: "1000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4500 * time.Millisecond)
+	if b.HungUp() || env.h.SessionCount() != 2 {
+		t.Fatalf("call ended despite refreshes: hungup=%v sessions=%d cause=%s", b.HungUp(), env.h.SessionCount(), b.HangupCause())
+	}
+	b.Hangup(core.CauseNormalClearing)
+	waitFor(t, "legs gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}

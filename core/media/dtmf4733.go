@@ -71,7 +71,6 @@ type dtmfReceiver struct {
 	ts       uint32
 	ev       uint8
 	dur      uint16
-	ended    bool
 	endedTS  uint32
 	haveDone bool
 }
@@ -118,15 +117,6 @@ func (r *dtmfReceiver) digit() DTMF {
 	return DTMF{Digit: d, Duration: time.Duration(r.dur) * time.Second / time.Duration(rate), Source: "RTP"}
 }
 
-// eventCode recovers the event code of a digit (0 for unknown).
-func (d DTMF) eventCode() uint8 {
-	c, ok := DigitEvent(d.Digit)
-	if !ok {
-		return 255
-	}
-	return c
-}
-
 // dtmfSender produces the RFC 4733 packet sequence for queued digits, one step per ptime:
 // a first packet with the marker bit, updates with growing duration, three end packets with the
 // final duration (RFC 4733 §2.5.1.4), then a gap before the next digit.
@@ -138,7 +128,6 @@ type dtmfSender struct {
 	total   uint32
 	ends    int
 	gap     int // ticks of silence still to wait after an event
-	ts      uint32
 }
 
 // step returns the payload fields for this tick, whether a packet must be sent, and whether it

@@ -124,19 +124,6 @@ func (q *frameQueue) pop(ctx context.Context, dst []int16) ([]int16, uint32, Fra
 	}
 }
 
-func (q *frameQueue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.n
-}
-
-func (q *frameQueue) reset() {
-	q.mu.Lock()
-	q.head, q.n = 0, 0
-	q.mu.Unlock()
-	q.ring()
-}
-
 func (q *frameQueue) close() {
 	q.mu.Lock()
 	q.closed = true

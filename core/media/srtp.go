@@ -94,8 +94,3 @@ func (k SRTPKey) NewContext(decrypt bool) (*srtp.Context, error) {
 	}
 	return srtp.CreateContext(k.Key, k.Salt, k.Suite.Profile, k.options(decrypt)...)
 }
-
-// overhead is the most bytes SRTP adds to a packet (tag + MKI).
-func (k SRTPKey) overhead() int {
-	return 16 + len(k.MKI)
-}

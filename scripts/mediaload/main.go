@@ -39,6 +39,7 @@ var (
 	mode   = flag.String("mode", "relay", "relay or term")
 	shards = flag.Int("shards", runtime.GOMAXPROCS(0), "engine clock shards")
 	role   = flag.String("role", "engine", "internal: engine or phones (the child process)")
+	prof   = flag.String("cpuprofile", "", "write the engine's CPU profile (measured phase) to this file")
 )
 
 var pcmu = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}
@@ -74,13 +75,6 @@ func (h *hist) quantile(q float64) time.Duration {
 		}
 	}
 	return 200 * time.Millisecond
-}
-
-func (h *hist) reset() {
-	for i := range h.b {
-		h.b[i].Store(0)
-	}
-	h.count.Store(0)
 }
 
 func cpuTime() time.Duration {

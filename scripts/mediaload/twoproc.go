@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,11 +69,13 @@ func relayEngine() {
 	for out.Scan() {
 		line := out.Text()
 		if line == "START" {
+			startProfile()
 			c0, t0 = cpuTime(), time.Now()
 			continue
 		}
 		if r, ok := strings.CutPrefix(line, "RESULT "); ok {
 			cpu, wall := cpuTime()-c0, time.Since(t0)
+			stopProfile()
 			var got, want uint64
 			var q50, q99, qmx int64
 			fmt.Sscan(r, &got, &want, &q50, &q99, &qmx)
@@ -155,4 +158,28 @@ func phones() {
 		senders[i].conn.Close()
 	}
 	wg.Wait()
+}
+
+var profFile *os.File
+
+func startProfile() {
+	if *prof == "" {
+		return
+	}
+	f, err := os.Create(*prof)
+	if err != nil {
+		log.Fatal(err)
+	}
+	profFile = f
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func stopProfile() {
+	if profFile != nil {
+		pprof.StopCPUProfile()
+		profFile.Close()
+		profFile = nil
+	}
 }

@@ -14,6 +14,9 @@ const cnPT = 13 // RFC 3389 comfort noise, static payload type
 // latch -> demux by payload type -> relay, jitter buffer or DTMF.
 func (p *RTPPort) readLoop() {
 	defer p.wg.Done()
+	if p.readLoopMMsg() {
+		return
+	}
 	buf := make([]byte, maxPacket+64)
 	var deadlineSet time.Time
 	for {

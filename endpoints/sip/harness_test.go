@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -333,14 +334,30 @@ func (r *sippRun) wait(t *testing.T, what string) {
 	}
 }
 
+// freeUDPPort returns a port free for UDP and TCP, picked below the kernel's ephemeral range so
+// that sockets the stack hands out (RTP ports, other peers) do not take it before SIPp binds it.
 func freeUDPPort(t *testing.T) int {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < 200; i++ {
+		port := 20000 + int(portSeq.Add(1)*7919%10000)
+		u, err := net.ListenPacket("udp", "127.0.0.1:"+itoa(port))
+		if err != nil {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+itoa(port))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	t.Fatal("no free port")
+	return 0
 }
+
+var portSeq atomic.Int64
+
+func init() { portSeq.Store(time.Now().UnixNano() % 10000) }
 
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {

@@ -8,7 +8,10 @@
 // relay mode runs the phones (senders and receivers) in a child process, so the engine
 // process's CPU time (getrusage) is the engine's alone. Added jitter is
 // |transit(i) - transit(i-1)| at phone B: how much the engine changed the spacing the sender
-// produced (the sender stamps its send time into the payload). term mode measures the spacing
+// produced (the sender stamps its send time into the payload). The phones share a few sockets
+// and batch with sendmmsg/recvmmsg (Linux), with send phases spread over the 20 ms, so on a
+// 2-core box the generator does not starve the engine it measures; the child reports packets
+// sent against those due, so generator lag is not mistaken for engine loss. term mode measures the spacing
 // of packets our clock-driven sender emits (|interval - 20 ms|) and the CPU of the whole process.
 package main
 

@@ -138,15 +138,26 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.key = callKey(req.CallID().Value(), tagOf(ds.InviteRequest.To().Params))
 
 	// Caller profile and variables.
-	cidName := from.DisplayName
+	cidName, cidNum := from.DisplayName, from.Address.User
 	if cidName == "" {
 		cidName = from.Address.User
 	}
-	if v := headerValue(req, "P-Asserted-Identity"); v != "" {
+	// An asserted identity (P-Asserted-Identity, else Remote-Party-ID) is the caller id, as
+	// FreeSWITCH takes it.
+	for _, hn := range []string{"P-Asserted-Identity", "Remote-Party-ID"} {
+		v := headerValue(req, hn)
+		if v == "" {
+			continue
+		}
 		var u sip.Uri
-		var hp sip.HeaderParams = sip.NewParams()
-		if dn, err := sip.ParseAddressValue(v, &u, &hp); err == nil {
-			_ = dn
+		hp := sip.NewParams()
+		if dn, err := sip.ParseAddressValue(v, &u, &hp); err == nil && u.User != "" {
+			cidNum = u.User
+			cidName = dn
+			if cidName == "" {
+				cidName = u.User
+			}
+			break
 		}
 	}
 	ctxName := p.cfg.Context
@@ -173,7 +184,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	name := fmt.Sprintf("sofia/%s/%s@%s", p.cfg.Name, from.Address.User, from.Address.Host)
 	prof := &core.CallerProfile{
-		Username: authUsername, Dialplan: p.cfg.Dialplan, CallerIDName: cidName, CallerIDNumber: from.Address.User,
+		Username: authUsername, Dialplan: p.cfg.Dialplan, CallerIDName: cidName, CallerIDNumber: cidNum,
 		NetworkAddr: src.Addr().String(), ANI: from.Address.User, DestNumber: req.Recipient.User,
 		Source: "mod_sofia", Context: ctxName, ChanName: name,
 	}

@@ -357,6 +357,9 @@ func TestOutboundTLSWithSRTPAndAuth(t *testing.T) {
 	if in.Var("sip_via_protocol") != "tls" || in.Var("sip_authorized") != "true" || in.Var("rtp_has_crypto") == "" || in.Var("sip_h_X-Seed") != "1" {
 		t.Errorf("inbound leg: via=%q authorized=%q crypto=%q x-seed=%q", in.Var("sip_via_protocol"), in.Var("sip_authorized"), in.Var("rtp_has_crypto"), in.Var("sip_h_X-Seed"))
 	}
+	if cp := in.Profile(); cp.CallerIDName != "seed" || cp.CallerIDNumber != "1000" || in.Var("sip_Remote-Party-ID") == "" {
+		t.Errorf("caller id from Remote-Party-ID: %q <%s>", cp.CallerIDName, cp.CallerIDNumber)
+	}
 	b.Hangup(core.CauseNormalClearing)
 	waitFor(t, "both legs gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 	if v := in.Var("sip_hangup_disposition"); v != "recv_bye" {

@@ -288,19 +288,27 @@ func (b *box) deposit(ctx context.Context) error {
 		}
 	}
 	pr := b.s.Profile()
-	if err := b.m.exec(p.Name, `INSERT INTO voicemail_msgs (created_epoch, read_epoch, username, domain, uuid,
-		cid_name, cid_number, in_folder, file_path, message_len, flags, read_flags, forwarded_by)
-		VALUES (?, 0, ?, ?, ?, ?, ?, 'inbox', ?, ?, '', ?, '')`,
-		time.Now().Unix(), b.id, b.domain, id, pr.CallerIDName, pr.CallerIDNumber, path, int(dur.Seconds()), readFlags); err != nil {
-		return fmt.Errorf("voicemail: store message: %w", err)
+	msg := Message{Created: time.Now().Unix(), User: b.id, Domain: b.domain, UUID: id, CIDName: pr.CallerIDName,
+		CIDNumber: pr.CallerIDNumber, Folder: "inbox", Path: path, Len: int(dur.Seconds()), ReadFlags: readFlags}
+	ms := userMail(b.user, p)
+	if ms.keepLocal {
+		if err := b.m.insert(p.Name, &msg); err != nil {
+			return fmt.Errorf("voicemail: store message: %w", err)
+		}
 	}
-	b.s.SetVar("voicemail_message_len", itoa(int(dur.Seconds())))
+	b.s.SetVar("voicemail_message_len", itoa(msg.Len))
 	b.s.SetVar("voicemail_file_path", path)
-	b.m.maintenance(b.s, "leave-message", b.id, b.domain,
-		[2]string{"VM-Caller-ID-Name", pr.CallerIDName}, [2]string{"VM-Caller-ID-Number", pr.CallerIDNumber},
-		[2]string{"VM-File-Path", path}, [2]string{"VM-Message-Len", itoa(int(dur.Seconds()))},
-		[2]string{"VM-UUID", id})
-	b.m.MWI(p.Name, b.id, b.domain, "leave-message")
+	if ms.keepLocal {
+		b.m.maintenance(b.s, "leave-message", b.id, b.domain,
+			[2]string{"VM-Caller-ID-Name", pr.CallerIDName}, [2]string{"VM-Caller-ID-Number", pr.CallerIDNumber},
+			[2]string{"VM-File-Path", path}, [2]string{"VM-Message-Len", itoa(msg.Len)},
+			[2]string{"VM-UUID", id})
+		b.m.MWI(p.Name, b.id, b.domain, "leave-message")
+	}
+	b.m.mailNew(ctx, b.s, p, ms, &msg)
+	if !ms.keepLocal {
+		os.Remove(path) // vm-keep-local-after-email=false: the email was the delivery
+	}
 	if ctx.Err() == nil {
 		_, _ = phrase(ctx, b.s, "voicemail_goodbye", "", nil)
 	}

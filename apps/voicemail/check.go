@@ -188,6 +188,14 @@ func (b *box) listen(ctx context.Context, msgs []Message, saved bool) {
 				_, _ = phrase(ctx, b.s, "voicemail_ack", "deleted", nil)
 				i++
 				break menu
+			case c == p.Param("email-key") && b.mailTo() != "":
+				// mod_voicemail: the message is emailed (file attached) and marked for deletion.
+				b.setFlags(msg, "delete")
+				if b.m.mailSaved(ctx, b.s, p, userMail(b.user, p), msg) {
+					_, _ = phrase(ctx, b.s, "voicemail_ack", "emailed", nil)
+				}
+				i++
+				break menu
 			case c == p.Param("callback-key") && msg.CIDNumber != "":
 				// Call the sender back: the transfer ends this application.
 				b.s.Transfer(msg.CIDNumber, p.Param("callback-dialplan"), p.Param("callback-context"))
@@ -237,6 +245,12 @@ func (b *box) playMessage(ctx context.Context, msg *Message) rune {
 		}
 	}
 	return 0
+}
+
+// mailTo is where email-key sends: vm-mailto, else email-addr.
+func (b *box) mailTo() string {
+	ms := userMail(b.user, b.p)
+	return firstNonEmpty(ms.to, ms.addr)
 }
 
 func (b *box) setFlags(msg *Message, flags string) {

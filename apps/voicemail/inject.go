@@ -100,15 +100,21 @@ func (m *Module) Inject(snap *xmlconf.Snapshot, target, file, cidNum, cidName st
 		if err := copyFile(dst, file); err != nil {
 			return n, err
 		}
-		if err := m.exec(p.Name, `INSERT INTO voicemail_msgs (created_epoch, read_epoch, username, domain, uuid,
-			cid_name, cid_number, in_folder, file_path, message_len, flags, read_flags, forwarded_by)
-			VALUES (?, 0, ?, ?, ?, ?, ?, 'inbox', ?, ?, '', 'B_NORMAL', '')`,
-			time.Now().Unix(), b.id, b.domain, id, cidName, cidNum, dst, secs); err != nil {
-			os.Remove(dst)
-			return n, err
+		msg := Message{Created: time.Now().Unix(), User: b.id, Domain: b.domain, UUID: id, CIDName: cidName,
+			CIDNumber: cidNum, Folder: "inbox", Path: dst, Len: secs, ReadFlags: "B_NORMAL"}
+		ms := userMail(u, p)
+		if ms.keepLocal {
+			if err := m.insert(p.Name, &msg); err != nil {
+				os.Remove(dst)
+				return n, err
+			}
+			m.maintenance(nil, "leave-message", b.id, b.domain, [2]string{"VM-File-Path", dst}, [2]string{"VM-UUID", id})
+			m.MWI(p.Name, b.id, b.domain, "inject")
 		}
-		m.maintenance(nil, "leave-message", b.id, b.domain, [2]string{"VM-File-Path", dst}, [2]string{"VM-UUID", id})
-		m.MWI(p.Name, b.id, b.domain, "inject")
+		m.mailNew(context.Background(), nil, p, ms, &msg)
+		if !ms.keepLocal {
+			os.Remove(dst)
+		}
 		n++
 	}
 	return n, nil

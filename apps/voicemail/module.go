@@ -234,6 +234,15 @@ func (m *Module) exec(profile, q string, args ...any) error {
 	return db.Exec(ctx, q, args...)
 }
 
+// insert stores a new message row in its profile's database (msg.Folder defaults to inbox).
+func (m *Module) insert(profile string, msg *Message) error {
+	return m.exec(profile, `INSERT INTO voicemail_msgs (created_epoch, read_epoch, username, domain, uuid,
+		cid_name, cid_number, in_folder, file_path, message_len, flags, read_flags, forwarded_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		msg.Created, msg.Read, msg.User, msg.Domain, msg.UUID, msg.CIDName, msg.CIDNumber, firstNonEmpty(msg.Folder, "inbox"),
+		msg.Path, msg.Len, msg.Flags, firstNonEmpty(msg.ReadFlags, "B_NORMAL"), msg.FwBy)
+}
+
 // Prefs are a mailbox's voicemail_prefs row.
 type Prefs struct{ NamePath, GreetingPath, Password string }
 

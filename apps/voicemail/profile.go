@@ -1,7 +1,8 @@
 // Package voicemail is mod_voicemail: leaving messages (greeting, beep, record, store under
 // <storage>/voicemail/<profile>/<domain>/<id>/msg_<uuid>.wav, index in sqlite), mailbox login
-// and retrieval with FreeSWITCH's key map, greetings and recorded names, MESSAGE_WAITING events
-// and the vm_boxcount API.
+// and retrieval with FreeSWITCH's key map, greetings and recorded names, MESSAGE_WAITING events,
+// email (voicemail.tpl / notify-voicemail.tpl through switch.conf's mailer-app) and the
+// vm_boxcount, vm_list, vm_read, vm_delete, vm_prefs and vm_inject APIs.
 package voicemail
 
 import (
@@ -34,6 +35,9 @@ var defaults = map[string]string{
 type Profile struct {
 	Name   string
 	params map[string]string
+	email  map[string]string // <email><param>: template-file, notify-template-file, date-fmt, email-from
+	// <email><headers>/<body> text, replaced by template files when those are set.
+	emailHeaders, emailBody string
 }
 
 // Param returns a parameter with mod_voicemail's default.
@@ -43,6 +47,9 @@ func (p *Profile) Param(name string) string {
 	}
 	return defaults[name]
 }
+
+// EmailParam returns an <email> parameter ("" when unset).
+func (p *Profile) EmailParam(name string) string { return p.email[name] }
 
 // Int returns a numeric parameter.
 func (p *Profile) Int(name string) int {
@@ -72,12 +79,24 @@ func LoadProfiles(snap *xmlconf.Snapshot) map[string]*Profile {
 				for _, x := range pe.SelectElements("param") {
 					p.params[x.SelectAttrValue("name", "")] = x.SelectAttrValue("value", "")
 				}
+				p.email = map[string]string{}
+				if e := pe.SelectElement("email"); e != nil {
+					for _, x := range e.SelectElements("param") {
+						p.email[x.SelectAttrValue("name", "")] = x.SelectAttrValue("value", "")
+					}
+					if x := e.SelectElement("headers"); x != nil {
+						p.emailHeaders = x.Text()
+					}
+					if x := e.SelectElement("body"); x != nil {
+						p.emailBody = x.Text()
+					}
+				}
 				out[p.Name] = p
 			}
 		}
 	}
 	if out["default"] == nil {
-		out["default"] = &Profile{Name: "default", params: map[string]string{}}
+		out["default"] = &Profile{Name: "default", params: map[string]string{}, email: map[string]string{}}
 	}
 	return out
 }

@@ -177,7 +177,8 @@ func (p *Profile) start() error {
 		ua.Close()
 		return err
 	}
-	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname(p.extSIPIP.String()), sipgo.WithClientPort(p.port), sipgo.WithClientLogger(slogger))
+	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname(p.extSIPIP.String()), sipgo.WithClientPort(p.port),
+		sipgo.WithClientNAT(), sipgo.WithClientLogger(slogger)) // rport in our Via (RFC 3581)
 	if err != nil {
 		ua.Close()
 		return err

@@ -202,7 +202,7 @@ func apiDelete(ctx context.Context, h *core.Host, args string, w io.Writer) erro
 		_, werr := fmt.Fprintf(w, "-ERR %v\n", err)
 		return werr
 	}
-	m.MWI(p.Name, a.id, a.domain, "delete")
+	m.MWI(p.Name, a.id, a.domain, "DELETE")
 	_, err = io.WriteString(w, "+OK\n")
 	return err
 }
@@ -237,7 +237,7 @@ func apiRead(ctx context.Context, h *core.Host, args string, w io.Writer) error 
 		_, werr := fmt.Fprintf(w, "-ERR %v\n", err)
 		return werr
 	}
-	m.MWI(p.Name, a.id, a.domain, "read")
+	m.MWI(p.Name, a.id, a.domain, "READ")
 	_, err = io.WriteString(w, "+OK\n")
 	return err
 }

@@ -102,7 +102,7 @@ func TestListReadDeleteAPIs(t *testing.T) {
 	if got := boxcount(t, h, "1000@example.com|all"); got != "1:1:0:0" {
 		t.Errorf("after vm_read read: %q", got)
 	}
-	waitMWI(t, sub, "1/1")
+	waitMWI(t, sub, "1/1", "READ")
 	if got := apiOut(t, h, "vm_read", "1000@example.com/default unread"); got != "+OK\n" {
 		t.Errorf("vm_read unread: %q", got)
 	}
@@ -133,7 +133,7 @@ func TestListReadDeleteAPIs(t *testing.T) {
 	if got := apiOut(t, h, "vm_delete", "1000@example.com/default"); got != "+OK\n" {
 		t.Errorf("vm_delete box: %q", got)
 	}
-	waitMWI(t, sub, "0/0")
+	waitMWI(t, sub, "0/0", "DELETE")
 	if got := apiOut(t, h, "vm_list", "1000@example.com"); got != "" {
 		t.Errorf("vm_list after delete: %q", got)
 	}
@@ -145,14 +145,15 @@ func TestListReadDeleteAPIs(t *testing.T) {
 	}
 }
 
-// waitMWI waits for a MESSAGE_WAITING event of 1000@example.com with MWI-Voice-Message want.
-func waitMWI(t *testing.T, sub interface{ C() <-chan *event.Event }, want string) {
+// waitMWI waits for a MESSAGE_WAITING event of 1000@example.com with MWI-Voice-Message want and
+// mod_voicemail's Update-Reason.
+func waitMWI(t *testing.T, sub interface{ C() <-chan *event.Event }, want, reason string) {
 	t.Helper()
 	timeout := time.After(3 * time.Second)
 	for {
 		select {
 		case e := <-sub.C():
-			if e.Get("MWI-Message-Account") == "1000@example.com" && e.Get("MWI-Voice-Message") == want {
+			if e.Get("MWI-Message-Account") == "1000@example.com" && e.Get("MWI-Voice-Message") == want && e.Get("Update-Reason") == reason {
 				return
 			}
 		case <-timeout:

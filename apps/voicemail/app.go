@@ -303,7 +303,7 @@ func (b *box) deposit(ctx context.Context) error {
 			[2]string{"VM-Caller-ID-Name", pr.CallerIDName}, [2]string{"VM-Caller-ID-Number", pr.CallerIDNumber},
 			[2]string{"VM-File-Path", path}, [2]string{"VM-Message-Len", itoa(msg.Len)},
 			[2]string{"VM-UUID", id})
-		b.m.MWI(p.Name, b.id, b.domain, "leave-message")
+		b.m.MWI(p.Name, b.id, b.domain, "NEW")
 	}
 	b.m.mailNew(ctx, b.s, p, ms, &msg)
 	if !ms.keepLocal {

@@ -157,7 +157,7 @@ func (b *box) listen(ctx context.Context, msgs []Message, saved bool) {
 		if msg.Read == 0 {
 			msg.Read = time.Now().Unix()
 			if err := b.m.exec(p.Name, `UPDATE voicemail_msgs SET read_epoch = ? WHERE uuid = ?`, msg.Read, msg.UUID); err == nil {
-				b.m.MWI(p.Name, b.id, b.domain, "read")
+				b.m.MWI(p.Name, b.id, b.domain, "READ")
 			}
 		}
 	menu:
@@ -285,7 +285,7 @@ func (b *box) purge() {
 	if err := b.m.exec(p.Name, `DELETE FROM voicemail_msgs WHERE username = ? AND domain = ? AND flags = 'delete'`, b.id, b.domain); err != nil {
 		b.s.Log().Warn("voicemail: purge failed", "err", err)
 	}
-	b.m.MWI(p.Name, b.id, b.domain, "purge")
+	b.m.MWI(p.Name, b.id, b.domain, "PURGE")
 	b.m.maintenance(b.s, "mwi-update", b.id, b.domain)
 }
 

@@ -69,7 +69,7 @@ func (b *box) forward(ctx context.Context, msg *Message) {
 	}
 	b.m.maintenance(b.s, "leave-message", to.id, to.domain, [2]string{"VM-File-Path", dst},
 		[2]string{"VM-UUID", id}, [2]string{"VM-Forwarded-By", b.id + "@" + b.domain})
-	b.m.MWI(p.Name, to.id, to.domain, "forward")
+	b.m.MWI(p.Name, to.id, to.domain, "NEW")
 	_, _ = phrase(ctx, b.s, "voicemail_ack", "saved", nil)
 }
 

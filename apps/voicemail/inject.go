@@ -109,7 +109,7 @@ func (m *Module) Inject(snap *xmlconf.Snapshot, target, file, cidNum, cidName st
 				return n, err
 			}
 			m.maintenance(nil, "leave-message", b.id, b.domain, [2]string{"VM-File-Path", dst}, [2]string{"VM-UUID", id})
-			m.MWI(p.Name, b.id, b.domain, "inject")
+			m.MWI(p.Name, b.id, b.domain, "NEW")
 		}
 		m.mailNew(context.Background(), nil, p, ms, &msg)
 		if !ms.keepLocal {

@@ -86,7 +86,7 @@ func (m *Module) Start(ctx context.Context) error {
 				continue
 			}
 			for name := range LoadProfiles(m.h.Config()) {
-				m.MWI(name, id, domain, "query")
+				m.MWI(name, id, domain, "")
 			}
 		}
 	}()
@@ -273,7 +273,8 @@ func (m *Module) setPref(profile, id, domain, column, value string) error {
 	return m.exec(profile, `UPDATE voicemail_prefs SET `+column+` = ? WHERE username = ? AND domain = ?`, value, id, domain)
 }
 
-// MWI publishes MESSAGE_WAITING for a mailbox.
+// MWI publishes MESSAGE_WAITING for a mailbox; reason is mod_voicemail's Update-Reason (NEW,
+// DELETE, SAVE, PURGE, READ).
 func (m *Module) MWI(profile, id, domain, reason string) {
 	c, err := m.Count(profile, id, domain)
 	if err != nil {
@@ -296,7 +297,9 @@ func (m *Module) MWI(profile, id, domain, reason string) {
 	} else {
 		e.Add("MWI-Voice-Message", fmt.Sprintf("%d/%d", c.New, c.Saved))
 	}
-	e.Add("Update-Reason", reason)
+	if reason != "" { // answers to MESSAGE_QUERY carry none
+		e.Add("Update-Reason", reason)
+	}
 	m.h.Bus.Publish(e)
 }
 

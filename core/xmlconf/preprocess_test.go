@@ -1,6 +1,8 @@
 package xmlconf
 
 import (
+	"github.com/beevik/etree"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -376,7 +378,7 @@ func TestPositions(t *testing.T) {
 		{"/document/section/configuration/settings/param", "autoload_configs/sofia.conf.xml:4"},
 	}
 	for _, tt := range tests {
-		e := s.Root().FindElement(strings.TrimPrefix(tt.path, "/document"))
+		var e *etree.Element
 		if tt.path == "/document" {
 			e = s.Root()
 		} else {

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,4 +99,78 @@ func TestRelaySocketPath(t *testing.T) {
 	if allocs := m1.Mallocs - m0.Mallocs; allocs > n/10 && !raceOn {
 		t.Errorf("%d allocations for %d relayed packets", allocs, n)
 	}
+}
+
+// BenchmarkRelaySocket is BenchmarkRelay/rtp over the real receive path: a phone socket sends
+// to leg A, leg A's reader relays through leg B to a sink that drains it. Besides ns/op it
+// reports the process CPU time per relayed packet (cpu-ns/pkt: phone, engine and sink
+// together), which is what a loaded machine pays.
+func BenchmarkRelaySocket(b *testing.B) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	la, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+	lb, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+	defer la.Close()
+	defer lb.Close()
+	phone, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	defer phone.Close()
+	sink, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	defer sink.Close()
+	_ = sink.SetReadBuffer(4 << 20)
+	la.SetCodec(pcmu, 101)
+	lb.SetCodec(pcmu, 101)
+	la.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.AddrPort{})
+	lb.SetRemote(sink.LocalAddr().(*net.UDPAddr).AddrPort(), netip.AddrPort{})
+	stop, _ := media.Bridge(la, lb)
+	defer stop()
+	var got atomic.Int64
+	var want atomic.Int64
+	want.Store(1)
+	done := make(chan struct{}, 1)
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, err := sink.Read(buf); err != nil {
+				return
+			}
+			if got.Add(1) == want.Load() {
+				done <- struct{}{}
+			}
+		}
+	}()
+	pkt := make([]byte, 12+160)
+	pkt[0] = 0x80
+	dst := la.LocalAddr()
+	send := func(i int) {
+		binary.BigEndian.PutUint16(pkt[2:], uint16(i))
+		binary.BigEndian.PutUint32(pkt[4:], uint32(i)*160)
+		_, _ = phone.WriteToUDPAddrPort(pkt, dst)
+	}
+	send(0)
+	<-done
+	c0 := cpuNow()
+	b.ResetTimer()
+	// Bursts of 8 packets, then wait until the sink has them all (a lost packet ends the
+	// wait after 100 ms).
+	for i := 0; i < b.N; i += 8 {
+		k := min(8, b.N-i)
+		want.Add(int64(k))
+		for j := range k {
+			send(i + j + 1)
+		}
+		select {
+		case <-done:
+		case <-time.After(100 * time.Millisecond):
+			want.Store(got.Load() + 1<<40) // give up on this burst
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/pkt")
+	b.ReportMetric(float64(got.Load()-1)/float64(b.N), "delivered")
+}
+
+func cpuNow() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/goswitch/goswitch/apps/bridge"
 	_ "github.com/goswitch/goswitch/apps/dptools"
+	_ "github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core"
 	_ "github.com/goswitch/goswitch/dialplan"
 	_ "github.com/goswitch/goswitch/endpoints/errorep"
@@ -29,12 +30,17 @@ const contexts = `
     <action application="bridge" data="{ignore_early_media=true}loopback/wait/other"/>
     <action application="set" data="after=${originate_disposition}"/>
     <action application="answer"/><action application="park"/></condition></extension>
+  <extension name="early"><condition field="destination_number" expression="^9185$">
+    <action application="bridge" data="loopback/early/other"/></condition></extension>
   <extension name="seq"><condition field="destination_number" expression="^9184$">
     <action application="bridge" data="error/user_busy|loopback/answer/other"/></condition></extension>
 </context>
 <context name="other">
   <extension name="wait"><condition field="destination_number" expression="^wait$">
     <action application="ring_ready"/><action application="sleep" data="20000"/></condition></extension>
+  <extension name="early"><condition field="destination_number" expression="^early$">
+    <action application="pre_answer"/>
+    <action application="playback" data="tone_stream://%(10000,0,600)"/></condition></extension>
   <extension name="answer"><condition field="destination_number" expression="^answer$">
     <action application="answer"/><action application="park"/></condition></extension>
 </context>`
@@ -106,4 +112,42 @@ func TestSequentialFailover(t *testing.T) {
 	if p == nil || p.Name() != "loopback/answer-a" {
 		t.Fatalf("after USER_BUSY the | group should reach loopback/answer; peer %v", p)
 	}
+}
+
+// TestEarlyMediaReachesCaller: without ignore_early_media, the B-leg's 183 audio reaches the caller
+// before anyone answers.
+func TestEarlyMediaReachesCaller(t *testing.T) {
+	h := testhost.New(t, testhost.Document(testhost.Dialplan(contexts)), nil)
+	sessions := make(chan *core.Session, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Originate(context.Background(), "{originate_timeout=4}loopback/9185", core.OriginateOptions{
+			OnProgress: func(leg *core.Session, withMedia bool) {
+				if withMedia {
+					select {
+					case sessions <- leg:
+					default:
+					}
+				}
+			},
+		})
+		done <- err
+	}()
+	var caller *core.Session
+	select {
+	case caller = <-sessions:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no early media on the caller leg")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if !testhost.Hears(ctx, caller.Port().Stream(), 600, 100) {
+		t.Error("caller did not hear the B-leg's 600 Hz early media")
+	}
+	if caller.Answered() {
+		t.Error("caller leg answered; the test wanted early media only")
+	}
+	caller.Hangup(core.CauseNormalClearing)
+	<-done
+	testhost.WaitGone(t, h, 3*time.Second)
 }

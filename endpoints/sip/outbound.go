@@ -204,6 +204,8 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	s.SetVar("sip_call_id", req.CallID().Value())
 	p.calls.Store(c.key, c)
 	c.waitDone = make(chan struct{})
+	// The leg must be attached before a 183 can arrive: the bridge joins early media through it.
+	s.SetLeg(c)
 	go c.waitAnswer(ictx, auth, gw)
 	go p.watchCall(c) // drops the dialog from the table however the leg ends
 	return c, nil

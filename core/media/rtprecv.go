@@ -76,6 +76,13 @@ func (p *RTPPort) InjectPacket(pkt []byte, from netip.AddrPort) {
 
 // handle processes one datagram: the RTP/RFC 4733 ingest path.
 func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
+	p.handleTE(pkt, from, now, p.teRecvPT.Load())
+}
+
+// handleTE is handle with the telephone-event payload type already loaded: the recvmmsg reader
+// decides by it which packets it may process inside the socket read, so the decision and the
+// processing must see the same value even if a re-INVITE changes it in between.
+func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te uint32) {
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
 		p.stDropped.Add(1)
 		return
@@ -107,7 +114,7 @@ func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
 		payload = payload[:len(payload)-pad]
 	}
 	pt := uint32(p.rxHdr.PayloadType)
-	audio, te := p.audioPT.Load(), p.teRecvPT.Load()
+	audio := p.audioPT.Load()
 	if pt != audio && (te == 0 || pt != te) && pt != cnPT {
 		p.stDropped.Add(1)
 		return

@@ -117,7 +117,7 @@ func (p *RTPPort) readLoopMMsg() bool {
 					return true
 				}
 				p.injMu.Lock()
-				p.handle(pkt, from, now)
+				p.handleTE(pkt, from, now, te)
 				p.injMu.Unlock()
 			}
 			if p.timeout() > 0 && now.Sub(deadlineSet) > time.Second {

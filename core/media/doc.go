@@ -54,4 +54,7 @@
 //
 // Each RTPPort has one reader goroutine for RTP and one for RTCP; everything periodic runs on a
 // Clock (SoftClock: one goroutine per period per shard). Close stops what a port started.
+// Relayed packets are forwarded by the receiving port's reader itself (no hand-off to another
+// goroutine): on Linux it receives with recvmmsg inside the socket's RawConn read, so a packet
+// costs one receive and one send syscall and the reader parks as soon as the socket is empty.
 package media

@@ -77,7 +77,7 @@ const testConf = `<?xml version="1.0"?>
 </document>
 `
 
-func newHost(t *testing.T) *core.Host {
+func newHost(t testing.TB) *core.Host {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(testConf), 0o644); err != nil {
@@ -527,5 +527,51 @@ func TestDTMFCrossesBridgeOnce(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// BenchmarkCallLifecycle measures the core's cost of one short call: originate a loopback pair
+// whose dialplan side hangs up at once (two channels through every state). "events" adds a
+// subscriber taking every event, as an event-socket client with "event plain ALL" does.
+func BenchmarkCallLifecycle(b *testing.B) {
+	for _, withSub := range []bool{false, true} {
+		name := "quiet"
+		if withSub {
+			name = "events"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := newHost(b)
+			h.SetSPS(1 << 30) // the default 30 sessions/s would throttle the benchmark, not measure it
+			h.SetMaxSessions(1 << 30)
+			if withSub {
+				sub := h.Bus.Subscribe(nil, 1<<16)
+				stop := make(chan struct{})
+				drained := make(chan struct{})
+				go func() {
+					defer close(drained)
+					for {
+						select {
+						case <-sub.C():
+						case <-stop:
+							return
+						}
+					}
+				}()
+				defer func() { sub.Close(); close(stop); <-drained }()
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_, err := h.Originate(context.Background(), "loopback/486", core.OriginateOptions{})
+				var ce *core.CallError
+				if !errors.As(err, &ce) || ce.Cause != core.CauseUserBusy {
+					b.Fatalf("want USER_BUSY, got %v", err)
+				}
+			}
+			b.StopTimer()
+			deadline := time.Now().Add(5 * time.Second)
+			for h.SessionCount() > 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -140,8 +141,12 @@ func (s *Session) NewEvent(name, subclass string) *event.Event {
 	return e
 }
 
-// publishChannel publishes a channel event, with extra headers after the channel data.
+// publishChannel publishes a channel event, with extra headers after the channel data. Nobody
+// listening (no event socket client, no other subscriber) means nothing to build.
 func (s *Session) publishChannel(name string, extra func(*event.Event)) {
+	if s.h.Bus.Subscribers() == 0 {
+		return
+	}
 	e := s.NewEvent(name, "")
 	if extra != nil {
 		extra(e)
@@ -208,9 +213,8 @@ func (s *Session) FillEvent(e *event.Event, withVars bool) {
 		addProfileHeaders(e, "Other-Leg", peer.direction, &pp, peer.Times())
 	}
 	if withVars {
-		for _, kv := range s.vars.List() {
-			e.Add("variable_"+kv[0], kv[1])
-		}
+		e.Headers = slices.Grow(e.Headers, s.vars.Len())
+		s.vars.AppendHeaders(e.Add)
 	}
 }
 
@@ -226,42 +230,42 @@ func (s *Session) otherLeg() *Session {
 	return s.Originatee()
 }
 
+// profileHeaderNames are the caller-profile header suffixes in FreeSWITCH's order; the full names
+// for each prefix are built once.
+var profileHeaderNames = []string{
+	"Direction", "Logical-Direction", "Username", "Dialplan", "Caller-ID-Name", "Caller-ID-Number",
+	"Orig-Caller-ID-Name", "Orig-Caller-ID-Number", "Callee-ID-Name", "Callee-ID-Number",
+	"Network-Addr", "ANI", "Destination-Number", "Unique-ID", "Source", "Transfer-Source", "Context",
+	"RDNIS", "Channel-Name", "Profile-Index", "Profile-Created-Time", "Channel-Created-Time",
+	"Channel-Answered-Time", "Channel-Progress-Time", "Channel-Progress-Media-Time",
+	"Channel-Hangup-Time", "Channel-Transfer-Time", "Channel-Resurrect-Time", "Channel-Bridged-Time",
+	"Channel-Last-Hold", "Channel-Hold-Accum", "Screen-Bit", "Privacy-Hide-Name", "Privacy-Hide-Number",
+}
+
+var profileHeaders = map[string][]string{"Caller": prefixed("Caller"), "Other-Leg": prefixed("Other-Leg")}
+
+func prefixed(prefix string) []string {
+	out := make([]string, len(profileHeaderNames))
+	for i, n := range profileHeaderNames {
+		out[i] = prefix + "-" + n
+	}
+	return out
+}
+
 func addProfileHeaders(e *event.Event, prefix string, dir Direction, p *CallerProfile, t Times) {
-	add := func(k, v string) { e.Add(prefix+"-"+k, v) }
-	add("Direction", dir.String())
-	add("Logical-Direction", dir.String())
-	add("Username", p.Username)
-	add("Dialplan", p.Dialplan)
-	add("Caller-ID-Name", p.CallerIDName)
-	add("Caller-ID-Number", p.CallerIDNumber)
-	add("Orig-Caller-ID-Name", p.OrigCallerIDName)
-	add("Orig-Caller-ID-Number", p.OrigCallerIDNum)
-	add("Callee-ID-Name", p.CalleeIDName)
-	add("Callee-ID-Number", p.CalleeIDNumber)
-	add("Network-Addr", p.NetworkAddr)
-	add("ANI", p.ANI)
-	add("Destination-Number", p.DestNumber)
-	add("Unique-ID", p.UUID)
-	add("Source", p.Source)
-	add("Transfer-Source", p.TransferSource)
-	add("Context", p.Context)
-	add("RDNIS", p.RDNIS)
-	add("Channel-Name", p.ChanName)
-	add("Profile-Index", itoa(p.ProfileIndex))
-	add("Profile-Created-Time", epochMicros(p.Created))
-	add("Channel-Created-Time", epochMicros(t.Created))
-	add("Channel-Answered-Time", epochMicros(t.Answered))
-	add("Channel-Progress-Time", epochMicros(t.Progress))
-	add("Channel-Progress-Media-Time", epochMicros(t.ProgressMedia))
-	add("Channel-Hangup-Time", epochMicros(t.Hungup))
-	add("Channel-Transfer-Time", epochMicros(t.Transferred))
-	add("Channel-Resurrect-Time", "0")
-	add("Channel-Bridged-Time", epochMicros(t.Bridged))
-	add("Channel-Last-Hold", "0")
-	add("Channel-Hold-Accum", "0")
-	add("Screen-Bit", "true")
-	add("Privacy-Hide-Name", boolStr(p.PrivacyHideName))
-	add("Privacy-Hide-Number", boolStr(p.PrivacyHideNum))
+	names := profileHeaders[prefix]
+	values := [...]string{
+		dir.String(), dir.String(), p.Username, p.Dialplan, p.CallerIDName, p.CallerIDNumber,
+		p.OrigCallerIDName, p.OrigCallerIDNum, p.CalleeIDName, p.CalleeIDNumber,
+		p.NetworkAddr, p.ANI, p.DestNumber, p.UUID, p.Source, p.TransferSource, p.Context,
+		p.RDNIS, p.ChanName, itoa(p.ProfileIndex), epochMicros(p.Created), epochMicros(t.Created),
+		epochMicros(t.Answered), epochMicros(t.Progress), epochMicros(t.ProgressMedia),
+		epochMicros(t.Hungup), epochMicros(t.Transferred), "0", epochMicros(t.Bridged),
+		"0", "0", "true", boolStr(p.PrivacyHideName), boolStr(p.PrivacyHideNum),
+	}
+	for i, v := range values {
+		e.Add(names[i], v)
+	}
 }
 
 func codecBitRate(name string, rate int) int {

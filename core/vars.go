@@ -12,6 +12,7 @@ type Vars struct {
 	mu    sync.RWMutex
 	m     map[string]string
 	order []string
+	hdrs  []string // "variable_"+name, parallel to order: built once, not per event
 }
 
 // NewVars returns an empty table.
@@ -40,6 +41,7 @@ func (v *Vars) Set(name, value string) {
 	v.mu.Lock()
 	if _, ok := v.m[name]; !ok {
 		v.order = append(v.order, name)
+		v.hdrs = append(v.hdrs, "variable_"+name)
 	}
 	v.m[name] = value
 	v.mu.Unlock()
@@ -53,6 +55,7 @@ func (v *Vars) Unset(name string) {
 		for i, n := range v.order {
 			if n == name {
 				v.order = append(v.order[:i], v.order[i+1:]...)
+				v.hdrs = append(v.hdrs[:i], v.hdrs[i+1:]...)
 				break
 			}
 		}
@@ -83,6 +86,16 @@ func (v *Vars) List() [][2]string {
 	}
 	v.mu.RUnlock()
 	return out
+}
+
+// AppendHeaders appends every variable as a FreeSWITCH event header (variable_<name>) in
+// insertion order, without building the header names again.
+func (v *Vars) AppendHeaders(add func(name, value string)) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for i, n := range v.order {
+		add(v.hdrs[i], v.m[n])
+	}
 }
 
 // Map returns a copy of the table.

@@ -3,6 +3,7 @@ package event
 import (
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +44,7 @@ func (b *Bus) Identity() Identity { return b.id }
 func (b *Bus) New(name, subclass string) *Event {
 	now := b.now()
 	e := &Event{Name: name, Subclass: subclass, Seq: b.seq.Add(1), Time: now}
-	e.Headers = make(Headers, 0, 48)
+	e.Headers = make(Headers, 0, 96) // channel events carry ~80 headers before variables
 	e.Add("Event-Name", name)
 	e.Add("Core-UUID", b.id.CoreUUID)
 	e.Add("FreeSWITCH-Hostname", b.id.Hostname)
@@ -64,30 +65,36 @@ func (b *Bus) New(name, subclass string) *Event {
 	return e
 }
 
-// caller names the code that created the event, the code that called Bus.New.
+// caller names the code that called Bus.New. Resolving a PC to file and function is slow, so
+// the result is cached per PC (the set of call sites is small and fixed).
 func caller() (file, fn string, line int) {
-	pc, f, l, ok := runtime.Caller(2)
-	if !ok {
+	var pcs [1]uintptr
+	if runtime.Callers(3, pcs[:]) == 0 {
 		return "", "", 0
 	}
-	for i := len(f) - 1; i >= 0; i-- {
-		if f[i] == '/' {
-			f = f[i+1:]
-			break
-		}
+	if v, ok := callSites.Load(pcs[0]); ok {
+		cs := v.(callSite)
+		return cs.file, cs.fn, cs.line
 	}
-	name := ""
-	if fnc := runtime.FuncForPC(pc); fnc != nil {
-		name = fnc.Name()
-		for i := len(name) - 1; i >= 0; i-- {
-			if name[i] == '.' {
-				name = name[i+1:]
-				break
-			}
-		}
+	frame, _ := runtime.CallersFrames(pcs[:]).Next()
+	cs := callSite{file: frame.File, fn: frame.Function, line: frame.Line}
+	if i := strings.LastIndexByte(cs.file, '/'); i >= 0 {
+		cs.file = cs.file[i+1:]
 	}
-	return f, name, l
+	if i := strings.LastIndexByte(cs.fn, '.'); i >= 0 {
+		cs.fn = cs.fn[i+1:]
+	}
+	callSites.Store(pcs[0], cs)
+	return cs.file, cs.fn, cs.line
 }
+
+type callSite struct {
+	file, fn string
+	line     int
+}
+
+// callSites caches resolved call sites: read-mostly, shared by every bus (it holds no config).
+var callSites sync.Map
 
 // Publish delivers e to every matching subscriber without blocking. Subscribers share e: they must
 // treat it as read-only (Clone to modify).

@@ -3,11 +3,9 @@ package api
 import (
 	"context"
 	"io"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
@@ -144,44 +142,13 @@ func callsTable(h *core.Host, bridgedOnly bool) table {
 
 func registrationsTable(h *core.Host) table {
 	t := table{cols: regCols}
-	ep, ok := h.Endpoint("sofia")
-	if !ok {
-		return t
-	}
-	meth := reflect.ValueOf(ep).MethodByName("Registrations")
-	if !meth.IsValid() || meth.Type().NumIn() != 0 || meth.Type().NumOut() != 1 {
-		return t
-	}
-	list := meth.Call(nil)[0]
-	if list.Kind() != reflect.Slice {
-		return t
-	}
-	field := func(v reflect.Value, name string) string {
-		f := v.FieldByName(name)
-		if !f.IsValid() {
-			return ""
-		}
-		switch x := f.Interface().(type) {
-		case string:
-			return x
-		case int:
-			return strconv.Itoa(x)
-		case time.Time:
-			return strconv.FormatInt(x.Unix(), 10)
-		}
-		return ""
-	}
-	for i := 0; i < list.Len(); i++ {
-		v := reflect.Indirect(list.Index(i))
-		if v.Kind() != reflect.Struct {
-			continue
-		}
+	host := h.Bus.Identity().Hostname
+	for _, r := range h.Registrations() {
 		m := map[string]string{
-			"reg_user": field(v, "User"), "realm": firstNonEmpty(field(v, "Realm"), field(v, "Host")),
-			"token": field(v, "CallID"), "url": field(v, "ContactURI"), "expires": field(v, "Expires"),
-			"network_ip": field(v, "NetworkIP"), "network_port": field(v, "NetworkPort"),
-			"network_proto": strings.ToLower(field(v, "Transport")), "hostname": h.Bus.Identity().Hostname,
-			"metadata": field(v, "UserAgent"),
+			"reg_user": r.User, "realm": r.Realm, "token": r.Token, "url": r.URL,
+			"expires": strconv.FormatInt(r.Expires, 10), "network_ip": r.NetworkIP,
+			"network_port": strconv.Itoa(r.NetworkPort), "network_proto": r.NetworkProto,
+			"hostname": host, "metadata": r.Metadata,
 		}
 		t.rows = append(t.rows, rowOf(regCols, m))
 	}

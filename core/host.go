@@ -505,10 +505,12 @@ func (h *Host) admit(s *Session) error {
 	}
 	// FreeSWITCH's sessions-per-second throttles inbound calls only; outbound legs of a call in
 	// progress must not fail because many callers arrived at once.
-	if s.direction == Inbound && h.spsWindow.rate(now) >= h.sps.Load() {
-		return ErrSessionLimit
+	if s.direction == Inbound {
+		if h.spsWindow.rate(now) >= h.sps.Load() {
+			return ErrSessionLimit
+		}
+		h.spsWindow.add(now)
 	}
-	h.spsWindow.add(now)
 	h.sessions[s.uuid] = s
 	h.sessionsSinceStart.Add(1)
 	if n := int64(len(h.sessions)); n > h.peak.Load() {

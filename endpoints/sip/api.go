@@ -179,6 +179,9 @@ func (e *Endpoint) statusProfile(w io.Writer, p *Profile) {
 		{"CALLS-IN", fmt.Sprint(p.callsIn.Load())}, {"FAILED-CALLS-IN", fmt.Sprint(p.failedIn.Load())},
 		{"CALLS-OUT", fmt.Sprint(p.callsOut.Load())}, {"FAILED-CALLS-OUT", fmt.Sprint(p.failedOut.Load())},
 		{"REGISTRATIONS", fmt.Sprint(regs)},
+		// Messages refused or dropped before a handler (malformed, oversize, rate-limited):
+		// not a FreeSWITCH row, goswitch's own.
+		{"DROPPED-MSGS", fmt.Sprint(p.dropped.Load())},
 	}
 	fmt.Fprintln(w, statusRule)
 	for _, r := range rows {

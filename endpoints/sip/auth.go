@@ -88,8 +88,8 @@ const (
 // verifyDigest checks credentials from an Authorization/Proxy-Authorization header against the
 // directory user (password or a1-hash). realm is the realm we challenged with.
 func verifyDigest(nonces *nonceCache, hdr, method string, user *xmlconf.User, realm string) (authResult, *digest.Credentials) {
-	if hdr == "" {
-		return authMissing, nil
+	if scheme, _, _ := strings.Cut(strings.TrimSpace(hdr), " "); hdr == "" || !strings.EqualFold(scheme, "Digest") {
+		return authMissing, nil // none, or a scheme we do not know: challenge (RFC 4475 regaut01)
 	}
 	cred, err := digest.ParseCredentials(hdr)
 	if err != nil {

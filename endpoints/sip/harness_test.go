@@ -188,7 +188,7 @@ type envOpt struct {
 	dbDir         string
 }
 
-func newEnv(t *testing.T, o envOpt) *testEnv {
+func newEnv(t testing.TB, o envOpt) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	if o.gw == "" {
@@ -248,7 +248,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func (e *testEnv) addr(t *testing.T, profile string) netip.AddrPort {
+func (e *testEnv) addr(t testing.TB, profile string) netip.AddrPort {
 	p, ok := e.ep.Profile(profile)
 	if !ok {
 		t.Fatalf("no profile %s", profile)

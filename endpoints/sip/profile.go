@@ -269,30 +269,57 @@ func (p *Profile) stop() {
 	p.log.Info("profile stopped")
 }
 
-// routes installs the request handlers.
+// routes installs the request handlers. Every request, whatever its method, is validated first
+// (validateRequest); the ones handlers rely on are guarded too.
 func (p *Profile) routes() {
 	s := p.srv
-	s.OnInvite(p.guard(p.onInvite))
-	s.OnAck(p.onAck)
-	s.OnBye(p.guard(p.onBye))
-	s.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+	v := p.validated
+	s.OnInvite(v(p.guard(p.onInvite)))
+	s.OnAck(v(p.onAck))
+	s.OnBye(v(p.guard(p.onBye)))
+	s.OnCancel(v(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-	})
-	s.OnRegister(p.guard(p.onRegister))
-	s.OnOptions(p.guard(p.onOptions))
-	s.OnInfo(p.guard(p.onInfo))
-	s.OnRefer(p.guard(p.onRefer))
-	s.OnUpdate(p.guard(p.onUpdate))
-	s.OnPrack(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	s.OnRegister(v(p.guard(p.onRegister)))
+	s.OnOptions(v(p.guard(p.onOptions)))
+	s.OnInfo(v(p.guard(p.onInfo)))
+	s.OnRefer(v(p.guard(p.onRefer)))
+	s.OnUpdate(v(p.guard(p.onUpdate)))
+	s.OnPrack(v(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-	})
-	s.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	s.OnNotify(v(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
-	})
+	}))
 	for _, m := range []sip.RequestMethod{sip.SUBSCRIBE, sip.MESSAGE, sip.PUBLISH} {
-		s.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
+		s.OnRequest(m, v(func(req *sip.Request, tx sip.ServerTransaction) {
 			tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
-		})
+		}))
+	}
+	// Methods we do not know (RFC 3261 8.2.1: 405 is for known ones we refuse).
+	s.OnNoRoute(v(func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, 501, "Not Implemented", nil)
+		res.AppendHeader(sip.NewHeader("Allow", allowHeader))
+		tx.Respond(res)
+	}))
+}
+
+// validated answers requests validateRequest refuses (an invalid ACK is dropped) and passes the
+// rest to h.
+func (p *Profile) validated(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if r := validateRequest(req); r != nil {
+			if req.IsAck() {
+				p.dropped.Add(1)
+				return
+			}
+			p.reject(req, tx, r)
+			return
+		}
+		if strings.EqualFold(req.Transport(), "udp") {
+			tx = largeUDPTx{ServerTransaction: tx, p: p}
+		}
+		h(req, tx)
 	}
 }
 
@@ -344,6 +371,17 @@ func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, 
 	if len(data) > sip.ParseMaxMessageLength {
 		p.dropped.Add(1)
 		return nil, nil
+	}
+	if info.Transport == "UDP" || info.Transport == "udp" {
+		// A datagram is a whole message: refuse what sipgo would drop silently or misread.
+		if res, dst := rawReject(data, info.RemoteAddr); res != nil || dst != nil {
+			p.dropped.Add(1)
+			if res != nil && dst != nil {
+				p.udp.WriteTo(res, dst)
+			}
+			return nil, nil
+		}
+		data = normalizeHeaders(data)
 	}
 	if p.limit != nil && info.RemoteAddr != nil {
 		if ap, err := netip.ParseAddrPort(info.RemoteAddr.String()); err == nil && !ap.Addr().IsLoopback() {

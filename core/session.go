@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
@@ -534,15 +535,15 @@ func (s *Session) SetDTMFHook(fn func(media.DTMF) bool) {
 // QueueDTMF delivers a received digit: DTMF event, meta-key hook, then the application queue
 // (dropped when full, as an unread digit is stale anyway).
 func (s *Session) QueueDTMF(d media.DTMF) {
-	e := s.NewEvent("DTMF", "")
-	e.Add("DTMF-Digit", string(d.Digit))
-	e.Add("DTMF-Duration", itoa(d.Samples()))
-	src := d.Source
-	if src == "" {
-		src = "UNKNOWN"
-	}
-	e.Add("DTMF-Source", src)
-	s.h.Bus.Publish(e)
+	s.publishChannel("DTMF", func(e *event.Event) {
+		e.Add("DTMF-Digit", string(d.Digit))
+		e.Add("DTMF-Duration", itoa(d.Samples()))
+		src := d.Source
+		if src == "" {
+			src = "UNKNOWN"
+		}
+		e.Add("DTMF-Source", src)
+	})
 	s.mu.Lock()
 	hook := s.dtmfHook
 	s.mu.Unlock()

@@ -338,6 +338,12 @@ func normalizeHeaders(data []byte) []byte {
 		return data
 	}
 	head, body := data[:sep], data[sep+4:]
+	if !bytes.Contains(head, []byte("\r\n ")) && !bytes.Contains(head, []byte("\r\n\t")) &&
+		!bytes.Contains(head, []byte(" ;")) && !bytes.Contains(head, []byte("; ")) &&
+		!bytes.Contains(head, []byte(" =")) && !bytes.Contains(head, []byte("= ")) &&
+		bytes.Contains(head, []byte("branch=")) {
+		return data // the common case: nothing to rewrite
+	}
 	lines := strings.Split(string(head), "\r\n")
 	if len(lines) < 2 || strings.HasPrefix(lines[0], "SIP/") {
 		return data

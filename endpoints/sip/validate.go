@@ -196,11 +196,12 @@ func rawCheck(data []byte) ([][2]string, int, string) {
 	return nil, 0, ""
 }
 
-// isTokens reports whether s is tokens separated by LWS.
+// isTokens reports whether s is tokens separated by LWS. UTF-8 is let through: unquoted
+// non-ASCII display names are common in the field, and what RFC 4475 baddn tests is the comma.
 func isTokens(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(" \t-.!%*_+`'~", c) >= 0 {
+		if c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(" \t-.!%*_+`'~", c) >= 0 {
 			continue
 		}
 		return false

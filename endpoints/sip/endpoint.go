@@ -14,6 +14,13 @@
 //     "error/user_not_registered"); Go code can call (*Endpoint).Contacts directly.
 //   - show registrations reads (*Endpoint).Registrations.
 //   - Tests bind sip-port 0 and read the real port from (*Endpoint).Profile(name).Addr().
+//
+// Malformed messages (validate.go, RFC 4475 in testdata/torture): every request is validated
+// before its handler and authentication (505, 400 for missing/duplicate/inconsistent headers,
+// 416, 420, 415); over UDP, where a datagram is a whole message, requests sipgo cannot parse get
+// a stateless 400/505/416 and folded or LWS-laden headers are normalised first. Over TCP what
+// sipgo cannot parse closes the connection. Refused and dropped messages are counted in
+// DROPPED-MSGS of "sofia status profile <name>".
 package sip
 
 import (

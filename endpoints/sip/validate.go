@@ -69,7 +69,8 @@ func validateRequest(req *sip.Request) *rejection {
 	switch req.Method {
 	case sip.INVITE, sip.UPDATE:
 		if len(req.Body()) > 0 {
-			ct := ""
+			// A body without Content-Type is read as SDP, as before (lenient with sloppy UAs).
+			ct := "application/sdp"
 			if h := req.ContentType(); h != nil {
 				ct, _, _ = strings.Cut(h.Value(), ";")
 			}

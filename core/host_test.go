@@ -465,7 +465,7 @@ func TestExecuteOnAnswerAndTimestamps(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		for _, n := range []string{"hook_ran", "start_stamp", "answer_stamp", "end_stamp", "duration", "billsec", "last_app", "hangup_cause", "caller_id"} {
+		for _, n := range []string{"hook_ran", "start_stamp", "answer_stamp", "end_stamp", "duration", "billsec", "last_app", "hangup_cause", "caller_id", "read_codec"} {
 			got[n] = s.Var(n)
 		}
 	})
@@ -493,7 +493,7 @@ func TestExecuteOnAnswerAndTimestamps(t *testing.T) {
 	if got["duration"] != "0" && got["duration"] != "1" || got["billsec"] == "" {
 		t.Errorf("duration %q billsec %q", got["duration"], got["billsec"])
 	}
-	if got["last_app"] != "echo" || got["hangup_cause"] != "NORMAL_CLEARING" || got["caller_id"] != "0000000000" {
+	if got["last_app"] != "echo" || got["hangup_cause"] != "NORMAL_CLEARING" || got["caller_id"] != "0000000000" || got["read_codec"] != "L16" {
 		t.Errorf("CDR vars: %v", got)
 	}
 }

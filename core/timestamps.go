@@ -66,6 +66,17 @@ func (s *Session) setTimestamps() {
 		s.vars.Set("last_app", app)
 		s.vars.Set("last_arg", arg)
 	}
+	// FreeSWITCH sets these when a codec is negotiated; endpoints that do not are covered here, so
+	// CDR templates (read_codec, write_codec) never come out empty for a channel that had media.
+	if port := s.Port(); port != nil {
+		c := port.Codec()
+		for _, kv := range [][2]string{{"read_codec", c.Name}, {"write_codec", c.Name},
+			{"read_rate", itoa(c.SampleRate)}, {"write_rate", itoa(c.SampleRate)}} {
+			if s.vars.Value(kv[0]) == "" && kv[1] != "" && kv[1] != "0" {
+				s.vars.Set(kv[0], kv[1])
+			}
+		}
+	}
 	if s.vars.Value("digits_dialed") == "" {
 		s.vars.Set("digits_dialed", "none")
 	}

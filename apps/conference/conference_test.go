@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
-	"github.com/goswitch/goswitch/core/media"
 )
 
 const confConf = `<section name="configuration">
@@ -317,25 +315,8 @@ func TestRecordAPI(t *testing.T) {
 }
 
 func readWav(t *testing.T, path string) []int16 {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := media.NewWavReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int16
-	buf := make([]int16, 1024)
-	for {
-		n, err := r.Read(buf)
-		out = append(out, buf[:n]...)
-		if err != nil || n == 0 {
-			return out
-		}
-	}
+	pcm, _ := playtest.ReadWav(t, path)
+	return pcm
 }
 
 func TestVolumeAndDeaf(t *testing.T) {

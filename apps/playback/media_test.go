@@ -367,28 +367,7 @@ func writeTone(t *testing.T, path string, rate int, freq float64, d time.Duratio
 	}
 }
 
-func readWav(t *testing.T, path string) ([]int16, int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := media.NewWavReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int16
-	buf := make([]int16, 1024)
-	for {
-		n, err := r.Read(buf)
-		out = append(out, buf[:n]...)
-		if err != nil || n == 0 {
-			break
-		}
-	}
-	return out, r.Rate()
-}
+func readWav(t *testing.T, path string) ([]int16, int) { return playtest.ReadWav(t, path) }
 
 func TestRecordSessionClosedOnHangup(t *testing.T) {
 	t.Parallel()

@@ -207,25 +207,8 @@ func TestBadPasswordAndDisabledBox(t *testing.T) {
 }
 
 func readWav(t *testing.T, path string) []int16 {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := media.NewWavReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int16
-	buf := make([]int16, 1024)
-	for {
-		n, err := r.Read(buf)
-		out = append(out, buf[:n]...)
-		if err != nil || n == 0 {
-			return out
-		}
-	}
+	pcm, _ := playtest.ReadWav(t, path)
+	return pcm
 }
 
 func TestMessageQueryAnswersMWI(t *testing.T) {

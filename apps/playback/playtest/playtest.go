@@ -326,3 +326,27 @@ func Voiced(pcm []int16, rate int, thresh float64) time.Duration {
 	}
 	return time.Duration(n) * 20 * time.Millisecond
 }
+
+// ReadWav reads a whole WAV file the apps wrote (record, record_session, voicemail, conference
+// recordings) and returns its samples and rate.
+func ReadWav(t testing.TB, path string) ([]int16, int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := media.NewWavReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int16
+	buf := make([]int16, 1024)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil || n == 0 {
+			return out, r.Rate()
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/goswitch/goswitch/internal/peer"
 	"net"
 	"os"
 	"os/exec"
@@ -128,7 +129,7 @@ func TestBatchInteractive(t *testing.T) {
 // history recall with the up arrow, and /quit.
 func TestTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux not installed")
+		peer.Missing(t, "tmux not installed")
 	}
 	_, port := server(t)
 	bin, err := os.Executable()

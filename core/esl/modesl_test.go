@@ -3,6 +3,7 @@ package esl_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/goswitch/goswitch/internal/peer"
 	"io"
 	"net"
 	"os"
@@ -25,7 +26,7 @@ func TestModesl(t *testing.T) {
 	node, err1 := exec.LookPath("node")
 	npm, err2 := exec.LookPath("npm")
 	if err1 != nil || err2 != nil {
-		t.Skip("node/npm not installed")
+		peer.Missing(t, "node/npm not installed")
 	}
 	registerShow()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -87,7 +88,7 @@ func modeslDir(ctx context.Context, t *testing.T, npm string) string {
 	install := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--prefer-offline", "--prefix", tmp, "modesl@1.2.1")
 	if out, err := install.CombinedOutput(); err != nil {
 		os.RemoveAll(tmp)
-		t.Skipf("npm install modesl: %v\n%s", err, out)
+		peer.Missing(t, "npm install modesl: %v\n%s", err, out)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		os.RemoveAll(tmp) // another run installed it first

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/goswitch/goswitch/internal/peer"
 	"io"
 	"log/slog"
 	"net"
@@ -260,10 +261,7 @@ func (e *testEnv) addr(t testing.TB, profile string) netip.AddrPort {
 func sippPath(t *testing.T) string {
 	p, err := exec.LookPath("sipp")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sipp not installed (CI=true)")
-		}
-		t.Skip("sipp not installed")
+		peer.Missing(t, "sipp not installed")
 	}
 	return p
 }

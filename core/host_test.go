@@ -24,6 +24,7 @@ import (
 	_ "github.com/goswitch/goswitch/dialplan"
 	_ "github.com/goswitch/goswitch/endpoints/errorep"
 	_ "github.com/goswitch/goswitch/endpoints/loopback"
+	"github.com/goswitch/goswitch/internal/testhost"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -77,36 +78,7 @@ const testConf = `<?xml version="1.0"?>
 </document>
 `
 
-func newHost(t testing.TB) *core.Host {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(testConf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h, err := core.NewHost(core.HostOptions{
-		Log: quietLog(),
-		Load: func() (*xmlconf.Snapshot, error) {
-			return xmlconf.Load(xmlconf.Options{Dir: dir, Globals: map[string]string{"domain": "test.local"}})
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := h.Stop(ctx, core.CauseSystemShutdown); err != nil {
-			t.Error(err)
-		}
-		if n := h.SessionCount(); n != 0 {
-			t.Errorf("%d sessions left after stop", n)
-		}
-	})
-	return h
-}
+func newHost(t testing.TB) *core.Host { return testhost.New(t, testConf, nil) }
 
 // tone fills a frame with a 440 Hz sine.
 func tone(f *media.Frame, n int) {

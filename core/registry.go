@@ -190,7 +190,8 @@ type Endpoint interface {
 	// Originate starts an outbound leg for s (already created by the core, in CS_INIT, with its
 	// variables and caller profile) towards target (the dial string after "name/"). It returns
 	// once the attempt is under way; progress, answer and failure are reported on s
-	// (SignalProgress, SignalAnswer, Hangup).
+	// (SignalProgress, SignalAnswer, Hangup). An endpoint whose far end can answer 183 before
+	// Originate returns must s.SetLeg(leg) first: the bridge joins early media through the leg.
 	Originate(ctx context.Context, s *Session, target string) (Leg, error)
 }
 

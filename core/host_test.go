@@ -3,8 +3,6 @@ package core_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -29,13 +27,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// quietLog discards logs unless the test runs with -v.
-func quietLog() *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
 
 const testConf = `<?xml version="1.0"?>
 <document type="freeswitch/xml">
@@ -353,7 +344,7 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 	if err := os.WriteFile(path, []byte(testConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := core.NewHost(core.HostOptions{Log: quietLog(), Load: func() (*xmlconf.Snapshot, error) {
+	h, err := core.NewHost(core.HostOptions{Log: testhost.Logger(), Load: func() (*xmlconf.Snapshot, error) {
 		return xmlconf.Load(xmlconf.Options{Dir: dir, Globals: map[string]string{}})
 	}})
 	if err != nil {
@@ -395,7 +386,7 @@ func TestCallKeepsItsSnapshot(t *testing.T) {
 	if err := os.WriteFile(path, []byte(testConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := core.NewHost(core.HostOptions{Log: quietLog(), Load: func() (*xmlconf.Snapshot, error) {
+	h, err := core.NewHost(core.HostOptions{Log: testhost.Logger(), Load: func() (*xmlconf.Snapshot, error) {
 		return xmlconf.Load(xmlconf.Options{Dir: dir, Globals: map[string]string{}})
 	}})
 	if err != nil {

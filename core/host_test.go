@@ -27,7 +27,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-
 const testConf = `<?xml version="1.0"?>
 <document type="freeswitch/xml">
   <section name="configuration" description="Various Configuration"/>

@@ -528,10 +528,15 @@ func (s *Session) destroy() {
 
 // ExecuteActions makes a waiting channel (parked, or an originated leg waiting to be bridged) run
 // actions as its route: originate's &app(args) and inline dialplans. Safe from any goroutine.
-func (s *Session) ExecuteActions(actions []Action) {
+func (s *Session) ExecuteActions(actions []Action) { s.redirect(&Route{Actions: actions}, nil) }
+
+// redirect interrupts whatever the channel runs and makes it execute route next, or interject
+// (run on the channel goroutine in place of the route) when set.
+func (s *Session) redirect(route *Route, interject func()) {
 	s.mu.Lock()
-	s.route = &Route{Actions: actions}
+	s.route = route
 	s.next = StateExecute
+	s.interject = interject
 	cancel := s.execCancel
 	s.mu.Unlock()
 	if cancel != nil {

@@ -31,15 +31,6 @@ func (h *Host) UUIDBridge(a, b *Session) error {
 		}
 		a.Hangup(b.HangupCause())
 	}
-	a.mu.Lock()
-	a.route = &Route{Actions: []Action{{App: "_uuid_bridge"}}}
-	a.next = StateExecute
-	a.interject = run
-	cancel := a.execCancel
-	a.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	a.Enqueue(func() {})
+	a.redirect(&Route{Actions: []Action{{App: "_uuid_bridge"}}}, run)
 	return nil
 }

@@ -52,9 +52,10 @@
 //
 // # Concurrency
 //
-// Each RTPPort has one reader goroutine for RTP and one for RTCP; everything periodic runs on a
-// Clock (SoftClock: one goroutine per period per shard). Close stops what a port started.
-// Relayed packets are forwarded by the receiving port's reader itself (no hand-off to another
-// goroutine): on Linux it receives with recvmmsg inside the socket's RawConn read, so a packet
-// costs one receive and one send syscall and the reader parks as soon as the socket is empty.
+// RTP is received by poll shards on Linux (poller_linux.go: one goroutine per core waits on an
+// epoll set of RTP sockets and drains each ready one with recvmmsg), elsewhere by one reader
+// goroutine per port; RTCP has a reader goroutine per port; everything periodic runs on a Clock
+// (SoftClock: one goroutine per period per shard). Close stops what a port started. Relayed
+// packets are forwarded by whoever received them (no hand-off to another goroutine), so a
+// relayed packet costs one receive and one send system call.
 package media

@@ -20,7 +20,7 @@ type RTPConfig struct {
 	NoLatch      bool          // disable symmetric RTP (do not learn the remote from packets)
 	Timeout      time.Duration // rtp_timeout_sec: no RTP for this long -> OnTimeout (0 = off)
 	HoldTimeout  time.Duration // rtp_hold_timeout_sec, used while Direction is not sendrecv
-	OnTimeout    func()        // called once (from the reader goroutine) for MEDIA_TIMEOUT
+	OnTimeout    func()        // called once (from the receive side) for MEDIA_TIMEOUT
 	RTCPInterval time.Duration // sender/receiver report period; 0 = 5 s, < 0 = no reports
 	DTMFDuration time.Duration // default digit length for SendDTMF (FreeSWITCH: 2000 samples)
 	InbandDTMF   bool          // detect in-band DTMF on the decoded audio (start_dtmf)
@@ -125,6 +125,8 @@ type RTPPort struct {
 	lastSR     uint32
 	lastSRAt   time.Time
 
+	pl pollState // the receive side on a shared poll shard, where the platform has them
+
 	stPktIn, stPktOut, stBytesIn, stBytesOut, stDecErr, stDropped, stDTMF atomic.Uint64
 }
 
@@ -191,8 +193,11 @@ func newRTPPort(c1, c2 *net.UDPConn, cfg RTPConfig) *RTPPort {
 	p.inband.Store(cfg.InbandDTMF)
 	p.lastRecv.Store(time.Now().UnixNano())
 	p.jb.Store(NewJitterBuffer(JitterConfig{Rate: 8000, Ptime: 20 * time.Millisecond}))
-	p.wg.Add(2)
-	go p.readLoop()
+	if !p.startPolling() {
+		p.wg.Add(1)
+		go p.readLoop()
+	}
+	p.wg.Add(1)
 	go p.readRTCP()
 	return p
 }
@@ -482,28 +487,39 @@ func (p *RTPPort) Close() error {
 		if s := p.stream.Load(); s != nil {
 			s.close()
 		}
-		p.conn.Close()
-		p.rtcp.Close()
-		reentrant := p.inCallback.Load() > 0
-		if !reentrant {
-			p.wg.Wait()
-		} // else: called from our own callback; the readers end as soon as it returns
-		// A tick may still be finishing; take the send lock so it is done before we return.
-		p.smu.Lock()
-		//lint:ignore SA2001 barrier: wait for a tick still holding the send lock
-		p.smu.Unlock()
-		if p.ownClk != nil {
-			if reentrant {
-				go p.ownClk.Close() // the clock goroutine may be the one running this Close
-			} else {
-				p.ownClk.Close()
-			}
-		}
-		if p.release != nil {
-			p.release()
+		p.stopPolling()
+		if p.inCallback.Load() > 0 {
+			// Called from one of our own callbacks, perhaps while a reader is inside this
+			// port's receive path: finish once it is out.
+			go p.closeSockets()
+		} else {
+			p.closeSockets()
 		}
 	})
 	return nil
+}
+
+// closeSockets ends the receive side and gives the port back. The injMu barrier comes first:
+// a poll shard reads the socket by descriptor number under injMu, so the number must not be
+// closed (and perhaps reused by a new socket) while it does.
+func (p *RTPPort) closeSockets() {
+	p.injMu.Lock()
+	//lint:ignore SA2001 barrier: wait for a read of this port still in progress
+	p.injMu.Unlock()
+	p.conn.Close()
+	p.closeFD()
+	p.rtcp.Close()
+	p.wg.Wait()
+	// A tick may still be finishing; take the send lock so it is done before we return.
+	p.smu.Lock()
+	//lint:ignore SA2001 barrier: wait for a tick still holding the send lock
+	p.smu.Unlock()
+	if p.ownClk != nil {
+		p.ownClk.Close()
+	}
+	if p.release != nil {
+		p.release()
+	}
 }
 
 // String describes the pipeline ("rtp(127.0.0.1:20000 PCMU pt=0) -> jitter(40ms) -> srtp").

@@ -10,13 +10,10 @@ import (
 
 const cnPT = 13 // RFC 3389 comfort noise, static payload type
 
-// readLoop is the port's one reader goroutine: read -> SRTP decrypt in place -> validate ->
-// latch -> demux by payload type -> relay, jitter buffer or DTMF.
+// readLoop is the port's own reader goroutine where there are no poll shards (see
+// poller_linux.go): read -> handle, with the RTP timeout on a read deadline.
 func (p *RTPPort) readLoop() {
 	defer p.wg.Done()
-	if p.readLoopMMsg() {
-		return
-	}
 	buf := make([]byte, maxPacket+64)
 	var deadlineSet time.Time
 	for {
@@ -79,9 +76,8 @@ func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
 	p.handleTE(pkt, from, now, p.teRecvPT.Load())
 }
 
-// handleTE is handle with the telephone-event payload type already loaded: the recvmmsg reader
-// decides by it which packets it may process inside the socket read, so the decision and the
-// processing must see the same value even if a re-INVITE changes it in between.
+// handleTE is handle with the telephone-event payload type already loaded (once per receive
+// batch by the poll shard).
 func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te uint32) {
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
 		p.stDropped.Add(1)

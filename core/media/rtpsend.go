@@ -29,7 +29,7 @@ func (p *RTPPort) sendLocked(pt uint8, marker bool, seq uint16, ts uint32, paylo
 			return
 		}
 	}
-	if _, err := p.conn.WriteToUDPAddrPort(pkt, *r); err == nil {
+	if err := p.writeTo(pkt, *r); err == nil {
 		p.stPktOut.Add(1)
 		p.stBytesOut.Add(uint64(len(pkt)))
 	}

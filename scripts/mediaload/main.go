@@ -8,7 +8,9 @@
 // relay mode runs the phones (senders and receivers) in a child process, so the engine
 // process's CPU time (getrusage) is the engine's alone. Added jitter is
 // |transit(i) - transit(i-1)| at phone B: how much the engine changed the spacing the sender
-// produced (the sender stamps its send time into the payload). The phones share a few sockets
+// produced (the sender stamps its send time into the payload; phone B takes the kernel's
+// arrival timestamp, SO_TIMESTAMPNS). The phones run at nice 19 (-phones-nice) so that, on a
+// machine the generator must share with the engine, the engine gets the cores it asks for. The phones share a few sockets
 // and batch with sendmmsg/recvmmsg (Linux), with send phases spread over the 20 ms, so on a
 // 2-core box the generator does not starve the engine it measures; the child reports packets
 // sent against those due, so generator lag is not mistaken for engine loss. term mode measures the spacing
@@ -43,6 +45,8 @@ var (
 	shards = flag.Int("shards", runtime.GOMAXPROCS(0), "engine clock shards")
 	role   = flag.String("role", "engine", "internal: engine or phones (the child process)")
 	prof   = flag.String("cpuprofile", "", "write the engine's CPU profile (measured phase) to this file")
+
+	phoneNice = flag.Int("phones-nice", 19, "relay: run the phones process at this nice level (0 = same as the engine)")
 )
 
 var pcmu = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}

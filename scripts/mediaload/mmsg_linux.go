@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -16,6 +17,7 @@ type mmsg struct {
 	iovs  []syscall.Iovec
 	names []syscall.RawSockaddrInet4
 	bufs  [][]byte
+	ctrl  [][64]byte // SCM_TIMESTAMPNS: when the kernel queued the datagram on our socket
 }
 
 type mmsghdr struct {
@@ -25,7 +27,7 @@ type mmsghdr struct {
 
 func newMMsg(n, size int) *mmsg {
 	m := &mmsg{hdrs: make([]mmsghdr, n), iovs: make([]syscall.Iovec, n), names: make([]syscall.RawSockaddrInet4, n),
-		bufs: make([][]byte, n)}
+		bufs: make([][]byte, n), ctrl: make([][64]byte, n)}
 	for i := range n {
 		m.bufs[i] = make([]byte, size)
 		m.iovs[i].Base = &m.bufs[i][0]
@@ -79,6 +81,8 @@ func (m *mmsg) recv(c *net.UDPConn) (int, error) {
 	for i := range m.hdrs {
 		m.iovs[i].SetLen(len(m.bufs[i]))
 		m.hdrs[i].hdr.Namelen = syscall.SizeofSockaddrInet4
+		m.hdrs[i].hdr.Control = &m.ctrl[i][0]
+		m.hdrs[i].hdr.SetControllen(len(m.ctrl[i]))
 	}
 	var got int
 	var rerr error
@@ -99,6 +103,37 @@ func (m *mmsg) recv(c *net.UDPConn) (int, error) {
 		return 0, err
 	}
 	return got, rerr
+}
+
+// kernelStamps asks the kernel to stamp each datagram's arrival on c, so the measured transit
+// does not include how late the (low-priority) load generator got round to reading it.
+func kernelStamps(c *net.UDPConn) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
+	})
+}
+
+// stamp returns message i's kernel arrival time, or the zero time without one.
+func (m *mmsg) stamp(i int) time.Time {
+	n := int(m.hdrs[i].hdr.Controllen)
+	c := m.ctrl[i][:min(n, len(m.ctrl[i]))]
+	for len(c) >= syscall.SizeofCmsghdr {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&c[0]))
+		l := int(h.Len)
+		if l < syscall.SizeofCmsghdr || l > len(c) {
+			break
+		}
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SO_TIMESTAMPNS && l >= syscall.SizeofCmsghdr+16 {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&c[syscall.SizeofCmsghdr]))
+			return time.Unix(ts.Sec, ts.Nsec)
+		}
+		c = c[(l+7)&^7:]
+	}
+	return time.Time{}
 }
 
 // packet returns received message i.

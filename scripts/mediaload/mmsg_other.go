@@ -5,6 +5,7 @@ package main
 import (
 	"net"
 	"net/netip"
+	"time"
 )
 
 // mmsg is the portable stand-in for the Linux sendmmsg/recvmmsg batches: one datagram per call.
@@ -38,5 +39,9 @@ func (m *mmsg) recv(c *net.UDPConn) (int, error) {
 	m.lens[0] = n
 	return 1, nil
 }
+
+func kernelStamps(*net.UDPConn) {}
+
+func (m *mmsg) stamp(int) time.Time { return time.Time{} }
 
 func (m *mmsg) packet(i int) []byte { return m.bufs[i][:m.lens[i]] }

@@ -29,7 +29,13 @@ import (
 // relayEngine is the parent side.
 func relayEngine() {
 	self, _ := os.Executable()
-	cmd := exec.Command(self, "-role", "phones", "-n", fmt.Sprint(*n), "-d", dur.String(), "-warm", warm.String())
+	args := []string{self, "-role", "phones", "-n", fmt.Sprint(*n), "-d", dur.String(), "-warm", warm.String()}
+	if nice, err := exec.LookPath("nice"); err == nil && *phoneNice != 0 {
+		// The phones yield the CPU to the engine under test: what they need is little and
+		// late, and their sends stamp the time, so lateness shows as "sent of due", not jitter.
+		args = append([]string{nice, "-n", fmt.Sprint(*phoneNice)}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = os.Stderr
 	in, _ := cmd.StdinPipe()
 	outPipe, _ := cmd.StdoutPipe()
@@ -79,14 +85,15 @@ func relayEngine() {
 			cpu, wall := cpuTime()-c0, time.Since(t0)
 			stopProfile()
 			var got, want, sent uint64
-			var q50, q99, qmx int64
-			fmt.Sscan(r, &got, &want, &q50, &q99, &qmx, &sent)
+			var q50, q99, qmx, phoneCPU int64
+			fmt.Sscan(r, &got, &want, &q50, &q99, &qmx, &sent, &phoneCPU)
 			p50, p99, mx := time.Duration(q50), time.Duration(q99), time.Duration(qmx)
 			fmt.Printf("engine: %d bridged streams, cpu=%.1f%% of one core = %.3f%% per stream, %.2f us per relayed packet\n",
 				len(phoneB), 100*cpu.Seconds()/wall.Seconds(), 100*cpu.Seconds()/wall.Seconds()/float64(len(phoneB)),
 				float64(cpu.Nanoseconds())/1e3/max(1, float64(got)))
 			fmt.Printf("phones: sent %d of %d due (%.1f%%), received %d (%.1f%% of sent), added jitter p50=%v p99=%v max=%v\n",
 				sent, want, 100*float64(sent)/max(1, float64(want)), got, 100*float64(got)/max(1, float64(sent)), p50, p99, mx)
+			fmt.Printf("phones (load generator, same machine): cpu=%.1f%% of one core\n", 100*time.Duration(phoneCPU).Seconds()/wall.Seconds())
 			break
 		}
 	}
@@ -114,6 +121,7 @@ func phones() {
 	for i := range rconns {
 		rconns[i] = udp()
 		_ = rconns[i].SetReadBuffer(4 << 20)
+		kernelStamps(rconns[i])
 	}
 	sconns := make([]*net.UDPConn, groups)
 	for i := range sconns {
@@ -158,6 +166,10 @@ func phones() {
 					id := int(binary.BigEndian.Uint32(pkt[20:24]))
 					if id >= len(prev) {
 						continue
+					}
+					now := now
+					if t := m.stamp(i); !t.IsZero() {
+						now = t
 					}
 					transit := now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(pkt[12:20]))))
 					if have[id] && on {
@@ -214,9 +226,10 @@ func phones() {
 	measure.Store(true)
 	fmt.Fprintln(out, "START")
 	out.Flush()
-	t0 := time.Now()
+	t0, c0 := time.Now(), cpuTime()
 	time.Sleep(*dur)
 	measure.Store(false)
+	c1 := cpuTime() - c0
 	// Stop the senders, then give packets still in flight 100 ms to arrive.
 	close(stop)
 	sw.Wait()
@@ -225,7 +238,7 @@ func phones() {
 	time.Sleep(100 * time.Millisecond)
 	gotN := got.Load() - p0
 	want := uint64(float64(len(legA)) * 50 * el.Seconds())
-	fmt.Fprintf(out, "RESULT %d %d %d %d %d %d\n", gotN, want, int64(h.quantile(0.5)), int64(h.quantile(0.99)), int64(h.quantile(1)), s1-s0)
+	fmt.Fprintf(out, "RESULT %d %d %d %d %d %d %d\n", gotN, want, int64(h.quantile(0.5)), int64(h.quantile(0.99)), int64(h.quantile(1)), s1-s0, int64(c1))
 	out.Flush()
 	for _, c := range rconns {
 		c.Close()

@@ -2,6 +2,7 @@ package media
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,27 +15,48 @@ const (
 )
 
 // RTPStats are the RFC 3550 receiver statistics of one incoming RTP source: sequence validation
-// (appendix A.1), loss (A.3) and interarrival jitter (A.8). The receive path calls Update for
-// every packet, the RTCP timer calls Report; a small mutex makes the two safe together (it is
-// uncontended but for one report every few seconds). The zero value is ready to use.
+// (appendix A.1), loss (A.3) and interarrival jitter (A.8). One goroutine at a time calls Update
+// (the receive path); Report and Snapshot may run concurrently with it from any goroutine.
+// The zero value is ready to use.
+//
+// Update publishes its counters through a triple buffer: it fills a buffer no reader holds and
+// swaps it in with one atomic exchange, so a packet costs no lock and readers never block it.
+// The report-interval state (A.3's expected_prior/received_prior) lives on the reader side.
 type RTPStats struct {
-	mu sync.Mutex
-	st rtpState
+	w    rtpState // Update only
+	back uint8    // buffer Update fills next
+
+	pub atomic.Uint32 // published buffer index ^ 1, | rtpFresh when readers have not taken it
+	buf [3]rtpSnap
+
+	rmu      sync.Mutex // readers
+	frontX   uint8      // buffer the readers hold, ^ 2 (the XORs make the zero value 0, 1, 2)
+	gen      uint32     // snapshot generation the priors belong to
+	expPrior uint32
+	recPrior uint32
+	fraction uint8 // fraction lost in the last Report's interval
 }
 
-// rtpState is RTPStats' data, apart from the mutex so a new source can reset it in one go.
+const rtpFresh = 4
+
+// rtpSnap is what Update publishes. gen changes whenever A.1's init_seq runs (new source,
+// restart), which resets the report-interval state.
+type rtpSnap struct {
+	valid                                    bool
+	ssrc, gen, base, ext, received, jitter16 uint32
+}
+
+// rtpState is the receive path's A.1/A.8 state.
 type rtpState struct {
 	active    bool // a source is known (ssrc is meaningful)
 	ssrc      uint32
+	gen       uint32
 	maxSeq    uint16 // highest sequence number seen
 	cycles    uint32 // wraps of the sequence number, shifted left by 16
 	baseSeq   uint32
 	badSeq    uint32 // last "bad" sequence number + 1, RTP_SEQ_MOD+1 when none
 	probation int
 	received  uint32 // packets accepted, duplicates included (so lost may go negative)
-
-	expectedPrior, receivedPrior uint32 // at the last Report, for fraction lost
-	fraction                     uint8  // fraction lost in the last Report's interval
 
 	rate     uint32    // RTP clock the jitter is measured in
 	base     time.Time // arrival time origin, so arrivals convert to RTP units without overflow
@@ -59,15 +81,19 @@ type RTPReception struct {
 // one timestamp for many packets, which A.8 would read as jitter). It reports whether the
 // packet is valid per A.1 (false while a new source is on probation or after a large jump).
 func (s *RTPStats) Update(ssrc uint32, seq uint16, ts uint32, arrival time.Time, clockRate uint32) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.st.active || ssrc != s.st.ssrc {
+	w := &s.w
+	if !w.active || ssrc != w.ssrc {
 		// A new source (or the remote restarted with a new SSRC): start over, on probation.
-		s.st = rtpState{active: true, ssrc: ssrc, probation: rtpMinSeq}
-		s.st.initSeq(seq)
-		s.st.maxSeq = seq - 1
+		*w = rtpState{active: true, ssrc: ssrc, probation: rtpMinSeq, gen: w.gen}
+		w.initSeq(seq)
+		w.maxSeq = seq - 1
 	}
-	return s.st.update(seq, ts, arrival, clockRate)
+	ok := w.update(seq, ts, arrival, clockRate)
+	b := &s.buf[s.back]
+	*b = rtpSnap{valid: w.probation == 0, ssrc: w.ssrc, gen: w.gen, base: w.baseSeq,
+		ext: w.cycles + uint32(w.maxSeq), received: w.received, jitter16: w.jitter16}
+	s.back = uint8(s.pub.Swap(uint32(s.back^1)|rtpFresh)&3) ^ 1
+	return ok
 }
 
 func (s *rtpState) update(seq uint16, ts uint32, arrival time.Time, clockRate uint32) bool {
@@ -103,8 +129,7 @@ func (s *rtpState) initSeq(seq uint16) {
 	s.badSeq = rtpSeqMod + 1
 	s.cycles = 0
 	s.received = 0
-	s.receivedPrior = 0
-	s.expectedPrior = 0
+	s.gen++
 }
 
 // updateSeq is A.1's update_seq.
@@ -148,49 +173,55 @@ func (s *rtpState) updateSeq(seq uint16) bool {
 	return true
 }
 
-// snapshot fills what both Snapshot and Report return.
-func (s *rtpState) snapshot() (r RTPReception, expected uint32) {
-	ext := s.cycles + uint32(s.maxSeq)
-	expected = ext - s.baseSeq + 1
-	lost := int64(expected) - int64(s.received)
-	lost = max(min(lost, 0x7fffff), -0x800000)
-	return RTPReception{SSRC: s.ssrc, FractionLost: s.fraction, TotalLost: int32(lost), ExtHighest: ext,
-		Jitter: s.jitter16 >> 4, Received: s.received, Expected: expected}, expected
+// snap returns the newest published counters; s.rmu is held.
+func (s *RTPStats) snap() *rtpSnap {
+	if s.pub.Load()&rtpFresh != 0 {
+		s.frontX = uint8(s.pub.Swap(uint32(s.frontX^2^1))&3) ^ 1 ^ 2
+	}
+	return &s.buf[s.frontX^2]
+}
+
+// reception converts a snapshot to report units; s.rmu is held.
+func (s *RTPStats) reception(n *rtpSnap) (r RTPReception) {
+	if n.gen != s.gen {
+		s.gen, s.expPrior, s.recPrior, s.fraction = n.gen, 0, 0, 0
+	}
+	expected := n.ext - n.base + 1
+	lost := max(min(int64(expected)-int64(n.received), 0x7fffff), -0x800000)
+	return RTPReception{SSRC: n.ssrc, FractionLost: s.fraction, TotalLost: int32(lost), ExtHighest: n.ext,
+		Jitter: n.jitter16 >> 4, Received: n.received, Expected: expected}
 }
 
 // Snapshot returns the current statistics without starting a new report interval; ok is false
 // until a source is valid. FractionLost is that of the last Report.
 func (s *RTPStats) Snapshot() (r RTPReception, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.st.valid() {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	n := s.snap()
+	if !n.valid {
 		return RTPReception{}, false
 	}
-	r, _ = s.st.snapshot()
-	return r, true
+	return s.reception(n), true
 }
 
 // Report returns the statistics for an RTCP report block and starts a new interval for the
 // fraction lost (A.3). ok is false while nothing valid has been received: RFC 3550 then sends
 // no report block.
 func (s *RTPStats) Report() (r RTPReception, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := &s.st
-	if !st.valid() {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	n := s.snap()
+	if !n.valid {
 		return RTPReception{}, false
 	}
-	r, expected := st.snapshot()
-	expInt := expected - st.expectedPrior
-	recvInt := st.received - st.receivedPrior
-	st.expectedPrior, st.receivedPrior = expected, st.received
-	st.fraction = 0
-	if lostInt := int64(expInt) - int64(recvInt); expInt != 0 && lostInt > 0 {
-		st.fraction = uint8(min(lostInt<<8/int64(expInt), 255))
+	r = s.reception(n)
+	expInt := r.Expected - s.expPrior
+	recInt := r.Received - s.recPrior
+	s.expPrior, s.recPrior = r.Expected, r.Received
+	s.fraction = 0
+	if lostInt := int64(expInt) - int64(recInt); expInt != 0 && lostInt > 0 {
+		s.fraction = uint8(min(lostInt<<8/int64(expInt), 255))
 	}
-	r.FractionLost = st.fraction
+	r.FractionLost = s.fraction
 	return r, true
 }
-
-// valid: a source has passed probation (and received counts from there).
-func (s *rtpState) valid() bool { return s.active && s.probation == 0 }

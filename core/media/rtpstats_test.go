@@ -221,3 +221,42 @@ func BenchmarkRTPStats(b *testing.B) {
 		at = at.Add(20 * time.Millisecond)
 	}
 }
+
+// TestRTPStatsConcurrent reads while the receive path updates (run with -race): every
+// snapshot must be one consistent state, never a mix of two.
+func TestRTPStatsConcurrent(t *testing.T) {
+	var s media.RTPStats
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		at := testEpoch
+		for i := range 200000 {
+			at = at.Add(20 * time.Millisecond)
+			if i%3 != 1 { // a third lost
+				s.Update(5, uint16(i), uint32(i)*160, at, 8000)
+			}
+		}
+	}()
+	var last uint32
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+		}
+		r, ok := s.Report()
+		if !ok {
+			continue
+		}
+		// 0 and 2 are probation (not in sequence), 3 is the base; lost are 4, 7, ... up to
+		// the extended highest sequence number, so the two must agree in any snapshot.
+		want := int32(r.ExtHighest-1) / 3
+		if r.ExtHighest < last || r.TotalLost != want || r.Received+uint32(r.TotalLost) != r.Expected {
+			t.Fatalf("inconsistent %+v (want lost %d, last ext %d)", r, want, last)
+		}
+		last = r.ExtHighest
+	}
+	if r, _ := s.Snapshot(); r.ExtHighest != 199998 || r.Jitter != 0 {
+		t.Errorf("final %+v", r)
+	}
+}

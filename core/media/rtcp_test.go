@@ -235,3 +235,34 @@ func TestRTCPRemoteReport(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRTPStatsCountsAllPayloads: RFC 3550 counts every packet of the source, so
+// telephone-event and CN packets fill the sequence gaps between audio packets.
+func TestRTPStatsCountsAllPayloads(t *testing.T) {
+	p := newPort(t, nil, pcmu, 101)
+	from := netip.MustParseAddrPort("127.0.0.1:40000")
+	p.SetRemote(from, netip.AddrPort{})
+	pkt := make([]byte, 12+160)
+	inject := func(seq int, pt byte, ts uint32) {
+		pkt[0], pkt[1] = 0x80, pt
+		binary.BigEndian.PutUint16(pkt[2:], uint16(seq))
+		binary.BigEndian.PutUint32(pkt[4:], ts)
+		binary.BigEndian.PutUint32(pkt[8:], 0x77)
+		p.InjectPacket(pkt[:12+4], from) // 4 bytes: a valid RFC 4733 event, or CN level
+	}
+	for i := range 10 {
+		inject(i, 0, uint32(i)*160)
+	}
+	for i := 10; i < 20; i++ {
+		inject(i, 101, 1600) // one digit: every packet has the event's start timestamp
+	}
+	inject(20, 13, 3200) // comfort noise
+	for i := 21; i < 30; i++ {
+		if i != 25 {
+			inject(i, 0, uint32(i)*160)
+		}
+	}
+	if st := p.Stats(); st.ExtHighestSeq != 29 || st.Lost != 1 || st.PacketsIn != 29 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -103,8 +103,8 @@ func (p *RTPPort) countRx(pt, te uint32, now time.Time) {
 	p.rxStats.Update(p.rxHdr.SSRC, p.rxHdr.SequenceNumber, p.rxHdr.Timestamp, now, rate)
 }
 
-// sendReport sends an SR (if we sent media) or RR with one report block about the remote source,
-// or none while nothing valid has arrived (RFC 3550 6.4: an empty RR still goes out).
+// sendReport sends an SR (if we sent media) or RR with one report block about the remote source;
+// while no valid source has arrived the report has no block (RFC 3550 6.4.1/6.4.2).
 func (p *RTPPort) sendReport(now time.Time) {
 	if p.closed.Load() {
 		return

@@ -23,6 +23,9 @@
 // DTMF: SetDTMFMode (RFC 2833 / in-band / INFO), SetInfoSender for SIP INFO, ReceiveDTMF for
 // digits that arrived by INFO, OnDTMF for every digit. Stats, String (the pipeline for uuid_dump)
 // and Close complete the picture. ListenRTP binds a pair without an allocator (tests, 127.0.0.1:0).
+// RTCP: every RTCPInterval the port sends an SR (or RR) whose report block comes from RTPStats,
+// RFC 3550's receiver statistics fed by every accepted packet, relayed or not; Stats returns them
+// (Lost, FractionLost, RxJitter) with what the far end reports about our stream (Remote*, RTT).
 //
 // # Bridging
 //

@@ -33,18 +33,78 @@ func (p *RTPPort) readRTCP() {
 		if err != nil {
 			continue
 		}
+		now := time.Now()
 		for _, x := range pkts {
-			if sr, ok := x.(*rtcp.SenderReport); ok {
+			switch r := x.(type) {
+			case *rtcp.SenderReport:
 				p.smu.Lock()
-				p.lastSR = uint32(sr.NTPTime >> 16)
-				p.lastSRAt = time.Now()
+				p.lastSR = uint32(r.NTPTime >> 16)
+				p.lastSRAt = now
 				p.smu.Unlock()
+				p.remoteBlocks(r.Reports, now)
+			case *rtcp.ReceiverReport:
+				p.remoteBlocks(r.Reports, now)
 			}
 		}
 	}
 }
 
-// sendReport sends an SR (if we sent media) or RR with one report block about the remote source.
+// remoteReport is what the far end last said about the stream we send.
+type remoteReport struct {
+	fraction uint8
+	lost     int64
+	jitter   uint32 // RTP timestamp units
+	rtt      time.Duration
+}
+
+// remoteBlocks keeps the report block about our SSRC, with the round-trip time from its LSR and
+// DLSR (RFC 3550 6.4.1: arrival - LSR - DLSR, all in 1/65536 s).
+func (p *RTPPort) remoteBlocks(blocks []rtcp.ReceptionReport, now time.Time) {
+	if len(blocks) == 0 {
+		return
+	}
+	p.smu.Lock()
+	ours := p.seq.ssrc
+	p.smu.Unlock()
+	for _, b := range blocks {
+		if b.SSRC != ours {
+			continue
+		}
+		rr := remoteReport{fraction: b.FractionLost, lost: int64(int32(b.TotalLost<<8) >> 8), jitter: b.Jitter}
+		p.rrMu.Lock()
+		if b.LastSenderReport != 0 {
+			if d := int32(uint32(ntpTime(now)>>16) - b.LastSenderReport - b.Delay); d >= 0 {
+				rr.rtt = time.Duration(int64(d) * int64(time.Second) >> 16)
+			}
+		} else {
+			rr.rtt = p.rrRemote.rtt // an RR without LSR says nothing new about the RTT
+		}
+		p.rrRemote = rr
+		p.rrMu.Unlock()
+	}
+}
+
+// rtpDuration converts RTP timestamp units at rate to a duration.
+func rtpDuration(units, rate uint32) time.Duration {
+	if rate == 0 {
+		return 0
+	}
+	return time.Duration(uint64(units) * uint64(time.Second) / uint64(rate))
+}
+
+// countRx feeds the receiver statistics with the packet in p.rxHdr (reader goroutine).
+func (p *RTPPort) countRx(pt, te uint32, now time.Time) {
+	rate := p.clockRate.Load()
+	if (te != 0 && pt == te) || (pt == cnPT && rate != 8000) {
+		// Events repeat one timestamp per digit; CN (PT 13) runs at 8 kHz whatever the
+		// codec: neither says anything about the audio clock's jitter. They still count.
+		rate = 0
+	}
+	p.rxStats.Update(p.rxHdr.SSRC, p.rxHdr.SequenceNumber, p.rxHdr.Timestamp, now, rate)
+}
+
+// sendReport sends an SR (if we sent media) or RR with one report block about the remote source;
+// while no valid source has arrived the report has no block (RFC 3550 6.4.1/6.4.2).
 func (p *RTPPort) sendReport(now time.Time) {
 	if p.closed.Load() {
 		return
@@ -55,20 +115,23 @@ func (p *RTPPort) sendReport(now time.Time) {
 	}
 	p.smu.Lock()
 	defer p.smu.Unlock()
-	js := p.jb.Load().Stats()
-	rb := rtcp.ReceptionReport{SSRC: p.rxSSRC.Load(), TotalLost: uint32(js.Lost),
-		LastSequenceNumber: p.rxSeqA.Load(), LastSenderReport: p.lastSR,
-		Jitter: uint32(js.Jitter.Seconds() * float64(p.codec.ClockRate))}
-	if !p.lastSRAt.IsZero() {
-		rb.Delay = uint32(now.Sub(p.lastSRAt).Seconds() * 65536)
+	var blocks []rtcp.ReceptionReport
+	if rx, ok := p.rxStats.Report(); ok {
+		// TotalLost is a 24-bit two's complement field: negative means duplicates.
+		rb := rtcp.ReceptionReport{SSRC: rx.SSRC, FractionLost: rx.FractionLost, TotalLost: uint32(rx.TotalLost) & 0xffffff,
+			LastSequenceNumber: rx.ExtHighest, Jitter: rx.Jitter, LastSenderReport: p.lastSR}
+		if !p.lastSRAt.IsZero() {
+			rb.Delay = uint32(now.Sub(p.lastSRAt).Seconds() * 65536)
+		}
+		blocks = []rtcp.ReceptionReport{rb}
 	}
 	var pkt rtcp.Packet
 	if p.seq.sent {
 		pkt = &rtcp.SenderReport{SSRC: p.seq.ssrc, NTPTime: ntpTime(now), RTPTime: p.seq.ts,
 			PacketCount: uint32(p.stPktOut.Load()), OctetCount: uint32(p.stBytesOut.Load()),
-			Reports: []rtcp.ReceptionReport{rb}}
+			Reports: blocks}
 	} else {
-		pkt = &rtcp.ReceiverReport{SSRC: p.seq.ssrc, Reports: []rtcp.ReceptionReport{rb}}
+		pkt = &rtcp.ReceiverReport{SSRC: p.seq.ssrc, Reports: blocks}
 	}
 	b, err := pkt.Marshal()
 	if err != nil {

@@ -31,7 +31,19 @@ type RTPConfig struct {
 type PortStats struct {
 	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
 	DecryptErrors, Dropped, DTMFIn           uint64
-	Jitter                                   JitterStats
+	Jitter                                   JitterStats // playout buffer (terminated media only)
+
+	// Reception per RFC 3550 (relayed or terminated), as in our RTCP report blocks.
+	Lost          int64         // cumulative packets lost (negative when duplicates arrive)
+	FractionLost  uint8         // lost in the last RTCP interval, in 1/256
+	RxJitter      time.Duration // interarrival jitter
+	ExtHighestSeq uint32        // extended highest sequence number received
+
+	// What the far end's RTCP report blocks say about the stream we send.
+	RemoteLost         int64
+	RemoteFractionLost uint8
+	RemoteJitter       time.Duration
+	RTT                time.Duration // from LSR/DLSR; 0 until a report echoes one of our SRs
 }
 
 // RTPPort is a SIP leg's media: an even RTP port with RTCP on +1, symmetric latching, SRTP,
@@ -128,6 +140,11 @@ type RTPPort struct {
 	pl pollState // the receive side on a shared poll shard, where the platform has them
 
 	stPktIn, stPktOut, stBytesIn, stBytesOut, stDecErr, stDropped, stDTMF atomic.Uint64
+
+	rxStats RTPStats // RFC 3550 receiver statistics: reader updates, RTCP timer reports
+
+	rrMu     sync.Mutex // the far end's last report block about our stream (RTCP reader)
+	rrRemote remoteReport
 }
 
 const maxPacket = 1500
@@ -463,9 +480,20 @@ func (p *RTPPort) ensureTickLocked() {
 
 // Stats returns the port's counters.
 func (p *RTPPort) Stats() PortStats {
-	return PortStats{PacketsIn: p.stPktIn.Load(), PacketsOut: p.stPktOut.Load(), BytesIn: p.stBytesIn.Load(),
+	st := PortStats{PacketsIn: p.stPktIn.Load(), PacketsOut: p.stPktOut.Load(), BytesIn: p.stBytesIn.Load(),
 		BytesOut: p.stBytesOut.Load(), DecryptErrors: p.stDecErr.Load(), Dropped: p.stDropped.Load(),
 		DTMFIn: p.stDTMF.Load(), Jitter: p.jb.Load().Stats()}
+	rate := p.clockRate.Load()
+	if rx, ok := p.rxStats.Snapshot(); ok {
+		st.Lost, st.FractionLost, st.ExtHighestSeq = int64(rx.TotalLost), rx.FractionLost, rx.ExtHighest
+		st.RxJitter = rtpDuration(rx.Jitter, rate)
+	}
+	p.rrMu.Lock()
+	rr := p.rrRemote
+	p.rrMu.Unlock()
+	st.RemoteLost, st.RemoteFractionLost, st.RTT = rr.lost, rr.fraction, rr.rtt
+	st.RemoteJitter = rtpDuration(rr.jitter, rate)
+	return st
 }
 
 // Close stops the goroutines and releases the sockets (back to the allocator, which keeps the

@@ -124,6 +124,7 @@ func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te ui
 	p.lastRecv.Store(now.UnixNano())
 	p.timedOut.Store(false)
 	p.rxSSRC.Store(p.rxHdr.SSRC)
+	p.countRx(pt, te, now)
 	p.rxSeqA.Store(uint32(p.rxHdr.SequenceNumber))
 	link := p.peer.Load()
 	switch {

@@ -90,7 +90,6 @@ type RTPPort struct {
 	inCallback atomic.Int32
 	clockRate  atomic.Uint32 // RTP clock of the audio codec, for RFC 4733 durations
 	rxSSRC     atomic.Uint32
-	rxSeqA     atomic.Uint32
 	dec        atomic.Pointer[srtp.Context]
 	rtcpDec    atomic.Pointer[srtp.Context]
 	jb         atomic.Pointer[JitterBuffer]

@@ -24,6 +24,7 @@ func (p *RTPPort) readLoop() {
 			deadlineSet = now
 		}
 		n, from, err := p.conn.ReadFromUDPAddrPort(buf)
+		now = time.Now() // arrival time, for jitter
 		if err != nil {
 			if p.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
@@ -125,7 +126,6 @@ func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te ui
 	p.timedOut.Store(false)
 	p.rxSSRC.Store(p.rxHdr.SSRC)
 	p.countRx(pt, te, now)
-	p.rxSeqA.Store(uint32(p.rxHdr.SequenceNumber))
 	link := p.peer.Load()
 	switch {
 	case te != 0 && pt == te:

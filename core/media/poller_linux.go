@@ -97,10 +97,22 @@ func newPollShard() (*pollShard, error) {
 
 // pollState is a port's membership of a poll shard.
 type pollState struct {
-	shard *pollShard
-	id    uint32
-	fd    int
+	shard    *pollShard
+	id       uint32
+	fd       int
+	rtcpRC   syscall.RawConn
+	rtcpRead func(fd uintptr) bool // readRTCPOnce, bound once
+	rtcpBuf  []byte
 }
+
+// epollET is EPOLLET, whose sign differs between the syscall package's GOARCHes.
+const epollET = 1 << 31
+
+// Event data: the port's id, and which of its sockets is ready.
+const (
+	pollRTP  = 0
+	pollRTCP = 1
+)
 
 // startPolling hands p's RTP socket to a poll shard. false means the caller must run its own
 // reader goroutine.
@@ -127,13 +139,28 @@ func (p *RTPPort) startPolling() bool {
 		s.nextID++
 	}
 	id := s.nextID
+	// RTCP is rare: its socket stays a net.UDPConn, read through its RawConn.
+	rrc, err := p.rtcp.SyscallConn()
+	if err != nil {
+		syscall.Close(fd)
+		return false
+	}
+	var rfd int
+	_ = rrc.Control(func(f uintptr) { rfd = int(f) })
 	// Edge-triggered: the shard always drains a socket it is told about.
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLERR | -syscall.EPOLLET, Fd: int32(id)}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLERR | epollET, Fd: int32(id), Pad: pollRTP}
 	if err := syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		syscall.Close(fd)
 		return false
 	}
-	p.pl = pollState{shard: s, id: id, fd: fd}
+	ev.Pad = pollRTCP
+	if err := syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_ADD, rfd, &ev); err != nil {
+		_ = syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+		syscall.Close(fd)
+		return false
+	}
+	p.pl = pollState{shard: s, id: id, fd: fd, rtcpRC: rrc}
+	p.pl.rtcpRead = p.readRTCPOnce
 	p.conn.Close() // the duplicate keeps the socket; Go's netpoller lets go of it
 	s.ports[id] = p
 	if !s.running {
@@ -213,6 +240,7 @@ func (p *RTPPort) stopPolling() {
 	}
 	s.mu.Lock()
 	_ = syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_DEL, p.pl.fd, nil)
+	_ = p.pl.rtcpRC.Control(func(fd uintptr) { _ = syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil) })
 	delete(s.ports, p.pl.id)
 	if len(s.ports) == 0 {
 		// Wake the goroutine so it sees the empty set and exits (under mu: run sets its own
@@ -263,7 +291,11 @@ func (s *pollShard) wait(uintptr) bool {
 				s.batch[i] = nil
 				p.injMu.Lock()
 				if !p.closed.Load() {
-					p.drain(s.rd, now)
+					if s.evs[i].Pad == pollRTCP {
+						_ = p.pl.rtcpRC.Read(p.pl.rtcpRead)
+					} else {
+						p.drain(s.rd, now)
+					}
 				}
 				p.injMu.Unlock()
 			}
@@ -294,6 +326,20 @@ func (p *RTPPort) drain(r *mmsgReader, now time.Time) {
 		if n < mmsgBatch {
 			return
 		}
+	}
+}
+
+// readRTCPOnce reads the RTCP socket until it is empty; it never parks (always true).
+func (p *RTPPort) readRTCPOnce(fd uintptr) bool {
+	if p.pl.rtcpBuf == nil {
+		p.pl.rtcpBuf = make([]byte, maxPacket+64)
+	}
+	for {
+		n, _, err := syscall.Recvfrom(int(fd), p.pl.rtcpBuf, syscall.MSG_DONTWAIT)
+		if err != nil || n <= 0 {
+			return true
+		}
+		p.handleRTCP(p.pl.rtcpBuf[:n])
 	}
 }
 

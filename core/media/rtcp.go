@@ -8,8 +8,7 @@ import (
 	"github.com/pion/rtcp"
 )
 
-// readRTCP reads the RTCP socket (RTP port + 1): decrypt SRTCP, remember the last sender report
-// for our receiver reports. RTCP also counts as "media alive" for the timeout, as in FreeSWITCH.
+// readRTCP is the RTCP socket's (RTP port + 1) reader goroutine where there are no poll shards.
 func (p *RTPPort) readRTCP() {
 	defer p.wg.Done()
 	buf := make([]byte, maxPacket+64)
@@ -21,30 +20,36 @@ func (p *RTPPort) readRTCP() {
 			}
 			continue
 		}
-		pkt := buf[:n]
-		if dec := p.rtcpDec.Load(); dec != nil {
-			var h rtcp.Header
-			if pkt, err = dec.DecryptRTCP(pkt, pkt, &h); err != nil {
-				p.stDecErr.Add(1)
-				continue
-			}
+		p.handleRTCP(buf[:n])
+	}
+}
+
+// handleRTCP takes one RTCP datagram: decrypt SRTCP, remember the last sender report for our
+// receiver reports and what the far end says about our stream.
+func (p *RTPPort) handleRTCP(pkt []byte) {
+	if dec := p.rtcpDec.Load(); dec != nil {
+		var h rtcp.Header
+		var err error
+		if pkt, err = dec.DecryptRTCP(pkt, pkt, &h); err != nil {
+			p.stDecErr.Add(1)
+			return
 		}
-		pkts, err := rtcp.Unmarshal(pkt)
-		if err != nil {
-			continue
-		}
-		now := time.Now()
-		for _, x := range pkts {
-			switch r := x.(type) {
-			case *rtcp.SenderReport:
-				p.smu.Lock()
-				p.lastSR = uint32(r.NTPTime >> 16)
-				p.lastSRAt = now
-				p.smu.Unlock()
-				p.remoteBlocks(r.Reports, now)
-			case *rtcp.ReceiverReport:
-				p.remoteBlocks(r.Reports, now)
-			}
+	}
+	pkts, err := rtcp.Unmarshal(pkt)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	for _, x := range pkts {
+		switch r := x.(type) {
+		case *rtcp.SenderReport:
+			p.smu.Lock()
+			p.lastSR = uint32(r.NTPTime >> 16)
+			p.lastSRAt = now
+			p.smu.Unlock()
+			p.remoteBlocks(r.Reports, now)
+		case *rtcp.ReceiverReport:
+			p.remoteBlocks(r.Reports, now)
 		}
 	}
 }

@@ -210,11 +210,10 @@ func newRTPPort(c1, c2 *net.UDPConn, cfg RTPConfig) *RTPPort {
 	p.lastRecv.Store(time.Now().UnixNano())
 	p.jb.Store(NewJitterBuffer(JitterConfig{Rate: 8000, Ptime: 20 * time.Millisecond}))
 	if !p.startPolling() {
-		p.wg.Add(1)
+		p.wg.Add(2)
 		go p.readLoop()
+		go p.readRTCP()
 	}
-	p.wg.Add(1)
-	go p.readRTCP()
 	return p
 }
 

@@ -285,7 +285,6 @@ func (s *pollShard) wait(uintptr) bool {
 			s.batch[i] = s.ports[uint32(s.evs[i].Fd)]
 		}
 		s.mu.Unlock()
-		now := time.Now()
 		for i := range n {
 			if p := s.batch[i]; p != nil {
 				s.batch[i] = nil
@@ -294,7 +293,7 @@ func (s *pollShard) wait(uintptr) bool {
 					if s.evs[i].Pad == pollRTCP {
 						_ = p.pl.rtcpRC.Read(p.pl.rtcpRead)
 					} else {
-						p.drain(s.rd, now)
+						p.drain(s.rd, time.Now()) // arrival time for jitter: per socket, not per batch
 					}
 				}
 				p.injMu.Unlock()

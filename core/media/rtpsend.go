@@ -41,7 +41,7 @@ func (p *RTPPort) tick(now time.Time) {
 	if p.closed.Load() {
 		return
 	}
-	p.tickLocked()
+	p.tickLocked(now)
 	// Digits found in the audio are reported after smu is released: the callback may well send
 	// DTMF or audio on this or the bridged port.
 	p.smu.Lock()
@@ -53,7 +53,7 @@ func (p *RTPPort) tick(now time.Time) {
 	}
 }
 
-func (p *RTPPort) tickLocked() {
+func (p *RTPPort) tickLocked(deadline time.Time) {
 	p.mu.Lock()
 	ci, te, dir := p.codec, p.tePT, p.dir
 	p.mu.Unlock()
@@ -65,6 +65,13 @@ func (p *RTPPort) tickLocked() {
 		}
 	}
 	spf := uint32(ci.rtpSamplesPerFrame())
+	// A late clock skips deadlines rather than bursting; the RTP timeline must still follow wall
+	// time, so the skipped frames become a timestamp gap (with the marker bit on the next packet).
+	frames := p.elapsedFramesLocked(deadline, ci.ptime())
+	if frames > 1 {
+		p.seq.skip((frames - 1) * spf)
+		p.rtpTSNow += (frames - 1) * spf
+	}
 	st := p.stream.Load()
 	if st != nil {
 		p.receiveFrameLocked(st, ci)
@@ -75,7 +82,7 @@ func (p *RTPPort) tickLocked() {
 	sent := false
 	switch {
 	case te != 0 && p.dtmfTx.busy():
-		ev, send, start := p.dtmfTx.step(spf, ci.ClockRate)
+		ev, send, start := p.dtmfTx.step(frames*spf, ci.ClockRate) // the digit's duration is wall time
 		if send && dir.CanSend() {
 			var b [4]byte
 			ev.Marshal(b[:])
@@ -103,6 +110,21 @@ func (p *RTPPort) tickLocked() {
 		}
 	}
 	p.seq.tick(spf)
+}
+
+// elapsedFramesLocked reports how many frames of ptime passed since the previous tick (1 unless
+// the clock skipped deadlines). The first tick, or the first after a ptime change, counts one.
+func (p *RTPPort) elapsedFramesLocked(deadline time.Time, ptime time.Duration) uint32 {
+	last, lastPtime := p.lastTick, p.lastTickPtime
+	p.lastTick, p.lastTickPtime = deadline, ptime
+	if last.IsZero() || lastPtime != ptime {
+		return 1
+	}
+	d := deadline.Sub(last)
+	if d < ptime+ptime/2 {
+		return 1
+	}
+	return uint32((d + ptime/2) / ptime) // rounded: a clock may pass wall times, not deadlines
 }
 
 func (p *RTPPort) setupCodecLocked(ci CodecInfo) bool {

@@ -72,6 +72,15 @@ func (s *sequencer) tick(spf uint32) {
 	s.localTS += spf
 }
 
+// skip advances the local timeline over frames the clock missed: the far end sees a timestamp
+// gap that matches wall time, and the next local packet carries the marker bit.
+func (s *sequencer) skip(samples uint32) {
+	s.localTS += samples
+	if s.src == srcLocal && s.sent {
+		s.localGap = true
+	}
+}
+
 // mapRelay rewrites a relayed packet's numbers onto our stream.
 func (s *sequencer) mapRelay(srcSSRC uint32, inSeq uint16, inTS uint32, spf uint32) (seq uint16, ts uint32, marker bool) {
 	key := srcRelay | uint64(srcSSRC)

@@ -519,7 +519,9 @@ func (p *RTPPort) String() string {
 	}
 	if l := p.peer.Load(); l != nil {
 		s += " -> relay"
-		if l.tc != nil {
+		if l.rp != nil {
+			s += "(" + l.rp.String() + ")"
+		} else if l.tc != nil {
 			s += "(" + l.tc.String() + ")"
 		}
 	} else if p.stream.Load() != nil {

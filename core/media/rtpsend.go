@@ -261,6 +261,10 @@ func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bo
 	if p.dtmfTx.busy() || p.inbandTx != nil || p.closed.Load() || l.drop {
 		return // our own digits own the stream right now, or the link is broken
 	}
+	if l.rp != nil {
+		p.relayRepackedLocked(h, payload, l, cn)
+		return
+	}
 	spf := l.spf
 	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, spf)
 	m = m || h.Marker
@@ -274,6 +278,44 @@ func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bo
 		}
 		payload = l.buf[:n]
 	}
+	p.sendRelayedLocked(pt, m, seq, ts, payload, cn)
+}
+
+// relayRepackedLocked is relayPacket for a link whose legs differ in ptime or clock: one input
+// packet yields zero, one or more packets in this leg's framing.
+func (p *RTPPort) relayRepackedLocked(h *rtp.Header, payload []byte, l *relayLink, cn bool) {
+	rp := l.rp
+	if cn {
+		// The source went quiet: forward its SID at the current position of the timeline.
+		rp.interrupt()
+		seq, ts, _ := p.mapRepackedLocked(l, h.SSRC, rp.inTS(h.Timestamp))
+		p.sendRelayedLocked(cnPT, true, seq, ts, payload, true)
+		return
+	}
+	rp.push(h.SSRC, h.Timestamp, payload)
+	for {
+		pay, its, gap, ok := rp.pop(l.buf)
+		if !ok {
+			return
+		}
+		seq, ts, m := p.mapRepackedLocked(l, h.SSRC, its)
+		p.sendRelayedLocked(l.toPT, m || gap || h.Marker, seq, ts, pay, false)
+	}
+}
+
+// mapRepackedLocked numbers a packet of a re-packetizing link. Its first packet continues right
+// after the last one the link it replaced sent.
+func (p *RTPPort) mapRepackedLocked(l *relayLink, ssrc, ts uint32) (uint16, uint32, bool) {
+	restart, spf := l.rp.fresh, l.spf
+	if restart && l.prevSPF != 0 {
+		spf = l.prevSPF
+	}
+	l.rp.fresh = false
+	return p.seq.mapRenumbered(ssrc, ts, spf, restart)
+}
+
+// sendRelayedLocked sends a relayed packet and keeps a copy for write-direction taps.
+func (p *RTPPort) sendRelayedLocked(pt uint8, m bool, seq uint16, ts uint32, payload []byte, cn bool) {
 	if !p.canTx.Load() {
 		return
 	}
@@ -295,6 +337,21 @@ func (p *RTPPort) relayEvent(h *rtp.Header, payload []byte, l *relayLink) {
 	p.smu.Lock()
 	defer p.smu.Unlock()
 	if te == 0 || p.closed.Load() || !p.canTx.Load() {
+		return
+	}
+	if rp := l.rp; rp != nil {
+		// Re-packetized audio has our own sequence numbers; events join that numbering, and
+		// their timestamps and durations move to this leg's clock.
+		var ev [4]byte
+		if rp.from.ClockRate != rp.to.ClockRate && len(payload) >= 4 {
+			copy(ev[:], payload)
+			d := uint32(ev[2])<<8 | uint32(ev[3])
+			d = min(d*uint32(rp.to.ClockRate)/uint32(max(rp.from.ClockRate, 1)), 0xffff)
+			ev[2], ev[3] = byte(d>>8), byte(d)
+			payload = ev[:]
+		}
+		seq, ts, m := p.mapRepackedLocked(l, h.SSRC, rp.inTS(h.Timestamp))
+		p.sendLocked(te, m || h.Marker, seq, ts, payload)
 		return
 	}
 	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, l.spf)

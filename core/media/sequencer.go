@@ -105,3 +105,28 @@ func (s *sequencer) mapRelay(srcSSRC uint32, inSeq uint16, inTS uint32, spf uint
 	s.sent = true
 	return seq, ts, marker
 }
+
+// mapRenumbered numbers a relayed packet that was re-packetized (its source's ptime or clock
+// differs): timestamps map like mapRelay's, but sequence numbers are our own, one per packet
+// sent. restart re-anchors the timeline (a new re-packetizer after a re-INVITE) so it continues
+// from the last packet sent, as a change of source does.
+func (s *sequencer) mapRenumbered(srcSSRC uint32, inTS uint32, spf uint32, restart bool) (seq uint16, ts uint32, marker bool) {
+	key := srcRelay | uint64(srcSSRC)
+	if s.src != key || restart {
+		s.src = key
+		marker = true
+		next := s.localTS
+		if s.sent {
+			next = s.ts + spf
+		}
+		s.tsOff = next - inTS
+	}
+	s.seq++
+	ts = inTS + s.tsOff
+	if marker || int32(ts-s.ts) > 0 {
+		s.ts = ts
+	}
+	s.localTS = s.ts
+	s.sent = true
+	return s.seq, ts, marker
+}

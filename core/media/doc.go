@@ -14,6 +14,7 @@
 //	port.SetRemote(r.Remote, r.RemoteRTCP)   // symmetric latching may move it (RTPConfig.NoLatch)
 //	port.SetCodec(r.Codec, r.TelephoneEventPT)
 //	port.SetDirection(r.Direction)          // hold: we stop sending; hold timeout applies
+//	port.SetComfortNoise(13)                // only if CN was negotiated and suppress_cng is off
 //	if r.Secure { port.SetSRTP(&r.LocalKey, &r.RemoteKey) } // one pion Context per direction
 //
 // Packets arriving before SetRemote are dropped (they belong to the port's previous call).

@@ -89,7 +89,7 @@ func (p *pipe) tick(deadline time.Time) {
 	p.mu.Unlock()
 	for from := range 2 {
 		to := 1 - from
-		pcm, ok := p.streams[from].take(p.buf[from])
+		pcm, _, ok := p.streams[from].take(p.buf[from])
 		p.buf[from] = pcm
 		fl := FrameFlags(0)
 		if !ok {

@@ -54,6 +54,7 @@ type RTPPort struct {
 	mu         sync.Mutex // negotiated settings and lifecycle
 	codec      CodecInfo
 	tePT       uint8
+	cnTxPT     uint8 // RFC 3389 PT to send silence as; 0 = CN not negotiated or suppress_cng
 	dtmfMode   DTMFMode
 	infoSender func(DTMF) error
 	onDTMF     func(DTMF)
@@ -121,6 +122,7 @@ type RTPPort struct {
 	tapPay        []byte
 	tapRS         *Resampler
 	cn            *ComfortNoise
+	cnTx          cnSender
 	rtpTSNow      uint32
 	lastTick      time.Time // deadline of the previous tick, to count frames a late clock skipped
 	lastTickPtime time.Duration
@@ -283,6 +285,19 @@ func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
 		p.mu.Lock()
 	}
 	return nil
+}
+
+// SetComfortNoise enables RFC 3389 comfort noise on the send side with payload type pt (13 for
+// CN/8000) when the SDP negotiated CN and suppress_cng is not set; 0 turns it off (the default).
+// While on, a terminated leg with only silence to send (nothing written, or frames that are
+// FrameSilence or digital zero) sends one CN packet at the start of the silence and repeats it
+// every cnRefresh frames, instead of silence frames. Relayed legs forward the far end's CN as
+// before. An endpoint calls it next to SetCodec after every offer/answer; the SIP endpoint does
+// not offer or answer CN yet, so its legs keep sending audio frames.
+func (p *RTPPort) SetComfortNoise(pt uint8) {
+	p.mu.Lock()
+	p.cnTxPT = pt
+	p.mu.Unlock()
 }
 
 // Codec returns the negotiated audio codec.

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"math"
 	"time"
 
 	"github.com/pion/rtp"
@@ -55,7 +56,7 @@ func (p *RTPPort) tick(now time.Time) {
 
 func (p *RTPPort) tickLocked(deadline time.Time) {
 	p.mu.Lock()
-	ci, te, dir := p.codec, p.tePT, p.dir
+	ci, te, dir, cnpt := p.codec, p.tePT, p.dir, p.cnTxPT
 	p.mu.Unlock()
 	p.smu.Lock()
 	defer p.smu.Unlock()
@@ -100,14 +101,21 @@ func (p *RTPPort) tickLocked(deadline time.Time) {
 		sent = p.encodeSendLocked(p.encPCM[:ci.samplesPerFrame()], ci, spf, dir)
 	}
 	if st != nil {
-		pcm, ok := st.take(p.encPCM[:0])
+		pcm, fl, ok := st.take(p.encPCM[:0])
 		p.encPCM = pcm[:cap(pcm)]
-		if ok && !sent && p.peer.Load() == nil {
+		local := !sent && p.peer.Load() == nil
+		switch {
+		case local && cnpt != 0 && (!ok || isSilence(pcm, fl)) && p.sendCNLocked(cnpt, pcm, ok, frames, spf, dir):
+		case ok && local:
 			if st.rate != ci.pcmRate() {
 				pcm = p.resampleLocked(&p.encRS, pcm, st.rate, ci.pcmRate())
 			}
+			p.cnTx.on = false
 			p.encodeSendLocked(pcm, ci, spf, dir)
 		}
+	}
+	if sent {
+		p.cnTx.on = false // digits interrupted the silence: the next silent tick starts anew
 	}
 	p.seq.tick(spf)
 }
@@ -161,6 +169,71 @@ func (p *RTPPort) encodeSendLocked(pcm []int16, ci CodecInfo, spf uint32, dir Di
 	seq, ts, m := p.seq.nextLocal(spf)
 	p.sendLocked(ci.PT, m, seq, ts, p.payBuf[:n])
 	return true
+}
+
+// cnRefresh is how often (in frames) a silent leg repeats its comfort noise SID: FreeSWITCH's
+// auto-CNG sends one after 60 intervals without audio.
+const cnRefresh = 60
+
+// cnDefaultLevel is the noise level (-dBov) announced when the silence has no measurable level
+// (nothing written, or digital zero): FreeSWITCH's auto-CNG level.
+const cnDefaultLevel = 65
+
+// cnSender is the RFC 3389 send state of a terminated leg that negotiated CN (smu).
+type cnSender struct {
+	on   bool   // in a silence period: a SID has been sent
+	left uint32 // frames until the next refresh
+}
+
+// sendCNLocked runs on a tick with nothing but silence to send: one SID at the start of the
+// silence, then one every cnRefresh frames, instead of silence frames (or nothing). It reports
+// false when CN cannot stand in, and a silence frame should go out as audio.
+func (p *RTPPort) sendCNLocked(pt uint8, pcm []int16, haveFrame bool, frames, spf uint32, dir Direction) bool {
+	if !dir.CanSend() || !p.seq.sent {
+		return false // like FreeSWITCH, CN only continues a stream that has started
+	}
+	if p.cnTx.on && p.cnTx.left > frames {
+		p.cnTx.left -= frames
+		return true
+	}
+	level := uint8(cnDefaultLevel)
+	if haveFrame {
+		if l, ok := cnLevel(pcm); ok {
+			level = l
+		}
+	}
+	seq, ts, m := p.seq.nextCN(spf)
+	sid := [1]byte{level} // RFC 3389 SID with the level only: no spectral information
+	p.sendLocked(pt, m, seq, ts, sid[:])
+	p.cnTx.on, p.cnTx.left = true, cnRefresh
+	return true
+}
+
+// isSilence reports whether an outgoing frame is silence: marked so (comfort noise heard from a
+// bridged leg, silence fill) or digital zero.
+func isSilence(pcm []int16, fl FrameFlags) bool {
+	if fl&FrameSilence != 0 {
+		return true
+	}
+	for _, s := range pcm {
+		if s != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cnLevel is the RFC 3389 noise level of pcm in -dBov (0..127); false for digital zero.
+func cnLevel(pcm []int16) (uint8, bool) {
+	var e float64
+	for _, s := range pcm {
+		e += float64(s) * float64(s)
+	}
+	if e == 0 || len(pcm) == 0 {
+		return 0, false
+	}
+	dbov := 10 * math.Log10(e/float64(len(pcm))/(32768*32768))
+	return uint8(min(max(-dbov, 0), 127)), true
 }
 
 // receiveFrameLocked pops the jitter buffer and delivers one decoded (or concealed, or comfort

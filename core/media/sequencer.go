@@ -51,6 +51,15 @@ func (s *sequencer) nextLocal(spf uint32) (seq uint16, ts uint32, marker bool) {
 	return s.seq, s.ts, marker
 }
 
+// nextCN numbers an RFC 3389 SID packet on the local timeline. The audio that follows the
+// silence starts a talkspurt, so it gets the marker bit.
+func (s *sequencer) nextCN(spf uint32) (seq uint16, ts uint32, marker bool) {
+	marker = s.switchToLocal(spf)
+	s.seq++
+	s.ts, s.sent, s.sentTick, s.localGap = s.localTS, true, true, true
+	return s.seq, s.ts, marker
+}
+
 // nextEvent numbers an RFC 4733 packet; every packet of one event carries the event's start ts.
 func (s *sequencer) nextEvent(start bool, spf uint32) (seq uint16, ts uint32, marker bool) {
 	s.switchToLocal(spf)

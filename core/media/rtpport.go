@@ -116,18 +116,19 @@ type RTPPort struct {
 	dtmfOut  []DTMF // in-band digits detected during the tick, reported after it
 
 	// Write-direction taps on a relayed leg (record_session on a bridged call).
-	txTapJB       *JitterBuffer
-	tapDecoder    Decoder
-	tapPCM        []int16
-	tapPay        []byte
-	tapRS         *Resampler
-	cn            *ComfortNoise
-	cnTx          cnSender
-	rtpTSNow      uint32
-	lastTick      time.Time // deadline of the previous tick, to count frames a late clock skipped
-	lastTickPtime time.Duration
-	lastSR        uint32
-	lastSRAt      time.Time
+	txTapJB    *JitterBuffer
+	tapDecoder Decoder
+	tapPCM     []int16
+	tapPay     []byte
+	tapRS      *Resampler
+	cn         *ComfortNoise
+	rtpTSNow   uint32
+	lastSR     uint32
+	lastSRAt   time.Time
+
+	cnTx          cnSender      // comfort noise send state
+	lastTick      time.Time     // deadline of the previous tick, to count frames a late clock skipped
+	lastTickPtime time.Duration // the ptime lastTick was counted in
 
 	stPktIn, stPktOut, stBytesIn, stBytesOut, stDecErr, stDropped, stDTMF atomic.Uint64
 }

@@ -9,10 +9,14 @@ import (
 // Clock runs periodic media work on shared goroutines. Callbacks must not block.
 type Clock interface {
 	Now() time.Time
-	// Every calls fn once per period on absolute deadlines until cancel is called. After cancel
-	// returns fn is not started again; a call already in progress may still finish, so fn must
-	// check its owner's closed state under the owner's lock.
-	Every(period time.Duration, fn func(now time.Time)) (cancel func())
+	// Every calls fn once per period on absolute deadlines until cancel is called, passing the
+	// deadline it runs for (on the period grid, not the wall time it actually started). A clock
+	// that falls behind skips the deadlines it missed instead of bursting (receivers prefer a
+	// gap), so two calls may be several periods apart: callbacks that count samples per call
+	// must count (deadline - previous deadline) / period frames, not one. After cancel returns fn
+	// is not started again; a call already in progress may still finish, so fn must check its
+	// owner's closed state under the owner's lock.
+	Every(period time.Duration, fn func(deadline time.Time)) (cancel func())
 }
 
 // SoftClock is the shared, sharded scheduler: one goroutine per (period, shard), woken on absolute
@@ -108,20 +112,21 @@ func (c *SoftClock) run(period time.Duration, w *wheel) {
 			return
 		case <-t.C:
 		}
-		now := time.Now()
-		if late := now.Sub(next); late > period {
-			// Skip the missed ticks instead of bursting: receivers prefer a gap to a burst.
+		if late := time.Since(next); late >= period {
+			// Skip the missed ticks instead of bursting: receivers prefer a gap to a burst. The
+			// grid is kept, so callbacks see the deadline jump by whole periods and can advance
+			// their RTP timestamps by the frames they missed.
 			if c.LateLog != nil {
 				c.LateLog(period, late)
 			}
-			next = now
+			next = next.Add(late / period * period)
 		}
 		w.mu.Lock()
 		batch = append(batch[:0], w.cbs...)
 		w.mu.Unlock()
 		for _, e := range batch {
 			if !e.dead.Load() {
-				e.fn(now)
+				e.fn(next)
 			}
 		}
 		clear(batch)
@@ -177,9 +182,22 @@ func (c *FakeClock) Every(period time.Duration, fn func(time.Time)) func() {
 }
 
 // Advance moves time forward by d, firing callbacks in deadline order.
-func (c *FakeClock) Advance(d time.Duration) {
+func (c *FakeClock) Advance(d time.Duration) { c.advance(d, false) }
+
+// Stall moves time forward by d like a SoftClock shard that fell behind: each callback due in
+// that time runs once, for its last deadline, and the deadlines before it are skipped.
+func (c *FakeClock) Stall(d time.Duration) { c.advance(d, true) }
+
+func (c *FakeClock) advance(d time.Duration, skip bool) {
 	c.mu.Lock()
 	end := c.now.Add(d)
+	if skip {
+		for _, e := range c.entries {
+			if !e.dead && !e.next.After(end) {
+				e.next = e.next.Add(end.Sub(e.next) / e.period * e.period)
+			}
+		}
+	}
 	for {
 		var due *fakeEntry
 		for _, e := range c.entries {

@@ -54,3 +54,66 @@ func TestFakeClockOrder(t *testing.T) {
 		t.Fatalf("got %q want %q", s, want)
 	}
 }
+
+// TestSoftClockLateKeepsGrid: a callback that blocks for 3.5 periods makes the shard miss
+// deadlines. They are skipped (no burst: no call runs for a deadline a period or more in the
+// past), and the deadlines handed to fn stay on the period grid, so callbacks can count the
+// frames they missed.
+func TestSoftClockLateKeepsGrid(t *testing.T) {
+	const period = 20 * time.Millisecond
+	c := NewSoftClock(1)
+	defer c.Close()
+	var late atomic.Int32
+	c.LateLog = func(time.Duration, time.Duration) { late.Add(1) }
+	type call struct{ deadline, at time.Time }
+	calls := make(chan call, 64)
+	var n int
+	cancel := c.Every(period, func(d time.Time) {
+		calls <- call{d, time.Now()}
+		if n++; n == 3 {
+			time.Sleep(period*3 + period/2)
+		}
+	})
+	var got []call
+	for len(got) < 8 {
+		got = append(got, <-calls)
+	}
+	cancel()
+	var skipped int
+	for i := 1; i < len(got); i++ {
+		d := got[i].deadline.Sub(got[i-1].deadline)
+		if d%period != 0 || d <= 0 {
+			t.Fatalf("call %d: deadline moved by %v, not whole periods", i, d)
+		}
+		skipped += int(d/period) - 1
+		if stale := got[i].at.Sub(got[i].deadline); stale >= period+2*time.Millisecond {
+			t.Errorf("call %d ran %v after its deadline: a missed tick run late (burst)", i, stale)
+		}
+		if got[i].at.Before(got[i].deadline) {
+			t.Errorf("call %d ran before its deadline", i)
+		}
+	}
+	if skipped < 2 || late.Load() == 0 {
+		t.Fatalf("skipped %d periods, LateLog called %d times; want >= 2 and > 0", skipped, late.Load())
+	}
+}
+
+// TestFakeClockStall: Stall runs each due callback once, for its last deadline.
+func TestFakeClockStall(t *testing.T) {
+	start := time.Unix(0, 0)
+	c := NewFakeClock(start)
+	var got []time.Duration
+	c.Every(20*time.Millisecond, func(d time.Time) { got = append(got, d.Sub(start)) })
+	c.Advance(40 * time.Millisecond)
+	c.Stall(110 * time.Millisecond) // deadlines 60..140 ms are due; only 140 runs
+	c.Advance(20 * time.Millisecond)
+	want := []time.Duration{20, 40, 140, 160}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("got %v, want %v ms", got, want)
+		}
+	}
+}

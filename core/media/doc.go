@@ -14,6 +14,7 @@
 //	port.SetRemote(r.Remote, r.RemoteRTCP)   // symmetric latching may move it (RTPConfig.NoLatch)
 //	port.SetCodec(r.Codec, r.TelephoneEventPT)
 //	port.SetDirection(r.Direction)          // hold: we stop sending; hold timeout applies
+//	port.SetComfortNoise(13)                // only if CN was negotiated and suppress_cng is off
 //	if r.Secure { port.SetSRTP(&r.LocalKey, &r.RemoteKey) } // one pion Context per direction
 //
 // Packets arriving before SetRemote are dropped (they belong to the port's previous call).
@@ -32,8 +33,10 @@
 // Bridge(a, b) relays packets between two RTPPorts when it can (same codec, or same ptime and
 // RTP clock with per-packet transcoding such as PCMU<->PCMA or PCMU<->G722): no clock, no jitter
 // buffer, SSRC/seq/ts rewritten, SRTP decrypted and re-encrypted per leg. Otherwise (pipes, taps,
-// differing ptimes) it copies decoded frames between the two Streams. Either way DTMF crosses in
-// the form the other leg negotiated, and each leg still reports it to its OnDTMF.
+// differing ptimes) it copies decoded frames between the two Streams. A re-INVITE that later
+// gives one relayed leg another ptime or RTP clock keeps the relay: that direction is then
+// re-packetized (decode, re-frame, encode in the leg's framing). Either way DTMF crosses in the
+// form the other leg negotiated, and each leg still reports it to its OnDTMF.
 //
 // # Applications
 //

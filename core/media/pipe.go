@@ -36,6 +36,7 @@ type pipe struct {
 	buf     [2][]int16
 	silence []int16
 	ts      [2]uint32
+	last    time.Time // previous tick's deadline (mu)
 
 	inCallback atomic.Int32
 }
@@ -63,12 +64,18 @@ func NewPipe(cfg PipeConfig) (a, b *PipePort) {
 }
 
 // tick moves one frame each way and hands over queued DTMF.
-func (p *pipe) tick(time.Time) {
+func (p *pipe) tick(deadline time.Time) {
 	p.mu.Lock()
 	if p.closed[0] && p.closed[1] {
 		p.mu.Unlock()
 		return
 	}
+	// Frames a late clock skipped leave a timestamp gap, so frame timestamps follow wall time.
+	var skipped uint32
+	if pt := p.cfg.Ptime; !p.last.IsZero() && deadline.Sub(p.last) >= pt+pt/2 {
+		skipped = uint32((deadline.Sub(p.last)+pt/2)/pt) - 1
+	}
+	p.last = deadline
 	var digits [2][]DTMF
 	var fns [2]func(DTMF)
 	var peers [2]Port
@@ -82,12 +89,13 @@ func (p *pipe) tick(time.Time) {
 	p.mu.Unlock()
 	for from := range 2 {
 		to := 1 - from
-		pcm, ok := p.streams[from].take(p.buf[from])
+		pcm, _, ok := p.streams[from].take(p.buf[from])
 		p.buf[from] = pcm
 		fl := FrameFlags(0)
 		if !ok {
 			pcm, fl = p.silence, FrameSilence
 		}
+		p.ts[to] += skipped * uint32(p.streams[to].samples)
 		p.streams[to].deliver(pcm, p.ts[to], fl)
 		p.ts[to] += uint32(len(pcm))
 	}

@@ -10,9 +10,12 @@ type relayLink struct {
 	toPT uint8
 	spf  uint32
 	tc   *Transcoder // nil when the codecs match
+	rp   *repacketizer
 	buf  []byte
 	stop func()
 	drop bool // codecs changed into something this relay cannot carry
+
+	prevSPF uint32 // duration of the packets the previous link sent, to continue its timeline
 }
 
 // Relay joins this port to another RTP port without the clock or jitter buffer: same codec
@@ -26,11 +29,11 @@ func (p *RTPPort) Relay(to Port) (stop func(), ok bool) {
 	if !isRTP || q == p {
 		return nil, false
 	}
-	ab, err := newRelayLink(p, q)
+	ab, err := newRelayLink(p, q, false)
 	if err != nil {
 		return nil, false
 	}
-	ba, err := newRelayLink(q, p)
+	ba, err := newRelayLink(q, p, false)
 	if err != nil {
 		return nil, false
 	}
@@ -69,14 +72,29 @@ func (p *RTPPort) setDTMFPeer(to Port) {
 	p.mu.Unlock()
 }
 
-func newRelayLink(from, to *RTPPort) (*relayLink, error) {
+// newRelayLink builds one direction. Packets are forwarded as they are (same codec and ptime) or
+// transcoded one by one (same ptime and RTP clock). A different ptime or clock needs
+// re-packetizing, which only repack allows: a new bridge then rather copies frames through the
+// jitter buffers and the clock (Bridge's fallback), but a relay that is already running cannot
+// change its kind when a re-INVITE changes one leg.
+func newRelayLink(from, to *RTPPort, repack bool) (*relayLink, error) {
 	fc, tc := from.Codec(), to.Codec()
 	l := &relayLink{to: to, toPT: tc.PT, spf: uint32(fc.rtpSamplesPerFrame())}
-	if fc.Same(tc) {
+	if fc.ptime() != tc.ptime() || fc.ClockRate != tc.ClockRate {
+		// Forwarding 20 ms packets to a leg that negotiated 30 ms (or another clock) is not
+		// what it agreed to receive; decode and re-encode in its framing.
+		if !repack {
+			return nil, ErrNoCommonCodec
+		}
+		rp, err := newRepacketizer(fc, tc)
+		if err != nil {
+			return nil, err
+		}
+		l.rp, l.spf, l.buf = rp, uint32(tc.rtpSamplesPerFrame()), make([]byte, maxPacket)
 		return l, nil
 	}
-	if fc.ptime() != tc.ptime() || fc.ClockRate != tc.ClockRate {
-		return nil, ErrNoCommonCodec
+	if fc.Same(tc) {
+		return l, nil
 	}
 	t, err := NewTranscoder(fc, tc)
 	if err != nil {
@@ -86,9 +104,9 @@ func newRelayLink(from, to *RTPPort) (*relayLink, error) {
 	return l, nil
 }
 
-// relink rebuilds both directions of an active relay after a codec change (re-INVITE). When the
-// new codecs cannot be relayed (different ptime or clock) the link drops audio rather than send
-// the wrong payload; the bridge owner should re-bridge.
+// relink rebuilds both directions of an active relay after a codec change (re-INVITE); a new
+// ptime or clock on one leg makes the links re-packetize. Only when no link can be built (a codec
+// without an implementation) does it drop audio rather than send the wrong payload.
 func (p *RTPPort) relink() {
 	l := p.peer.Load()
 	if l == nil {
@@ -101,11 +119,11 @@ func (p *RTPPort) relink() {
 		if old == nil || old.to != to {
 			continue
 		}
-		nl, err := newRelayLink(from, to)
+		nl, err := newRelayLink(from, to, true)
 		if err != nil {
 			nl = &relayLink{to: to, drop: true}
 		}
-		nl.stop = old.stop
+		nl.stop, nl.prevSPF = old.stop, old.spf
 		from.peer.CompareAndSwap(old, nl)
 	}
 }

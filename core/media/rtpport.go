@@ -66,6 +66,7 @@ type RTPPort struct {
 	mu         sync.Mutex // negotiated settings and lifecycle
 	codec      CodecInfo
 	tePT       uint8
+	cnTxPT     uint8 // RFC 3389 PT to send silence as; 0 = CN not negotiated or suppress_cng
 	dtmfMode   DTMFMode
 	infoSender func(DTMF) error
 	onDTMF     func(DTMF)
@@ -135,6 +136,10 @@ type RTPPort struct {
 	rtpTSNow   uint32
 	lastSR     uint32
 	lastSRAt   time.Time
+
+	cnTx          cnSender      // comfort noise send state
+	lastTick      time.Time     // deadline of the previous tick, to count frames a late clock skipped
+	lastTickPtime time.Duration // the ptime lastTick was counted in
 
 	pl pollState // the receive side on a shared poll shard, where the platform has them
 
@@ -301,6 +306,19 @@ func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
 		p.mu.Lock()
 	}
 	return nil
+}
+
+// SetComfortNoise enables RFC 3389 comfort noise on the send side with payload type pt (13 for
+// CN/8000) when the SDP negotiated CN and suppress_cng is not set; 0 turns it off (the default).
+// While on, a terminated leg with only silence to send (nothing written, or frames that are
+// FrameSilence or digital zero) sends one CN packet at the start of the silence and repeats it
+// every cnRefresh frames, instead of silence frames. Relayed legs forward the far end's CN as
+// before. An endpoint calls it next to SetCodec after every offer/answer; the SIP endpoint does
+// not offer or answer CN yet, so its legs keep sending audio frames.
+func (p *RTPPort) SetComfortNoise(pt uint8) {
+	p.mu.Lock()
+	p.cnTxPT = pt
+	p.mu.Unlock()
 }
 
 // Codec returns the negotiated audio codec.
@@ -559,7 +577,9 @@ func (p *RTPPort) String() string {
 	}
 	if l := p.peer.Load(); l != nil {
 		s += " -> relay"
-		if l.tc != nil {
+		if l.rp != nil {
+			s += "(" + l.rp.String() + ")"
+		} else if l.tc != nil {
 			s += "(" + l.tc.String() + ")"
 		}
 	} else if p.stream.Load() != nil {

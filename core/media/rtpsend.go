@@ -1,6 +1,7 @@
 package media
 
 import (
+	"math"
 	"time"
 
 	"github.com/pion/rtp"
@@ -41,7 +42,7 @@ func (p *RTPPort) tick(now time.Time) {
 	if p.closed.Load() {
 		return
 	}
-	p.tickLocked()
+	p.tickLocked(now)
 	// Digits found in the audio are reported after smu is released: the callback may well send
 	// DTMF or audio on this or the bridged port.
 	p.smu.Lock()
@@ -53,9 +54,9 @@ func (p *RTPPort) tick(now time.Time) {
 	}
 }
 
-func (p *RTPPort) tickLocked() {
+func (p *RTPPort) tickLocked(deadline time.Time) {
 	p.mu.Lock()
-	ci, te, dir := p.codec, p.tePT, p.dir
+	ci, te, dir, cnpt := p.codec, p.tePT, p.dir, p.cnTxPT
 	p.mu.Unlock()
 	p.smu.Lock()
 	defer p.smu.Unlock()
@@ -65,6 +66,13 @@ func (p *RTPPort) tickLocked() {
 		}
 	}
 	spf := uint32(ci.rtpSamplesPerFrame())
+	// A late clock skips deadlines rather than bursting; the RTP timeline must still follow wall
+	// time, so the skipped frames become a timestamp gap (with the marker bit on the next packet).
+	frames := p.elapsedFramesLocked(deadline, ci.ptime())
+	if frames > 1 {
+		p.seq.skip((frames - 1) * spf)
+		p.rtpTSNow += (frames - 1) * spf
+	}
 	st := p.stream.Load()
 	if st != nil {
 		p.receiveFrameLocked(st, ci)
@@ -75,7 +83,7 @@ func (p *RTPPort) tickLocked() {
 	sent := false
 	switch {
 	case te != 0 && p.dtmfTx.busy():
-		ev, send, start := p.dtmfTx.step(spf, ci.ClockRate)
+		ev, send, start := p.dtmfTx.step(frames*spf, ci.ClockRate) // the digit's duration is wall time
 		if send && dir.CanSend() {
 			var b [4]byte
 			ev.Marshal(b[:])
@@ -93,16 +101,38 @@ func (p *RTPPort) tickLocked() {
 		sent = p.encodeSendLocked(p.encPCM[:ci.samplesPerFrame()], ci, spf, dir)
 	}
 	if st != nil {
-		pcm, ok := st.take(p.encPCM[:0])
+		pcm, fl, ok := st.take(p.encPCM[:0])
 		p.encPCM = pcm[:cap(pcm)]
-		if ok && !sent && p.peer.Load() == nil {
+		local := !sent && p.peer.Load() == nil
+		switch {
+		case local && cnpt != 0 && (!ok || isSilence(pcm, fl)) && p.sendCNLocked(cnpt, pcm, ok, frames, spf, dir):
+		case ok && local:
 			if st.rate != ci.pcmRate() {
 				pcm = p.resampleLocked(&p.encRS, pcm, st.rate, ci.pcmRate())
 			}
+			p.cnTx.on = false
 			p.encodeSendLocked(pcm, ci, spf, dir)
 		}
 	}
+	if sent {
+		p.cnTx.on = false // digits interrupted the silence: the next silent tick starts anew
+	}
 	p.seq.tick(spf)
+}
+
+// elapsedFramesLocked reports how many frames of ptime passed since the previous tick (1 unless
+// the clock skipped deadlines). The first tick, or the first after a ptime change, counts one.
+func (p *RTPPort) elapsedFramesLocked(deadline time.Time, ptime time.Duration) uint32 {
+	last, lastPtime := p.lastTick, p.lastTickPtime
+	p.lastTick, p.lastTickPtime = deadline, ptime
+	if last.IsZero() || lastPtime != ptime {
+		return 1
+	}
+	d := deadline.Sub(last)
+	if d < ptime+ptime/2 {
+		return 1
+	}
+	return uint32((d + ptime/2) / ptime) // rounded: a clock may pass wall times, not deadlines
 }
 
 func (p *RTPPort) setupCodecLocked(ci CodecInfo) bool {
@@ -139,6 +169,71 @@ func (p *RTPPort) encodeSendLocked(pcm []int16, ci CodecInfo, spf uint32, dir Di
 	seq, ts, m := p.seq.nextLocal(spf)
 	p.sendLocked(ci.PT, m, seq, ts, p.payBuf[:n])
 	return true
+}
+
+// cnRefresh is how often (in frames) a silent leg repeats its comfort noise SID: FreeSWITCH's
+// auto-CNG sends one after 60 intervals without audio.
+const cnRefresh = 60
+
+// cnDefaultLevel is the noise level (-dBov) announced when the silence has no measurable level
+// (nothing written, or digital zero): FreeSWITCH's auto-CNG level.
+const cnDefaultLevel = 65
+
+// cnSender is the RFC 3389 send state of a terminated leg that negotiated CN (smu).
+type cnSender struct {
+	on   bool   // in a silence period: a SID has been sent
+	left uint32 // frames until the next refresh
+}
+
+// sendCNLocked runs on a tick with nothing but silence to send: one SID at the start of the
+// silence, then one every cnRefresh frames, instead of silence frames (or nothing). It reports
+// false when CN cannot stand in, and a silence frame should go out as audio.
+func (p *RTPPort) sendCNLocked(pt uint8, pcm []int16, haveFrame bool, frames, spf uint32, dir Direction) bool {
+	if !dir.CanSend() || !p.seq.sent {
+		return false // like FreeSWITCH, CN only continues a stream that has started
+	}
+	if p.cnTx.on && p.cnTx.left > frames {
+		p.cnTx.left -= frames
+		return true
+	}
+	level := uint8(cnDefaultLevel)
+	if haveFrame {
+		if l, ok := cnLevel(pcm); ok {
+			level = l
+		}
+	}
+	seq, ts, m := p.seq.nextCN(spf)
+	sid := [1]byte{level} // RFC 3389 SID with the level only: no spectral information
+	p.sendLocked(pt, m, seq, ts, sid[:])
+	p.cnTx.on, p.cnTx.left = true, cnRefresh
+	return true
+}
+
+// isSilence reports whether an outgoing frame is silence: marked so (comfort noise heard from a
+// bridged leg, silence fill) or digital zero.
+func isSilence(pcm []int16, fl FrameFlags) bool {
+	if fl&FrameSilence != 0 {
+		return true
+	}
+	for _, s := range pcm {
+		if s != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cnLevel is the RFC 3389 noise level of pcm in -dBov (0..127); false for digital zero.
+func cnLevel(pcm []int16) (uint8, bool) {
+	var e float64
+	for _, s := range pcm {
+		e += float64(s) * float64(s)
+	}
+	if e == 0 || len(pcm) == 0 {
+		return 0, false
+	}
+	dbov := 10 * math.Log10(e/float64(len(pcm))/(32768*32768))
+	return uint8(min(max(-dbov, 0), 127)), true
 }
 
 // receiveFrameLocked pops the jitter buffer and delivers one decoded (or concealed, or comfort
@@ -239,6 +334,10 @@ func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bo
 	if p.dtmfTx.busy() || p.inbandTx != nil || p.closed.Load() || l.drop {
 		return // our own digits own the stream right now, or the link is broken
 	}
+	if l.rp != nil {
+		p.relayRepackedLocked(h, payload, l, cn)
+		return
+	}
 	spf := l.spf
 	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, spf)
 	m = m || h.Marker
@@ -252,6 +351,44 @@ func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bo
 		}
 		payload = l.buf[:n]
 	}
+	p.sendRelayedLocked(pt, m, seq, ts, payload, cn)
+}
+
+// relayRepackedLocked is relayPacket for a link whose legs differ in ptime or clock: one input
+// packet yields zero, one or more packets in this leg's framing.
+func (p *RTPPort) relayRepackedLocked(h *rtp.Header, payload []byte, l *relayLink, cn bool) {
+	rp := l.rp
+	if cn {
+		// The source went quiet: forward its SID at the current position of the timeline.
+		rp.interrupt()
+		seq, ts, _ := p.mapRepackedLocked(l, h.SSRC, rp.inTS(h.Timestamp))
+		p.sendRelayedLocked(cnPT, true, seq, ts, payload, true)
+		return
+	}
+	rp.push(h.SSRC, h.Timestamp, payload)
+	for {
+		pay, its, gap, ok := rp.pop(l.buf)
+		if !ok {
+			return
+		}
+		seq, ts, m := p.mapRepackedLocked(l, h.SSRC, its)
+		p.sendRelayedLocked(l.toPT, m || gap || h.Marker, seq, ts, pay, false)
+	}
+}
+
+// mapRepackedLocked numbers a packet of a re-packetizing link. Its first packet continues right
+// after the last one the link it replaced sent.
+func (p *RTPPort) mapRepackedLocked(l *relayLink, ssrc, ts uint32) (uint16, uint32, bool) {
+	restart, spf := l.rp.fresh, l.spf
+	if restart && l.prevSPF != 0 {
+		spf = l.prevSPF
+	}
+	l.rp.fresh = false
+	return p.seq.mapRenumbered(ssrc, ts, spf, restart)
+}
+
+// sendRelayedLocked sends a relayed packet and keeps a copy for write-direction taps.
+func (p *RTPPort) sendRelayedLocked(pt uint8, m bool, seq uint16, ts uint32, payload []byte, cn bool) {
 	if !p.canTx.Load() {
 		return
 	}
@@ -273,6 +410,21 @@ func (p *RTPPort) relayEvent(h *rtp.Header, payload []byte, l *relayLink) {
 	p.smu.Lock()
 	defer p.smu.Unlock()
 	if te == 0 || p.closed.Load() || !p.canTx.Load() {
+		return
+	}
+	if rp := l.rp; rp != nil {
+		// Re-packetized audio has our own sequence numbers; events join that numbering, and
+		// their timestamps and durations move to this leg's clock.
+		var ev [4]byte
+		if rp.from.ClockRate != rp.to.ClockRate && len(payload) >= 4 {
+			copy(ev[:], payload)
+			d := uint32(ev[2])<<8 | uint32(ev[3])
+			d = min(d*uint32(rp.to.ClockRate)/uint32(max(rp.from.ClockRate, 1)), 0xffff)
+			ev[2], ev[3] = byte(d>>8), byte(d)
+			payload = ev[:]
+		}
+		seq, ts, m := p.mapRepackedLocked(l, h.SSRC, rp.inTS(h.Timestamp))
+		p.sendLocked(te, m || h.Marker, seq, ts, payload)
 		return
 	}
 	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, l.spf)

@@ -51,6 +51,15 @@ func (s *sequencer) nextLocal(spf uint32) (seq uint16, ts uint32, marker bool) {
 	return s.seq, s.ts, marker
 }
 
+// nextCN numbers an RFC 3389 SID packet on the local timeline. The audio that follows the
+// silence starts a talkspurt, so it gets the marker bit.
+func (s *sequencer) nextCN(spf uint32) (seq uint16, ts uint32, marker bool) {
+	marker = s.switchToLocal(spf)
+	s.seq++
+	s.ts, s.sent, s.sentTick, s.localGap = s.localTS, true, true, true
+	return s.seq, s.ts, marker
+}
+
 // nextEvent numbers an RFC 4733 packet; every packet of one event carries the event's start ts.
 func (s *sequencer) nextEvent(start bool, spf uint32) (seq uint16, ts uint32, marker bool) {
 	s.switchToLocal(spf)
@@ -70,6 +79,15 @@ func (s *sequencer) tick(spf uint32) {
 	}
 	s.sentTick = false
 	s.localTS += spf
+}
+
+// skip advances the local timeline over frames the clock missed: the far end sees a timestamp
+// gap that matches wall time, and the next local packet carries the marker bit.
+func (s *sequencer) skip(samples uint32) {
+	s.localTS += samples
+	if s.src == srcLocal && s.sent {
+		s.localGap = true
+	}
 }
 
 // mapRelay rewrites a relayed packet's numbers onto our stream.
@@ -95,4 +113,29 @@ func (s *sequencer) mapRelay(srcSSRC uint32, inSeq uint16, inTS uint32, spf uint
 	s.localTS = s.ts
 	s.sent = true
 	return seq, ts, marker
+}
+
+// mapRenumbered numbers a relayed packet that was re-packetized (its source's ptime or clock
+// differs): timestamps map like mapRelay's, but sequence numbers are our own, one per packet
+// sent. restart re-anchors the timeline (a new re-packetizer after a re-INVITE) so it continues
+// from the last packet sent, as a change of source does.
+func (s *sequencer) mapRenumbered(srcSSRC uint32, inTS uint32, spf uint32, restart bool) (seq uint16, ts uint32, marker bool) {
+	key := srcRelay | uint64(srcSSRC)
+	if s.src != key || restart {
+		s.src = key
+		marker = true
+		next := s.localTS
+		if s.sent {
+			next = s.ts + spf
+		}
+		s.tsOff = next - inTS
+	}
+	s.seq++
+	ts = inTS + s.tsOff
+	if marker || int32(ts-s.ts) > 0 {
+		s.ts = ts
+	}
+	s.localTS = s.ts
+	s.sent = true
+	return s.seq, ts, marker
 }

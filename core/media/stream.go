@@ -147,12 +147,12 @@ func (s *termStream) deliver(pcm []int16, ts uint32, fl FrameFlags) {
 }
 
 // take is called by the clock tick to get the frame to send; ok=false when the app wrote nothing.
-func (s *termStream) take(dst []int16) ([]int16, bool) {
+func (s *termStream) take(dst []int16) ([]int16, FrameFlags, bool) {
 	pcm, ts, fl, ok := s.out.tryPop(dst)
 	if ok {
 		s.runTaps(DirWrite, pcm, ts, fl)
 	}
-	return pcm, ok
+	return pcm, fl, ok
 }
 
 func (s *termStream) close() {

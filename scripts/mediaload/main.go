@@ -192,10 +192,15 @@ func phase(name string, bridged bool) result {
 		pkt[0], pkt[1] = 0x80, 0
 		binary.BigEndian.PutUint32(pkt[8:], uint32(i+1))
 		seq := uint16(0)
-		cancel := genClk.Every(20*time.Millisecond, func(now time.Time) {
+		var first time.Time
+		cancel := genClk.Every(20*time.Millisecond, func(deadline time.Time) {
+			// Like a phone, stamp by elapsed time: a late generator tick leaves a gap.
+			if first.IsZero() {
+				first = deadline
+			}
 			seq++
 			binary.BigEndian.PutUint16(pkt[2:], seq)
-			binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
+			binary.BigEndian.PutUint32(pkt[4:], uint32(deadline.Sub(first)/(time.Second/8000)))
 			binary.BigEndian.PutUint64(pkt[12:], uint64(time.Now().UnixNano()))
 			_, _ = phoneA.WriteToUDPAddrPort(pkt, dst)
 		})

@@ -47,7 +47,8 @@ func (r *mmsgReader) recv(fd uintptr) (int, syscall.Errno) {
 		r.hdrs[i].hdr.Namelen = syscall.SizeofSockaddrAny
 		r.hdrs[i].hdr.Flags = 0
 	}
-	n, _, e := syscall.Syscall6(syscall.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), mmsgBatch,
+	// MSG_DONTWAIT: never blocks, so a raw call without the scheduler's syscall bookkeeping.
+	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), mmsgBatch,
 		syscall.MSG_DONTWAIT, 0, 0)
 	if e != 0 {
 		return 0, e

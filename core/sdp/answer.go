@@ -51,12 +51,13 @@ func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 				localCrypto = lc
 			}
 		}
-		r.MediaIndex = m.index
+		r.MediaIndex, r.Proto = m.index, m.proto
 		fillRemote(r, m)
 		r.Direction = cfg.Direction
 		switch {
 		case m.hold:
-			r.Direction, r.Hold = media.RecvOnly, true
+			r.Hold = true
+			r.Direction = intersectDir(cfg.Direction, media.RecvOnly)
 			if m.dir == media.Inactive || m.dir == media.RecvOnly {
 				r.Direction = media.Inactive
 			}
@@ -178,8 +179,13 @@ func (c *Config) pickCrypto(m *mline, r *Result) (*Crypto, bool) {
 		if err != nil {
 			continue
 		}
-		lc, lk, err := newLocalCrypto(oc.Tag, rk.Suite)
-		if err != nil {
+		var lc Crypto
+		var lk media.SRTPKey
+		if k := c.LocalKey; k != nil && k.Suite.Name == rk.Suite.Name {
+			lk = *k
+			lk.MKI = nil
+			lc = Crypto{Tag: oc.Tag, KeySalt: lk.KeySalt()}
+		} else if lc, lk, err = newLocalCrypto(oc.Tag, rk.Suite); err != nil {
 			continue
 		}
 		lc.Suite = oc.Suite // answer in the offerer's spelling
@@ -187,7 +193,7 @@ func (c *Config) pickCrypto(m *mline, r *Result) (*Crypto, bool) {
 		if oc.MKILen > 0 {
 			lk.MKI = rk.MKI
 		}
-		r.Secure, r.Suite, r.LocalKey, r.RemoteKey = true, rk.Suite.Name, lk, rk
+		r.Secure, r.Suite, r.Tag, r.LocalKey, r.RemoteKey = true, rk.Suite.Name, oc.Tag, lk, rk
 		return &lc, true
 	}
 	return nil, false

@@ -29,6 +29,9 @@ type Config struct {
 	Direction        media.Direction // what we want (hold: SendOnly)
 	Secure           SecurePolicy
 	RTCP             bool // add a=rtcp:<Port+1>
+	// LocalKey is the SRTP key we already send with (re-INVITE, UPDATE): an answer whose
+	// suite matches reuses it, so a refresh or hold does not reset the far end's SRTP context.
+	LocalKey *media.SRTPKey
 	// Supported filters codecs we can actually run; nil uses the media codec registry.
 	Supported func(name string, clockRate, channels int) bool
 }

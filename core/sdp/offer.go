@@ -77,6 +77,10 @@ func BuildOffer(cfg Config) (*Offer, error) {
 	case SecureMandatory:
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/SAVP", true))
 	case SecureOptional:
+		if cfg.CryptoInAVP {
+			sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/AVP", true))
+			break
+		}
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/SAVP", true), o.mline("RTP/AVP", false))
 	default:
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/AVP", false))

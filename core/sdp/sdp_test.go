@@ -499,3 +499,39 @@ func TestHoldWhileHeld(t *testing.T) {
 		t.Errorf("sendrecv answer to our sendonly offer: %v %v", r, err)
 	}
 }
+
+// TestCryptoInAVP: the compact optional offer is one RTP/AVP line with a=crypto; an SRTP
+// answerer keys it, a plain one (SRTP forbidden) answers plain RTP and the offerer accepts that.
+func TestCryptoInAVP(t *testing.T) {
+	c := cfg("optional:AES_CM_128_HMAC_SHA1_80")
+	c.CryptoInAVP = true
+	o, err := BuildOffer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(o.SDP)
+	if strings.Count(s, "m=audio") != 1 || !strings.Contains(s, "m=audio 20000 RTP/AVP ") || strings.Count(s, "a=crypto:") != 1 {
+		t.Fatalf("offer:\n%s", s)
+	}
+	for _, tt := range []struct {
+		policy string
+		secure bool
+	}{{"optional", true}, {"false", false}} {
+		peer := cfg(tt.policy)
+		peer.Port = 30000
+		ans, ra, err := Answer(o.SDP, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro, err := o.ParseAnswer(ans)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tt.policy, err, ans)
+		}
+		if ro.Secure != tt.secure || ra.Secure != tt.secure || ro.Proto != "RTP/AVP" {
+			t.Errorf("%s: offerer %v answerer %v proto %s\n%s", tt.policy, ro.Secure, ra.Secure, ro.Proto, ans)
+		}
+		if tt.secure && !bytes.Equal(ro.LocalKey.Key, ra.RemoteKey.Key) {
+			t.Errorf("keys do not pair up")
+		}
+	}
+}

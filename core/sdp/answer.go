@@ -155,6 +155,9 @@ func (c *Config) pickCodec(m *mline, answering bool) (*Result, bool) {
 	ci.Fmtp = m.fmtp[chosen.pt]
 	ptime := m.ptime
 	if ptime == 0 {
+		ptime = ci.Ptime // the preference's @Ni
+	}
+	if ptime == 0 {
 		ptime = c.Ptime
 	}
 	ci.Ptime = ptime

@@ -187,7 +187,12 @@ func (o *Offer) mline(proto string, withCrypto bool) *psdp.MediaDescription {
 			md.Attributes = append(md.Attributes, psdp.NewAttribute("crypto", k.c.String()))
 		}
 	}
-	md.Attributes = append(md.Attributes, psdp.NewAttribute("ptime", strconv.Itoa(int(o.cfg.Ptime.Milliseconds()))))
+	// One a=ptime per m-line: FreeSWITCH takes the first codec's ("PCMU@30i,PCMA" offers 30).
+	ptime := o.cfg.Ptime
+	if len(o.codecs) > 0 && o.codecs[0].Ptime > 0 {
+		ptime = o.codecs[0].Ptime
+	}
+	md.Attributes = append(md.Attributes, psdp.NewAttribute("ptime", strconv.Itoa(int(ptime.Milliseconds()))))
 	if o.cfg.RTCP {
 		md.Attributes = append(md.Attributes, psdp.NewAttribute("rtcp", strconv.Itoa(o.cfg.Port+1)))
 	}

@@ -535,3 +535,29 @@ func TestCryptoInAVP(t *testing.T) {
 		}
 	}
 }
+
+// TestOfferPtime: the offer's a=ptime is the first codec's @Ni, else Config.Ptime.
+func TestOfferPtime(t *testing.T) {
+	for _, tt := range []struct {
+		codecs string
+		want   string
+	}{{"PCMU,PCMA", "a=ptime:20"}, {"PCMU@30i,PCMA@20i", "a=ptime:30"}, {"PCMA,PCMU@40i", "a=ptime:20"}} {
+		c := cfg("")
+		c.Codecs = ParseCodecString(tt.codecs)
+		o, err := BuildOffer(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(o.SDP), tt.want+"\r\n") {
+			t.Errorf("%s: want %s\n%s", tt.codecs, tt.want, o.SDP)
+		}
+	}
+	// An answer without a=ptime keeps the preference's ptime.
+	c := cfg("")
+	c.Codecs = ParseCodecString("PCMU@30i")
+	o, _ := BuildOffer(c)
+	r, err := o.ParseAnswer([]byte("v=0\r\no=- 1 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"))
+	if err != nil || r.Ptime != 30*time.Millisecond {
+		t.Errorf("answer without a=ptime: %v %v", r, err)
+	}
+}

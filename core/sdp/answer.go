@@ -51,12 +51,13 @@ func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 				localCrypto = lc
 			}
 		}
-		r.MediaIndex = m.index
+		r.MediaIndex, r.Proto = m.index, m.proto
 		fillRemote(r, m)
 		r.Direction = cfg.Direction
 		switch {
 		case m.hold:
-			r.Direction, r.Hold = media.RecvOnly, true
+			r.Hold = true
+			r.Direction = intersectDir(cfg.Direction, media.RecvOnly)
 			if m.dir == media.Inactive || m.dir == media.RecvOnly {
 				r.Direction = media.Inactive
 			}
@@ -154,6 +155,9 @@ func (c *Config) pickCodec(m *mline, answering bool) (*Result, bool) {
 	ci.Fmtp = m.fmtp[chosen.pt]
 	ptime := m.ptime
 	if ptime == 0 {
+		ptime = ci.Ptime // the preference's @Ni
+	}
+	if ptime == 0 {
 		ptime = c.Ptime
 	}
 	ci.Ptime = ptime
@@ -178,8 +182,13 @@ func (c *Config) pickCrypto(m *mline, r *Result) (*Crypto, bool) {
 		if err != nil {
 			continue
 		}
-		lc, lk, err := newLocalCrypto(oc.Tag, rk.Suite)
-		if err != nil {
+		var lc Crypto
+		var lk media.SRTPKey
+		if k := c.LocalKey; k != nil && k.Suite.Name == rk.Suite.Name {
+			lk = *k
+			lk.MKI = nil
+			lc = Crypto{Tag: oc.Tag, KeySalt: lk.KeySalt()}
+		} else if lc, lk, err = newLocalCrypto(oc.Tag, rk.Suite); err != nil {
 			continue
 		}
 		lc.Suite = oc.Suite // answer in the offerer's spelling
@@ -187,7 +196,7 @@ func (c *Config) pickCrypto(m *mline, r *Result) (*Crypto, bool) {
 		if oc.MKILen > 0 {
 			lk.MKI = rk.MKI
 		}
-		r.Secure, r.Suite, r.LocalKey, r.RemoteKey = true, rk.Suite.Name, lk, rk
+		r.Secure, r.Suite, r.Tag, r.LocalKey, r.RemoteKey = true, rk.Suite.Name, oc.Tag, lk, rk
 		return &lc, true
 	}
 	return nil, false

@@ -29,6 +29,13 @@ type Config struct {
 	Direction        media.Direction // what we want (hold: SendOnly)
 	Secure           SecurePolicy
 	RTCP             bool // add a=rtcp:<Port+1>
+	// LocalKey is the SRTP key we already send with (re-INVITE, UPDATE): an answer whose
+	// suite matches reuses it, so a refresh or hold does not reset the far end's SRTP context.
+	LocalKey *media.SRTPKey
+	// CryptoInAVP makes SecureOptional offer one RTP/AVP line carrying the a=crypto lines
+	// (best-effort SDES, as baresip's mediaenc=srtp does) instead of the dual SAVP+AVP offer:
+	// half the size, for UDP INVITEs that must stay under 1300 bytes.
+	CryptoInAVP bool
 	// Supported filters codecs we can actually run; nil uses the media codec registry.
 	Supported func(name string, clockRate, channels int) bool
 }

@@ -3,6 +3,7 @@ package sdp
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 
 	"github.com/goswitch/goswitch/core/media"
@@ -76,10 +77,64 @@ func BuildOffer(cfg Config) (*Offer, error) {
 	case SecureMandatory:
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/SAVP", true))
 	case SecureOptional:
+		if cfg.CryptoInAVP {
+			sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/AVP", true))
+			break
+		}
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/SAVP", true), o.mline("RTP/AVP", false))
 	default:
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/AVP", false))
 	}
+	b, err := sd.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	o.SDP = b
+	return o, nil
+}
+
+// Reoffer builds the offer of a re-INVITE or UPDATE on an established session (hold, unhold,
+// session refresh) from the current Result: only the negotiated codec and telephone-event PT,
+// the same transport, and the SRTP key in use under its tag, so the far end need neither
+// switch codec nor re-key (RFC 3264 §8, RFC 4568 §7.1.4). cfg supplies the address, port, o=
+// line (bump Version) and the Direction we want; its codec list and policy are ignored.
+func Reoffer(cfg Config, cur *Result) (*Offer, error) {
+	if cur == nil || cur.Codec.Name == "" {
+		return nil, fmt.Errorf("%w: no negotiated media to re-offer", ErrNotAcceptable)
+	}
+	cfg.defaults()
+	ci := cur.Codec
+	cfg.Codecs = []CodecPref{{Name: ci.Name, Rate: ci.ClockRate, Channels: ci.Channels}}
+	cfg.TelephoneEventPT = cur.TelephoneEventPT
+	if cur.Ptime > 0 {
+		cfg.Ptime = cur.Ptime
+	}
+	cfg.Secure = SecurePolicy{Mode: SecureForbidden}
+	proto := cur.Proto
+	if cur.Secure {
+		// The answer must keep SRTP: a re-INVITE cannot silently downgrade the call.
+		cfg.Secure = SecurePolicy{Mode: SecureMandatory, Suites: []media.SRTPSuite{cur.LocalKey.Suite}}
+		if proto == "" {
+			proto = "RTP/SAVP"
+		}
+	}
+	if proto == "" {
+		proto = "RTP/AVP"
+	}
+	if ci.Ptime == 0 {
+		ci.Ptime = cfg.Ptime
+	}
+	o := &Offer{cfg: cfg, codecs: []media.CodecInfo{ci}}
+	if cur.Secure {
+		tag := max(cur.Tag, 1)
+		c := Crypto{Tag: tag, Suite: cur.LocalKey.Suite.Name, KeySalt: cur.LocalKey.KeySalt()}
+		if n := len(cur.LocalKey.MKI); n > 0 {
+			c.MKI, c.MKILen = new(big.Int).SetBytes(cur.LocalKey.MKI).Uint64(), n
+		}
+		o.crypto = []offeredKey{{c, cur.LocalKey}}
+	}
+	sd := o.session()
+	sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline(proto, cur.Secure))
 	b, err := sd.Marshal()
 	if err != nil {
 		return nil, err
@@ -132,7 +187,12 @@ func (o *Offer) mline(proto string, withCrypto bool) *psdp.MediaDescription {
 			md.Attributes = append(md.Attributes, psdp.NewAttribute("crypto", k.c.String()))
 		}
 	}
-	md.Attributes = append(md.Attributes, psdp.NewAttribute("ptime", strconv.Itoa(int(o.cfg.Ptime.Milliseconds()))))
+	// One a=ptime per m-line: FreeSWITCH takes the first codec's ("PCMU@30i,PCMA" offers 30).
+	ptime := o.cfg.Ptime
+	if len(o.codecs) > 0 && o.codecs[0].Ptime > 0 {
+		ptime = o.codecs[0].Ptime
+	}
+	md.Attributes = append(md.Attributes, psdp.NewAttribute("ptime", strconv.Itoa(int(ptime.Milliseconds()))))
 	if o.cfg.RTCP {
 		md.Attributes = append(md.Attributes, psdp.NewAttribute("rtcp", strconv.Itoa(o.cfg.Port+1)))
 	}
@@ -202,9 +262,11 @@ func (o *Offer) ParseAnswer(body []byte) (*Result, error) {
 		if !ok {
 			continue
 		}
-		r.MediaIndex = m.index
+		r.MediaIndex, r.Proto = m.index, m.proto
 		fillRemote(r, m)
-		r.Direction = m.dir.Reverse()
+		// An answer may narrow what we offered, never widen it (RFC 3264 §6.1): a peer
+		// answering our hold with sendrecv still gets no media from us beyond sendonly.
+		r.Direction = intersectDir(o.cfg.Direction, m.dir.Reverse())
 		if m.hold {
 			r.Direction, r.Hold = media.Inactive, true
 		}
@@ -239,7 +301,7 @@ func (o *Offer) keyAnswer(r *Result, m *mline) error {
 			if err != nil {
 				return err
 			}
-			r.Secure, r.Suite, r.LocalKey, r.RemoteKey = true, mine.k.Suite.Name, mine.k, rk
+			r.Secure, r.Suite, r.Tag, r.LocalKey, r.RemoteKey = true, mine.k.Suite.Name, mine.c.Tag, mine.k, rk
 			return nil
 		}
 	}

@@ -16,6 +16,7 @@ import (
 //	if r.Secure { port.SetSRTP(&r.LocalKey, &r.RemoteKey) }
 type Result struct {
 	MediaIndex       int             // the accepted m-line
+	Proto            string          // its transport (RTP/AVP, RTP/SAVP...), kept by Reoffer
 	Codec            media.CodecInfo // audio codec with PT and ptime
 	TelephoneEventPT uint8           // 0 = no RFC 4733
 	Ptime            time.Duration
@@ -25,6 +26,7 @@ type Result struct {
 	Hold             bool // the far end put us on hold (sendonly/inactive or c=0.0.0.0)
 	Secure           bool
 	Suite            string
+	Tag              int           // a=crypto tag of the negotiated keys, kept by Reoffer
 	LocalKey         media.SRTPKey // encrypts what we send
 	RemoteKey        media.SRTPKey // decrypts what we receive
 	RemoteHasCrypto  string        // first suite the far end offered (rtp_has_crypto)

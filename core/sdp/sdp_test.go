@@ -346,3 +346,218 @@ func TestSecureMediaPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestReoffer: a re-INVITE offer keeps the negotiated codec, telephone-event PT, transport and
+// our SRTP key and tag; the answer to it parses back to the same media.
+func TestReoffer(t *testing.T) {
+	tests := []struct {
+		name, policy string
+		dir          media.Direction
+		lines        []string
+		absent       []string
+	}{
+		{name: "plain hold", policy: "false", dir: media.SendOnly,
+			lines:  []string{"m=audio 20000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000", "a=sendonly", "o=FreeSWITCH 1 3 IN IP4 10.0.0.5"},
+			absent: []string{"PCMA", "a=crypto"}},
+		{name: "srtp refresh", policy: "true:AES_CM_128_HMAC_SHA1_32", dir: media.SendRecv,
+			lines: []string{"m=audio 20000 RTP/SAVP 0 101", "a=sendrecv"}, absent: []string{"RTP/AVP", "PCMA"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := BuildOffer(cfg(tt.policy))
+			if err != nil {
+				t.Fatal(err)
+			}
+			peer := cfg(tt.policy)
+			peer.Port, peer.IP, peer.Codecs = 30000, netip.MustParseAddr("10.0.0.9"), ParseCodecString("PCMU,PCMA")
+			ans, pr, err := Answer(o.SDP, peer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cur, err := o.ParseAnswer(ans)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := cfg("") // the policy of a re-offer comes from cur, not from cfg
+			c.Version, c.Direction = 3, tt.dir
+			re, err := Reoffer(c, cur)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := string(re.SDP)
+			for _, l := range tt.lines {
+				if !strings.Contains(s, l+"\r\n") {
+					t.Errorf("re-offer lacks %q:\n%s", l, s)
+				}
+			}
+			for _, l := range tt.absent {
+				if strings.Contains(s, l) {
+					t.Errorf("re-offer has %q:\n%s", l, s)
+				}
+			}
+			if cur.Secure && !strings.Contains(s, Crypto{Tag: cur.Tag, Suite: cur.Suite, KeySalt: cur.LocalKey.KeySalt()}.String()) {
+				t.Errorf("re-offer does not keep key and tag %d:\n%s", cur.Tag, s)
+			}
+			// The peer answers the re-offer keeping its own key.
+			peer.LocalKey = &pr.LocalKey
+			peer.Direction = media.SendRecv
+			ans2, pr2, err := Answer(re.SDP, peer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Secure && !bytes.Equal(pr2.LocalKey.Key, pr.LocalKey.Key) {
+				t.Error("answerer re-keyed although its LocalKey suite matched")
+			}
+			r2, err := re.ParseAnswer(ans2)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, ans2)
+			}
+			if r2.Codec.Name != cur.Codec.Name || r2.TelephoneEventPT != 101 || r2.Secure != cur.Secure || r2.Direction != tt.dir ||
+				!bytes.Equal(r2.LocalKey.Key, cur.LocalKey.Key) || !bytes.Equal(r2.RemoteKey.Key, cur.RemoteKey.Key) {
+				t.Fatalf("re-answer %+v\nfirst %+v", r2, cur)
+			}
+		})
+	}
+	if _, err := Reoffer(cfg(""), nil); !errors.Is(err, ErrNotAcceptable) {
+		t.Errorf("Reoffer without media: %v", err)
+	}
+	// A secure answer to a re-offer without a=crypto is refused: no silent downgrade.
+	o, _ := BuildOffer(cfg("true"))
+	peer := cfg("true")
+	ans, _, _ := Answer(o.SDP, peer)
+	cur, err := o.ParseAnswer(ans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, _ := Reoffer(cfg(""), cur)
+	plain := "v=0\r\no=- 1 2 IN IP4 10.0.0.9\r\ns=-\r\nc=IN IP4 10.0.0.9\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n"
+	if _, err := re.ParseAnswer([]byte(plain)); err == nil {
+		t.Error("plain answer to a secure re-offer accepted")
+	}
+}
+
+// TestLocalKeyReuse: an answer reuses Config.LocalKey only when the chosen suite matches it.
+func TestLocalKeyReuse(t *testing.T) {
+	k80, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
+	k32, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_32")
+	key80, _ := media.NewSRTPKey(k80)
+	key32, _ := media.NewSRTPKey(k32)
+	offer := "v=0\r\no=- 1 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\n" +
+		"a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:Yd4L5Qi7A/8xay5ZHWR1jKk9j5Kvy9s2Zo3NOES2\r\n"
+	for _, tt := range []struct {
+		key   *media.SRTPKey
+		reuse bool
+	}{{nil, false}, {&key80, true}, {&key32, false}} {
+		c := cfg("optional")
+		c.LocalKey = tt.key
+		ans, r, err := Answer([]byte(offer), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tt.key != nil && bytes.Equal(r.LocalKey.Key, tt.key.Key); got != tt.reuse || r.Tag != 7 {
+			t.Errorf("key %v: reused %v tag %d\n%s", tt.key != nil, got, r.Tag, ans)
+		}
+		if !strings.Contains(string(ans), Crypto{Tag: 7, Suite: r.Suite, KeySalt: r.LocalKey.KeySalt()}.String()) {
+			t.Errorf("answer does not carry the key it reports:\n%s", ans)
+		}
+	}
+}
+
+// TestHoldWhileHeld: our own hold (Config.Direction) combines with the far end's; an answer
+// never widens the direction we offered.
+func TestHoldWhileHeld(t *testing.T) {
+	base := "v=0\r\no=- 1 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n%s"
+	tests := []struct {
+		addr, attr string
+		ours, want media.Direction
+	}{
+		{"0.0.0.0", "", media.SendOnly, media.Inactive},
+		{"0.0.0.0", "", media.SendRecv, media.RecvOnly},
+		{"10.1.1.1", "a=sendrecv\r\n", media.SendOnly, media.SendOnly},
+		{"10.1.1.1", "a=sendonly\r\n", media.SendOnly, media.Inactive},
+	}
+	for _, tt := range tests {
+		offer := strings.Replace(strings.Replace(base, "%s", tt.addr, 1), "%s", tt.attr, 1)
+		c := cfg("")
+		c.Direction = tt.ours
+		_, r, err := Answer([]byte(offer), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Direction != tt.want {
+			t.Errorf("%s %q ours %v: %v, want %v", tt.addr, tt.attr, tt.ours, r.Direction, tt.want)
+		}
+	}
+	c := cfg("")
+	c.Direction = media.SendOnly
+	o, err := BuildOffer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans := "v=0\r\no=- 1 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n"
+	if r, err := o.ParseAnswer([]byte(ans)); err != nil || r.Direction != media.SendOnly {
+		t.Errorf("sendrecv answer to our sendonly offer: %v %v", r, err)
+	}
+}
+
+// TestCryptoInAVP: the compact optional offer is one RTP/AVP line with a=crypto; an SRTP
+// answerer keys it, a plain one (SRTP forbidden) answers plain RTP and the offerer accepts that.
+func TestCryptoInAVP(t *testing.T) {
+	c := cfg("optional:AES_CM_128_HMAC_SHA1_80")
+	c.CryptoInAVP = true
+	o, err := BuildOffer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(o.SDP)
+	if strings.Count(s, "m=audio") != 1 || !strings.Contains(s, "m=audio 20000 RTP/AVP ") || strings.Count(s, "a=crypto:") != 1 {
+		t.Fatalf("offer:\n%s", s)
+	}
+	for _, tt := range []struct {
+		policy string
+		secure bool
+	}{{"optional", true}, {"false", false}} {
+		peer := cfg(tt.policy)
+		peer.Port = 30000
+		ans, ra, err := Answer(o.SDP, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro, err := o.ParseAnswer(ans)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tt.policy, err, ans)
+		}
+		if ro.Secure != tt.secure || ra.Secure != tt.secure || ro.Proto != "RTP/AVP" {
+			t.Errorf("%s: offerer %v answerer %v proto %s\n%s", tt.policy, ro.Secure, ra.Secure, ro.Proto, ans)
+		}
+		if tt.secure && !bytes.Equal(ro.LocalKey.Key, ra.RemoteKey.Key) {
+			t.Errorf("keys do not pair up")
+		}
+	}
+}
+
+// TestOfferPtime: the offer's a=ptime is the first codec's @Ni, else Config.Ptime.
+func TestOfferPtime(t *testing.T) {
+	for _, tt := range []struct {
+		codecs string
+		want   string
+	}{{"PCMU,PCMA", "a=ptime:20"}, {"PCMU@30i,PCMA@20i", "a=ptime:30"}, {"PCMA,PCMU@40i", "a=ptime:20"}} {
+		c := cfg("")
+		c.Codecs = ParseCodecString(tt.codecs)
+		o, err := BuildOffer(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(o.SDP), tt.want+"\r\n") {
+			t.Errorf("%s: want %s\n%s", tt.codecs, tt.want, o.SDP)
+		}
+	}
+	// An answer without a=ptime keeps the preference's ptime.
+	c := cfg("")
+	c.Codecs = ParseCodecString("PCMU@30i")
+	o, _ := BuildOffer(c)
+	r, err := o.ParseAnswer([]byte("v=0\r\no=- 1 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"))
+	if err != nil || r.Ptime != 30*time.Millisecond {
+		t.Errorf("answer without a=ptime: %v %v", r, err)
+	}
+}

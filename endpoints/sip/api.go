@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/sdp"
 )
 
 func registerAPIs() {
@@ -171,7 +172,7 @@ func (e *Endpoint) statusProfile(w io.Writer, p *Profile) {
 		{"BIND-URL", fmt.Sprintf("sip:mod_sofia@%s:%d;maddr=%s;transport=udp,tcp", p.extSIPIP, p.port, p.sipIP)},
 		{"TLS-URL", tlsURL}, {"WS-BIND-URL", ""}, {"WSS-BIND-URL", ""},
 		{"HOLD-MUSIC", cfg.Params["hold-music"]}, {"OUTBOUND-PROXY", "N/A"},
-		{"CODECS IN", strings.Join(cfg.InboundCodecs, ",")}, {"CODECS OUT", strings.Join(cfg.OutboundCodecs, ",")},
+		{"CODECS IN", sdp.FormatCodecString(cfg.InboundCodecs)}, {"CODECS OUT", sdp.FormatCodecString(cfg.OutboundCodecs)},
 		{"TEL-EVENT", fmt.Sprint(cfg.RFC2833PT)}, {"DTMF-MODE", dtmf}, {"CNG", "13"},
 		{"SESSION-TO", fmt.Sprint(int(cfg.SessionTimeout.Seconds()))}, {"MAX-DIALOG", "0"},
 		{"MAX-RECV-RPS", fmt.Sprint(cfg.MaxRecvRPS)}, {"NOMEDIA", "false"}, {"LATE-NEG", "false"},

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/sdp"
 )
 
 const managerRequest = core.CauseManagerRequest
@@ -36,10 +36,6 @@ type call struct {
 
 	respMu      sync.Mutex // serialises provisional responses against the final one
 	mu          sync.Mutex
-	remote      *sdpMedia
-	local       localSDP
-	localKey    *media.SRTPKey
-	peerKey     *media.SRTPKey
 	answered    bool
 	finalSent   bool
 	early       bool
@@ -56,6 +52,17 @@ type call struct {
 	waitDone     chan struct{}
 	lateOffer    bool                  // inbound INVITE without SDP: our 200 offers, the ACK answers
 	inviteTx     sip.ClientTransaction // outbound: the INVITE's current client transaction // outbound: closed when waitAnswer returns
+
+	// SDP state, under mu; core/sdp does the offer/answer (see sdp.go).
+	sdpSessID   uint64
+	sdpVersion  uint64
+	localSDP    []byte          // our current description: the answer, or our offer
+	remoteOffer []byte          // the last offer we answered (late negotiation redoes it)
+	offer       *sdp.Offer      // our outstanding offer, to read its answer
+	res         *sdp.Result     // the negotiation in force
+	negKey      string          // sdpPrefs.key localSDP was built with
+	sdpSent     bool            // localSDP went out in a 183/200: no more late negotiation
+	holdDir     media.Direction // what we want: SendOnly while we hold the far end
 }
 
 func (c *call) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }
@@ -210,16 +217,15 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 		return errors.New("sip: re-INVITE in progress")
 	}
 	defer c.reinviting.Store(false)
-	c.mu.Lock()
-	c.local.Version++
-	c.local.Dir = dir
-	body := c.local.marshal()
-	c.mu.Unlock()
+	off, err := c.reoffer(dir)
+	if err != nil {
+		return err
+	}
+	body := off.SDP
 	req := sip.NewRequest(sip.INVITE, c.remoteTarget())
 	req.SetBody(body)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	var tx sip.ClientTransaction
-	var err error
 	if c.inbound {
 		tx, err = c.ds.TransactionRequest(ctx, req)
 	} else {
@@ -246,8 +252,17 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 			} else {
 				err = c.dc.WriteRequest(ack)
 			}
-			if m, perr := parseSDP(res.Body()); perr == nil {
-				c.applyRemote(m)
+			r, perr := off.ParseAnswer(res.Body())
+			if perr == nil {
+				perr = applyResult(c.port, r)
+			}
+			if perr != nil {
+				c.s.Log().Warn("re-INVITE answer refused", "err", perr)
+			} else {
+				c.mu.Lock()
+				c.res = r
+				c.mu.Unlock()
+				c.setMediaVars(r)
 			}
 			if dir == media.SendOnly {
 				c.s.SetVar("sip_hold", "true")
@@ -261,18 +276,6 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 			return ctx.Err()
 		}
 	}
-}
-
-// applyRemote points the port at a (new) remote description.
-func (c *call) applyRemote(m *sdpMedia) {
-	c.mu.Lock()
-	c.remote = m
-	c.mu.Unlock()
-	if c.port == nil {
-		return
-	}
-	c.port.SetRemote(netip.AddrPortFrom(m.Addr, uint16(m.Port)), netip.AddrPort{})
-	c.port.SetDirection(m.Dir.Reverse())
 }
 
 // newPort binds an RTP port from the profile's range (or any free pair) on the shared clock.
@@ -308,19 +311,6 @@ func (c *call) newPort() (*media.RTPPort, error) {
 	return port, nil
 }
 
-// setupPort applies a negotiation result to the port.
-func setupPort(port *media.RTPPort, ci media.CodecInfo, dtmf uint8, remote netip.AddrPort, dir media.Direction, lkey, pkey *media.SRTPKey) error {
-	if err := port.SetCodec(ci, dtmf); err != nil {
-		return err
-	}
-	if err := port.SetSRTP(lkey, pkey); err != nil {
-		return err
-	}
-	port.SetRemote(remote, netip.AddrPort{})
-	port.SetDirection(dir)
-	return nil
-}
-
 // reasonHeader renders FreeSWITCH's Reason for a cause.
 func reasonHeader(cause core.Cause) sip.Header {
 	q := cause.Q850()
@@ -331,196 +321,6 @@ func newSessID() uint64 {
 	var b [8]byte
 	rand.Read(b[:])
 	return binary.BigEndian.Uint64(b[:]) >> 2
-}
-
-// setupMedia negotiates an offer against prefs and binds an RTP port: the local answer SDP is in
-// c.local afterwards. It returns a SIP status on failure (488).
-func (c *call) answerOffer(offer *sdpMedia, prefs []string) (int, error) {
-	codec, dtmf, ok := negotiate(offer, prefs, c.p.cfg.Generous)
-	if !ok {
-		return 488, errors.New("no common codec")
-	}
-	// SDES on RTP/SAVP, and on RTP/AVP when the offer carries a=crypto (best-effort SRTP, as
-	// baresip's mediaenc=srtp and FreeSWITCH's rtp_secure_media=optional do).
-	secure := strings.Contains(offer.Proto, "SAVP") || len(offer.Cryptos) > 0
-	var lkey, pkey *media.SRTPKey
-	var crypto *sdpCrypto
-	if secure {
-		for _, cr := range offer.Cryptos {
-			suite, ok := media.LookupSRTPSuite(cr.Suite)
-			if !ok || len(cr.Key) != suite.KeyLen+suite.SaltLen {
-				continue
-			}
-			pk := media.SRTPKey{Suite: suite, Key: cr.Key[:suite.KeyLen], Salt: cr.Key[suite.KeyLen:]}
-			lk, err := media.NewSRTPKey(suite)
-			if err != nil {
-				return 500, err
-			}
-			lkey, pkey = &lk, &pk
-			crypto = &sdpCrypto{Tag: cr.Tag, Suite: cr.Suite, Key: lk.KeySalt()}
-			break
-		}
-		if crypto == nil {
-			return 488, errors.New("no usable crypto suite")
-		}
-	}
-	if c.p.cfg.DTMFType == "info" || c.p.cfg.DTMFType == "none" {
-		dtmf = 0
-	}
-	port := c.port
-	if port == nil {
-		var err error
-		port, err = c.newPort()
-		if err != nil {
-			return 503, err
-		}
-	}
-	dir := offer.Dir.Reverse()
-	ci := codec.info(offer.Ptime)
-	if err := setupPort(port, ci, dtmf, netip.AddrPortFrom(offer.Addr, uint16(offer.Port)), dir, lkey, pkey); err != nil {
-		if c.port == nil {
-			port.Close()
-		}
-		return 488, err
-	}
-	c.mu.Lock()
-	if c.port == nil { // set once, before the session starts; re-INVITEs reuse it
-		c.port = port
-	}
-	c.remote = offer
-	c.localKey, c.peerKey = lkey, pkey
-	if c.local.SessID == 0 {
-		c.local.SessID = newSessID()
-		c.local.Version = c.local.SessID
-	} else {
-		c.local.Version++
-	}
-	c.local.Addr = c.p.extRTPIP
-	c.local.Port = int(port.LocalAddr().Port())
-	c.local.Codecs = []sdpCodec{codec}
-	c.local.DTMFPT = dtmf
-	c.local.Ptime = ci.Ptime
-	c.local.Dir = dir
-	c.local.Crypto = crypto
-	c.local.Proto = offer.Proto
-	c.mu.Unlock()
-	c.setMediaVars(ci, offer)
-	return 0, nil
-}
-
-func (c *call) setMediaVars(ci media.CodecInfo, offer *sdpMedia) {
-	s := c.s
-	if s == nil {
-		return
-	}
-	s.SetVar("remote_media_ip", offer.Addr.String())
-	s.SetVar("remote_media_port", strconv.Itoa(offer.Port))
-	s.SetVar("local_media_ip", c.p.rtpIP.String())
-	s.SetVar("local_media_port", strconv.Itoa(int(c.port.LocalAddr().Port())))
-	s.SetVar("read_codec", ci.Name)
-	s.SetVar("write_codec", ci.Name)
-	s.SetVar("read_rate", strconv.Itoa(ci.ClockRate))
-	s.SetVar("write_rate", strconv.Itoa(ci.ClockRate))
-	s.SetVar("rtp_use_codec_name", ci.Name)
-	s.SetVar("rtp_use_codec_rate", strconv.Itoa(ci.ClockRate))
-	s.SetVar("rtp_use_codec_ptime", strconv.Itoa(int(ci.Ptime.Milliseconds())))
-	if c.localKey != nil {
-		s.SetVar("rtp_has_crypto", c.localKey.Suite.Name)
-		s.SetVar("rtp_secure_media_confirmed", "true")
-		s.SetVar("sip_secure_media_confirmed", "true")
-	}
-}
-
-// offerSDP builds an outbound offer: our codecs in outbound-codec-prefs order (or
-// absolute_codec_string), SRTP when rtp_secure_media asks for it.
-func (c *call) offerSDP(prefs []string, secure bool) ([]byte, error) {
-	port, err := c.newPort()
-	if err != nil {
-		return nil, err
-	}
-	codecs := offerCodecs(prefs)
-	if len(codecs) == 0 {
-		port.Close()
-		return nil, errors.New("no codecs to offer")
-	}
-	c.port = port
-	c.local = localSDP{SessID: newSessID(), Addr: c.p.extRTPIP, Port: int(port.LocalAddr().Port()), Codecs: codecs, Dir: media.SendRecv, Ptime: 20 * time.Millisecond}
-	c.local.Version = c.local.SessID
-	if c.p.cfg.DTMFType != "info" && c.p.cfg.DTMFType != "none" {
-		c.local.DTMFPT = c.p.cfg.RFC2833PT
-	}
-	if secure {
-		suite, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
-		k, err := media.NewSRTPKey(suite)
-		if err != nil {
-			port.Close()
-			return nil, err
-		}
-		c.localKey = &k
-		c.local.Crypto = &sdpCrypto{Tag: 1, Suite: suite.Name, Key: k.KeySalt()}
-	}
-	return c.local.marshal(), nil
-}
-
-// acceptAnswer applies the far end's answer to our offer.
-func (c *call) acceptAnswer(body []byte) error {
-	m, err := parseSDP(body)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	offered := c.local.Codecs
-	c.mu.Unlock()
-	var chosen *sdpCodec
-	var dtmf uint8
-	for _, rc := range m.Codecs {
-		if strings.EqualFold(rc.Name, "telephone-event") {
-			if dtmf == 0 {
-				dtmf = rc.PT
-			}
-			continue
-		}
-		if chosen != nil {
-			continue
-		}
-		for _, oc := range offered {
-			if strings.EqualFold(oc.Name, rc.Name) && oc.Clock == rc.Clock {
-				x := rc
-				chosen = &x
-				break
-			}
-		}
-	}
-	if chosen == nil {
-		return errors.New("answer has none of our codecs")
-	}
-	if c.local.DTMFPT == 0 {
-		dtmf = 0
-	}
-	if c.localKey != nil {
-		c.peerKey = nil
-		for _, cr := range m.Cryptos {
-			suite, ok := media.LookupSRTPSuite(cr.Suite)
-			if ok && len(cr.Key) == suite.KeyLen+suite.SaltLen {
-				c.peerKey = &media.SRTPKey{Suite: suite, Key: cr.Key[:suite.KeyLen], Salt: cr.Key[suite.KeyLen:]}
-				break
-			}
-		}
-		if c.peerKey == nil {
-			return errors.New("answer has no usable crypto")
-		}
-	}
-	ci := chosen.info(m.Ptime)
-	if err := setupPort(c.port, ci, dtmf, netip.AddrPortFrom(m.Addr, uint16(m.Port)), m.Dir.Reverse(), c.localKey, c.peerKey); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.remote = m
-	c.local.Codecs = []sdpCodec{*chosen}
-	c.local.DTMFPT = dtmf
-	c.mu.Unlock()
-	c.setMediaVars(ci, m)
-	return nil
 }
 
 func (c *call) closeMedia() {
@@ -635,7 +435,7 @@ func (c *call) armRefresh(interval time.Duration) {
 		ctx, cancel := contextTimeout(10 * time.Second)
 		defer cancel()
 		c.mu.Lock()
-		dir := c.local.Dir
+		dir := c.holdDir
 		c.mu.Unlock()
 		if err := c.reinvite(ctx, dir); err != nil {
 			c.s.Log().Warn("session refresh failed", "err", err)

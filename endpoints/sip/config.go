@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/goswitch/goswitch/core/sdp"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -24,8 +25,8 @@ type ProfileConfig struct {
 	RegisterACL         []string
 	ForceRegisterDomain string
 	ChallengeRealm      string // auto_from, auto_to or a realm
-	InboundCodecs       []string
-	OutboundCodecs      []string
+	InboundCodecs       []sdp.CodecPref
+	OutboundCodecs      []sdp.CodecPref
 	Generous            bool // inbound-codec-negotiation generous
 	DTMFType            string
 	RFC2833PT           uint8
@@ -103,7 +104,7 @@ func parseProfiles(snap *xmlconf.Snapshot) ([]ProfileConfig, error) {
 func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, error) {
 	pc := ProfileConfig{
 		Name: pe.SelectAttrValue("name", ""), SIPPort: 5060, Context: "public", Dialplan: "XML",
-		ChallengeRealm: "auto_from", InboundCodecs: []string{"PCMU", "PCMA"}, Generous: true,
+		ChallengeRealm: "auto_from", InboundCodecs: sdp.ParseCodecString("PCMU,PCMA"), Generous: true,
 		DTMFType: "rfc2833", RFC2833PT: 101, UserAgent: "goswitch", NonceTTL: 60 * time.Second,
 		TLSPort: 5061, MinSE: 120 * time.Second, Params: map[string]string{}, Pos: snap.Pos(pe),
 	}
@@ -147,12 +148,12 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 		case "challenge-realm":
 			pc.ChallengeRealm = v
 		case "inbound-codec-prefs", "codec-prefs":
-			pc.InboundCodecs = codecPrefs(v)
+			pc.InboundCodecs = sdp.ParseCodecString(v)
 			if name == "codec-prefs" && pc.OutboundCodecs == nil {
 				pc.OutboundCodecs = pc.InboundCodecs
 			}
 		case "outbound-codec-prefs":
-			pc.OutboundCodecs = codecPrefs(v)
+			pc.OutboundCodecs = sdp.ParseCodecString(v)
 		case "inbound-codec-negotiation":
 			pc.Generous = v == "generous"
 		case "dtmf-type":

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/sdp"
 )
 
 func TestCustomHeadersRejectInjection(t *testing.T) {
@@ -79,32 +79,49 @@ func TestSplitContacts(t *testing.T) {
 	}
 }
 
-func TestSDPParseAndAnswer(t *testing.T) {
-	offer := "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:30\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:32\r\na=sendonly\r\n"
-	m, err := parseSDP([]byte(offer))
-	if err != nil {
-		t.Fatal(err)
+// TestNegotiationPrefs: the codec list and SRTP policy come from absolute_codec_string, then
+// codec_string, then the profile; an unset rtp_secure_media accepts SRTP when answering only.
+func TestNegotiationPrefs(t *testing.T) {
+	pc := &ProfileConfig{InboundCodecs: sdp.ParseCodecString("PCMU,PCMA"), OutboundCodecs: sdp.ParseCodecString("G722,PCMU")}
+	tests := []struct {
+		vars             map[string]string
+		inbound, answers bool
+		codecs           string
+		mode             sdp.SecureMode
+	}{
+		{nil, true, true, "PCMU,PCMA", sdp.SecureOptional},
+		{nil, true, false, "PCMU,PCMA", sdp.SecureForbidden},
+		{nil, false, false, "G722,PCMU", sdp.SecureForbidden},
+		{map[string]string{"codec_string": "PCMA"}, true, true, "PCMA", sdp.SecureOptional},
+		{map[string]string{"codec_string": "PCMA", "absolute_codec_string": "G722@30i"}, false, false, "G722@30i", sdp.SecureForbidden},
+		{map[string]string{"rtp_secure_media": "true"}, false, false, "G722,PCMU", sdp.SecureMandatory},
+		{map[string]string{"rtp_secure_media": "true", "rtp_secure_media_outbound": "optional"}, false, false, "G722,PCMU", sdp.SecureOptional},
+		{map[string]string{"rtp_secure_media_outbound": "true"}, true, true, "PCMU,PCMA", sdp.SecureOptional},
+		{map[string]string{"rtp_secure_media_inbound": "forbidden"}, true, true, "PCMU,PCMA", sdp.SecureForbidden},
 	}
-	if m.Port != 4000 || m.Addr.String() != "10.0.0.1" || len(m.Codecs) != 3 || m.Codecs[0].Name != "PCMA" ||
-		m.Dir != media.SendOnly || len(m.Cryptos) != 1 || len(m.Cryptos[0].Key) != 30 || m.Ptime.Milliseconds() != 30 {
-		t.Fatalf("%+v", m)
+	for i, tt := range tests {
+		pr := negotiationPrefs(pc, tt.inbound, tt.answers, func(k string) string { return tt.vars[k] })
+		if got := sdp.FormatCodecString(pr.codecs); got != tt.codecs || pr.secure.Mode != tt.mode {
+			t.Errorf("%d %v: codecs %q mode %v", i, tt.vars, got, pr.secure.Mode)
+		}
 	}
-	c, dtmf, ok := negotiate(m, []string{"PCMU", "PCMA"}, false)
-	if !ok || c.Name != "PCMU" || dtmf != 101 {
-		t.Errorf("negotiate strict: %v %d %v", c, dtmf, ok)
+	a := negotiationPrefs(pc, true, true, func(string) string { return "" })
+	b := negotiationPrefs(pc, true, true, func(k string) string {
+		if k == "absolute_codec_string" {
+			return "PCMA"
+		}
+		return ""
+	})
+	if a.key == b.key {
+		t.Error("a dialplan codec change must change the key (late negotiation)")
 	}
-	c, _, _ = negotiate(m, []string{"PCMU", "PCMA"}, true)
-	if c.Name != "PCMA" {
-		t.Errorf("negotiate generous: %v", c)
-	}
-	if _, err := parseSDP([]byte("v=0\r\nm=video 1 RTP/AVP 96\r\n")); err == nil {
-		t.Error("video-only offer accepted")
-	}
-	l := localSDP{SessID: 1, Version: 2, Addr: m.Addr, Port: 5000, Codecs: []sdpCodec{c}, DTMFPT: 101, Dir: media.RecvOnly}
-	back, err := parseSDP(l.marshal())
-	if err != nil || back.Port != 5000 || back.Dir != media.RecvOnly || len(back.Codecs) != 2 {
-		t.Errorf("round trip: %v %+v", err, back)
-	}
+}
+
+// testSDPConfig is what a profile answering with PCMU,PCMA would use.
+func testSDPConfig(s string) sdp.Config {
+	pr := negotiationPrefs(&ProfileConfig{InboundCodecs: sdp.ParseCodecString("PCMU,PCMA")}, true, true, func(string) string { return s })
+	return sdp.Config{IP: mustAddr("127.0.0.1"), Port: 4000, Codecs: pr.codecs, Secure: pr.secure, TelephoneEventPT: 101,
+		Supported: func(string, int, int) bool { return true }}
 }
 
 func TestRateLimiter(t *testing.T) {
@@ -149,9 +166,7 @@ func FuzzSIPGlue(f *testing.F) {
 		}
 		splitContacts(s)
 		reasonCause(s)
-		if m, err := parseSDP([]byte(s)); err == nil {
-			negotiate(m, []string{"PCMU"}, true)
-		}
+		sdp.Answer([]byte(s), testSDPConfig(s))
 		parseCredUser(s)
 	})
 }
@@ -171,11 +186,12 @@ func BenchmarkParseTarget(b *testing.B) {
 	}
 }
 
-func BenchmarkParseSDP(b *testing.B) {
+func BenchmarkAnswerSDP(b *testing.B) {
 	offer := []byte("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+	cfg := testSDPConfig("")
 	b.ReportAllocs()
 	for b.Loop() {
-		parseSDP(offer)
+		sdp.Answer(offer, cfg)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -103,16 +102,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		authUser, authUsername = du, username
 	}
 
-	var offer *sdpMedia
-	if len(req.Body()) > 0 {
-		m, err := parseSDP(req.Body())
-		if err != nil {
-			p.failedIn.Add(1)
-			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-			return
-		}
-		offer = m
-	}
+	offer := req.Body() // empty: late offer
 	// Session timers (RFC 4028): refuse intervals below our Min-SE.
 	var sessExp time.Duration
 	if v := headerValue(req, "Session-Expires"); v != "" {
@@ -192,15 +182,16 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	_ = to
 	s := core.NewSession(p.ep.h, core.SessionOptions{Direction: core.Inbound, Name: name, Profile: prof, Vars: vars, Leg: c})
 	c.s = s
-	if offer != nil {
-		if code, err := c.answerOffer(offer, p.cfg.InboundCodecs); err != nil {
+	if len(offer) > 0 {
+		if code, err := c.answerOffer(offer); err != nil {
+			p.log.Debug("INVITE offer refused", "code", code, "err", err)
 			p.failedIn.Add(1)
 			ds.Respond(code, statusText(code), nil)
 			return
 		}
 	} else {
 		// Late offer (RFC 3261 13.2.1): we offer in the 200 and the ACK carries the answer.
-		if _, err := c.offerSDP(p.cfg.InboundCodecs, false); err != nil {
+		if _, err := c.buildOffer(c.prefs(false)); err != nil {
 			p.failedIn.Add(1)
 			ds.Respond(488, statusText(488), nil)
 			return
@@ -404,9 +395,15 @@ func (c *call) Progress(ctx context.Context, withMedia bool) error {
 	}
 	c.mu.Unlock()
 	if withMedia && c.port != nil {
+		if err := c.renegotiate(); err != nil {
+			c.s.Log().Warn("early media: codec/SRTP settings not acceptable for the offer", "err", err)
+			c.s.SetVar("sip_term_status", "488")
+			c.s.Hangup(core.CauseIncompatibleDestination)
+			return err
+		}
 		c.mu.Lock()
-		body := c.local.marshal()
-		c.early = true
+		body := c.localSDP
+		c.early, c.sdpSent = true, true
 		c.mu.Unlock()
 		res := sip.NewResponseFromRequest(c.ds.InviteRequest, 183, "Session Progress", body)
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -421,6 +418,14 @@ func (c *call) Answer(ctx context.Context) error {
 		return nil
 	}
 	c.respMu.Lock() // wait for a provisional in flight; none starts after finalSent
+	if err := c.renegotiate(); err != nil {
+		c.respMu.Unlock()
+		// The dialplan's codec or SRTP settings rule out the offer: 488, as FreeSWITCH does.
+		c.s.Log().Warn("answer: codec/SRTP settings not acceptable for the offer", "err", err)
+		c.s.SetVar("sip_term_status", "488")
+		c.s.Hangup(core.CauseIncompatibleDestination)
+		return err
+	}
 	c.mu.Lock()
 	c.respMu.Unlock()
 	if c.finalSent {
@@ -431,7 +436,8 @@ func (c *call) Answer(ctx context.Context) error {
 	c.answered = true
 	var body []byte
 	if c.port != nil {
-		body = c.local.marshal()
+		body = c.localSDP
+		c.sdpSent = true
 	}
 	c.mu.Unlock()
 	res := sip.NewResponseFromRequest(c.ds.InviteRequest, 200, "OK", body)
@@ -524,9 +530,6 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 }
 
 var _ core.Leg = (*call)(nil)
-
-// media direction helper used by re-INVITE answers.
-func holdState(d media.Direction) bool { return d == media.SendOnly || d == media.Inactive }
 
 // gatewayFor returns the gateway whose proxy (address and port) sent the request, if any.
 func (p *Profile) gatewayFor(src netip.AddrPort) *Gateway {

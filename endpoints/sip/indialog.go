@@ -29,7 +29,7 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.mu.Lock()
-	late := c.lateOffer && c.remote == nil
+	late := c.lateOffer && c.res == nil
 	c.mu.Unlock()
 	if late && len(req.Body()) > 0 {
 		if err := c.acceptAnswer(req.Body()); err != nil {
@@ -146,22 +146,26 @@ func (p *Profile) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (c *call) updateFromOffer(body []byte) ([]byte, int) {
 	if len(body) == 0 {
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.port == nil {
-			return nil, 0
+		dir, has := c.holdDir, c.res != nil
+		cur := c.localSDP
+		c.mu.Unlock()
+		if !has {
+			return cur, 0
 		}
-		return c.local.marshal(), 0
+		o, err := c.reoffer(dir)
+		if err != nil {
+			return nil, 500
+		}
+		return o.SDP, 0
 	}
-	offer, err := parseSDP(body)
-	if err != nil {
-		return nil, 488
-	}
-	prefs := c.p.cfg.InboundCodecs
-	if code, err := c.answerOffer(offer, prefs); err != nil {
+	if code, err := c.answerOffer(body); err != nil {
 		c.s.Log().Warn("re-INVITE refused", "err", err)
 		return nil, code
 	}
-	hold := holdState(offer.Dir) || (offer.Addr.IsValid() && offer.Addr.IsUnspecified())
+	c.mu.Lock()
+	hold := c.res.Hold
+	answer := c.localSDP
+	c.mu.Unlock()
 	was := c.s.Var("sip_hold") == "true"
 	if hold && !was {
 		c.s.SetVar("sip_hold", "true")
@@ -170,9 +174,7 @@ func (c *call) updateFromOffer(body []byte) ([]byte, int) {
 		c.s.UnsetVar("sip_hold")
 		c.s.Host().Bus.Publish(c.s.NewEvent("CHANNEL_UNHOLD", ""))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.local.marshal(), 0
+	return answer, 0
 }
 
 func (c *call) refreshSessionTimer(req *sip.Request, res *sip.Response) {

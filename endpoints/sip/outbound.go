@@ -65,21 +65,11 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	}
 
 	c := &call{p: p, s: s, answeredC: make(chan struct{}), final: make(chan struct{})}
-	prefs := p.cfg.OutboundCodecs
-	if v := vars.Value("absolute_codec_string"); v != "" {
-		prefs = codecPrefs(v)
-	} else if v := vars.Value("codec_string"); v != "" {
-		prefs = codecPrefs(v)
+	pr := negotiationPrefs(&p.cfg, false, false, vars.Value)
+	if transport == "udp" {
+		pr = compactForUDP(pr)
 	}
-	secure := false
-	switch strings.ToLower(vars.Value("rtp_secure_media")) {
-	case "true", "mandatory", "optional":
-		secure = true
-	}
-	if strings.HasPrefix(strings.ToLower(vars.Value("rtp_secure_media_outbound")), "true") {
-		secure = true
-	}
-	body, err := c.offerSDP(prefs, secure)
+	body, err := c.buildOffer(pr)
 	if err != nil {
 		return nil, &core.CallError{Cause: core.CauseIncompatibleDestination, Err: err}
 	}
@@ -273,6 +263,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 			}
 		default:
 			cause, status = core.CauseRecoveryOnTimerExpire, 408
+			s.Log().Warn("INVITE failed", "err", err)
 			if errors.Is(err, sip.ErrTransactionTransport) {
 				cause, status = core.CauseDestinationOutOfOrder, 502
 			}

@@ -13,7 +13,7 @@ import (
 	"github.com/pion/srtp/v3"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/sdp"
 )
 
 // rawUA speaks SIP over a plain UDP socket, for what SIPp cannot express.
@@ -156,11 +156,13 @@ func TestSRTPEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rtpC.Close()
-	suite, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
-	ours, _ := media.NewSRTPKey(suite)
-	sdp := fmt.Sprintf("v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio %d RTP/SAVP 0 101\na=rtpmap:0 PCMU/8000\na=rtpmap:101 telephone-event/8000\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\na=sendrecv\n",
-		rtpC.LocalAddr().(*net.UDPAddr).Port, b64(ours.KeySalt()))
-	u.send(u.request("INVITE", target, "srtp1", 1, "Session-Expires: 1800\n", sdp))
+	// The UA offers with core/sdp (mandatory SDES, one suite) and keys itself from the answer.
+	offer, err := sdp.BuildOffer(sdp.Config{IP: netip.MustParseAddr("127.0.0.1"), Port: rtpC.LocalAddr().(*net.UDPAddr).Port,
+		Codecs: sdp.ParseCodecString("PCMU"), TelephoneEventPT: 101, Secure: sdp.ParseSecureMedia("true:AES_CM_128_HMAC_SHA1_80")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.send(u.request("INVITE", target, "srtp1", 1, "Session-Expires: 1800\n", string(offer.SDP)))
 	var res string
 	for {
 		res = u.recv(3 * time.Second)
@@ -175,8 +177,8 @@ func TestSRTPEcho(t *testing.T) {
 		t.Errorf("Session-Expires not echoed: %q", header(res, "Session-Expires"))
 	}
 	body := res[strings.Index(res, "\r\n\r\n")+4:]
-	m, err := parseSDP([]byte(body))
-	if err != nil || m.Proto != "RTP/SAVP" || len(m.Cryptos) != 1 {
+	m, err := offer.ParseAnswer([]byte(body))
+	if err != nil || m.Proto != "RTP/SAVP" || !m.Secure || strings.Count(body, "a=crypto:") != 1 {
 		t.Fatalf("answer SDP: %v %q", err, body)
 	}
 	toTag := header(res, "To")
@@ -184,10 +186,9 @@ func TestSRTPEcho(t *testing.T) {
 	ack = strings.Replace(ack, "To: <"+target+">", "To: "+toTag, 1)
 	ack = strings.Replace(ack, "branch=z9hG4bKsrtp11", "branch=z9hG4bKsrtp1ack", 1) // a 2xx ACK is its own transaction
 	u.send(ack)
-	theirs := media.SRTPKey{Suite: suite, Key: m.Cryptos[0].Key[:16], Salt: m.Cryptos[0].Key[16:]}
-	enc, _ := ours.NewContext(false)
-	dec, _ := theirs.NewContext(true)
-	dst := netip.AddrPortFrom(m.Addr, uint16(m.Port))
+	enc, _ := m.LocalKey.NewContext(false)
+	dec, _ := m.RemoteKey.NewContext(true)
+	dst := m.Remote
 	got, total, decErr := 0, 0, 0
 	done := make(chan struct{})
 	go func() {
@@ -410,15 +411,16 @@ func TestLateOffer(t *testing.T) {
 	if !strings.HasPrefix(res, "SIP/2.0 200") || !strings.Contains(res, "m=audio ") {
 		t.Fatalf("late offer 200: %q", res)
 	}
-	offer, err := parseSDP([]byte(res[strings.Index(res, "\r\n\r\n")+4:]))
+	// The UA answers our offer with core/sdp, PCMU only.
+	answer, offer, err := sdp.Answer([]byte(res[strings.Index(res, "\r\n\r\n")+4:]), sdp.Config{IP: netip.MustParseAddr("127.0.0.1"),
+		Port: peer.port(), Codecs: sdp.ParseCodecString("PCMU")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer := fmt.Sprintf("v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio %d RTP/AVP 0\na=rtpmap:0 PCMU/8000\n", peer.port())
-	ack := strings.Replace(u.request("ACK", target, "late1", 1, "", answer), "To: <"+target+">", "To: "+header(res, "To"), 1)
+	ack := strings.Replace(u.request("ACK", target, "late1", 1, "", string(answer)), "To: <"+target+">", "To: "+header(res, "To"), 1)
 	u.send(strings.Replace(ack, "branch=z9hG4bKlate11", "branch=z9hG4bKlate1a", 1))
 	waitFor(t, "answered", 3*time.Second, func() bool { return answeredInbound(env) != nil })
-	peer.send(netip.AddrPortFrom(offer.Addr, uint16(offer.Port)), 0, 0x5a, 40)
+	peer.send(offer.Remote, 0, 0x5a, 40)
 	time.Sleep(200 * time.Millisecond)
 	if _, seen := peer.received(); seen[0x5a] < 20 {
 		t.Errorf("echo after late offer: %v", seen)

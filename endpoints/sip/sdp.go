@@ -1,363 +1,271 @@
 package sip
 
 import (
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/sdp"
 )
 
-// This file is the small SDP offer/answer the SIP legs need until core/sdp lands: one audio
-// m-line, rtpmap/fmtp/ptime, direction, telephone-event and SDES a=crypto.
+// Glue between a SIP dialog and core/sdp, which does all offer/answer: this file only picks the
+// inputs (profile settings and channel variables), applies results to the RTP port and keeps
+// the dialog's SDP state.
 
-// sdpCodec is one payload type of an m-line.
-type sdpCodec struct {
-	PT    uint8
-	Name  string
-	Clock int
-	Chans int
-	Fmtp  string
+// sdpPrefs are the negotiation inputs FreeSWITCH takes from the profile and the channel.
+type sdpPrefs struct {
+	codecs []sdp.CodecPref
+	secure sdp.SecurePolicy
+	key    string // identifies the inputs, to notice a dialplan change before we answer
+	udp    bool   // offer over UDP: keep it small (see compactForUDP)
 }
 
-// sdpCrypto is one a=crypto line.
-type sdpCrypto struct {
-	Tag   int
-	Suite string
-	Key   []byte // key||salt
+// negotiationPrefs resolves the codec list (absolute_codec_string, else codec_string, else the
+// profile's inbound/outbound-codec-prefs) and the SRTP policy (rtp_secure_media_inbound or
+// _outbound, else rtp_secure_media). Unset, an answer accepts SDES-SRTP (FreeSWITCH's default
+// crypto mode is optional: phones offering RTP/SAVP just work) while an offer is plain RTP.
+func negotiationPrefs(pc *ProfileConfig, inbound, answering bool, get func(string) string) sdpPrefs {
+	codecs, secVar := pc.OutboundCodecs, "rtp_secure_media_outbound"
+	if inbound {
+		codecs, secVar = pc.InboundCodecs, "rtp_secure_media_inbound"
+	}
+	cs := get("absolute_codec_string")
+	if cs == "" {
+		cs = get("codec_string")
+	}
+	if p := sdp.ParseCodecString(cs); len(p) > 0 {
+		codecs = p
+	}
+	if len(codecs) == 0 {
+		codecs = registeredCodecs()
+	}
+	sec := get(secVar)
+	if sec == "" {
+		sec = get("rtp_secure_media")
+	}
+	pol := sdp.ParseSecureMedia(sec)
+	if strings.TrimSpace(sec) == "" && answering {
+		pol.Mode = sdp.SecureOptional
+	}
+	return sdpPrefs{codecs: codecs, secure: pol, key: sdp.FormatCodecString(codecs) + "|" + sec}
 }
 
-// sdpMedia is the parsed audio description of a session description.
-type sdpMedia struct {
-	Addr    netip.Addr
-	Port    int
-	Proto   string // RTP/AVP, RTP/SAVP
-	Codecs  []sdpCodec
-	Ptime   time.Duration
-	Dir     media.Direction
-	Cryptos []sdpCrypto
+// udpSuite is offered over UDP when rtp_secure_media names no suites, and an optional offer
+// puts a=crypto in its RTP/AVP line instead of FreeSWITCH's dual SAVP+AVP offer: the full
+// seven-suite list (~550 bytes, twice that dual) pushes the INVITE, once it carries
+// Proxy-Authorization, past the 1300 bytes sipgo sends on UDP (RFC 3261 §18.1.1; it has no TCP
+// fallback). Every SDES phone does this suite; TCP and TLS legs offer FreeSWITCH's full form.
+const udpSuite = "AES_CM_128_HMAC_SHA1_80"
+
+func compactForUDP(pr sdpPrefs) sdpPrefs {
+	pr.udp = true
+	if pr.secure.Mode != sdp.SecureForbidden && len(pr.secure.Suites) == 0 {
+		if s, ok := media.LookupSRTPSuite(udpSuite); ok {
+			pr.secure.Suites = []media.SRTPSuite{s}
+		}
+	}
+	return pr
 }
 
-var errNoAudio = errors.New("sdp: no audio m-line")
-
-// staticPT are the payload types a peer may use without rtpmap.
-var staticPT = map[uint8]sdpCodec{
-	0: {0, "PCMU", 8000, 1, ""}, 3: {3, "GSM", 8000, 1, ""}, 8: {8, "PCMA", 8000, 1, ""},
-	9: {9, "G722", 8000, 1, ""}, 18: {18, "G729", 8000, 1, ""},
-}
-
-// parseSDP reads the first audio m-line and its attributes.
-func parseSDP(body []byte) (*sdpMedia, error) {
-	var m *sdpMedia
-	var sessAddr netip.Addr
-	sessDir := media.SendRecv
-	inAudio := false
-	fmts := []uint8{}
-	rtpmap := map[uint8]sdpCodec{}
-	fmtp := map[uint8]string{}
-	for _, line := range strings.Split(string(body), "\n") {
-		line = strings.TrimRight(line, "\r")
-		if len(line) < 2 || line[1] != '=' {
-			continue
+// registeredCodecs stands in for an empty codec-prefs: FreeSWITCH then uses every loaded codec.
+func registeredCodecs() []sdp.CodecPref {
+	var out []sdp.CodecPref
+	for _, ci := range media.Codecs() {
+		if !strings.EqualFold(ci.Name, "telephone-event") {
+			out = append(out, sdp.CodecPref{Name: strings.ToUpper(ci.Name), Rate: ci.ClockRate, Channels: ci.Channels})
 		}
-		k, v := line[0], line[2:]
-		switch k {
-		case 'c':
-			f := strings.Fields(v)
-			if len(f) == 3 {
-				a, err := netip.ParseAddr(strings.SplitN(f[2], "/", 2)[0])
-				if err == nil {
-					if m != nil && inAudio {
-						m.Addr = a
-					} else if m == nil {
-						sessAddr = a
-					}
-				}
-			}
-		case 'm':
-			if m != nil {
-				inAudio = false
-				continue
-			}
-			f := strings.Fields(v)
-			if len(f) < 3 || f[0] != "audio" {
-				continue
-			}
-			port, err := strconv.Atoi(strings.SplitN(f[1], "/", 2)[0])
-			if err != nil || port < 0 || port > 65535 {
-				return nil, fmt.Errorf("sdp: bad port %q", f[1])
-			}
-			m = &sdpMedia{Port: port, Proto: f[2], Dir: sessDir}
-			inAudio = true
-			for _, s := range f[3:] {
-				n, err := strconv.Atoi(s)
-				if err != nil || n < 0 || n > 127 {
-					continue
-				}
-				fmts = append(fmts, uint8(n))
-			}
-		case 'a':
-			name, val, _ := strings.Cut(v, ":")
-			if m == nil {
-				if d, ok := media.ParseDirection(name); ok {
-					sessDir = d
-				}
-				continue
-			}
-			if !inAudio {
-				continue
-			}
-			switch name {
-			case "rtpmap":
-				ptS, enc, _ := strings.Cut(val, " ")
-				pt, err := strconv.Atoi(ptS)
-				if err != nil || pt < 0 || pt > 127 {
-					continue
-				}
-				parts := strings.Split(enc, "/")
-				c := sdpCodec{PT: uint8(pt), Name: parts[0], Clock: 8000, Chans: 1}
-				if len(parts) > 1 {
-					c.Clock, _ = strconv.Atoi(parts[1])
-				}
-				if len(parts) > 2 {
-					c.Chans, _ = strconv.Atoi(parts[2])
-				}
-				rtpmap[uint8(pt)] = c
-			case "fmtp":
-				ptS, p, _ := strings.Cut(val, " ")
-				if pt, err := strconv.Atoi(ptS); err == nil && pt >= 0 && pt < 128 {
-					fmtp[uint8(pt)] = p
-				}
-			case "ptime":
-				if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n > 0 && n <= 200 {
-					m.Ptime = time.Duration(n) * time.Millisecond
-				}
-			case "crypto":
-				if c, ok := parseCrypto(val); ok {
-					m.Cryptos = append(m.Cryptos, c)
-				}
-			default:
-				if d, ok := media.ParseDirection(name); ok {
-					m.Dir = d
-				}
-			}
-		}
-	}
-	if m == nil {
-		return nil, errNoAudio
-	}
-	if !m.Addr.IsValid() {
-		m.Addr = sessAddr
-	}
-	for _, pt := range fmts {
-		c, ok := rtpmap[pt]
-		if !ok {
-			c, ok = staticPT[pt]
-		}
-		if !ok {
-			continue
-		}
-		c.Fmtp = fmtp[pt]
-		m.Codecs = append(m.Codecs, c)
-	}
-	if m.Addr.IsValid() && m.Addr.IsUnspecified() && m.Dir == media.SendRecv {
-		m.Dir = media.SendOnly // c=0.0.0.0 is RFC 2543 hold
-	}
-	return m, nil
-}
-
-// parseCrypto reads "1 AES_CM_128_HMAC_SHA1_80 inline:base64[|lifetime][|mki:len]".
-func parseCrypto(v string) (sdpCrypto, bool) {
-	f := strings.Fields(v)
-	if len(f) < 3 {
-		return sdpCrypto{}, false
-	}
-	tag, err := strconv.Atoi(f[0])
-	if err != nil {
-		return sdpCrypto{}, false
-	}
-	kp, ok := strings.CutPrefix(f[2], "inline:")
-	if !ok {
-		return sdpCrypto{}, false
-	}
-	kp, _, _ = strings.Cut(kp, "|")
-	key, err := base64.StdEncoding.DecodeString(kp)
-	if err != nil {
-		key, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(kp, "="))
-		if err != nil {
-			return sdpCrypto{}, false
-		}
-	}
-	return sdpCrypto{Tag: tag, Suite: f[1], Key: key}, true
-}
-
-// localSDP describes our side of a stream.
-type localSDP struct {
-	SessID  uint64
-	Version uint64
-	Addr    netip.Addr
-	Port    int
-	Codecs  []sdpCodec // first is the chosen audio codec when answering
-	DTMFPT  uint8      // 0 = none
-	Ptime   time.Duration
-	Dir     media.Direction
-	Crypto  *sdpCrypto
-	Proto   string // as offered when answering; default RTP/AVP, RTP/SAVP with Crypto
-}
-
-func (l *localSDP) marshal() []byte {
-	var b strings.Builder
-	ipv := "IP4"
-	if l.Addr.Is6() && !l.Addr.Is4In6() {
-		ipv = "IP6"
-	}
-	proto := l.Proto
-	if proto == "" {
-		proto = "RTP/AVP"
-		if l.Crypto != nil {
-			proto = "RTP/SAVP"
-		}
-	}
-	fmt.Fprintf(&b, "v=0\r\no=goswitch %d %d IN %s %s\r\ns=goswitch\r\nc=IN %s %s\r\nt=0 0\r\n",
-		l.SessID, l.Version, ipv, l.Addr, ipv, l.Addr)
-	fmt.Fprintf(&b, "m=audio %d %s", l.Port, proto)
-	for _, c := range l.Codecs {
-		fmt.Fprintf(&b, " %d", c.PT)
-	}
-	if l.DTMFPT != 0 {
-		fmt.Fprintf(&b, " %d", l.DTMFPT)
-	}
-	b.WriteString("\r\n")
-	for _, c := range l.Codecs {
-		if c.Chans > 1 {
-			fmt.Fprintf(&b, "a=rtpmap:%d %s/%d/%d\r\n", c.PT, c.Name, c.Clock, c.Chans)
-		} else {
-			fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", c.PT, c.Name, c.Clock)
-		}
-		if c.Fmtp != "" {
-			fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", c.PT, c.Fmtp)
-		}
-	}
-	if l.DTMFPT != 0 {
-		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", l.DTMFPT, l.DTMFPT)
-	}
-	pt := l.Ptime
-	if pt == 0 {
-		pt = 20 * time.Millisecond
-	}
-	fmt.Fprintf(&b, "a=ptime:%d\r\n", pt.Milliseconds())
-	if l.Crypto != nil {
-		fmt.Fprintf(&b, "a=crypto:%d %s inline:%s\r\n", l.Crypto.Tag, l.Crypto.Suite, base64.StdEncoding.EncodeToString(l.Crypto.Key))
-	}
-	fmt.Fprintf(&b, "a=%s\r\n", l.Dir)
-	return []byte(b.String())
-}
-
-// codecPrefs turns "PCMU,PCMA,G722@20i" into codec names in order.
-func codecPrefs(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		name, _, _ := strings.Cut(p, "@")
-		out = append(out, strings.ToUpper(name))
 	}
 	return out
 }
 
-// negotiate picks the first codec of prefs (or of the offer when generous) that the offer has
-// and we implement, plus the offer's telephone-event PT.
-func negotiate(offer *sdpMedia, prefs []string, generous bool) (sdpCodec, uint8, bool) {
-	var dtmf uint8
-	for _, c := range offer.Codecs {
-		if strings.EqualFold(c.Name, "telephone-event") && c.Clock == 8000 && dtmf == 0 {
-			dtmf = c.PT
-		}
+// prefs reads the negotiation inputs from the leg's channel variables.
+func (c *call) prefs(answering bool) sdpPrefs {
+	get := func(string) string { return "" }
+	if c.s != nil {
+		get = c.s.Var
 	}
-	supported := func(c sdpCodec) bool {
-		_, ok := media.LookupCodec(c.Name, c.Clock, c.Chans)
-		return ok
-	}
-	if generous {
-		for _, c := range offer.Codecs {
-			if supported(c) && inPrefs(prefs, c.Name) {
-				return c, dtmf, true
-			}
-		}
-	} else {
-		for _, p := range prefs {
-			for _, c := range offer.Codecs {
-				if strings.EqualFold(c.Name, p) && supported(c) {
-					return c, dtmf, true
-				}
-			}
-		}
-	}
-	return sdpCodec{}, dtmf, false
+	return negotiationPrefs(&c.p.cfg, c.inbound, answering, get)
 }
 
-func inPrefs(prefs []string, name string) bool {
-	if len(prefs) == 0 {
-		return true
+// sdpConfigLocked is our side of the next description; every call bumps the o= version
+// (RFC 3264 §8). Caller holds c.mu.
+func (c *call) sdpConfigLocked(port *media.RTPPort, pr sdpPrefs) sdp.Config {
+	if c.sdpSessID == 0 {
+		c.sdpSessID = newSessID()
+		c.sdpVersion = c.sdpSessID
 	}
-	for _, p := range prefs {
-		if strings.EqualFold(p, name) {
-			return true
-		}
+	c.sdpVersion++
+	// No a=rtcp: our RTCP is always on port+1, the RFC 3605 default, and UDP INVITEs are short
+	// of bytes (see udpSuites).
+	cfg := sdp.Config{IP: c.p.extRTPIP, Port: int(port.LocalAddr().Port()), SessionID: c.sdpSessID, Version: c.sdpVersion,
+		Codecs: pr.codecs, Greedy: !c.p.cfg.Generous, Secure: pr.secure, Direction: c.holdDir}
+	cfg.CryptoInAVP = pr.udp
+	if c.p.cfg.DTMFType != "info" && c.p.cfg.DTMFType != "none" {
+		cfg.TelephoneEventPT = c.p.cfg.RFC2833PT
 	}
-	return false
+	if c.res != nil && c.res.Secure {
+		k := c.res.LocalKey
+		cfg.LocalKey = &k
+	}
+	return cfg
 }
 
-// offerCodecs lists our codecs for an offer in preference order, with well-known PTs.
-func offerCodecs(prefs []string) []sdpCodec {
-	var out []sdpCodec
-	nextDyn := uint8(96)
-	for _, p := range prefs {
-		var c sdpCodec
-		found := false
-		for _, s := range staticPT {
-			if strings.EqualFold(s.Name, p) {
-				c, found = s, true
-				break
-			}
+// answerOffer answers a remote offer (INVITE, re-INVITE, UPDATE), binding the RTP port on
+// first use. It returns the SIP status to refuse with; on failure nothing changes.
+func (c *call) answerOffer(offer []byte) (int, error) {
+	pr := c.prefs(true)
+	port, fresh := c.port, c.port == nil
+	if fresh {
+		var err error
+		if port, err = c.newPort(); err != nil {
+			return 503, err
 		}
-		if !found {
-			infos := media.Codecs()
-			for _, ci := range infos {
-				if strings.EqualFold(ci.Name, p) {
-					c = sdpCodec{PT: nextDyn, Name: ci.Name, Clock: ci.ClockRate, Chans: max(ci.Channels, 1), Fmtp: ci.Fmtp}
-					nextDyn++
-					found = true
-					break
-				}
-			}
-		}
-		if !found {
-			continue
-		}
-		if _, ok := media.LookupCodec(c.Name, c.Clock, c.Chans); !ok {
-			continue
-		}
-		out = append(out, c)
 	}
-	return out
+	c.mu.Lock()
+	cfg := c.sdpConfigLocked(port, pr)
+	c.mu.Unlock()
+	body, res, err := sdp.Answer(offer, cfg)
+	if err == nil {
+		err = applyResult(port, res)
+	}
+	if err != nil {
+		if fresh {
+			port.Close()
+		}
+		return 488, err
+	}
+	c.mu.Lock()
+	if c.port == nil { // set once, before the session starts; re-INVITEs reuse it
+		c.port = port
+	}
+	c.res, c.localSDP, c.remoteOffer, c.offer, c.negKey = res, body, offer, nil, pr.key
+	c.mu.Unlock()
+	c.setMediaVars(res)
+	return 0, nil
 }
 
-func (c sdpCodec) info(ptime time.Duration) media.CodecInfo {
-	if ptime == 0 {
-		ptime = 20 * time.Millisecond
+// buildOffer makes our offer (outbound INVITE, or the 200 of an INVITE without SDP).
+func (c *call) buildOffer(pr sdpPrefs) ([]byte, error) {
+	port, fresh := c.port, c.port == nil
+	if fresh {
+		var err error
+		if port, err = c.newPort(); err != nil {
+			return nil, err
+		}
 	}
-	ci := media.CodecInfo{Name: c.Name, PT: c.PT, ClockRate: c.Clock, SampleRate: c.Clock, Channels: max(c.Chans, 1), Ptime: ptime, Fmtp: c.Fmtp}
-	if impl, ok := media.LookupCodec(c.Name, c.Clock, c.Chans); ok {
-		ci.SampleRate = impl.Info().SampleRate
+	c.mu.Lock()
+	cfg := c.sdpConfigLocked(port, pr)
+	c.mu.Unlock()
+	o, err := sdp.BuildOffer(cfg)
+	if err != nil {
+		if fresh {
+			port.Close()
+		}
+		return nil, err
 	}
-	return ci
+	c.mu.Lock()
+	if c.port == nil {
+		c.port = port
+	}
+	c.offer, c.localSDP, c.negKey = o, o.SDP, pr.key
+	c.mu.Unlock()
+	return o.SDP, nil
 }
 
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+// acceptAnswer applies the far end's answer (183, 200, or the ACK of a late offer) to our offer.
+func (c *call) acceptAnswer(body []byte) error {
+	c.mu.Lock()
+	o := c.offer
+	c.mu.Unlock()
+	if o == nil {
+		return errors.New("sip: SDP answer without an offer")
+	}
+	res, err := o.ParseAnswer(body)
+	if err != nil {
+		return err
+	}
+	if err := applyResult(c.port, res); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.res = res
+	c.mu.Unlock()
+	c.setMediaVars(res)
+	return nil
+}
+
+// reoffer builds the SDP of a re-INVITE/UPDATE we send (hold, unhold, refresh) in direction dir.
+func (c *call) reoffer(dir media.Direction) (*sdp.Offer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.holdDir = dir
+	if c.res == nil || c.port == nil {
+		return nil, errors.New("sip: no negotiated media to re-offer")
+	}
+	o, err := sdp.Reoffer(c.sdpConfigLocked(c.port, sdpPrefs{}), c.res)
+	if err != nil {
+		return nil, err
+	}
+	c.localSDP = o.SDP
+	return o, nil
+}
+
+// renegotiate redoes an inbound answer (or late offer) when the dialplan changed
+// absolute_codec_string, codec_string or rtp_secure_media after the INVITE arrived, as
+// FreeSWITCH's inbound-late-negotiation does. Once our SDP went out in a 183 or 200 it stays.
+// Caller holds c.respMu.
+func (c *call) renegotiate() error {
+	c.mu.Lock()
+	done, key, offer, late := c.sdpSent || c.port == nil, c.negKey, c.remoteOffer, c.lateOffer && c.res == nil
+	c.mu.Unlock()
+	if done {
+		return nil
+	}
+	pr := c.prefs(offer != nil)
+	if pr.key == key {
+		return nil
+	}
+	switch {
+	case offer != nil:
+		_, err := c.answerOffer(offer)
+		return err
+	case late:
+		_, err := c.buildOffer(pr)
+		return err
+	}
+	return nil
+}
+
+// applyResult points the port at a negotiation result.
+func applyResult(port *media.RTPPort, r *sdp.Result) error {
+	if err := port.SetCodec(r.Codec, r.TelephoneEventPT); err != nil {
+		return err
+	}
+	var lk, rk *media.SRTPKey
+	if r.Secure {
+		lk, rk = &r.LocalKey, &r.RemoteKey
+	}
+	if err := port.SetSRTP(lk, rk); err != nil {
+		return err
+	}
+	port.SetRemote(r.Remote, r.RemoteRTCP)
+	port.SetDirection(r.Direction)
+	return nil
+}
+
+// setMediaVars publishes the result as FreeSWITCH's channel variables.
+func (c *call) setMediaVars(r *sdp.Result) {
+	s := c.s
+	if s == nil {
+		return
+	}
+	for k, v := range r.Vars() {
+		s.SetVar(k, v)
+	}
+	s.SetVar("local_media_ip", c.p.rtpIP.String())
+	s.SetVar("local_media_port", strconv.Itoa(int(c.port.LocalAddr().Port())))
+	if r.Secure {
+		s.SetVar("sip_secure_media_confirmed", "true")
+	}
+}

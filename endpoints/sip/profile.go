@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,7 +43,10 @@ type Profile struct {
 	alloc  *media.PortAllocator
 	limit  *rateLimiter
 
-	calls    sync.Map // callID|localTag -> *call
+	calls sync.Map // callID|localTag -> *call
+
+	sendMu   sync.RWMutex // held (read) while a request is handed to sipgo; stop takes it to end sends
+	stopped  bool
 	inviting sync.Map // Call-ID -> *call while its INVITE is unanswered (see txTracker)
 
 	gateways []*Gateway
@@ -258,6 +262,16 @@ func (p *Profile) stop() {
 		}
 		return true
 	})
+	// Let the hangups send their BYE or CANCEL while the transport is still up (a BYE that
+	// gets no answer still ends its call locally; this only bounds the wait).
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end) && p.hasCalls(); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// From here no request leaves: sipgo would open a fresh socket (and a reader goroutine that
+	// nothing closes) for a request sent after its listeners are gone.
+	p.sendMu.Lock()
+	p.stopped = true
+	p.sendMu.Unlock()
 	p.cancel()
 	p.udp.Close()
 	p.tcp.Close()
@@ -461,6 +475,14 @@ func (p *Profile) url() string {
 	return fmt.Sprintf("sip:mod_sofia@%s:%d", p.extSIPIP, p.port)
 }
 
+var errProfileStopped = errors.New("sip: profile stopped")
+
+func (p *Profile) hasCalls() bool {
+	has := false
+	p.calls.Range(func(_, _ any) bool { has = true; return false })
+	return has
+}
+
 // txTracker is the client's transaction requester: the default behaviour (transaction layer,
 // ACKs straight to the transport) plus a note of each outbound INVITE's client transaction on
 // its call, so the call can watch that transaction for forked 2xx responses, which sipgo's
@@ -472,6 +494,11 @@ type txTracker struct {
 }
 
 func (t *txTracker) Request(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	t.p.sendMu.RLock()
+	defer t.p.sendMu.RUnlock()
+	if t.p.stopped {
+		return nil, errProfileStopped
+	}
 	if req.IsAck() {
 		return nil, t.tp.WriteMsg(req)
 	}

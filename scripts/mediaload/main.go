@@ -113,18 +113,22 @@ type receiver struct {
 func (r *receiver) run(wg *sync.WaitGroup) {
 	defer wg.Done()
 	buf := make([]byte, 1500)
+	oob := make([]byte, 64)
 	var prev time.Duration
 	var prevAt time.Time
 	have := false
 	for {
-		n, _, err := r.conn.ReadFromUDPAddrPort(buf)
+		n, oobn, _, _, err := r.conn.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		now := time.Now()
+		now := kernelStamp(oob[:oobn]) // when the datagram arrived, not when we got round to it
+		if now.IsZero() {
+			now = time.Now()
+		}
 		r.got.Add(1)
 		if n < 12+8 {
 			continue
@@ -244,6 +248,7 @@ func term() {
 	var pw sync.WaitGroup
 	for i := 0; i < *n; i++ {
 		phone := udp()
+		kernelStamps(phone)
 		r := &receiver{conn: phone, measure: &measure, h: h, spacing: true}
 		recvs = append(recvs, r)
 		wg.Add(1)

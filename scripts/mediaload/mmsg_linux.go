@@ -120,7 +120,11 @@ func kernelStamps(c *net.UDPConn) {
 // stamp returns message i's kernel arrival time, or the zero time without one.
 func (m *mmsg) stamp(i int) time.Time {
 	n := int(m.hdrs[i].hdr.Controllen)
-	c := m.ctrl[i][:min(n, len(m.ctrl[i]))]
+	return kernelStamp(m.ctrl[i][:min(n, len(m.ctrl[i]))])
+}
+
+// kernelStamp finds SCM_TIMESTAMPNS in control messages c.
+func kernelStamp(c []byte) time.Time {
 	for len(c) >= syscall.SizeofCmsghdr {
 		h := (*syscall.Cmsghdr)(unsafe.Pointer(&c[0]))
 		l := int(h.Len)

@@ -44,4 +44,6 @@ func kernelStamps(*net.UDPConn) {}
 
 func (m *mmsg) stamp(int) time.Time { return time.Time{} }
 
+func kernelStamp([]byte) time.Time { return time.Time{} }
+
 func (m *mmsg) packet(i int) []byte { return m.bufs[i][:m.lens[i]] }

@@ -5,12 +5,12 @@ package media
 import (
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -52,10 +52,9 @@ type pollShard struct {
 var pollers struct {
 	once   sync.Once
 	shards []*pollShard
-	next   atomic.Uint32
 }
 
-// pollShardFor returns the next shard round-robin, or nil if epoll is unavailable.
+// pollShardFor returns a shard for a new port, or nil if epoll is unavailable.
 func pollShardFor() *pollShard {
 	pollers.once.Do(func() {
 		for range runtime.GOMAXPROCS(0) {
@@ -69,7 +68,10 @@ func pollShardFor() *pollShard {
 	if len(pollers.shards) == 0 {
 		return nil
 	}
-	return pollers.shards[int(pollers.next.Add(1))%len(pollers.shards)]
+	// Random, not round-robin: the two legs of a call are created one after the other, and
+	// round-robin would put every A leg on one shard and every B leg on the other, which is one
+	// busy shard whenever media flows mostly one way (music on hold, a muted or VAD phone).
+	return pollers.shards[rand.IntN(len(pollers.shards))]
 }
 
 func newPollShard() (*pollShard, error) {
@@ -132,6 +134,9 @@ func (p *RTPPort) startPolling() bool {
 	}); err != nil || derr != nil {
 		return false
 	}
+	// Kernel arrival stamps: jitter statistics and the jitter buffer see when a packet came,
+	// not when its shard got round to it (a shard drains many sockets per wake-up).
+	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
@@ -322,7 +327,11 @@ func (p *RTPPort) drain(r *mmsgReader, now time.Time) {
 		te := p.teRecvPT.Load()
 		for i := range n {
 			pkt, from := r.packet(i)
-			p.handleTE(pkt, from, now, te)
+			at := r.stamp(i)
+			if at.IsZero() {
+				at = now
+			}
+			p.handleTE(pkt, from, at, te)
 			if p.closed.Load() {
 				return // a callback closed the port
 			}

@@ -24,7 +24,11 @@ type RTPConfig struct {
 	RTCPInterval time.Duration // sender/receiver report period; 0 = 5 s, < 0 = no reports
 	DTMFDuration time.Duration // default digit length for SendDTMF (FreeSWITCH: 2000 samples)
 	InbandDTMF   bool          // detect in-band DTMF on the decoded audio (start_dtmf)
-	Log          *slog.Logger
+	// OnRelayed, if set, is called on the receive side after each audio packet this port relayed
+	// to its bridged peer, with the packet's arrival time: time.Since(arrival) is the delay the
+	// engine added (measurements such as scripts/mediaload). It must be cheap and not block.
+	OnRelayed func(arrival time.Time)
+	Log       *slog.Logger
 }
 
 // PortStats are a port's counters (uuid_dump, rtp stats variables).

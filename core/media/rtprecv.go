@@ -143,6 +143,9 @@ func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te ui
 		st := p.stream.Load()
 		if link != nil {
 			link.to.relayPacket(&p.rxHdr, payload, link, false)
+			if p.cfg.OnRelayed != nil {
+				p.cfg.OnRelayed(now)
+			}
 			if st == nil || !st.hasTaps() {
 				return
 			}

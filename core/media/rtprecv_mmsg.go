@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -26,6 +27,7 @@ type mmsgReader struct {
 	hdrs  [mmsgBatch]mmsghdr
 	iovs  [mmsgBatch]syscall.Iovec
 	names [mmsgBatch]syscall.RawSockaddrAny
+	ctrl  [mmsgBatch][64]byte // SCM_TIMESTAMPNS
 	bufs  [mmsgBatch][maxPacket + 64]byte
 }
 
@@ -37,6 +39,7 @@ func newMMsgReader() *mmsgReader {
 		r.hdrs[i].hdr.Iov = &r.iovs[i]
 		r.hdrs[i].hdr.Iovlen = 1
 		r.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&r.names[i]))
+		r.hdrs[i].hdr.Control = &r.ctrl[i][0]
 	}
 	return r
 }
@@ -46,6 +49,7 @@ func (r *mmsgReader) recv(fd uintptr) (int, syscall.Errno) {
 	for i := range r.hdrs {
 		r.hdrs[i].hdr.Namelen = syscall.SizeofSockaddrAny
 		r.hdrs[i].hdr.Flags = 0
+		r.hdrs[i].hdr.SetControllen(len(r.ctrl[i]))
 	}
 	// MSG_DONTWAIT: never blocks, so a raw call without the scheduler's syscall bookkeeping.
 	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), mmsgBatch,
@@ -54,6 +58,25 @@ func (r *mmsgReader) recv(fd uintptr) (int, syscall.Errno) {
 		return 0, e
 	}
 	return int(n), 0
+}
+
+// stamp returns when the kernel queued datagram i on the socket (SO_TIMESTAMPNS), or the zero
+// time if the socket does not stamp.
+func (r *mmsgReader) stamp(i int) time.Time {
+	c := r.ctrl[i][:min(int(r.hdrs[i].hdr.Controllen), len(r.ctrl[i]))]
+	for len(c) >= syscall.SizeofCmsghdr {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&c[0]))
+		l := int(h.Len)
+		if l < syscall.SizeofCmsghdr || l > len(c) {
+			break
+		}
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SO_TIMESTAMPNS && l >= syscall.SizeofCmsghdr+16 {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&c[syscall.SizeofCmsghdr]))
+			return time.Unix(ts.Sec, ts.Nsec)
+		}
+		c = c[(l+7)&^7:]
+	}
+	return time.Time{}
 }
 
 // packet returns datagram i and its source address.

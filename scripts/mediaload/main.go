@@ -9,7 +9,9 @@
 // process's CPU time (getrusage) is the engine's alone. Added jitter is
 // |transit(i) - transit(i-1)| at phone B: how much the engine changed the spacing the sender
 // produced (the sender stamps its send time into the payload; phone B takes the kernel's
-// arrival timestamp, SO_TIMESTAMPNS). The phones run at nice 19 (-phones-nice) so that, on a
+// arrival timestamp, SO_TIMESTAMPNS). The engine also reports its own view: per stream, the
+// variation of the time from a packet's kernel arrival on leg A to its send on leg B, which no
+// scheduling of the phones can blur. The phones run at nice 19 (-phones-nice) so that, on a
 // machine the generator must share with the engine, the engine gets the cores it asks for. The phones share a few sockets
 // and batch with sendmmsg/recvmmsg (Linux), with send phases spread over the 20 ms, so on a
 // 2-core box the generator does not starve the engine it measures; the child reports packets

@@ -53,8 +53,20 @@ func relayEngine() {
 	defer engClk.Close()
 	var closers []func()
 	w := bufio.NewWriter(in)
+	// The engine's own view: kernel arrival on leg A to the send on leg B, per stream. Its
+	// variation is the jitter the engine adds, free of the phones' scheduling.
+	var engMeasure atomic.Bool
+	engHist := &hist{}
 	for i, dst := range phoneB {
-		la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+		var prev time.Duration
+		onRelayed := func(at time.Time) {
+			res := time.Since(at)
+			if engMeasure.Load() && prev != 0 {
+				engHist.add(res - prev)
+			}
+			prev = res
+		}
+		la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1, OnRelayed: onRelayed})
 		if err != nil {
 			log.Fatalf("stream %d: %v (raise ulimit -n?)", i, err)
 		}
@@ -77,12 +89,14 @@ func relayEngine() {
 	for out.Scan() {
 		line := out.Text()
 		if line == "START" {
+			engMeasure.Store(true)
 			startProfile()
 			c0, t0 = cpuTime(), time.Now()
 			continue
 		}
 		if r, ok := strings.CutPrefix(line, "RESULT "); ok {
 			cpu, wall := cpuTime()-c0, time.Since(t0)
+			engMeasure.Store(false)
 			stopProfile()
 			var got, want, sent uint64
 			var q50, q99, qmx, phoneCPU int64
@@ -94,6 +108,8 @@ func relayEngine() {
 			fmt.Printf("phones: sent %d of %d due (%.1f%%), received %d (%.1f%% of sent), added jitter p50=%v p99=%v max=%v\n",
 				sent, want, 100*float64(sent)/max(1, float64(want)), got, 100*float64(got)/max(1, float64(sent)), p50, p99, mx)
 			fmt.Printf("phones (load generator, same machine): cpu=%.1f%% of one core\n", 100*time.Duration(phoneCPU).Seconds()/wall.Seconds())
+			fmt.Printf("engine view (kernel arrival -> relayed send): added jitter p50=%v p99=%v max=%v\n",
+				engHist.quantile(0.5), engHist.quantile(0.99), engHist.quantile(1))
 			break
 		}
 	}

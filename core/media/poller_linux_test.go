@@ -53,6 +53,18 @@ func TestKernelArrivalStamp(t *testing.T) {
 	defer stop()
 	pkt := make([]byte, 12+160)
 	pkt[0] = 0x80
+	// The kernel turns timestamping on for the machine from a work queue, so a fresh process's
+	// first packets may be stamped when read rather than when they arrived: warm it up.
+	if _, err := phone.WriteToUDPAddrPort(pkt, la.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(2 * time.Second):
+		t.Fatal("warm-up packet not relayed")
+	}
+	time.Sleep(50 * time.Millisecond)
+	pkt[3] = 1 // next sequence number
 	la.injMu.Lock() // the shard cannot drain la until we let go
 	if _, err := phone.WriteToUDPAddrPort(pkt, la.LocalAddr()); err != nil {
 		la.injMu.Unlock()

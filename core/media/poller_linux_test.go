@@ -64,7 +64,7 @@ func TestKernelArrivalStamp(t *testing.T) {
 		t.Fatal("warm-up packet not relayed")
 	}
 	time.Sleep(50 * time.Millisecond)
-	pkt[3] = 1 // next sequence number
+	pkt[3] = 1      // next sequence number
 	la.injMu.Lock() // the shard cannot drain la until we let go
 	if _, err := phone.WriteToUDPAddrPort(pkt, la.LocalAddr()); err != nil {
 		la.injMu.Unlock()

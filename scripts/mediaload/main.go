@@ -48,6 +48,7 @@ var (
 	role   = flag.String("role", "engine", "internal: engine or phones (the child process)")
 	prof   = flag.String("cpuprofile", "", "write the engine's CPU profile (measured phase) to this file")
 
+	recvSocks = flag.Int("phone-sockets", 16, "relay: sockets the phones B share (each stream sends to one of them)")
 	phoneNice = flag.Int("phones-nice", 19, "relay: run the phones process at this nice level (0 = same as the engine)")
 )
 

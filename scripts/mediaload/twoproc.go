@@ -29,7 +29,8 @@ import (
 // relayEngine is the parent side.
 func relayEngine() {
 	self, _ := os.Executable()
-	args := []string{self, "-role", "phones", "-n", fmt.Sprint(*n), "-d", dur.String(), "-warm", warm.String()}
+	args := []string{self, "-role", "phones", "-n", fmt.Sprint(*n), "-d", dur.String(), "-warm", warm.String(),
+		"-phone-sockets", fmt.Sprint(*recvSocks)}
 	if nice, err := exec.LookPath("nice"); err == nil && *phoneNice != 0 {
 		// The phones yield the CPU to the engine under test: what they need is little and
 		// late, and their sends stamp the time, so lateness shows as "sent of due", not jitter.
@@ -129,7 +130,7 @@ func relayEngine() {
 func phones() {
 	// Small send groups: real phones are not in step, and a burst of hundreds of packets at
 	// one instant would measure the burst, not the engine.
-	groups, rsocks := max(1, min(*n/4, 500)), min(*n, 16)
+	groups, rsocks := max(1, min(*n/4, 500)), min(*n, *recvSocks)
 	var measure atomic.Bool
 	h := &hist{}
 	var got, sent atomic.Uint64

@@ -21,17 +21,20 @@ type Clock interface {
 
 // SoftClock is the shared, sharded scheduler: one goroutine per (period, shard), woken on absolute
 // deadlines (FreeSWITCH's soft timer idea). Callbacks registered with the same period are spread
-// over the shards round-robin, so 2,000 streams cost 2 wake-ups per 20 ms, not 2,000.
+// over the shards round-robin, so 2,000 streams cost 2 wake-ups per 20 ms, not 2,000. Shards
+// tick at staggered phases, and on Linux sleep on a timerfd (clock_timerfd.go): Go's timers wake
+// with millisecond granularity when the process is idle.
 type SoftClock struct {
 	shards int
 	next   atomic.Uint64
 
-	mu      sync.Mutex
-	closed  bool
-	wheels  map[wheelKey]*wheel
-	wg      sync.WaitGroup
-	stop    chan struct{}
-	LateLog func(period, late time.Duration) // optional: called when a shard misses a deadline
+	mu       sync.Mutex
+	closed   bool
+	wheels   map[wheelKey]*wheel
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	sleepers []sleeper                        // the shards' waits, woken by Close
+	LateLog  func(period, late time.Duration) // optional: called when a shard misses a deadline
 }
 
 type wheelKey struct {
@@ -79,7 +82,7 @@ func (c *SoftClock) Every(period time.Duration, fn func(time.Time)) func() {
 		w = &wheel{}
 		c.wheels[k] = w
 		c.wg.Add(1)
-		go c.run(period, w)
+		go c.run(period, shard, w)
 	}
 	c.mu.Unlock()
 	w.mu.Lock()
@@ -100,17 +103,24 @@ func (c *SoftClock) Every(period time.Duration, fn func(time.Time)) func() {
 	}
 }
 
-func (c *SoftClock) run(period time.Duration, w *wheel) {
+func (c *SoftClock) run(period time.Duration, shard int, w *wheel) {
 	defer c.wg.Done()
-	t := time.NewTimer(period)
-	defer t.Stop()
-	next := time.Now().Add(period)
+	sl := newSleeper(c.stop)
+	defer sl.close()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sleepers = append(c.sleepers, sl)
+	c.mu.Unlock()
+	// Shards tick at staggered phases, so their sends spread over the period instead of every
+	// shard bursting on the same instant.
+	next := time.Now().Add(period + period*time.Duration(shard)/time.Duration(c.shards))
 	var batch []*clockEntry
 	for {
-		select {
-		case <-c.stop:
+		if !sl.sleepUntil(next) {
 			return
-		case <-t.C:
 		}
 		if late := time.Since(next); late >= period {
 			// Skip the missed ticks instead of bursting: receivers prefer a gap to a burst. The
@@ -131,7 +141,6 @@ func (c *SoftClock) run(period time.Duration, w *wheel) {
 		}
 		clear(batch)
 		next = next.Add(period)
-		t.Reset(time.Until(next))
 	}
 }
 
@@ -144,6 +153,9 @@ func (c *SoftClock) Close() {
 	}
 	c.closed = true
 	close(c.stop)
+	for _, sl := range c.sleepers {
+		sl.wake()
+	}
 	c.mu.Unlock()
 	c.wg.Wait()
 }

@@ -117,3 +117,43 @@ func TestFakeClockStall(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftClockCloseWakesSleep: Close must not wait out a shard's sleep (the Linux clock sleeps
+// on a timerfd in the netpoller, which only Close's wake-up interrupts).
+func TestSoftClockCloseWakesSleep(t *testing.T) {
+	c := NewSoftClock(2)
+	c.Every(time.Hour, func(time.Time) {})
+	c.Every(time.Hour, func(time.Time) {})
+	time.Sleep(20 * time.Millisecond) // let both shards go to sleep
+	start := time.Now()
+	c.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+}
+
+// TestSoftClockTicksOnTime: ticks arrive on their deadlines, not early, and on a quiet machine
+// well within a millisecond (loose bound: the test must not flake on a busy one).
+func TestSoftClockTicksOnTime(t *testing.T) {
+	c := NewSoftClock(1)
+	defer c.Close()
+	const n = 20
+	late := make(chan time.Duration, n)
+	c.Every(5*time.Millisecond, func(deadline time.Time) {
+		select {
+		case late <- time.Since(deadline):
+		default:
+		}
+	})
+	var worst time.Duration
+	for range n {
+		d := <-late
+		if d < 0 {
+			t.Fatalf("tick %v before its deadline", -d)
+		}
+		worst = max(worst, d)
+	}
+	if worst > 100*time.Millisecond {
+		t.Fatalf("a tick came %v late", worst)
+	}
+}

@@ -305,9 +305,11 @@ func main() {
 			100*eng.Seconds()/dur.Seconds(), *n, 100*eng.Seconds()/dur.Seconds()/float64(*n),
 			float64(eng.Microseconds())/max(1, float64(br.packets)), br.p99, base.p99)
 	case "term":
+		relayEngine() // the phones (listeners only) in a child process, as for relay
+	case "term1":
 		term()
 	default:
-		fmt.Fprintln(os.Stderr, "mode must be relay or term")
+		fmt.Fprintln(os.Stderr, "mode must be relay, term, relay1 or term1")
 		os.Exit(2)
 	}
 }

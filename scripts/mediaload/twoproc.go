@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ import (
 func relayEngine() {
 	self, _ := os.Executable()
 	args := []string{self, "-role", "phones", "-n", fmt.Sprint(*n), "-d", dur.String(), "-warm", warm.String(),
-		"-phone-sockets", fmt.Sprint(*recvSocks)}
+		"-phone-sockets", fmt.Sprint(*recvSocks), "-mode", *mode}
 	if nice, err := exec.LookPath("nice"); err == nil && *phoneNice != 0 {
 		// The phones yield the CPU to the engine under test: what they need is little and
 		// late, and their sends stamp the time, so lateness shows as "sent of due", not jitter.
@@ -66,6 +67,19 @@ func relayEngine() {
 				engHist.add(res - prev)
 			}
 			prev = res
+		}
+		if *mode == "term" {
+			p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+			if err != nil {
+				log.Fatalf("stream %d: %v (raise ulimit -n?)", i, err)
+			}
+			p.SetCodec(pcmu, 101)
+			p.SetRemote(dst, netip.AddrPort{})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); _ = media.Play(ctx, p.Stream(), media.NewSilence(8000, 0, 100)) }()
+			closers = append(closers, func() { cancel(); <-done; p.Close() })
+			continue
 		}
 		la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1, OnRelayed: onRelayed})
 		if err != nil {
@@ -103,6 +117,14 @@ func relayEngine() {
 			var q50, q99, qmx, phoneCPU int64
 			fmt.Sscan(r, &got, &want, &q50, &q99, &qmx, &sent, &phoneCPU)
 			p50, p99, mx := time.Duration(q50), time.Duration(q99), time.Duration(qmx)
+			if *mode == "term" {
+				fmt.Printf("engine: %d terminated streams (clock-paced sends), cpu=%.1f%% of one core = %.3f%% per stream, %.2f us per packet\n",
+					len(phoneB), 100*cpu.Seconds()/wall.Seconds(), 100*cpu.Seconds()/wall.Seconds()/float64(len(phoneB)),
+					float64(cpu.Nanoseconds())/1e3/max(1, float64(got)))
+				fmt.Printf("phones: received %d of %d due (%.1f%%), |interval-20ms| p50=%v p99=%v max=%v; phones cpu=%.1f%% of one core\n",
+					got, want, 100*float64(got)/max(1, float64(want)), p50, p99, mx, 100*time.Duration(phoneCPU).Seconds()/wall.Seconds())
+				break
+			}
 			fmt.Printf("engine: %d bridged streams, cpu=%.1f%% of one core = %.3f%% per stream, %.2f us per relayed packet\n",
 				len(phoneB), 100*cpu.Seconds()/wall.Seconds(), 100*cpu.Seconds()/wall.Seconds()/float64(len(phoneB)),
 				float64(cpu.Nanoseconds())/1e3/max(1, float64(got)))
@@ -165,6 +187,10 @@ func phones() {
 			defer wg.Done()
 			prev := make([]time.Duration, len(legA))
 			have := make([]bool, len(legA))
+			var spacing map[uint32]time.Time
+			if *mode == "term" {
+				spacing = map[uint32]time.Time{}
+			}
 			m := newMMsg(64, 1500)
 			for {
 				k, err := m.recv(c)
@@ -179,6 +205,22 @@ func phones() {
 				on := measure.Load()
 				for i := range k {
 					pkt := m.packet(i)
+					if spacing != nil {
+						// term: the engine's clock-paced sender; |interval - 20 ms| per stream,
+						// the stream known by its SSRC.
+						at := m.stamp(i)
+						if at.IsZero() {
+							at = now
+						}
+						if len(pkt) >= 12 {
+							ssrc := binary.BigEndian.Uint32(pkt[8:12])
+							if last, ok := spacing[ssrc]; ok && on {
+								h.add(at.Sub(last) - 20*time.Millisecond)
+							}
+							spacing[ssrc] = at
+						}
+						continue
+					}
 					if len(pkt) < 24 {
 						continue
 					}
@@ -206,6 +248,9 @@ func phones() {
 		var ids []int
 		for i := g; i < len(legA); i += groups {
 			ids = append(ids, i)
+		}
+		if len(ids) == 0 {
+			continue // term: the phones only listen
 		}
 		sw.Add(1)
 		go func() {
@@ -256,7 +301,7 @@ func phones() {
 	el := time.Since(t0)
 	time.Sleep(100 * time.Millisecond)
 	gotN := got.Load() - p0
-	want := uint64(float64(len(legA)) * 50 * el.Seconds())
+	want := uint64(float64(*n) * 50 * el.Seconds())
 	fmt.Fprintf(out, "RESULT %d %d %d %d %d %d %d\n", gotN, want, int64(h.quantile(0.5)), int64(h.quantile(0.99)), int64(h.quantile(1)), s1-s0, int64(c1))
 	out.Flush()
 	for _, c := range rconns {

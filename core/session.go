@@ -534,7 +534,19 @@ func (s *Session) SetDTMFHook(fn func(media.DTMF) bool) {
 
 // QueueDTMF delivers a received digit: DTMF event, meta-key hook, then the application queue
 // (dropped when full, as an unread digit is stale anyway).
-func (s *Session) QueueDTMF(d media.DTMF) {
+func (s *Session) QueueDTMF(d media.DTMF) { s.DeliverDTMF(d) }
+
+// HasDTMFHook reports whether a DTMF hook (SetDTMFHook, bind_meta_app) wants to see received
+// digits before a media bridge passes them on.
+func (s *Session) HasDTMFHook() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dtmfHook != nil
+}
+
+// DeliverDTMF is QueueDTMF that reports whether the channel kept the digit: a hook swallowed it,
+// so it must not cross a bridge (media.RTPPort.SetDTMFGate).
+func (s *Session) DeliverDTMF(d media.DTMF) (kept bool) {
 	s.publishChannel("DTMF", func(e *event.Event) {
 		e.Add("DTMF-Digit", string(d.Digit))
 		e.Add("DTMF-Duration", itoa(d.Samples()))
@@ -548,12 +560,13 @@ func (s *Session) QueueDTMF(d media.DTMF) {
 	hook := s.dtmfHook
 	s.mu.Unlock()
 	if hook != nil && hook(d) {
-		return
+		return true
 	}
 	select {
 	case s.dtmf <- d:
 	default:
 	}
+	return false
 }
 
 // FlushDTMF discards digits waiting in the queue.

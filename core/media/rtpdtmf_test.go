@@ -223,3 +223,58 @@ func TestDTMFRelayToInfoLeg(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+// TestDTMFGateKeepsHookedDigits: a relayed bridge whose legs both do RFC 4733 normally forwards
+// the event packets as they come; a channel with a DTMF hook (bind_meta_app) sees each digit
+// first, and the digits it keeps (the meta key) never reach the other leg, while the others
+// are re-sent there.
+func TestDTMFGateKeepsHookedDigits(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	phoneA, legA := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	legB, phoneB := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	connect(phoneA, legA)
+	connect(legB, phoneB)
+	seenA := make(chan media.DTMF, 4)
+	legA.SetDTMFGate(func() bool { return true }, func(d media.DTMF) bool {
+		seenA <- d
+		return d.Digit == '*'
+	})
+	heardB := make(chan media.DTMF, 4)
+	phoneB.OnDTMF(func(d media.DTMF) { heardB <- d })
+	stop, _ := media.Bridge(legA, legB)
+	defer stop()
+	phoneA.SendDTMF(media.DTMF{Digit: '*', Duration: 80 * time.Millisecond})
+	phoneA.SendDTMF(media.DTMF{Digit: '5', Duration: 80 * time.Millisecond})
+	if got := waitDigits(t, seenA, 2); got[0].Digit != '*' || got[1].Digit != '5' {
+		t.Fatalf("channel saw %+v", got)
+	}
+	if d := waitDigits(t, heardB, 1)[0]; d.Digit != '5' {
+		t.Fatalf("other leg heard %q, want only 5", d.Digit)
+	}
+	select {
+	case d := <-heardB:
+		t.Fatalf("other leg also heard %q", d.Digit)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestDTMFInfoLegToEventLeg: a digit that arrives by SIP INFO on a leg relayed to a leg doing
+// RFC 4733 goes out there as telephone-event packets.
+func TestDTMFInfoLegToEventLeg(t *testing.T) {
+	clk := media.NewSoftClock(1)
+	defer clk.Close()
+	legA := newPort(t, clk, pcmu, 101)
+	legA.SetDTMFMode(media.DTMFInfo)
+	legA.SetRemote(newRawPeer(t).addr(), netipZero)
+	legB, phoneB := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
+	connect(legB, phoneB)
+	heardB := make(chan media.DTMF, 4)
+	phoneB.OnDTMF(func(d media.DTMF) { heardB <- d })
+	stop, _ := media.Bridge(legA, legB)
+	defer stop()
+	legA.ReceiveDTMF(media.DTMF{Digit: '7', Duration: 80 * time.Millisecond})
+	if d := waitDigits(t, heardB, 1)[0]; d.Digit != '7' {
+		t.Fatalf("other leg heard %+v", d)
+	}
+}

@@ -67,21 +67,23 @@ type RTPPort struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 
-	mu         sync.Mutex // negotiated settings and lifecycle
-	codec      CodecInfo
-	tePT       uint8
-	cnTxPT     uint8 // RFC 3389 PT to send silence as; 0 = CN not negotiated or suppress_cng
-	dtmfMode   DTMFMode
-	infoSender func(DTMF) error
-	onDTMF     func(DTMF)
-	dtmfPeer   Port
-	keyLocal   *SRTPKey // current SDES keys, to recognise a re-INVITE that repeats them
-	keyRemote  *SRTPKey
-	signaled   netip.AddrPort // remote address from the SDP, before latching
-	dir        Direction
-	tickCancel func()
-	tickPeriod time.Duration
-	rtcpCancel func()
+	mu          sync.Mutex // negotiated settings and lifecycle
+	codec       CodecInfo
+	tePT        uint8
+	cnTxPT      uint8 // RFC 3389 PT to send silence as; 0 = CN not negotiated or suppress_cng
+	dtmfMode    DTMFMode
+	infoSender  func(DTMF) error
+	onDTMF      func(DTMF)
+	dtmfHook    func() bool            // SetDTMFGate: a hook wants digits before the bridged leg
+	dtmfDeliver func(DTMF) (kept bool) // SetDTMFGate: OnDTMF that says whether the digit stays
+	dtmfPeer    Port
+	keyLocal    *SRTPKey // current SDES keys, to recognise a re-INVITE that repeats them
+	keyRemote   *SRTPKey
+	signaled    netip.AddrPort // remote address from the SDP, before latching
+	dir         Direction
+	tickCancel  func()
+	tickPeriod  time.Duration
+	rtcpCancel  func()
 
 	stream     atomic.Pointer[termStream]
 	remote     atomic.Pointer[netip.AddrPort]
@@ -453,14 +455,52 @@ func (p *RTPPort) ReceiveDTMF(d DTMF) {
 func (p *RTPPort) emitDTMF(d DTMF) {
 	p.stDTMF.Add(1)
 	p.mu.Lock()
-	fn, peer := p.onDTMF, p.dtmfPeer
+	peer := p.dtmfPeer
 	p.mu.Unlock()
-	if fn != nil {
-		p.callback(func() { fn(d) })
+	if peer == nil {
+		// Relayed to a leg that takes RFC 4733 as packets: the digits that get here did not come
+		// as relayed packets (SIP INFO, in-band, or held back for a hooked channel), so the
+		// bridged leg gets them re-sent.
+		if l := p.peer.Load(); l != nil {
+			peer = l.to
+		}
 	}
-	if peer != nil {
+	if !p.deliverDTMF(d) && peer != nil {
 		_ = peer.SendDTMF(d)
 	}
+}
+
+// deliverDTMF hands a digit to the channel (the gate's deliver, else OnDTMF) and reports
+// whether the channel kept it.
+func (p *RTPPort) deliverDTMF(d DTMF) (kept bool) {
+	p.mu.Lock()
+	fn, deliver := p.onDTMF, p.dtmfDeliver
+	p.mu.Unlock()
+	switch {
+	case deliver != nil:
+		p.callback(func() { kept = deliver(d) })
+	case fn != nil:
+		p.callback(func() { fn(d) })
+	}
+	return kept
+}
+
+// SetDTMFGate gives the channel above the port the first look at received digits, as
+// FreeSWITCH's DTMF hooks (bind_meta_app) have: deliver replaces the OnDTMF function and
+// reports whether the channel kept the digit, which then does not cross a bridge; hooked
+// reports whether such a hook is installed. While hooked, RFC 4733 digits are not relayed
+// packet by packet but re-sent on the bridged leg once they end (as FreeSWITCH always does).
+func (p *RTPPort) SetDTMFGate(hooked func() bool, deliver func(DTMF) (kept bool)) {
+	p.mu.Lock()
+	p.dtmfHook, p.dtmfDeliver = hooked, deliver
+	p.mu.Unlock()
+}
+
+func (p *RTPPort) dtmfHooked() bool {
+	p.mu.Lock()
+	h := p.dtmfHook
+	p.mu.Unlock()
+	return h != nil && h()
 }
 
 // callback runs user code (OnTimeout, OnDTMF) from one of the port's goroutines. Such code may

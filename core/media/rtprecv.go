@@ -189,7 +189,9 @@ func (p *RTPPort) latch(from netip.AddrPort) bool {
 func (p *RTPPort) ingestEvent(payload []byte, link *relayLink) {
 	p.dtmfRx.rate = int(p.clockRate.Load())
 	d, ok, prev, okPrev := p.dtmfRx.ingest(p.rxHdr.Timestamp, payload)
-	raw := link != nil && link.to.forwardsEvents()
+	// A hooked channel (bind_meta_app) sees each digit before the other leg does: the digit is
+	// then re-sent there when it ends, unless the channel kept it.
+	raw := link != nil && link.to.forwardsEvents() && !p.dtmfHooked()
 	if raw {
 		link.to.relayEvent(&p.rxHdr, payload, link)
 	}
@@ -202,12 +204,7 @@ func (p *RTPPort) ingestEvent(payload []byte, link *relayLink) {
 		}
 		if raw {
 			p.stDTMF.Add(1)
-			p.mu.Lock()
-			fn := p.onDTMF
-			p.mu.Unlock()
-			if fn != nil {
-				p.callback(func() { fn(x.d) })
-			}
+			p.deliverDTMF(x.d)
 		} else {
 			p.emitDTMF(x.d)
 		}

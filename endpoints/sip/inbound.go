@@ -452,7 +452,7 @@ func (c *call) Answer(ctx context.Context) error {
 	}
 	close(c.answeredC)
 	if c.port != nil {
-		c.port.OnDTMF(c.s.QueueDTMF)
+		c.port.SetDTMFGate(c.s.HasDTMFHook, c.s.DeliverDTMF)
 	}
 	// The INVITE handler (and so the server transaction) lives until markFinal: only after the
 	// 2xx went out and was ACKed.

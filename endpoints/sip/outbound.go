@@ -224,7 +224,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 					c.mu.Lock()
 					c.early = true
 					c.mu.Unlock()
-					c.port.OnDTMF(s.QueueDTMF)
+					c.port.SetDTMFGate(s.HasDTMFHook, s.DeliverDTMF)
 					s.SignalProgress(true)
 				}
 			}
@@ -312,7 +312,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	c.answered = true
 	c.mu.Unlock()
 	close(c.answeredC)
-	c.port.OnDTMF(s.QueueDTMF)
+	c.port.SetDTMFGate(s.HasDTMFHook, s.DeliverDTMF)
 	s.SetVar("sip_term_status", "200")
 	if v := c.dc.InviteResponse.GetHeader("Session-Expires"); v != nil {
 		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v.Value(), ";", 2)[0]))

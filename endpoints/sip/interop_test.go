@@ -304,3 +304,67 @@ func TestSIPpBridgeToTCPContact(t *testing.T) {
 	a.wait(t, "caller")
 	b.wait(t, "tcp callee")
 }
+
+// TestSIPpMetaKeyStaysOffTheBridge: the caller's channel has bind_meta_app, both legs do
+// RFC 4733. The meta key (*) and the bound key (1) are the caller's own: the callee must not
+// hear them; any other digit crosses. The callee (SIPp) echoes what reaches it, so what the
+// caller gets back is what the callee heard.
+func TestSIPpMetaKeyStaysOffTheBridge(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas_te.xml", "1001", "0", "PCMU", 300)
+	peer := newRTPPeer(t)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "61001", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "4000", "-mi", "127.0.0.1")
+	var port string
+	var caller *core.Session
+	waitFor(t, "bridged call", 10*time.Second, func() bool {
+		caller = answeredInbound(env)
+		if caller == nil || caller.Peer() == nil || !caller.Peer().Answered() {
+			return false
+		}
+		port = caller.Var("local_media_port")
+		return port != ""
+	})
+	dst := netip.MustParseAddrPort("127.0.0.1:" + port)
+	seq, ts := uint16(0), uint32(8000)
+	for _, ev := range []byte{10, 1, 5} { // *, the bound key 1, then 5
+		sendEvent(peer, dst, ev, &seq, ts)
+		ts += 8000
+		time.Sleep(150 * time.Millisecond)
+	}
+	time.Sleep(700 * time.Millisecond)
+	_, seen := peer.received()
+	if seen[5] == 0 {
+		t.Errorf("digit 5 never came back through the callee (payload histogram %v)", seen)
+	}
+	if seen[10] != 0 || seen[1] != 0 {
+		t.Errorf("the callee heard the meta digits: * %d packets, 1 %d packets", seen[10], seen[1])
+	}
+	a.wait(t, "caller")
+	b.wait(t, "callee")
+}
+
+// sendEvent sends one RFC 4733 digit (PT 101, 100 ms) as a real phone does: three updates,
+// then the end packet three times, all with the event's timestamp.
+func sendEvent(r *rtpPeer, dst netip.AddrPort, event byte, seq *uint16, ts uint32) {
+	pkt := make([]byte, 16)
+	for i := range 6 {
+		dur := uint16(min(i+1, 4) * 200)
+		pkt[0], pkt[1] = 0x80, 101
+		if i == 0 {
+			pkt[1] |= 0x80 // marker: start of the event
+		}
+		pkt[2], pkt[3] = byte(*seq>>8), byte(*seq)
+		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		pkt[8], pkt[9], pkt[10], pkt[11] = 0x12, 0x34, 0xab, 0xcd
+		pkt[12], pkt[13] = event, 10
+		if i >= 3 {
+			pkt[13] |= 0x80 // end
+		}
+		pkt[14], pkt[15] = byte(dur>>8), byte(dur)
+		r.conn.WriteToUDPAddrPort(pkt, dst)
+		*seq++
+		time.Sleep(20 * time.Millisecond)
+	}
+}

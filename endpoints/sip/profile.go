@@ -43,11 +43,11 @@ type Profile struct {
 	alloc  *media.PortAllocator
 	limit  *rateLimiter
 
-	calls sync.Map // callID|localTag -> *call
-
-	sendMu   sync.RWMutex // held (read) while a request is handed to sipgo; stop takes it to end sends
-	stopped  bool
+	calls    sync.Map // callID|localTag -> *call
 	inviting sync.Map // Call-ID -> *call while its INVITE is unanswered (see txTracker)
+
+	sendMu  sync.RWMutex // held (read) while a request is handed to sipgo; stop takes it to end sends
+	stopped bool
 
 	gateways []*Gateway
 

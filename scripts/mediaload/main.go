@@ -11,12 +11,15 @@
 // produced (the sender stamps its send time into the payload; phone B takes the kernel's
 // arrival timestamp, SO_TIMESTAMPNS). The engine also reports its own view: per stream, the
 // variation of the time from a packet's kernel arrival on leg A to its send on leg B, which no
-// scheduling of the phones can blur. The phones run at nice 19 (-phones-nice) so that, on a
-// machine the generator must share with the engine, the engine gets the cores it asks for. The phones share a few sockets
-// and batch with sendmmsg/recvmmsg (Linux), with send phases spread over the 20 ms, so on a
-// 2-core box the generator does not starve the engine it measures; the child reports packets
-// sent against those due, so generator lag is not mistaken for engine loss. term mode measures the spacing
-// of packets our clock-driven sender emits (|interval - 20 ms|) and the CPU of the whole process.
+// scheduling of the phones can blur. The phones run at nice 19 (-phones-nice), so that on a
+// machine they must share with the engine the engine gets the cores it asks for; they share a
+// few sockets (-phone-sockets), batch with sendmmsg/recvmmsg (Linux) in small send groups spread
+// over the 20 ms, and report packets sent against those due, so generator lag is not mistaken
+// for engine loss or jitter.
+//
+// term mode plays silence from N terminated ports (the clock-paced sender) to phones in the
+// same kind of child, which measure |interval - 20 ms| per stream from kernel arrival stamps.
+// relay1 and term1 are the older single-process variants (phones inside the engine process).
 package main
 
 import (

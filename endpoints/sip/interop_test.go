@@ -58,9 +58,7 @@ func TestSIPpRegister(t *testing.T) {
 func TestSIPpEchoWithAuth(t *testing.T) {
 	env := newEnv(t, envOpt{})
 	peer := newRTPPeer(t)
-	r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "9196", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
-		"-d", "2500", "-mi", "127.0.0.1")
+	r := callAs1000(t, env, "9196", peer.port(), 2500)
 	var port string
 	waitFor(t, "answered echo call", 10*time.Second, func() bool {
 		s := findSession(env.h, func(s *core.Session) bool { return s.Answered() })
@@ -104,6 +102,31 @@ func registerUASn(t *testing.T, env *testEnv, scen, user, codec, codecName strin
 	return r
 }
 
+// callAs1000 starts SIPp as user 1000 (answering the 407) calling dest with PCMU and
+// telephone-event, its RTP at rtpPort, hanging up after holdMS.
+func callAs1000(t *testing.T, env *testEnv, dest string, rtpPort, holdMS int) *sippRun {
+	t.Helper()
+	return startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", dest, "-key", "rtpport", itoa(rtpPort), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", itoa(holdMS), "-mi", "127.0.0.1")
+}
+
+// waitBridged waits until the answered inbound call is bridged (and ok(caller, callee), if
+// given, holds) and returns where the caller's RTP must go.
+func waitBridged(t *testing.T, env *testEnv, ok func(caller, callee *core.Session) bool) netip.AddrPort {
+	t.Helper()
+	var port string
+	waitFor(t, "bridged call", 10*time.Second, func() bool {
+		a := answeredInbound(env)
+		if a == nil || a.Peer() == nil || (ok != nil && !ok(a, a.Peer())) {
+			return false
+		}
+		port = a.Var("local_media_port")
+		return port != ""
+	})
+	return netip.MustParseAddrPort("127.0.0.1:" + port)
+}
+
 func answeredInbound(env *testEnv) *core.Session {
 	return findSession(env.h, func(s *core.Session) bool { return s.Answered() && s.Direction() == core.Inbound })
 }
@@ -114,19 +137,9 @@ func TestSIPpBridgeUserToUser(t *testing.T) {
 	env := newEnv(t, envOpt{})
 	b := registerUAS(t, env, "uas.xml", "1001", "0", "PCMU", 300)
 	peer := newRTPPeer(t)
-	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "1001", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
-		"-d", "2500", "-mi", "127.0.0.1")
-	var port string
-	waitFor(t, "bridged call", 10*time.Second, func() bool {
-		s := answeredInbound(env)
-		if s == nil || s.Peer() == nil {
-			return false
-		}
-		port = s.Var("local_media_port")
-		return port != ""
-	})
-	peer.send(netip.MustParseAddrPort("127.0.0.1:"+port), 0, 0x33, 50)
+	a := callAs1000(t, env, "1001", peer.port(), 2500)
+	dst := waitBridged(t, env, nil)
+	peer.send(dst, 0, 0x33, 50)
 	time.Sleep(200 * time.Millisecond)
 	if got, seen := peer.received(); seen[0x33] < 30 {
 		t.Errorf("media through the bridge: got %d packets back, %d with our payload", got, seen[0x33])
@@ -141,23 +154,10 @@ func TestSIPpBridgePCMUToPCMA(t *testing.T) {
 	env := newEnv(t, envOpt{})
 	b := registerUAS(t, env, "uas.xml", "1001", "8", "PCMA", 300)
 	peer := newRTPPeer(t)
-	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "71001", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
-		"-d", "2500", "-mi", "127.0.0.1")
-	var port string
-	waitFor(t, "bridged call", 10*time.Second, func() bool {
-		s := answeredInbound(env)
-		if s == nil || s.Peer() == nil {
-			return false
-		}
-		if p := s.Peer(); p.Var("read_codec") != "PCMA" {
-			return false
-		}
-		port = s.Var("local_media_port")
-		return port != ""
-	})
+	a := callAs1000(t, env, "71001", peer.port(), 2500)
+	dst := waitBridged(t, env, func(_, b *core.Session) bool { return b.Var("read_codec") == "PCMA" })
 	// 0xFF is PCMU silence; through PCMA and back it stays within one step of it (0xFE/0x7E/0x7F).
-	peer.send(netip.MustParseAddrPort("127.0.0.1:"+port), 0, 0xFF, 60)
+	peer.send(dst, 0, 0xFF, 60)
 	time.Sleep(300 * time.Millisecond)
 	got, seen := peer.received()
 	if got < 25 || seen[0xFF]+seen[0x7F]+seen[0xFE]+seen[0x7E] < 20 {
@@ -198,9 +198,7 @@ func TestSIPpGatewayProxyAuth(t *testing.T) {
 	env := newEnv(t, envOpt{gw: "127.0.0.1:" + itoa(gwPort)})
 	gw := startSIPp(t, env.addr(t, "external"), "-sf", scenario("gw_auth.xml"), "-p", itoa(gwPort),
 		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)), "-rtp_echo")
-	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "81234", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
-		"-d", "1000", "-mi", "127.0.0.1")
+	a := callAs1000(t, env, "81234", freeUDPPort(t), 1000)
 	a.wait(t, "caller")
 	gw.wait(t, "gateway")
 	st, _ := env.h.APIOutput(t.Context(), "sofia", "status gateway gw1")
@@ -276,9 +274,7 @@ func TestSIPpForkToTwoContacts(t *testing.T) {
 	env := newEnv(t, envOpt{})
 	loser := registerUASn(t, env, "uas_cancel.xml", "1001", "0", "PCMU", 0, 1)
 	winner := registerUASn(t, env, "uas.xml", "1001", "0", "PCMU", 500, 2)
-	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
-		"-d", "1000", "-mi", "127.0.0.1")
+	a := callAs1000(t, env, "1001", freeUDPPort(t), 1000)
 	a.wait(t, "caller")
 	winner.wait(t, "answering contact")
 	loser.wait(t, "cancelled contact")
@@ -298,9 +294,7 @@ func TestSIPpBridgeToTCPContact(t *testing.T) {
 		cs := env.ep.Contacts("internal", "1001", "127.0.0.1")
 		return len(cs) == 1 && strings.Contains(cs[0], ":"+port+";transport=tcp")
 	})
-	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
-		"-d", "800", "-mi", "127.0.0.1")
+	a := callAs1000(t, env, "1001", freeUDPPort(t), 800)
 	a.wait(t, "caller")
 	b.wait(t, "tcp callee")
 }
@@ -313,20 +307,8 @@ func TestSIPpMetaKeyStaysOffTheBridge(t *testing.T) {
 	env := newEnv(t, envOpt{})
 	b := registerUAS(t, env, "uas_te.xml", "1001", "0", "PCMU", 300)
 	peer := newRTPPeer(t)
-	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "61001", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
-		"-d", "4000", "-mi", "127.0.0.1")
-	var port string
-	var caller *core.Session
-	waitFor(t, "bridged call", 10*time.Second, func() bool {
-		caller = answeredInbound(env)
-		if caller == nil || caller.Peer() == nil || !caller.Peer().Answered() {
-			return false
-		}
-		port = caller.Var("local_media_port")
-		return port != ""
-	})
-	dst := netip.MustParseAddrPort("127.0.0.1:" + port)
+	a := callAs1000(t, env, "61001", peer.port(), 4000)
+	dst := waitBridged(t, env, func(_, b *core.Session) bool { return b.Answered() })
 	seq, ts := uint16(0), uint32(8000)
 	for _, ev := range []byte{10, 1, 5} { // *, the bound key 1, then 5
 		sendEvent(peer, dst, ev, &seq, ts)

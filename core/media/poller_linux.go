@@ -43,10 +43,11 @@ type pollShard struct {
 	running bool
 
 	// Poll goroutine only.
-	rd    *mmsgReader
-	evs   [128]syscall.EpollEvent
-	batch [128]*RTPPort
-	scan  []*RTPPort
+	rd      *mmsgReader
+	rtcpBuf [maxPacket + 64]byte
+	evs     [128]syscall.EpollEvent
+	batch   [128]*RTPPort
+	scan    []*RTPPort
 }
 
 var pollers struct {
@@ -99,12 +100,10 @@ func newPollShard() (*pollShard, error) {
 
 // pollState is a port's membership of a poll shard.
 type pollState struct {
-	shard    *pollShard
-	id       uint32
-	fd       int
-	rtcpRC   syscall.RawConn
-	rtcpRead func(fd uintptr) bool // readRTCPOnce, bound once
-	rtcpBuf  []byte
+	shard  *pollShard
+	id     uint32
+	fd     int // the shard's duplicate of the RTP socket
+	rtcpFD int // the RTCP net.UDPConn's descriptor (it still sends our reports)
 }
 
 // epollET is EPOLLET, whose sign differs between the syscall package's GOARCHes.
@@ -144,13 +143,14 @@ func (p *RTPPort) startPolling() bool {
 		s.nextID++
 	}
 	id := s.nextID
-	// RTCP is rare: its socket stays a net.UDPConn, read through its RawConn.
+	// RTCP is rare: its socket stays a net.UDPConn (reports go out through it), but the shard
+	// reads it by descriptor under the same rule as RTP: only under injMu, only while open.
 	rrc, err := p.rtcp.SyscallConn()
 	if err != nil {
 		syscall.Close(fd)
 		return false
 	}
-	var rfd int
+	rfd := -1
 	_ = rrc.Control(func(f uintptr) { rfd = int(f) })
 	// Edge-triggered: the shard always drains a socket it is told about.
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLERR | epollET, Fd: int32(id), Pad: pollRTP}
@@ -164,8 +164,7 @@ func (p *RTPPort) startPolling() bool {
 		syscall.Close(fd)
 		return false
 	}
-	p.pl = pollState{shard: s, id: id, fd: fd, rtcpRC: rrc}
-	p.pl.rtcpRead = p.readRTCPOnce
+	p.pl = pollState{shard: s, id: id, fd: fd, rtcpFD: rfd}
 	p.conn.Close() // the duplicate keeps the socket; Go's netpoller lets go of it
 	s.ports[id] = p
 	if !s.running {
@@ -247,7 +246,7 @@ func (p *RTPPort) stopPolling() {
 	}
 	s.mu.Lock()
 	_ = syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_DEL, p.pl.fd, nil)
-	_ = p.pl.rtcpRC.Control(func(fd uintptr) { _ = syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil) })
+	_ = syscall.EpollCtl(s.epfd, syscall.EPOLL_CTL_DEL, p.pl.rtcpFD, nil)
 	delete(s.ports, p.pl.id)
 	if len(s.ports) == 0 {
 		// Wake the goroutine so it sees the empty set and exits (under mu: run sets its own
@@ -301,7 +300,7 @@ func (s *pollShard) wait(uintptr) bool {
 				p.injMu.Lock()
 				if !p.closed.Load() {
 					if s.evs[i].Pad == pollRTCP {
-						_ = p.pl.rtcpRC.Read(p.pl.rtcpRead)
+						p.drainRTCP(s.rtcpBuf[:])
 					} else {
 						p.drain(s.rd, time.Now()) // arrival time for jitter: per socket, not per batch
 					}
@@ -342,17 +341,15 @@ func (p *RTPPort) drain(r *mmsgReader, now time.Time) {
 	}
 }
 
-// readRTCPOnce reads the RTCP socket until it is empty; it never parks (always true).
-func (p *RTPPort) readRTCPOnce(fd uintptr) bool {
-	if p.pl.rtcpBuf == nil {
-		p.pl.rtcpBuf = make([]byte, maxPacket+64)
-	}
-	for {
-		n, _, err := syscall.Recvfrom(int(fd), p.pl.rtcpBuf, syscall.MSG_DONTWAIT)
-		if err != nil || n <= 0 {
-			return true
+// drainRTCP reads p's RTCP socket until it is empty (the shard holds p.injMu, as for drain).
+func (p *RTPPort) drainRTCP(buf []byte) {
+	for !p.closed.Load() {
+		n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(p.pl.rtcpFD), uintptr(unsafe.Pointer(&buf[0])),
+			uintptr(len(buf)), syscall.MSG_DONTWAIT, 0, 0)
+		if e != 0 || n == 0 {
+			return
 		}
-		p.handleRTCP(p.pl.rtcpBuf[:n])
+		p.handleRTCP(buf[:n])
 	}
 }
 

@@ -96,6 +96,18 @@ func codecFor(ci CodecInfo) (Codec, error) {
 	return c, nil
 }
 
+// codecPair looks up both sides of a conversion and fills in what each implementation knows
+// (sample rate, channels) on the infos.
+func codecPair(from, to CodecInfo) (fc, tc Codec, fi, ti CodecInfo, err error) {
+	if fc, err = codecFor(from); err != nil {
+		return
+	}
+	if tc, err = codecFor(to); err != nil {
+		return
+	}
+	return fc, tc, mergeInfo(from, fc.Info()), mergeInfo(to, tc.Info()), nil
+}
+
 // samplesPerFrame is the PCM sample count of one ptime at the codec's PCM rate.
 func (ci CodecInfo) samplesPerFrame() int {
 	return ci.pcmRate() * int(ci.ptime().Milliseconds()) / 1000

@@ -29,16 +29,11 @@ type repacketizer struct {
 const repackMax = 48 * 120 // samples: 120 ms at 48 kHz, the largest packet we accept
 
 func newRepacketizer(from, to CodecInfo) (*repacketizer, error) {
-	fc, err := codecFor(from)
+	fc, tc, fi, ti, err := codecPair(from, to)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := codecFor(to)
-	if err != nil {
-		return nil, err
-	}
-	r := &repacketizer{from: mergeInfo(from, fc.Info()), to: mergeInfo(to, tc.Info()), dec: fc.NewDecoder(),
-		enc: tc.NewEncoder(), fresh: true}
+	r := &repacketizer{from: fi, to: ti, dec: fc.NewDecoder(), enc: tc.NewEncoder(), fresh: true}
 	r.outSPF, r.outRTP = r.to.samplesPerFrame(), uint32(r.to.rtpSamplesPerFrame())
 	if r.outSPF <= 0 || r.outSPF > repackMax {
 		return nil, fmt.Errorf("media: cannot re-packetize to %s", r.to)

@@ -46,16 +46,12 @@ func NewTranscoder(from, to CodecInfo) (*Transcoder, error) {
 	if t.direct = lookupDirect(from.Name, to.Name); t.direct != nil {
 		return t, nil
 	}
-	fc, err := codecFor(from)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := codecFor(to)
+	fc, tc, fi, ti, err := codecPair(from, to)
 	if err != nil {
 		return nil, err
 	}
 	t.dec, t.enc = fc.NewDecoder(), tc.NewEncoder()
-	t.from, t.to = mergeInfo(from, fc.Info()), mergeInfo(to, tc.Info())
+	t.from, t.to = fi, ti
 	t.pcm = make([]int16, 48*120) // 120 ms at 48 kHz
 	if t.from.pcmRate() != t.to.pcmRate() {
 		t.rs = NewResampler(t.from.pcmRate(), t.to.pcmRate())

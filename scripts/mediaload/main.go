@@ -298,7 +298,7 @@ func main() {
 	fmt.Printf("mediaload: GOMAXPROCS=%d, %s, %d streams, %v per phase\n", runtime.GOMAXPROCS(0), *mode, *n, *dur)
 	switch *mode {
 	case "relay":
-		relayEngine()
+		twoProcEngine()
 	case "relay1":
 		// Single-process variant: baseline (phones direct) and bridged runs, engine = difference.
 		base := phase("baseline", false)
@@ -308,7 +308,7 @@ func main() {
 			100*eng.Seconds()/dur.Seconds(), *n, 100*eng.Seconds()/dur.Seconds()/float64(*n),
 			float64(eng.Microseconds())/max(1, float64(br.packets)), br.p99, base.p99)
 	case "term":
-		relayEngine() // the phones (listeners only) in a child process, as for relay
+		twoProcEngine() // the phones (listeners only) in a child process, as for relay
 	case "term1":
 		term()
 	default:

@@ -27,8 +27,8 @@ import (
 //	child:  "START"                      warm-up done, measuring
 //	child:  "RESULT <received> <expected> <p50> <p99> <max>"
 
-// relayEngine is the parent side.
-func relayEngine() {
+// twoProcEngine is the parent side (relay and term modes).
+func twoProcEngine() {
 	self, _ := os.Executable()
 	args := []string{self, "-role", "phones", "-n", fmt.Sprint(*n), "-d", dur.String(), "-warm", warm.String(),
 		"-phone-sockets", fmt.Sprint(*recvSocks), "-mode", *mode}

@@ -73,9 +73,8 @@ type RTPPort struct {
 	cnTxPT      uint8 // RFC 3389 PT to send silence as; 0 = CN not negotiated or suppress_cng
 	dtmfMode    DTMFMode
 	infoSender  func(DTMF) error
-	onDTMF      func(DTMF)
 	dtmfHook    func() bool            // SetDTMFGate: a hook wants digits before the bridged leg
-	dtmfDeliver func(DTMF) (kept bool) // SetDTMFGate: OnDTMF that says whether the digit stays
+	dtmfDeliver func(DTMF) (kept bool) // OnDTMF, or SetDTMFGate\'s deliver: says whether the digit stays
 	dtmfPeer    Port
 	keyLocal    *SRTPKey // current SDES keys, to recognise a re-INVITE that repeats them
 	keyRemote   *SRTPKey
@@ -434,8 +433,12 @@ func (p *RTPPort) SetInfoSender(fn func(DTMF) error) {
 
 // OnDTMF sets the receiver of digits (RFC 4733 or in-band); it runs on the port's goroutines.
 func (p *RTPPort) OnDTMF(fn func(DTMF)) {
+	var deliver func(DTMF) bool
+	if fn != nil {
+		deliver = func(d DTMF) bool { fn(d); return false }
+	}
 	p.mu.Lock()
-	p.onDTMF = fn
+	p.dtmfDeliver = deliver
 	p.mu.Unlock()
 }
 
@@ -470,25 +473,22 @@ func (p *RTPPort) emitDTMF(d DTMF) {
 	}
 }
 
-// deliverDTMF hands a digit to the channel (the gate's deliver, else OnDTMF) and reports
+// deliverDTMF hands a digit to the channel (OnDTMF or the gate's deliver) and reports
 // whether the channel kept it.
 func (p *RTPPort) deliverDTMF(d DTMF) (kept bool) {
 	p.mu.Lock()
-	fn, deliver := p.onDTMF, p.dtmfDeliver
+	deliver := p.dtmfDeliver
 	p.mu.Unlock()
-	switch {
-	case deliver != nil:
+	if deliver != nil {
 		p.callback(func() { kept = deliver(d) })
-	case fn != nil:
-		p.callback(func() { fn(d) })
 	}
 	return kept
 }
 
 // SetDTMFGate gives the channel above the port the first look at received digits, as
-// FreeSWITCH's DTMF hooks (bind_meta_app) have: deliver replaces the OnDTMF function and
-// reports whether the channel kept the digit, which then does not cross a bridge; hooked
-// reports whether such a hook is installed. While hooked, RFC 4733 digits are not relayed
+// FreeSWITCH's DTMF hooks (bind_meta_app) have. deliver is the digit receiver (it replaces
+// OnDTMF's) and reports whether the channel kept the digit, which then does not cross a bridge;
+// hooked reports whether such a hook is installed. While hooked, RFC 4733 digits are not relayed
 // packet by packet but re-sent on the bridged leg once they end (as FreeSWITCH always does).
 func (p *RTPPort) SetDTMFGate(hooked func() bool, deliver func(DTMF) (kept bool)) {
 	p.mu.Lock()

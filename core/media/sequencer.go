@@ -90,17 +90,22 @@ func (s *sequencer) skip(samples uint32) {
 	}
 }
 
+// anchor starts mapping a new relayed source (key): its timestamps continue one frame (spf)
+// after the last one we sent, or from our local timeline if we have sent nothing.
+func (s *sequencer) anchor(key uint64, inTS, spf uint32) {
+	s.src = key
+	next := s.localTS
+	if s.sent {
+		next = s.ts + spf
+	}
+	s.tsOff = next - inTS
+}
+
 // mapRelay rewrites a relayed packet's numbers onto our stream.
 func (s *sequencer) mapRelay(srcSSRC uint32, inSeq uint16, inTS uint32, spf uint32) (seq uint16, ts uint32, marker bool) {
-	key := srcRelay | uint64(srcSSRC)
-	if s.src != key {
-		s.src = key
+	if key := srcRelay | uint64(srcSSRC); s.src != key {
+		s.anchor(key, inTS, spf)
 		marker = true
-		next := s.localTS
-		if s.sent {
-			next = s.ts + spf
-		}
-		s.tsOff = next - inTS
 		s.seqOff = s.seq + 1 - inSeq
 	}
 	seq, ts = inSeq+s.seqOff, inTS+s.tsOff
@@ -120,15 +125,9 @@ func (s *sequencer) mapRelay(srcSSRC uint32, inSeq uint16, inTS uint32, spf uint
 // sent. restart re-anchors the timeline (a new re-packetizer after a re-INVITE) so it continues
 // from the last packet sent, as a change of source does.
 func (s *sequencer) mapRenumbered(srcSSRC uint32, inTS uint32, spf uint32, restart bool) (seq uint16, ts uint32, marker bool) {
-	key := srcRelay | uint64(srcSSRC)
-	if s.src != key || restart {
-		s.src = key
+	if key := srcRelay | uint64(srcSSRC); s.src != key || restart {
+		s.anchor(key, inTS, spf)
 		marker = true
-		next := s.localTS
-		if s.sent {
-			next = s.ts + spf
-		}
-		s.tsOff = next - inTS
 	}
 	s.seq++
 	ts = inTS + s.tsOff

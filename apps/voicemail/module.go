@@ -85,8 +85,16 @@ func (m *Module) Start(ctx context.Context) error {
 			if !ok {
 				continue
 			}
+			// mod_sofia's targeting headers come back so the answer reaches only the
+			// subscription (sub-call-id) or registration (call-id) that asked.
+			var target [][2]string
+			for _, kv := range [][2]string{{"VM-Sofia-Profile", "Sofia-Profile"}, {"VM-Call-ID", "call-id"}, {"VM-sub-call-id", "sub-call-id"}} {
+				if v := e.Get(kv[0]); v != "" {
+					target = append(target, [2]string{kv[1], v})
+				}
+			}
 			for name := range LoadProfiles(m.h.Config()) {
-				m.MWI(name, id, domain, "")
+				m.mwi(name, id, domain, "", target)
 			}
 		}
 	}()
@@ -275,7 +283,9 @@ func (m *Module) setPref(profile, id, domain, column, value string) error {
 
 // MWI publishes MESSAGE_WAITING for a mailbox; reason is mod_voicemail's Update-Reason (NEW,
 // DELETE, SAVE, PURGE, READ).
-func (m *Module) MWI(profile, id, domain, reason string) {
+func (m *Module) MWI(profile, id, domain, reason string) { m.mwi(profile, id, domain, reason, nil) }
+
+func (m *Module) mwi(profile, id, domain, reason string, extra [][2]string) {
 	c, err := m.Count(profile, id, domain)
 	if err != nil {
 		m.h.Log.Warn("voicemail: mwi count failed", "err", err)
@@ -299,6 +309,9 @@ func (m *Module) MWI(profile, id, domain, reason string) {
 	}
 	if reason != "" { // answers to MESSAGE_QUERY carry none
 		e.Add("Update-Reason", reason)
+	}
+	for _, kv := range extra {
+		e.Add(kv[0], kv[1])
 	}
 	m.h.Bus.Publish(e)
 }

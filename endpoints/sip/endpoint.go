@@ -55,8 +55,10 @@ type Endpoint struct {
 	gateways map[string]*Gateway
 	acl      *acl.Set
 
-	db   *store.DB
-	regs *registry
+	db       *store.DB
+	regs     *registry
+	subs     *subscriptions // SUBSCRIBE dialogs (subscriptions.go)
+	presence *presence      // PRESENCE_IN, MWI and BLF NOTIFYs (presence.go, mwi.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -89,8 +91,16 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	e.wg.Add(1)
+	e.subs, err = newSubscriptions(e, db)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	e.presence = newPresence(e)
+	e.wg.Add(3)
 	go func() { defer e.wg.Done(); e.regs.sweep(e.ctx) }()
+	go func() { defer e.wg.Done(); e.subs.sweep(e.ctx) }()
+	go func() { defer e.wg.Done(); e.presence.run(e.ctx) }()
 	return e.apply(e.h.Config(), true)
 }
 
@@ -181,6 +191,9 @@ func (e *Endpoint) Stop(ctx context.Context) error {
 		e.cancel()
 	}
 	e.wg.Wait()
+	if e.subs != nil {
+		e.subs.wg.Wait()
+	}
 	if e.db != nil {
 		return e.db.Close()
 	}

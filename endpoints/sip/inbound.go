@@ -300,6 +300,11 @@ func (p *Profile) inboundVars(req *sip.Request, src interface{ String() string }
 		{"sip_via_host", via.Host},
 		{"sip_via_port", strconv.Itoa(via.Port)},
 	}
+	if p.paramBool("manage-presence", false) {
+		// sofia.c: with presence managed, a call's presence_id defaults to its From (a directory
+		// presence_id variable, applied after these, wins).
+		v = append(v, [2]string{"presence_id", from.Address.User + "@" + from.Address.Host})
+	}
 	if mf := req.MaxForwards(); mf != nil {
 		v = append(v, [2]string{"max_forwards", strconv.Itoa(int(mf.Val()))})
 	}

@@ -296,20 +296,18 @@ func (p *Profile) routes() {
 	}))
 	s.OnRegister(v(p.guard(p.onRegister)))
 	s.OnOptions(v(p.guard(p.onOptions)))
-	s.OnInfo(v(p.guard(p.onInfo)))
+	s.OnInfo(v(p.guard(p.authOutOfDialog("", p.onInfo))))
 	s.OnRefer(v(p.guard(p.onRefer)))
 	s.OnUpdate(v(p.guard(p.onUpdate)))
 	s.OnPrack(v(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 	}))
-	s.OnNotify(v(func(req *sip.Request, tx sip.ServerTransaction) {
-		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	s.OnNotify(v(p.guard(p.authOutOfDialog("", p.onNotify))))
+	s.OnSubscribe(v(p.guard(p.onSubscribe)))
+	s.OnMessage(v(p.guard(p.authOutOfDialog("auth-messages", p.onMessage))))
+	s.OnRequest(sip.PUBLISH, v(func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
 	}))
-	for _, m := range []sip.RequestMethod{sip.SUBSCRIBE, sip.MESSAGE, sip.PUBLISH} {
-		s.OnRequest(m, v(func(req *sip.Request, tx sip.ServerTransaction) {
-			tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
-		}))
-	}
 	// Methods we do not know (RFC 3261 8.2.1: 405 is for known ones we refuse).
 	s.OnNoRoute(v(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 501, "Not Implemented", nil)
@@ -365,11 +363,14 @@ func (p *Profile) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 const maxBody = 16 << 10
 
 // allowHeader lists what we accept, for OPTIONS and 405/501.
-const allowHeader = "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, REFER, NOTIFY"
+const allowHeader = "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, REFER, NOTIFY, SUBSCRIBE"
 
 func (p *Profile) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowHeader))
+	if p.paramBool("manage-presence", false) {
+		res.AppendHeader(sip.NewHeader("Allow-Events", allowEvents))
+	}
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Supported", "timer, path, replaces"))
 	res.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))

@@ -1,0 +1,223 @@
+package sip
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goswitch/goswitch/core/store"
+)
+
+// Subscription is one accepted SUBSCRIBE dialog (RFC 6665), FreeSWITCH's sip_subscriptions
+// row: who subscribed (User@Host, from the From header), to what (Event for ToUser@ToHost) and
+// where NOTIFYs go (Contact, or the source address behind NAT and over TCP/TLS).
+type Subscription struct {
+	Profile     string
+	CallID      string
+	LocalTag    string // our To tag, the From tag of our NOTIFYs
+	RemoteTag   string // the subscriber's From tag
+	Event       string // event package: message-summary, presence, dialog
+	EventID     string // the Event header's id parameter, echoed in NOTIFYs
+	User, Host  string // subscriber
+	ToUser      string // resource (sub_to_user)
+	ToHost      string // sub_to_host
+	Contact     string // remote target URI
+	RecordRoute string // Record-Route of the SUBSCRIBE, our route set (comma separated)
+	NetworkIP   string
+	NetworkPort int
+	Transport   string // UDP, TCP, TLS
+	NAT         bool
+	UserAgent   string
+	Accept      string
+	AuthUser    string
+	Expires     time.Time
+	Created     time.Time
+
+	mu       sync.Mutex
+	cseq     uint32
+	version  int  // dialog-info version (RFC 4235 4.1: +1 per NOTIFY)
+	notified bool // an initial NOTIFY went out
+	queue    []notifyJob
+	sending  bool
+	gone     bool
+}
+
+func subKey(callID, localTag string) string { return callID + "|" + localTag }
+
+func (s *Subscription) key() string { return subKey(s.CallID, s.LocalTag) }
+
+// account is the resource as user@host, lower case.
+func (s *Subscription) account() string { return strings.ToLower(s.ToUser + "@" + s.ToHost) }
+
+var subSchema = []string{
+	`CREATE TABLE sip_subscriptions (
+		call_id TEXT, local_tag TEXT, remote_tag TEXT, profile_name TEXT, event TEXT, event_id TEXT,
+		sip_user TEXT, sip_host TEXT, sub_to_user TEXT, sub_to_host TEXT, contact TEXT, record_route TEXT,
+		network_ip TEXT, network_port INTEGER, network_proto TEXT, nat INTEGER, user_agent TEXT,
+		accept TEXT, auth_user TEXT, expires INTEGER, cseq INTEGER, version INTEGER,
+		PRIMARY KEY (call_id, local_tag))`,
+}
+
+// subscriptions is every live subscription of the endpoint, persisted in the store.
+type subscriptions struct {
+	e  *Endpoint
+	db *store.DB
+	mu sync.RWMutex
+	m  map[string]*Subscription // subKey
+
+	wg sync.WaitGroup // NOTIFY senders
+}
+
+func newSubscriptions(e *Endpoint, db *store.DB) (*subscriptions, error) {
+	if err := db.Migrate("sip_subscriptions", subSchema...); err != nil {
+		return nil, err
+	}
+	ss := &subscriptions{e: e, db: db, m: map[string]*Subscription{}}
+	rows, err := db.SQL().Query(`SELECT call_id, local_tag, remote_tag, profile_name, event, event_id, sip_user, sip_host,
+		sub_to_user, sub_to_host, contact, record_route, network_ip, network_port, network_proto, nat, user_agent,
+		accept, auth_user, expires, cseq, version FROM sip_subscriptions WHERE expires > ?`, time.Now().Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s := &Subscription{}
+		var exp int64
+		var nat int
+		if err := rows.Scan(&s.CallID, &s.LocalTag, &s.RemoteTag, &s.Profile, &s.Event, &s.EventID, &s.User, &s.Host,
+			&s.ToUser, &s.ToHost, &s.Contact, &s.RecordRoute, &s.NetworkIP, &s.NetworkPort, &s.Transport, &nat,
+			&s.UserAgent, &s.Accept, &s.AuthUser, &exp, &s.cseq, &s.version); err != nil {
+			return nil, err
+		}
+		s.Expires, s.NAT, s.notified = time.Unix(exp, 0), nat != 0, true
+		s.cseq += 100 // NOTIFYs sent after the last write must not be repeated with the same CSeq
+		ss.m[s.key()] = s
+	}
+	if len(ss.m) > 0 {
+		e.log.Info("restored subscriptions", "count", len(ss.m))
+	}
+	db.Write(`DELETE FROM sip_subscriptions WHERE expires <= ?`, time.Now().Unix())
+	return ss, rows.Err()
+}
+
+func (ss *subscriptions) get(callID, localTag string) *Subscription {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	return ss.m[subKey(callID, localTag)]
+}
+
+func (ss *subscriptions) put(s *Subscription) {
+	ss.mu.Lock()
+	ss.m[s.key()] = s
+	ss.mu.Unlock()
+	ss.save(s)
+}
+
+func (ss *subscriptions) save(s *Subscription) {
+	s.mu.Lock()
+	cseq, version := s.cseq, s.version
+	s.mu.Unlock()
+	nat := 0
+	if s.NAT {
+		nat = 1
+	}
+	ss.db.Write(`INSERT OR REPLACE INTO sip_subscriptions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		s.CallID, s.LocalTag, s.RemoteTag, s.Profile, s.Event, s.EventID, s.User, s.Host, s.ToUser, s.ToHost,
+		s.Contact, s.RecordRoute, s.NetworkIP, s.NetworkPort, s.Transport, nat, s.UserAgent, s.Accept, s.AuthUser,
+		s.Expires.Unix(), cseq, version)
+}
+
+func (ss *subscriptions) remove(s *Subscription) {
+	ss.mu.Lock()
+	delete(ss.m, s.key())
+	ss.mu.Unlock()
+	ss.db.Write(`DELETE FROM sip_subscriptions WHERE call_id=? AND local_tag=?`, s.CallID, s.LocalTag)
+}
+
+// match returns the live subscriptions to event for account (user@host); a host listed in the
+// profile's presence-hosts matches any of them, as FreeSWITCH's "presence_hosts like".
+func (ss *subscriptions) match(event, user, host string) []*Subscription {
+	now := time.Now()
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	var out []*Subscription
+	for _, s := range ss.m {
+		if s.Event != event || !strings.EqualFold(s.ToUser, user) || !s.Expires.After(now) {
+			continue
+		}
+		if strings.EqualFold(s.ToHost, host) || (ss.e.presenceHost(s.Profile, host) && ss.e.presenceHost(s.Profile, s.ToHost)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// byCallID returns the subscription whose SUBSCRIBE had this Call-ID (FreeSWITCH's
+// sub-call-id targeting).
+func (ss *subscriptions) byCallID(callID string) []*Subscription {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	var out []*Subscription
+	for _, s := range ss.m {
+		if s.CallID == callID {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (ss *subscriptions) all() []*Subscription {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	out := make([]*Subscription, 0, len(ss.m))
+	for _, s := range ss.m {
+		out = append(out, s)
+	}
+	return out
+}
+
+// sweep ends expired subscriptions once a second with a final NOTIFY (Subscription-State:
+// terminated;reason=timeout, RFC 6665 4.2.2) and sends the fallback initial message-summary
+// NOTIFY when no voicemail module answered the MESSAGE_QUERY.
+func (ss *subscriptions) sweep(ctx context.Context) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, s := range ss.all() {
+				p, ok := ss.e.Profile(s.Profile)
+				if !now.Before(s.Expires) {
+					ss.remove(s)
+					if ok {
+						p.queueNotify(s, notifyJob{terminated: "timeout"})
+					}
+					continue
+				}
+				s.mu.Lock()
+				pending := !s.notified && len(s.queue) == 0 && !s.sending && now.Sub(s.Created) > time.Second
+				s.mu.Unlock()
+				if pending && ok && s.Event == "message-summary" {
+					p.queueNotify(s, notifyJob{body: noMessagesBody(s), ctype: mwiContentType})
+				}
+			}
+		}
+	}
+}
+
+// presenceHost reports whether host is one of a profile's presence-hosts.
+func (e *Endpoint) presenceHost(profile, host string) bool {
+	p, ok := e.Profile(profile)
+	if !ok {
+		return false
+	}
+	for _, h := range strings.Split(p.cfg.Params["presence-hosts"], ",") {
+		if h = strings.TrimSpace(h); h != "" && strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}

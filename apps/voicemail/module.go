@@ -85,12 +85,13 @@ func (m *Module) Start(ctx context.Context) error {
 			if !ok {
 				continue
 			}
-			// mod_sofia's targeting headers come back so the answer reaches only the
-			// subscription (sub-call-id) or registration (call-id) that asked.
+			// Every VM-* header comes back without its prefix, as mod_voicemail does: mod_sofia's
+			// VM-sub-call-id and VM-Call-ID then send the answer only to the subscription or
+			// registration that asked.
 			var target [][2]string
-			for _, kv := range [][2]string{{"VM-Sofia-Profile", "Sofia-Profile"}, {"VM-Call-ID", "call-id"}, {"VM-sub-call-id", "sub-call-id"}} {
-				if v := e.Get(kv[0]); v != "" {
-					target = append(target, [2]string{kv[1], v})
+			for _, h := range e.Headers {
+				if len(h.Name) > 3 && strings.EqualFold(h.Name[:3], "vm-") {
+					target = append(target, [2]string{h.Name[3:], h.Value})
 				}
 			}
 			for name := range LoadProfiles(m.h.Config()) {

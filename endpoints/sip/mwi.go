@@ -73,7 +73,7 @@ func (e *Endpoint) messageWaiting(ev *event.Event) {
 			continue
 		}
 		p, ok := e.Profile(reg.Profile)
-		if !ok {
+		if !ok || e.messageQueryMode(p, reg.User, reg.Host) == "" {
 			continue
 		}
 		cid := ""
@@ -100,11 +100,33 @@ func (e *Endpoint) mwiAccount(reg *Registration) string {
 	return reg.User + "@" + reg.Host
 }
 
+// messageQueryMode is send-message-query-on-register for user@host on p: "true" (every
+// REGISTER), "first-only" (a new binding) or "" (never); the directory user's param of that
+// name overrides the profile's. It also decides whether the user's registered contacts get
+// unsolicited MWI NOTIFYs at all. FreeSWITCH defaults to first-only; goswitch sends
+// unsolicited NOTIFYs only where the profile or user asks, since phones that want MWI
+// subscribe, and user agents that do not expect an unsolicited NOTIFY fail on it.
+func (e *Endpoint) messageQueryMode(p *Profile, user, host string) string {
+	mode := p.cfg.Params["send-message-query-on-register"]
+	if dir := e.h.Config().Directory(); dir != nil {
+		if u := dir.User(user, host); u != nil {
+			if v := u.Param("send-message-query-on-register"); v != "" {
+				mode = v
+			}
+		}
+	}
+	switch {
+	case boolParam(mode):
+		return "true"
+	case strings.EqualFold(mode, "first-only"):
+		return "first-only"
+	}
+	return ""
+}
+
 // registrationEvent reacts to sofia::register/unregister/expire: presence watchers see the
 // account come and go, and a new registration asks voicemail for its counts (MESSAGE_QUERY
-// with VM-Call-ID, answered as unsolicited MWI) per send-message-query-on-register:
-// true = every REGISTER, first-only (FreeSWITCH's default) = a new binding, false = never; the
-// directory user's param of that name overrides the profile.
+// with VM-Call-ID, answered as unsolicited MWI to that registration) per messageQueryMode.
 func (e *Endpoint) registrationEvent(ev *event.Event) {
 	user, host := ev.Get("from-user"), ev.Get("from-host")
 	e.presence.notify(user, host, e.presence.snapshot(user, host))
@@ -115,24 +137,9 @@ func (e *Endpoint) registrationEvent(ev *event.Event) {
 	if !ok {
 		return
 	}
-	mode := p.cfg.Params["send-message-query-on-register"]
-	acct := user + "@" + host
-	if dir := e.h.Config().Directory(); dir != nil {
-		if u := dir.User(user, host); u != nil {
-			if v := u.Param("send-message-query-on-register"); v != "" {
-				mode = v
-			}
-			if a := u.Param("mwi-account"); a != "" {
-				acct = a
-				if !strings.Contains(a, "@") {
-					acct += "@" + host
-				}
-			}
-		}
-	}
-	switch {
-	case boolParam(mode):
-	case mode == "" || strings.EqualFold(mode, "first-only"):
+	switch e.messageQueryMode(p, user, host) {
+	case "true":
+	case "first-only":
 		if ev.Get("update-reg") == "true" {
 			return
 		}
@@ -140,7 +147,7 @@ func (e *Endpoint) registrationEvent(ev *event.Event) {
 		return
 	}
 	q := e.h.Bus.New(event.MessageQuery, "")
-	q.Add("Message-Account", "sip:"+acct)
+	q.Add("Message-Account", "sip:"+e.mwiAccount(&Registration{User: user, Host: host}))
 	q.Add("VM-Sofia-Profile", p.cfg.Name)
 	q.Add("VM-Call-ID", ev.Get("call-id"))
 	e.h.Bus.Publish(q)

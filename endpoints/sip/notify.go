@@ -74,13 +74,14 @@ func (p *Profile) sendNotify(s *Subscription, j notifyJob) {
 	s.version++
 	seq, version := s.cseq, s.version-1
 	s.notified = true
+	contact, ip, port, expires := s.Contact, s.NetworkIP, s.NetworkPort, s.Expires
 	s.mu.Unlock()
 	ctype, body := j.ctype, j.body
 	if j.build != nil {
 		ctype, body = j.build(s, version)
 	}
 	var ru sip.Uri
-	if err := sip.ParseUri(s.Contact, &ru); err != nil {
+	if err := sip.ParseUri(contact, &ru); err != nil {
 		p.ep.subs.remove(s)
 		return
 	}
@@ -108,7 +109,7 @@ func (p *Profile) sendNotify(s *Subscription, j notifyJob) {
 	if j.terminated != "" {
 		req.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason="+j.terminated))
 	} else {
-		left := int(time.Until(s.Expires).Round(time.Second) / time.Second)
+		left := int(time.Until(expires).Round(time.Second) / time.Second)
 		req.AppendHeader(sip.NewHeader("Subscription-State", "active;expires="+strconv.Itoa(max(left, 1))))
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))
@@ -116,16 +117,16 @@ func (p *Profile) sendNotify(s *Subscription, j notifyJob) {
 		req.AppendHeader(sip.NewHeader("Content-Type", ctype))
 		req.SetBody([]byte(body))
 	}
-	p.route(req, s.Transport, s.NAT, s.NetworkIP, s.NetworkPort)
+	p.route(req, s.Transport, s.NAT, ip, port)
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
 	res, err := p.cli.Do(ctx, req)
 	if err != nil {
-		p.log.Debug("NOTIFY failed", "event", s.Event, "to", s.Contact, "err", err)
+		p.log.Debug("NOTIFY failed", "event", s.Event, "to", contact, "err", err)
 		return
 	}
 	if res.StatusCode == 481 || (res.StatusCode >= 400 && res.StatusCode != 408 && res.StatusCode != 503 && res.StatusCode != 401 && res.StatusCode != 407) {
-		p.log.Debug("NOTIFY refused, subscription ended", "event", s.Event, "to", s.Contact, "status", res.StatusCode)
+		p.log.Debug("NOTIFY refused, subscription ended", "event", s.Event, "to", contact, "status", res.StatusCode)
 		p.ep.subs.remove(s)
 		s.mu.Lock()
 		s.gone, s.queue = true, nil

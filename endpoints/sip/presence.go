@@ -174,11 +174,19 @@ func (pr *presence) presenceIn(ev *event.Event) {
 			pr.dialogs[acct] = d
 		}
 		ds := d[uuid]
-		if ds == nil {
+		fresh := ds == nil
+		if fresh {
 			ds = &dialogState{id: uuid}
 			d[uuid] = ds
 		}
+		before := *ds
 		dialogFromEvent(ds, ev, user)
+		if !fresh && *ds == before {
+			// Nothing a watcher sees changed (two call-state events in the same dialog
+			// state): no NOTIFY.
+			pr.mu.Unlock()
+			return
+		}
 	}
 	snap := pr.snapshotLocked(acct)
 	// A dialog that ended is reported once, then forgotten.

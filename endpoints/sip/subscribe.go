@@ -117,12 +117,12 @@ func (p *Profile) resubscribe(req *sip.Request, tx sip.ServerTransaction, pkg, t
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Subscription Does Not Exist", nil))
 		return
 	}
+	contact := ""
 	if ct := req.Contact(); ct != nil {
-		s.Contact = ct.Address.String()
+		contact = ct.Address.String()
 	}
 	src := sourceAddr(req)
-	s.NetworkIP, s.NetworkPort = src.Addr().String(), int(src.Port())
-	s.Expires = time.Now().Add(time.Duration(expires) * time.Second)
+	s.refresh(contact, src.Addr().String(), int(src.Port()), time.Now().Add(time.Duration(expires)*time.Second))
 	p.acceptSubscribe(req, tx, s, expires)
 	if expires == 0 {
 		p.ep.subs.remove(s)
@@ -141,8 +141,13 @@ func (p *Profile) acceptSubscribe(req *sip.Request, tx sip.ServerTransaction, s 
 		code, reason = 200, "OK"
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	if to := res.To(); to != nil && tagOf(to.Params) == "" {
-		to.Params.Add("tag", s.LocalTag)
+	if to := res.To(); to != nil {
+		// sipgo tags every response it builds; a new subscription's dialog takes that tag.
+		if t := tagOf(to.Params); t != "" {
+			s.LocalTag = t
+		} else {
+			to.Params.Add("tag", s.LocalTag)
+		}
 	}
 	res.AppendHeader(p.localContact(s.ToUser, s.Transport))
 	res.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
@@ -213,7 +218,7 @@ func (p *Profile) subscribed(s *Subscription) {
 	e.Add("from", s.User+"@"+s.Host)
 	e.Add("to", s.ToUser+"@"+s.ToHost)
 	e.Add("proto-specific-event-name", s.Event)
-	e.Add("expires", strconv.Itoa(max(0, int(time.Until(s.Expires).Round(time.Second)/time.Second))))
+	e.Add("expires", strconv.Itoa(max(0, int(time.Until(s.expiry()).Round(time.Second)/time.Second))))
 	e.Add("event_type", "presence")
 	e.Add("alt_event_type", "dialog")
 	e.Add("sub-call-id", s.CallID)

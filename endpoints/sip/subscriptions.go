@@ -47,6 +47,23 @@ func subKey(callID, localTag string) string { return callID + "|" + localTag }
 
 func (s *Subscription) key() string { return subKey(s.CallID, s.LocalTag) }
 
+// Contact, NetworkIP, NetworkPort and Expires change on a refresh: read and write them under mu.
+
+func (s *Subscription) expiry() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Expires
+}
+
+func (s *Subscription) refresh(contact, ip string, port int, expires time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if contact != "" {
+		s.Contact = contact
+	}
+	s.NetworkIP, s.NetworkPort, s.Expires = ip, port, expires
+}
+
 // account is the resource as user@host, lower case.
 func (s *Subscription) account() string { return strings.ToLower(s.ToUser + "@" + s.ToHost) }
 
@@ -117,6 +134,7 @@ func (ss *subscriptions) put(s *Subscription) {
 func (ss *subscriptions) save(s *Subscription) {
 	s.mu.Lock()
 	cseq, version := s.cseq, s.version
+	contact, ip, port, exp := s.Contact, s.NetworkIP, s.NetworkPort, s.Expires
 	s.mu.Unlock()
 	nat := 0
 	if s.NAT {
@@ -124,8 +142,8 @@ func (ss *subscriptions) save(s *Subscription) {
 	}
 	ss.db.Write(`INSERT OR REPLACE INTO sip_subscriptions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		s.CallID, s.LocalTag, s.RemoteTag, s.Profile, s.Event, s.EventID, s.User, s.Host, s.ToUser, s.ToHost,
-		s.Contact, s.RecordRoute, s.NetworkIP, s.NetworkPort, s.Transport, nat, s.UserAgent, s.Accept, s.AuthUser,
-		s.Expires.Unix(), cseq, version)
+		contact, s.RecordRoute, ip, port, s.Transport, nat, s.UserAgent, s.Accept, s.AuthUser,
+		exp.Unix(), cseq, version)
 }
 
 func (ss *subscriptions) remove(s *Subscription) {
@@ -143,7 +161,7 @@ func (ss *subscriptions) match(event, user, host string) []*Subscription {
 	defer ss.mu.RUnlock()
 	var out []*Subscription
 	for _, s := range ss.m {
-		if s.Event != event || !strings.EqualFold(s.ToUser, user) || !s.Expires.After(now) {
+		if s.Event != event || !strings.EqualFold(s.ToUser, user) || !s.expiry().After(now) {
 			continue
 		}
 		if strings.EqualFold(s.ToHost, host) || (ss.e.presenceHost(s.Profile, host) && ss.e.presenceHost(s.Profile, s.ToHost)) {
@@ -190,7 +208,7 @@ func (ss *subscriptions) sweep(ctx context.Context) {
 		case now := <-t.C:
 			for _, s := range ss.all() {
 				p, ok := ss.e.Profile(s.Profile)
-				if !now.Before(s.Expires) {
+				if !now.Before(s.expiry()) {
 					ss.remove(s)
 					if ok {
 						p.queueNotify(s, notifyJob{terminated: "timeout"})

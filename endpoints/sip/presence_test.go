@@ -1,0 +1,226 @@
+package sip
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/icholy/digest"
+
+	_ "github.com/goswitch/goswitch/apps/voicemail"
+	"github.com/goswitch/goswitch/core/event"
+)
+
+// presenceExtra turns presence on for the internal profile, as vanilla internal.xml does.
+const presenceExtra = `<param name="manage-presence" value="true"/><param name="presence-hosts" value="127.0.0.1"/>`
+
+// writeWAV writes one second of 8 kHz 16-bit mono silence, a voicemail message to inject.
+func writeWAV(t *testing.T, path string) {
+	t.Helper()
+	data := make([]byte, 16000)
+	hdr := make([]byte, 44)
+	copy(hdr, "RIFF")
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+len(data)))
+	copy(hdr[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(hdr[16:], 16)
+	binary.LittleEndian.PutUint16(hdr[20:], 1)
+	binary.LittleEndian.PutUint16(hdr[22:], 1)
+	binary.LittleEndian.PutUint32(hdr[24:], 8000)
+	binary.LittleEndian.PutUint32(hdr[28:], 16000)
+	binary.LittleEndian.PutUint16(hdr[32:], 2)
+	binary.LittleEndian.PutUint16(hdr[34:], 16)
+	copy(hdr[36:], "data")
+	binary.LittleEndian.PutUint32(hdr[40:], uint32(len(data)))
+	if err := os.WriteFile(path, append(hdr, data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitSubscription waits until a subscription to event for user exists and its first NOTIFY
+// went out.
+func waitSubscription(t *testing.T, env *testEnv, pkg, user string) *Subscription {
+	t.Helper()
+	var found *Subscription
+	waitFor(t, pkg+" subscription for "+user, 10*time.Second, func() bool {
+		for _, s := range env.ep.subs.match(pkg, user, "127.0.0.1") {
+			s.mu.Lock()
+			ok := s.notified && !s.sending
+			s.mu.Unlock()
+			if ok {
+				found = s
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// TestSIPpMWISubscribe: a SIPp phone SUBSCRIBEs to 1001's message-summary (through the 407),
+// gets "Messages-Waiting: no" at once, "yes" with "Voice-Message: 1/0" when a voicemail is
+// left for 1001 (vm_inject, the voicemail module's MESSAGE_WAITING), and a terminated NOTIFY
+// when it unsubscribes. The subscription is in the store meanwhile and gone after.
+func TestSIPpMWISubscribe(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	env.h.SetGlobal("storage_dir", t.TempDir())
+	r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("subscribe_mwi.xml"), "-s", "1001", "-au", "1001", "-ap", "1234")
+	s := waitSubscription(t, env, "message-summary", "1001")
+	var n int
+	waitFor(t, "subscription row", 5*time.Second, func() bool {
+		env.ep.db.SQL().QueryRow(`SELECT count(*) FROM sip_subscriptions WHERE call_id = ? AND event = 'message-summary' AND sub_to_user = '1001'`, s.CallID).Scan(&n)
+		return n == 1
+	})
+	wav := filepath.Join(t.TempDir(), "msg.wav")
+	writeWAV(t, wav)
+	out, err := env.h.APIOutput(t.Context(), "vm_inject", "1001@127.0.0.1 "+wav+" 1000 Caller")
+	if err != nil || !strings.HasPrefix(out, "+OK 1 message") {
+		t.Fatalf("vm_inject: %q %v", out, err)
+	}
+	r.wait(t, "mwi subscriber")
+	waitFor(t, "subscription removed", 5*time.Second, func() bool {
+		env.ep.db.SQL().QueryRow(`SELECT count(*) FROM sip_subscriptions WHERE call_id = ?`, s.CallID).Scan(&n)
+		return n == 0 && len(env.ep.subs.byCallID(s.CallID)) == 0
+	})
+}
+
+// TestSIPpBLFDialog: 1003 watches 1001's dialog package with SIPp; 1000 calls 1001 (a
+// registered SIPp UAS): the watcher sees the dialog confirmed while the call is up and
+// terminated after it, and PRESENCE_IN events carry FreeSWITCH's headers.
+func TestSIPpBLFDialog(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	pin := subscribe(env.h, event.PresenceIn, event.PresenceProbe)
+	defer pin.Close()
+	uas := registerUAS(t, env, "uas.xml", "1001", "0", "PCMU", 100)
+	watcher := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("subscribe_blf.xml"), "-s", "1003", "-au", "1003", "-ap", "1234", "-key", "target", "1001")
+	waitSubscription(t, env, "dialog", "1001")
+	peer := newRTPPeer(t)
+	caller := callAs1000(t, env, "1001", peer.port(), 1500)
+	caller.wait(t, "caller")
+	uas.wait(t, "uas")
+	watcher.wait(t, "blf watcher")
+	var probe, answered, hangup bool
+	timeout := time.After(2 * time.Second)
+	for !(probe && answered && hangup) {
+		select {
+		case e := <-pin.C():
+			switch {
+			case e.Name == event.PresenceProbe && e.Get("to") == "1001@127.0.0.1" && e.Get("proto-specific-event-name") == "dialog":
+				probe = true
+			case e.Name == event.PresenceIn && e.Get("from") == "1001@127.0.0.1" && e.Get("status") == "answered":
+				answered = e.Get("Unique-ID") != "" && e.Get("Answer-State") == "answered" && e.Get("event_type") == "presence" &&
+					e.Get("presence-call-direction") == "outbound"
+			case e.Name == event.PresenceIn && e.Get("from") == "1001@127.0.0.1" && e.Get("status") == "CS_HANGUP":
+				hangup = e.Get("presence-call-info-state") == "idle"
+			}
+		case <-timeout:
+			t.Fatalf("events: probe=%v answered=%v hangup=%v", probe, answered, hangup)
+		}
+	}
+}
+
+// TestSIPpSubscriptionExpires: a presence subscription with Expires: 2 gets its initial PIDF
+// NOTIFY (1001 not registered: closed) and, when it runs out, a NOTIFY with
+// Subscription-State: terminated;reason=timeout; the store forgets it.
+func TestSIPpSubscriptionExpires(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	start := time.Now()
+	r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("subscribe_expire.xml"), "-s", "1003", "-au", "1003", "-ap", "1234",
+		"-key", "target", "1001", "-key", "expires", "2")
+	r.wait(t, "expiring subscription")
+	if d := time.Since(start); d < 1900*time.Millisecond {
+		t.Errorf("terminated after %v, before the 2 s expiry", d)
+	}
+	if n := len(env.ep.subs.all()); n != 0 {
+		t.Errorf("%d subscriptions left", n)
+	}
+}
+
+// digestHeader answers a 407 challenge for user 1000 (password 1234).
+func digestHeader(t *testing.T, res, method, uri string) string {
+	t.Helper()
+	chal, err := digest.ParseChallenge(header(res, "Proxy-Authenticate"))
+	if err != nil {
+		t.Fatalf("challenge: %v in\n%s", err, res)
+	}
+	cred, err := digest.Digest(chal, digest.Options{Method: method, URI: uri, Username: "1000", Password: "1234", Cnonce: "abc", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred.String()
+}
+
+// TestOutOfDialogRequestsChallenged: on a profile with auth-calls, SUBSCRIBE, MESSAGE, NOTIFY
+// and INFO outside a dialog without credentials get 407 with Proxy-Authenticate, as INVITE
+// does. With credentials, 1000 may not watch 1001's mailbox (403) but may its own (202), and
+// an unknown event package gets 489 with Allow-Events.
+func TestOutOfDialogRequestsChallenged(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	ua := newRawUA(t, env.addr(t, "internal"))
+	for i, m := range []string{"SUBSCRIBE", "MESSAGE", "NOTIFY", "INFO"} {
+		extra := ""
+		body := ""
+		switch m {
+		case "SUBSCRIBE", "NOTIFY":
+			extra = "Event: message-summary\nExpires: 60\n"
+			if m == "NOTIFY" {
+				extra = "Event: message-summary\nSubscription-State: active\n"
+			}
+		case "MESSAGE":
+			extra = "Content-Type: text/plain\n"
+		}
+		req := ua.request(m, "sip:1001@127.0.0.1", fmt.Sprintf("ood-%d", i), 1, extra, body)
+		ua.send(req)
+		res := ua.recv(3 * time.Second)
+		if !strings.HasPrefix(res, "SIP/2.0 407") || !strings.Contains(header(res, "Proxy-Authenticate"), "Digest") {
+			t.Errorf("%s without credentials: got\n%s", m, res)
+		}
+	}
+	subscribeAs1000 := func(callID, to, ev string) string {
+		extra := "Event: " + ev + "\nExpires: 60\n"
+		ua.send(ua.request("SUBSCRIBE", to, callID, 1, extra, ""))
+		res := ua.recv(3 * time.Second)
+		if !strings.HasPrefix(res, "SIP/2.0 407") {
+			return res
+		}
+		auth := digestHeader(t, res, "SUBSCRIBE", to)
+		ua.send(ua.request("SUBSCRIBE", to, callID, 2, extra+"Proxy-Authorization: "+auth+"\n", ""))
+		return ua.recv(3 * time.Second)
+	}
+	if res := subscribeAs1000("mwi-other", "sip:1001@127.0.0.1", "message-summary"); !strings.HasPrefix(res, "SIP/2.0 403") {
+		t.Errorf("1000 watching 1001's mailbox: got\n%s", res)
+	}
+	if res := subscribeAs1000("mwi-own", "sip:1000@127.0.0.1", "message-summary"); !strings.HasPrefix(res, "SIP/2.0 202") ||
+		!strings.Contains(header(res, "To"), "tag=") || header(res, "Expires") != "60" {
+		t.Errorf("1000 watching its own mailbox: got\n%s", res)
+	}
+	// The initial NOTIFY follows (voicemail answers the MESSAGE_QUERY, or the fallback).
+	if n := ua.recv(5 * time.Second); !strings.HasPrefix(n, "NOTIFY ") || !strings.Contains(n, "Messages-Waiting: no") ||
+		header(n, "Content-Type") != mwiContentType {
+		t.Errorf("initial NOTIFY:\n%s", n)
+	} else {
+		ua.send(okFor(n))
+	}
+	if res := subscribeAs1000("bad-event", "sip:1001@127.0.0.1", "x-unknown"); !strings.HasPrefix(res, "SIP/2.0 489") ||
+		!strings.Contains(header(res, "Allow-Events"), "message-summary") {
+		t.Errorf("unknown event package: got\n%s", res)
+	}
+}
+
+// okFor is a 200 OK for a request received by a rawUA.
+func okFor(req string) string {
+	var b strings.Builder
+	b.WriteString("SIP/2.0 200 OK\n")
+	for _, l := range strings.Split(req, "\r\n") {
+		k, _, _ := strings.Cut(l, ":")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "via", "from", "to", "call-id", "cseq":
+			b.WriteString(l + "\n")
+		}
+	}
+	b.WriteString("Content-Length: 0\n\n")
+	return b.String()
+}

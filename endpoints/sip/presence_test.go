@@ -40,24 +40,35 @@ func writeWAV(t *testing.T, path string) {
 	}
 }
 
-// waitSubscription waits until a subscription to event for user exists and its first NOTIFY
-// went out.
-func waitSubscription(t *testing.T, env *testEnv, pkg, user string) *Subscription {
+// waitSIPpGot waits until SIPp's message trace shows it received a message containing all of
+// want (the tests judge by what the phone saw, not by goswitch's internals).
+func waitSIPpGot(t *testing.T, r *sippRun, what string, want ...string) {
 	t.Helper()
-	var found *Subscription
-	waitFor(t, pkg+" subscription for "+user, 10*time.Second, func() bool {
-		for _, s := range env.ep.subs.match(pkg, user, "127.0.0.1") {
-			s.mu.Lock()
-			ok := s.notified && !s.sending
-			s.mu.Unlock()
-			if ok {
-				found = s
+	waitFor(t, what, 10*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(r.dir, "msg.log"))
+		for _, m := range strings.Split(string(b), "-----------------------------------------------") {
+			if !strings.Contains(m, "message received") {
+				continue
+			}
+			all := true
+			for _, w := range want {
+				all = all && strings.Contains(m, w)
+			}
+			if all {
 				return true
 			}
 		}
 		return false
 	})
-	return found
+}
+
+// subscriptionRows counts rows of the subscription store matching where.
+func subscriptionRows(env *testEnv, where string, args ...any) int {
+	n := -1
+	if err := env.ep.db.SQL().QueryRow(`SELECT count(*) FROM sip_subscriptions WHERE `+where, args...).Scan(&n); err != nil {
+		return -1
+	}
+	return n
 }
 
 // TestSIPpMWISubscribe: a SIPp phone SUBSCRIBEs to 1001's message-summary (through the 407),
@@ -68,11 +79,9 @@ func TestSIPpMWISubscribe(t *testing.T) {
 	env := newEnv(t, envOpt{internalExtra: presenceExtra})
 	env.h.SetGlobal("storage_dir", t.TempDir())
 	r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("subscribe_mwi.xml"), "-s", "1001", "-au", "1001", "-ap", "1234")
-	s := waitSubscription(t, env, "message-summary", "1001")
-	var n int
+	waitSIPpGot(t, r, "initial NOTIFY", "NOTIFY sip:1001@", "Messages-Waiting: no")
 	waitFor(t, "subscription row", 5*time.Second, func() bool {
-		env.ep.db.SQL().QueryRow(`SELECT count(*) FROM sip_subscriptions WHERE call_id = ? AND event = 'message-summary' AND sub_to_user = '1001'`, s.CallID).Scan(&n)
-		return n == 1
+		return subscriptionRows(env, `event = 'message-summary' AND sub_to_user = '1001' AND sip_user = '1001'`) == 1
 	})
 	wav := filepath.Join(t.TempDir(), "msg.wav")
 	writeWAV(t, wav)
@@ -82,8 +91,7 @@ func TestSIPpMWISubscribe(t *testing.T) {
 	}
 	r.wait(t, "mwi subscriber")
 	waitFor(t, "subscription removed", 5*time.Second, func() bool {
-		env.ep.db.SQL().QueryRow(`SELECT count(*) FROM sip_subscriptions WHERE call_id = ?`, s.CallID).Scan(&n)
-		return n == 0 && len(env.ep.subs.byCallID(s.CallID)) == 0
+		return subscriptionRows(env, `event = 'message-summary'`) == 0
 	})
 }
 
@@ -96,7 +104,7 @@ func TestSIPpBLFDialog(t *testing.T) {
 	defer pin.Close()
 	uas := registerUAS(t, env, "uas.xml", "1001", "0", "PCMU", 100)
 	watcher := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("subscribe_blf.xml"), "-s", "1003", "-au", "1003", "-ap", "1234", "-key", "target", "1001")
-	waitSubscription(t, env, "dialog", "1001")
+	waitSIPpGot(t, watcher, "initial dialog NOTIFY", "NOTIFY sip:1003@", "dialog-info")
 	peer := newRTPPeer(t)
 	caller := callAs1000(t, env, "1001", peer.port(), 1500)
 	caller.wait(t, "caller")
@@ -134,9 +142,7 @@ func TestSIPpSubscriptionExpires(t *testing.T) {
 	if d := time.Since(start); d < 1900*time.Millisecond {
 		t.Errorf("terminated after %v, before the 2 s expiry", d)
 	}
-	if n := len(env.ep.subs.all()); n != 0 {
-		t.Errorf("%d subscriptions left", n)
-	}
+	waitFor(t, "expired subscription deleted", 5*time.Second, func() bool { return subscriptionRows(env, "1") == 0 })
 }
 
 // digestHeader answers a 407 challenge for user 1000 (password 1234).
@@ -199,7 +205,7 @@ func TestOutOfDialogRequestsChallenged(t *testing.T) {
 	}
 	// The initial NOTIFY follows (voicemail answers the MESSAGE_QUERY, or the fallback).
 	if n := ua.recv(5 * time.Second); !strings.HasPrefix(n, "NOTIFY ") || !strings.Contains(n, "Messages-Waiting: no") ||
-		header(n, "Content-Type") != mwiContentType {
+		header(n, "Content-Type") != "application/simple-message-summary" {
 		t.Errorf("initial NOTIFY:\n%s", n)
 	} else {
 		ua.send(okFor(n))
@@ -223,4 +229,32 @@ func okFor(req string) string {
 	}
 	b.WriteString("Content-Length: 0\n\n")
 	return b.String()
+}
+
+// TestUnsolicitedMWIOnRegister: with send-message-query-on-register on the profile, a phone
+// that registers (SIPp, its Contact a plain UDP socket here) gets an unsolicited NOTIFY
+// message-summary with its counts, and another when a voicemail is left.
+func TestUnsolicitedMWIOnRegister(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra + `<param name="send-message-query-on-register" value="true"/>`})
+	env.h.SetGlobal("storage_dir", t.TempDir())
+	phone := newRawUA(t, env.addr(t, "internal"))
+	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", "1001", "-au", "1001", "-ap", "1234",
+		"-key", "contact_port", itoa(phone.port()))
+	reg.wait(t, "register 1001")
+	expect := func(what, waiting string) {
+		t.Helper()
+		n := phone.recv(5 * time.Second)
+		if !strings.HasPrefix(n, "NOTIFY sip:1001@127.0.0.1:"+itoa(phone.port())) || header(n, "Event") != "message-summary" ||
+			!strings.HasPrefix(header(n, "Subscription-State"), "terminated") || !strings.Contains(n, "Messages-Waiting: "+waiting) {
+			t.Fatalf("%s: got\n%s", what, n)
+		}
+		phone.send(okFor(n))
+	}
+	expect("NOTIFY after REGISTER", "no")
+	wav := filepath.Join(t.TempDir(), "msg.wav")
+	writeWAV(t, wav)
+	if out, err := env.h.APIOutput(t.Context(), "vm_inject", "1001@127.0.0.1 "+wav); err != nil || !strings.HasPrefix(out, "+OK") {
+		t.Fatalf("vm_inject: %q %v", out, err)
+	}
+	expect("NOTIFY after a voicemail", "yes")
 }

@@ -50,7 +50,7 @@ var tortureCases = []tortureCase{
 	{"semiuri", true, []int{200}, []int{200}},
 	{"transports", true, []int{200}, []int{200}},
 	{"mpart01", true, []int{407}, []int{407}}, // MESSAGE out of dialog: challenged like INVITE
-	{"unreason", true, []int{0}, []int{0}}, // a response without a transaction
+	{"unreason", true, []int{0}, []int{0}},    // a response without a transaction
 	{"noreason", true, []int{0}, []int{0}},
 	// 3.2.1, 3.3.x, 3.5 valid messages
 	{"badbranch", true, []int{200}, []int{200}},

@@ -64,9 +64,6 @@ func (s *Subscription) refresh(contact, ip string, port int, expires time.Time) 
 	s.NetworkIP, s.NetworkPort, s.Expires = ip, port, expires
 }
 
-// account is the resource as user@host, lower case.
-func (s *Subscription) account() string { return strings.ToLower(s.ToUser + "@" + s.ToHost) }
-
 var subSchema = []string{
 	`CREATE TABLE sip_subscriptions (
 		call_id TEXT, local_tag TEXT, remote_tag TEXT, profile_name TEXT, event TEXT, event_id TEXT,

@@ -91,9 +91,14 @@ func (p *Profile) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
 }
 
-// onNotify accepts NOTIFYs: in-dialog ones (REFER progress from a transferee) and authorised
-// unsolicited ones (FreeSWITCH answers 200 and, with forward-unsolicited-mwi-notify, relays
-// them; goswitch drops them).
+// onNotify accepts NOTIFYs: in the dialog of a call (REFER progress from a transferee) and
+// authorised unsolicited ones (FreeSWITCH answers 200 and, with
+// forward-unsolicited-mwi-notify, relays them; goswitch drops them). A To tag of no call gets
+// 481, so a made-up tag does not get around the challenge.
 func (p *Profile) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if tagOf(req.To().Params) != "" && p.findCall(req) == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
 	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 }

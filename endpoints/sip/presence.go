@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/goswitch/goswitch/core/event"
 )
@@ -39,6 +40,8 @@ type dialogState struct {
 	remote     string // the other party's number
 	remoteName string
 	held       bool
+	channel    bool // from a channel of this switch (not an event-socket PRESENCE_IN)
+	seen       time.Time
 }
 
 func newPresence(e *Endpoint) *presence {
@@ -159,7 +162,7 @@ func coreHeader(name string) bool {
 // presenceIn updates the account's state from a PRESENCE_IN and notifies its watchers.
 func (pr *presence) presenceIn(ev *event.Event) {
 	acct := strings.ToLower(strings.TrimPrefix(ev.Get("from"), "sip:"))
-	user, host, ok := strings.Cut(acct, "@")
+	user, _, ok := strings.Cut(acct, "@")
 	if !ok || user == "" {
 		return
 	}
@@ -181,25 +184,17 @@ func (pr *presence) presenceIn(ev *event.Event) {
 		}
 		before := *ds
 		dialogFromEvent(ds, ev, user)
-		if !fresh && *ds == before {
+		same := *ds == before
+		ds.channel, ds.seen = ev.Get("Channel-Name") != "", time.Now()
+		if !fresh && same {
 			// Nothing a watcher sees changed (two call-state events in the same dialog
 			// state): no NOTIFY.
 			pr.mu.Unlock()
 			return
 		}
 	}
-	snap := pr.snapshotLocked(acct)
-	// A dialog that ended is reported once, then forgotten.
-	for id, ds := range pr.dialogs[acct] {
-		if ds.state == "terminated" {
-			delete(pr.dialogs[acct], id)
-		}
-	}
-	if len(pr.dialogs[acct]) == 0 {
-		delete(pr.dialogs, acct)
-	}
 	pr.mu.Unlock()
-	pr.notify(user, host, snap)
+	pr.flush(acct)
 }
 
 // dialogFromEvent applies sofia_presence.c's mapping of a channel's state to a dialog state:
@@ -256,6 +251,48 @@ func dialogFromEvent(ds *dialogState, ev *event.Event, user string) {
 	if ds.held && ds.state == "confirmed" {
 		ds.state = "early"
 	}
+}
+
+// prune ends the dialogs of channels that are gone without their hangup reaching us (the bus
+// drops events for a full queue), so a BLF never stays lit.
+func (pr *presence) prune(now time.Time) {
+	var accts []string
+	pr.mu.Lock()
+	for acct, d := range pr.dialogs {
+		ended := false
+		for id, ds := range d {
+			if ds.channel && ds.state != "terminated" && now.Sub(ds.seen) > 5*time.Second {
+				if _, live := pr.e.h.Session(id); !live {
+					ds.state, ended = "terminated", true
+				}
+			}
+		}
+		if ended {
+			accts = append(accts, acct)
+		}
+	}
+	pr.mu.Unlock()
+	for _, acct := range accts {
+		pr.flush(acct)
+	}
+}
+
+// flush notifies the watchers of acct of its state; dialogs that ended are reported once, then
+// forgotten.
+func (pr *presence) flush(acct string) {
+	pr.mu.Lock()
+	snap := pr.snapshotLocked(acct)
+	for id, ds := range pr.dialogs[acct] {
+		if ds.state == "terminated" {
+			delete(pr.dialogs[acct], id)
+		}
+	}
+	if len(pr.dialogs[acct]) == 0 {
+		delete(pr.dialogs, acct)
+	}
+	pr.mu.Unlock()
+	user, host, _ := strings.Cut(acct, "@")
+	pr.notify(user, host, snap)
 }
 
 func firstOf(vs ...string) string {

@@ -198,11 +198,16 @@ func (ss *subscriptions) all() []*Subscription {
 func (ss *subscriptions) sweep(ctx context.Context) {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	lastPrune := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			if now.Sub(lastPrune) > 5*time.Second {
+				lastPrune = now
+				ss.e.presence.prune(now)
+			}
 			for _, s := range ss.all() {
 				p, ok := ss.e.Profile(s.Profile)
 				if !now.Before(s.expiry()) {

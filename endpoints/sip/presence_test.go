@@ -1,10 +1,12 @@
 package sip
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/icholy/digest"
 
 	_ "github.com/goswitch/goswitch/apps/voicemail"
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 )
 
@@ -133,16 +136,21 @@ func TestSIPpBLFDialog(t *testing.T) {
 // TestSIPpSubscriptionExpires: a presence subscription with Expires: 2 gets its initial PIDF
 // NOTIFY (1001 not registered: closed) and, when it runs out, a NOTIFY with
 // Subscription-State: terminated;reason=timeout; the store forgets it.
+// Over TCP the NOTIFYs go back on the subscriber's connection.
 func TestSIPpSubscriptionExpires(t *testing.T) {
-	env := newEnv(t, envOpt{internalExtra: presenceExtra})
-	start := time.Now()
-	r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("subscribe_expire.xml"), "-s", "1003", "-au", "1003", "-ap", "1234",
-		"-key", "target", "1001", "-key", "expires", "2")
-	r.wait(t, "expiring subscription")
-	if d := time.Since(start); d < 1900*time.Millisecond {
-		t.Errorf("terminated after %v, before the 2 s expiry", d)
+	for _, tr := range []string{"u1", "t1"} {
+		t.Run(tr, func(t *testing.T) {
+			env := newEnv(t, envOpt{internalExtra: presenceExtra})
+			start := time.Now()
+			r := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("subscribe_expire.xml"), "-t", tr, "-s", "1003", "-au", "1003", "-ap", "1234",
+				"-key", "target", "1001", "-key", "expires", "2")
+			r.wait(t, "expiring subscription")
+			if d := time.Since(start); d < 1900*time.Millisecond {
+				t.Errorf("terminated after %v, before the 2 s expiry", d)
+			}
+			waitFor(t, "expired subscription deleted", 5*time.Second, func() bool { return subscriptionRows(env, "1") == 0 })
+		})
 	}
-	waitFor(t, "expired subscription deleted", 5*time.Second, func() bool { return subscriptionRows(env, "1") == 0 })
 }
 
 // digestHeader answers a 407 challenge for user 1000 (password 1234).
@@ -257,4 +265,41 @@ func TestUnsolicitedMWIOnRegister(t *testing.T) {
 		t.Fatalf("vm_inject: %q %v", out, err)
 	}
 	expect("NOTIFY after a voicemail", "yes")
+}
+
+// TestSubscriptionSurvivesRestart: subscriptions are kept in the store (sip_subscriptions in
+// sofia_reg.db): after a restart the new process still knows the subscriber and ends the
+// subscription at its expiry with a terminated NOTIFY in the same dialog, CSeq moving on.
+func TestSubscriptionSurvivesRestart(t *testing.T) {
+	db := t.TempDir()
+	env := newEnv(t, envOpt{internalExtra: presenceExtra, dbDir: db})
+	ua := newRawUA(t, env.addr(t, "internal"))
+	to := "sip:1000@127.0.0.1"
+	extra := "Event: presence\nExpires: 3\n"
+	ua.send(ua.request("SUBSCRIBE", to, "restart-1", 1, extra, ""))
+	res := ua.recv(3 * time.Second)
+	ua.send(ua.request("SUBSCRIBE", to, "restart-1", 2, extra+"Proxy-Authorization: "+digestHeader(t, res, "SUBSCRIBE", to)+"\n", ""))
+	if res = ua.recv(3 * time.Second); !strings.HasPrefix(res, "SIP/2.0 202") {
+		t.Fatalf("SUBSCRIBE: %s", res)
+	}
+	n := ua.recv(3 * time.Second)
+	if !strings.HasPrefix(n, "NOTIFY ") || !strings.Contains(n, "<basic>") {
+		t.Fatalf("initial NOTIFY: %s", n)
+	}
+	ua.send(okFor(n))
+	cseq := func(m string) int { v, _ := strconv.Atoi(strings.Fields(header(m, "CSeq") + " x")[0]); return v }
+	first := cseq(n)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	env.h.Stop(ctx, core.CauseSystemShutdown)
+	env2 := newEnv(t, envOpt{internalExtra: presenceExtra, dbDir: db})
+	if rows := subscriptionRows(env2, "call_id = 'restart-1'"); rows != 1 {
+		t.Fatalf("restored rows = %d", rows)
+	}
+	n = ua.recv(5 * time.Second)
+	if !strings.HasPrefix(n, "NOTIFY ") || header(n, "Subscription-State") != "terminated;reason=timeout" ||
+		header(n, "Call-ID") != "restart-1" || cseq(n) <= first {
+		t.Fatalf("final NOTIFY after restart (first CSeq %d):\n%s", first, n)
+	}
+	ua.send(okFor(n))
 }

@@ -303,3 +303,36 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 	}
 	ua.send(okFor(n))
 }
+
+// TestPresenceInFromEventSocket: a PRESENCE_IN that does not come from a channel (an event
+// socket client's sendevent, the usual way to drive custom BLF keys in FreeSWITCH) reaches
+// dialog watchers too.
+func TestPresenceInFromEventSocket(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	ua := newRawUA(t, env.addr(t, "internal"))
+	to := "sip:1001@127.0.0.1"
+	extra := "Event: dialog\nExpires: 60\n"
+	ua.send(ua.request("SUBSCRIBE", to, "esl-blf", 1, extra, ""))
+	res := ua.recv(3 * time.Second)
+	ua.send(ua.request("SUBSCRIBE", to, "esl-blf", 2, extra+"Proxy-Authorization: "+digestHeader(t, res, "SUBSCRIBE", to)+"\n", ""))
+	if res = ua.recv(3 * time.Second); !strings.HasPrefix(res, "SIP/2.0 202") {
+		t.Fatalf("SUBSCRIBE: %s", res)
+	}
+	n := ua.recv(3 * time.Second)
+	if !strings.HasPrefix(n, "NOTIFY ") || strings.Contains(n, "<dialog id") {
+		t.Fatalf("initial NOTIFY (no calls): %s", n)
+	}
+	ua.send(okFor(n))
+	e := env.h.Bus.New(event.PresenceIn, "")
+	for _, kv := range [][2]string{{"proto", "sip"}, {"from", "1001@127.0.0.1"}, {"Unique-ID", "esl-call-1"},
+		{"Answer-State", "answered"}, {"presence-call-direction", "outbound"}, {"Caller-Caller-ID-Number", "5551234"}} {
+		e.Add(kv[0], kv[1])
+	}
+	env.h.Bus.Publish(e)
+	n = ua.recv(3 * time.Second)
+	if !strings.Contains(n, `<dialog id="esl-call-1" direction="recipient">`) || !strings.Contains(n, "<state>confirmed</state>") ||
+		!strings.Contains(n, "sip:5551234@127.0.0.1") {
+		t.Fatalf("NOTIFY after PRESENCE_IN: %s", n)
+	}
+	ua.send(okFor(n))
+}

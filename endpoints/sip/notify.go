@@ -215,3 +215,31 @@ func (p *Profile) sendUnsolicited(reg *Registration, event, ctype, body, callID 
 		}
 	}()
 }
+
+// sendMessage relays a MESSAGE body to a registered contact, from fromUser@fromHost.
+func (p *Profile) sendMessage(reg *Registration, fromUser, fromHost, display, ctype string, body []byte) {
+	var ru sip.Uri
+	if err := sip.ParseUri(reg.ContactURI, &ru); err != nil {
+		return
+	}
+	ru.UriParams = nil
+	req := sip.NewRequest(sip.MESSAGE, ru)
+	from := &sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: fromHost}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(12))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: reg.User, Host: reg.Host}, Params: sip.NewParams()})
+	req.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))
+	req.AppendHeader(sip.NewHeader("Content-Type", ctype))
+	req.SetBody(body)
+	p.route(req, reg.Transport, reg.NAT, reg.NetworkIP, reg.NetworkPort)
+	ss := p.ep.subs
+	ss.wg.Add(1)
+	go func() {
+		defer ss.wg.Done()
+		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+		defer cancel()
+		if _, err := p.cli.Do(ctx, req); err != nil {
+			p.log.Debug("MESSAGE relay failed", "to", reg.ContactURI, "err", err)
+		}
+	}()
+}

@@ -86,9 +86,43 @@ func (p *Profile) paramBool(name string, def bool) bool {
 	return boolParam(v)
 }
 
-// onMessage answers an authorised MESSAGE. Instant messaging is not implemented.
+// onMessage delivers an authorised out-of-dialog MESSAGE (RFC 3428) to the registered
+// contacts of its recipient on this profile, as FreeSWITCH's chat does for a local user:
+// 202 Accepted when it went out, 480 when the user is not registered, 404 for no such user.
+// In a dialog it is not implemented.
 func (p *Profile) onMessage(req *sip.Request, tx sip.ServerTransaction) {
-	tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
+	to := req.To().Address
+	if tagOf(req.To().Params) != "" || to.User == "" {
+		tx.Respond(sip.NewResponseFromRequest(req, 501, "Not Implemented", nil))
+		return
+	}
+	if mf := req.MaxForwards(); mf != nil && mf.Val() <= 1 {
+		tx.Respond(sip.NewResponseFromRequest(req, 483, "Too Many Hops", nil))
+		return
+	}
+	var regs []*Registration
+	for _, r := range p.ep.regs.lookup(to.User, to.Host) {
+		if r.Profile == p.cfg.Name {
+			regs = append(regs, r)
+		}
+	}
+	if len(regs) == 0 {
+		if dir := p.ep.h.Config().Directory(); dir == nil || dir.User(to.User, to.Host) == nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 404, "Not Found", nil))
+			return
+		}
+		tx.Respond(sip.NewResponseFromRequest(req, 480, "Temporarily Unavailable", nil))
+		return
+	}
+	from := req.From().Address
+	ctype := "text/plain"
+	if h := req.ContentType(); h != nil {
+		ctype = h.Value()
+	}
+	for _, r := range regs {
+		p.sendMessage(r, from.User, from.Host, req.From().DisplayName, ctype, req.Body())
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
 }
 
 // onNotify accepts NOTIFYs: in the dialog of a call (REFER progress from a transferee) and

@@ -336,3 +336,38 @@ func TestPresenceInFromEventSocket(t *testing.T) {
 	}
 	ua.send(okFor(n))
 }
+
+// TestMessageToRegisteredUser: an authenticated MESSAGE from 1000 reaches 1001's registered
+// contact (202); to a user who is not registered it gets 480.
+func TestMessageToRegisteredUser(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	phone := newRawUA(t, env.addr(t, "internal"))
+	ua := newRawUA(t, env.addr(t, "internal"))
+	message := func(to, callID string, cseq int, extra string) string {
+		return strings.Replace(ua.request("MESSAGE", to, callID, cseq, extra, "hello 1001"), "application/sdp", "text/plain", 1)
+	}
+	send := func(callID, to string) string {
+		ua.send(message(to, callID, 1, ""))
+		res := ua.recv(3 * time.Second)
+		if !strings.HasPrefix(res, "SIP/2.0 407") {
+			return res
+		}
+		ua.send(message(to, callID, 2, "Proxy-Authorization: "+digestHeader(t, res, "MESSAGE", to)+"\n"))
+		return ua.recv(3 * time.Second)
+	}
+	if res := send("msg-1", "sip:1003@127.0.0.1"); !strings.HasPrefix(res, "SIP/2.0 480") {
+		t.Errorf("MESSAGE to an unregistered user: %s", res)
+	}
+	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", "1001", "-au", "1001", "-ap", "1234",
+		"-key", "contact_port", itoa(phone.port()))
+	reg.wait(t, "register 1001")
+	if res := send("msg-2", "sip:1001@127.0.0.1"); !strings.HasPrefix(res, "SIP/2.0 202") {
+		t.Fatalf("MESSAGE to 1001: %s", res)
+	}
+	m := phone.recv(3 * time.Second)
+	if !strings.HasPrefix(m, "MESSAGE sip:1001@127.0.0.1:"+itoa(phone.port())) || !strings.Contains(header(m, "From"), "sip:1000@127.0.0.1") ||
+		header(m, "Content-Type") != "text/plain" || !strings.HasSuffix(m, "hello 1001") {
+		t.Fatalf("relayed MESSAGE: %s", m)
+	}
+	phone.send(okFor(m))
+}

@@ -129,7 +129,11 @@ func (e *Endpoint) messageQueryMode(p *Profile, user, host string) string {
 // with VM-Call-ID, answered as unsolicited MWI to that registration) per messageQueryMode.
 func (e *Endpoint) registrationEvent(ev *event.Event) {
 	user, host := ev.Get("from-user"), ev.Get("from-host")
-	e.presence.notify(user, host, e.presence.snapshot(user, host))
+	if ev.Get("update-reg") != "true" {
+		// Registered or gone: presence watchers see open/closed change (a refresh changes
+		// nothing they see).
+		e.presence.notify(user, host, e.presence.snapshot(user, host), "presence")
+	}
 	if ev.Subclass != "sofia::register" {
 		return
 	}

@@ -327,9 +327,13 @@ func (pr *presence) snapshot(user, host string) accountState {
 	return pr.snapshotLocked(strings.ToLower(user + "@" + host))
 }
 
-// notify queues a NOTIFY with st to every presence and dialog watcher of user@host.
-func (pr *presence) notify(user, host string, st accountState) {
-	for _, pkg := range []string{"dialog", "presence"} {
+// notify queues a NOTIFY with st to every watcher of user@host of the packages (default:
+// dialog and presence).
+func (pr *presence) notify(user, host string, st accountState, pkgs ...string) {
+	if len(pkgs) == 0 {
+		pkgs = []string{"dialog", "presence"}
+	}
+	for _, pkg := range pkgs {
 		for _, s := range pr.e.subs.match(pkg, user, host) {
 			p, ok := pr.e.Profile(s.Profile)
 			if !ok {

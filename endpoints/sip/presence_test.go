@@ -371,3 +371,52 @@ func TestMessageToRegisteredUser(t *testing.T) {
 	}
 	phone.send(okFor(m))
 }
+
+// TestResubscribeRefreshes: a re-SUBSCRIBE in the dialog (authenticated again) extends the
+// subscription and gets a NOTIFY with the state; it does not run out at the first Expires.
+func TestResubscribeRefreshes(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	ua := newRawUA(t, env.addr(t, "internal"))
+	to := "sip:1001@127.0.0.1"
+	subscribe := func(cseq int, expires, toTag string) string {
+		extra := "Event: presence\nExpires: " + expires + "\n"
+		req := func(c int, x string) string {
+			m := ua.request("SUBSCRIBE", to, "refresh-1", c, x, "")
+			if toTag != "" {
+				m = strings.Replace(m, "To: <"+to+">", "To: <"+to+">;tag="+toTag, 1)
+			}
+			return m
+		}
+		ua.send(req(cseq, extra))
+		res := ua.recv(3 * time.Second)
+		if !strings.HasPrefix(res, "SIP/2.0 407") {
+			return res
+		}
+		ua.send(req(cseq+1, extra+"Proxy-Authorization: "+digestHeader(t, res, "SUBSCRIBE", to)+"\n"))
+		return ua.recv(3 * time.Second)
+	}
+	res := subscribe(1, "2", "")
+	tag := ""
+	if _, after, ok := strings.Cut(header(res, "To"), "tag="); ok {
+		tag = after
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 202") || tag == "" {
+		t.Fatalf("SUBSCRIBE: %s", res)
+	}
+	n := ua.recv(3 * time.Second)
+	ua.send(okFor(n))
+	if res := subscribe(3, "60", tag); !strings.HasPrefix(res, "SIP/2.0 202") || header(res, "Expires") != "60" {
+		t.Fatalf("re-SUBSCRIBE: %s", res)
+	}
+	n = ua.recv(3 * time.Second)
+	if !strings.HasPrefix(n, "NOTIFY ") || !strings.HasPrefix(header(n, "Subscription-State"), "active") {
+		t.Fatalf("NOTIFY after refresh: %s", n)
+	}
+	ua.send(okFor(n))
+	if n := ua.recv(3 * time.Second); n != "" {
+		t.Fatalf("refreshed subscription sent:\n%s", n)
+	}
+	if res := subscribe(5, "60", "no-such-tag"); !strings.HasPrefix(res, "SIP/2.0 481") {
+		t.Errorf("re-SUBSCRIBE of no subscription: %s", res)
+	}
+}

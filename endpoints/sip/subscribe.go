@@ -87,6 +87,12 @@ func (p *Profile) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, statusText(code), nil))
 		return
 	}
+	if p.ep.subs.full(from.Address.User, from.Address.Host) {
+		r := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+		r.AppendHeader(sip.NewHeader("Retry-After", "60"))
+		tx.Respond(r)
+		return
+	}
 	src := sourceAddr(req)
 	transport := transportName(req)
 	s := &Subscription{

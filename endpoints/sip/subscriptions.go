@@ -182,6 +182,29 @@ func (ss *subscriptions) byCallID(callID string) []*Subscription {
 	return out
 }
 
+// Bounds on what one subscriber, and everyone together, can make us keep and notify: a phone
+// with a full BLF side car watches a few dozen accounts.
+const (
+	maxSubscriptionsPerUser = 256
+	maxSubscriptions        = 100000
+)
+
+// full reports whether user@host may not add another subscription.
+func (ss *subscriptions) full(user, host string) bool {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	if len(ss.m) >= maxSubscriptions {
+		return true
+	}
+	n := 0
+	for _, s := range ss.m {
+		if strings.EqualFold(s.User, user) && strings.EqualFold(s.Host, host) {
+			n++
+		}
+	}
+	return n >= maxSubscriptionsPerUser
+}
+
 func (ss *subscriptions) all() []*Subscription {
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()

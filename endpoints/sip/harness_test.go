@@ -111,9 +111,11 @@ const testConf = `<?xml version="1.0"?>
     </params>
     <groups><group name="default"><users>
       <user id="1000"><params><param name="password" value="1234"/></params>
-        <variables><variable name="user_context" value="default"/><variable name="effective_caller_id_number" value="1000"/></variables></user>
+        <variables><variable name="user_context" value="default"/><variable name="effective_caller_id_number" value="1000"/>
+          <variable name="effective_caller_id_name" value="Extension 1000"/></variables></user>
       <user id="1001"><params><param name="password" value="1234"/></params>
-        <variables><variable name="user_context" value="default"/></variables></user>
+        <variables><variable name="user_context" value="default"/><variable name="effective_caller_id_name" value="Extension 1001"/>
+          <variable name="effective_caller_id_number" value="1001"/></variables></user>
       <user id="1002"><params><param name="a1-hash" value="{{a1}}"/></params>
         <variables><variable name="user_context" value="default"/></variables></user>
       <user id="gwuser"><params><param name="password" value="gwpass"/></params></user>

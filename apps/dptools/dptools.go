@@ -56,7 +56,7 @@ func init() {
 	reg("cng_plc", "", "Do PLC on CNG frames", inline, noop)
 	reg("early_hangup", "", "Enable early hangup", inline, noop)
 	reg("set_zombie_exec", "", "Enable Zombie Execution", inline, noop)
-	reg("sleep", "<pausemilliseconds>", "Pause a channel", 0, sleep)
+	reg("sleep", "<pausemilliseconds>", "Pause a channel", noMedia, sleep) // SAF_SUPPORT_NOMEDIA: no 183 for a sleep before answer
 	reg("transfer", "<exten> [<dialplan> <context>]", "Transfer a channel", noMedia, transfer)
 	reg("execute_extension", "<extension> <dialplan> <context>", "Execute an extension", noMedia, executeExtension)
 	reg("park", "", "Park", noMedia, park)

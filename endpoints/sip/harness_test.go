@@ -140,6 +140,8 @@ const testConf = `<?xml version="1.0"?>
   <context name="default">
     <extension name="echo"><condition field="destination_number" expression="^9196$">
       <action application="answer"/><action application="echo"/></condition></extension>
+    <extension name="sleep_then_answer"><condition field="destination_number" expression="^9195$">
+      <action application="sleep" data="1000"/><action application="answer"/><action application="echo"/></condition></extension>
     <extension name="park"><condition field="destination_number" expression="^9999$">
       <action application="answer"/><action application="park"/></condition></extension>
     <extension name="busy"><condition field="destination_number" expression="^5000$">

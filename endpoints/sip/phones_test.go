@@ -25,3 +25,14 @@ func TestSIPpCalleeSeesCaller(t *testing.T) {
 	a.wait(t, "caller")
 	b.wait(t, "callee")
 }
+
+// TestSIPpSleepBeforeAnswerSendsNoEarlyMedia: 9195 is sleep 1000, answer, echo (vanilla sleeps
+// before answering for the default-password warning). FreeSWITCH's sleep needs no media, so
+// nothing but the 200 comes after the 100: the SIPp caller fails on a 183.
+func TestSIPpSleepBeforeAnswerSendsNoEarlyMedia(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_no_early.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "9195", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "300", "-mi", "127.0.0.1")
+	a.wait(t, "caller")
+}

@@ -25,7 +25,7 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := p.findCall(req)
-	if c == nil || !c.inbound {
+	if c == nil || c.ackReinvite(req.CSeq().SeqNo) || !c.inbound {
 		return
 	}
 	c.mu.Lock()
@@ -37,7 +37,7 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	if err := c.ds.ReadAck(req, tx); err != nil {
-		return // ACK of a re-INVITE 2xx: nothing to do, we do not retransmit those
+		return // a stray ACK (of a 2xx no longer retransmitted)
 	}
 }
 
@@ -118,20 +118,24 @@ func (p *Profile) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res.AppendHeader(&sip.ContactHeader{Address: p.dua.ContactHDR.Address})
 	c.refreshSessionTimer(req, res)
+	// The 2xx of a re-INVITE is retransmitted by the UAS core until the ACK (reinviteack.go), for
+	// at most 64*T1, at T1..T2 intervals; a newer re-INVITE or the end of the call stops it too.
+	seq := req.CSeq().SeqNo
+	acked := c.expectReinviteAck(seq)
+	defer c.doneReinvite(seq)
 	tx.Respond(res)
-	// The 2xx of a re-INVITE is retransmitted by the UAS core until the ACK: do it for T1..T2.
-	acks := tx.Acks()
 	t := time.NewTimer(sip.T1)
 	defer t.Stop()
 	wait := sip.T1
-	deadline := time.After(64 * sip.T1)
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
 	for {
 		select {
-		case <-acks:
+		case <-acked:
 			return
-		case <-tx.Done():
+		case <-c.s.Done():
 			return
-		case <-deadline:
+		case <-deadline.C:
 			return
 		case <-t.C:
 			tx.Respond(res)

@@ -1,7 +1,10 @@
 package sip
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/goswitch/goswitch/core"
 )
@@ -35,4 +38,64 @@ func TestSIPpSleepBeforeAnswerSendsNoEarlyMedia(t *testing.T) {
 		"-key", "dest", "9195", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
 		"-d", "300", "-mi", "127.0.0.1")
 	a.wait(t, "caller")
+}
+
+// TestReinviteAnswerStopsAtACK: a caller on hold and back. Each re-INVITE's 200 is ACKed at once,
+// so none may come again (the bug: 13 retransmissions over 32 s, the stale hold answer arriving
+// after the resume and after the BYE). Over a raw socket, to count every datagram.
+func TestReinviteAnswerStopsAtACK(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "external"))
+	target := "sip:9196@" + env.addr(t, "external").String()
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\na=sendrecv\n"
+	u.send(u.request("INVITE", target, "reack1", 1, "", sdp))
+	var res string
+	for res = u.recv(3 * time.Second); strings.HasPrefix(res, "SIP/2.0 18"); res = u.recv(3 * time.Second) {
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Fatalf("INVITE: %q", res)
+	}
+	to := header(res, "To")
+	inDialog := func(method string, cseq int, body string) string {
+		m := u.request(method, target, "reack1", cseq, "", body)
+		m = strings.Replace(m, "To: <"+target+">", "To: "+to, 1)
+		return strings.Replace(m, "branch=z9hG4bKreack1", fmt.Sprintf("branch=z9hG4bKreack1%s%d", method, cseq), 1)
+	}
+	u.send(inDialog("ACK", 1, ""))
+	hold := strings.Replace(strings.Replace(sdp, "a=sendrecv", "a=sendonly", 1), "o=- 1 1", "o=- 1 2", 1)
+	resume := strings.Replace(sdp, "o=- 1 1", "o=- 1 3", 1)
+	for i, offer := range []string{hold, resume} {
+		cseq := 2 + i
+		u.send(inDialog("INVITE", cseq, offer))
+		if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
+			t.Fatalf("re-INVITE %d: %q", cseq, res)
+		}
+		u.send(inDialog("ACK", cseq, ""))
+	}
+	// T1 is 500 ms: a retransmission would come at 0.5 s, 1.5 s, 3.5 s after each 200.
+	deadline := time.Now().Add(2 * time.Second)
+	var again []string
+	for time.Now().Before(deadline) {
+		if m := u.recv(time.Until(deadline)); m != "" {
+			again = append(again, strings.SplitN(m, "\r\n", 2)[0]+" / CSeq "+header(m, "CSeq"))
+		}
+	}
+	if len(again) > 0 {
+		t.Errorf("after the ACKs goswitch still sent %d messages: %v", len(again), again)
+	}
+	// A re-INVITE left unacknowledged is retransmitted, but not past the BYE.
+	u.send(inDialog("INVITE", 4, hold))
+	if res = u.recv(2 * time.Second); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Fatalf("re-INVITE 4: %q", res)
+	}
+	u.send(inDialog("BYE", 5, ""))
+	for res = u.recv(2 * time.Second); strings.Contains(header(res, "CSeq"), "INVITE"); res = u.recv(2 * time.Second) {
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 200") || header(res, "CSeq") != "5 BYE" {
+		t.Errorf("BYE: %q", res)
+	}
+	waitFor(t, "call gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+	if m := u.recv(1500 * time.Millisecond); m != "" {
+		t.Errorf("after the BYE: %q", m)
+	}
 }

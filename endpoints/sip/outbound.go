@@ -65,6 +65,7 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	}
 
 	c := &call{p: p, s: s, answeredC: make(chan struct{}), final: make(chan struct{})}
+	setOriginatorCodec(s)
 	pr := negotiationPrefs(&p.cfg, false, false, vars.Value)
 	if transport == "udp" {
 		pr = compactForUDP(pr)

@@ -99,3 +99,37 @@ func TestReinviteAnswerStopsAtACK(t *testing.T) {
 		t.Errorf("after the BYE: %q", m)
 	}
 }
+
+// TestSIPpPCMACallerRelayedToPhone: 1000 calls with PCMA only; 1001 takes the first codec offered.
+// The B-leg offer leads with the A-leg's codec (FreeSWITCH's originator_codec), so 1001 answers
+// PCMA and the bridge relays packets untouched instead of transcoding PCMA<->PCMU.
+func TestSIPpPCMACallerRelayedToPhone(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas_first_codec.xml", "1001", "0", "PCMU", 200)
+	peer := newRTPPeer(t)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_auth.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(peer.port()), "-key", "codec", "8", "-key", "codecname", "PCMA",
+		"-d", "2500", "-mi", "127.0.0.1")
+	var pipeline string
+	dst := waitBridged(t, env, func(caller, callee *core.Session) bool {
+		if !callee.Answered() || caller.Leg() == nil || caller.Leg().Port() == nil {
+			return false
+		}
+		pipeline = caller.Leg().Port().String()
+		return strings.Contains(pipeline, "relay")
+	})
+	callee := answeredInbound(env).Peer()
+	if got := callee.Var("read_codec"); got != "PCMA" {
+		t.Errorf("callee leg codec %q (originator_codec %q), want PCMA", got, callee.Var("originator_codec"))
+	}
+	if strings.Contains(pipeline, "relay(") {
+		t.Errorf("caller leg transcodes: %s", pipeline)
+	}
+	peer.send(dst, 8, 0x33, 50)
+	time.Sleep(200 * time.Millisecond)
+	if got, seen := peer.received(); seen[0x33] < 30 {
+		t.Errorf("relayed media: got %d packets back, %d with our payload", got, seen[0x33])
+	}
+	a.wait(t, "caller")
+	b.wait(t, "callee")
+}

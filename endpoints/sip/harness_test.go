@@ -132,6 +132,8 @@ const testConf = `<?xml version="1.0"?>
       <action application="redirect" data="sip:9196@127.0.0.1"/></condition></extension>
     <extension name="echo"><condition field="destination_number" expression="^9196$">
       <action application="answer"/><action application="echo"/></condition></extension>
+    <extension name="delay_echo"><condition field="destination_number" expression="^9194$">
+      <action application="answer"/><action application="delay_echo" data="1000"/></condition></extension>
     <extension name="pcma_answer"><condition field="destination_number" expression="^9197$">
       <action application="set" data="absolute_codec_string=PCMA"/><action application="answer"/><action application="echo"/></condition></extension>
     <extension name="g729_answer"><condition field="destination_number" expression="^9198$">

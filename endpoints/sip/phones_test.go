@@ -2,11 +2,15 @@ package sip
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media"
 )
 
 // TestSIPpCalleeSeesCaller: 1000 calls 1001; both have effective_caller_id_* in the directory.
@@ -132,4 +136,80 @@ func TestSIPpPCMACallerRelayedToPhone(t *testing.T) {
 	}
 	a.wait(t, "caller")
 	b.wait(t, "callee")
+}
+
+// TestBaresipSleepThenAnswer: baresip calls 9195 (sleep 1000, answer, echo). The call must not
+// go through early media (no 183 during the sleep); once answered, audio flows both ways.
+func TestBaresipSleepThenAnswer(t *testing.T) {
+	bin := baresipPath(t)
+	env := newEnv(t, envOpt{})
+	sub := subscribe(env.h, "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER")
+	defer sub.Close()
+	dir := t.TempDir()
+	addr := env.addr(t, "internal")
+	conf := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+sip_trans_def udp
+audio_player aubridge,nil
+audio_source ausine,440
+audio_alert aubridge,nil
+ausrc_srate 48000
+ausrc_channels 2
+auplay_srate 48000
+module_path /usr/lib/baresip/modules
+module g711.so
+module ausine.so
+module aubridge.so
+module_tmp uuid.so
+module_tmp account.so
+module_app menu.so
+`, freeUDPPort(t))
+	os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644)
+	os.WriteFile(filepath.Join(dir, "accounts"), []byte(fmt.Sprintf("<sip:1000@%s>;auth_pass=1234;regint=60\n", addr)), 0o644)
+	cmd := exec.Command(bin, "-f", dir, "-t", "6", "-e", fmt.Sprintf("/dial sip:9195@%s", addr))
+	var out syncBuf
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("baresip:\n%s", tail(out.String(), 4000))
+		}
+	}()
+	waitFor(t, "answered call with audio both ways", 8*time.Second, func() bool {
+		s := answeredInbound(env)
+		if s == nil {
+			return false
+		}
+		p, ok := s.Port().(*media.RTPPort)
+		if !ok {
+			return false
+		}
+		st := p.Stats()
+		return st.PacketsIn > 25 && st.PacketsOut > 25
+	})
+	// Events come in order: CHANNEL_ANSWER must be the first of the two.
+	select {
+	case e := <-sub.C():
+		if e.Name != "CHANNEL_ANSWER" {
+			t.Errorf("%s before the answer", e.Name)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no CHANNEL_ANSWER")
+	}
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("baresip did not quit")
+	}
+	waitFor(t, "hangup", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 }

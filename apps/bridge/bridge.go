@@ -55,6 +55,7 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 		return nil
 	}
 	if !s.Answered() {
+		inheritCodec(s, b)
 		if err := s.Answer(ctx); err != nil {
 			b.Hangup(core.CauseNormalTemporaryFailure)
 			return err
@@ -275,6 +276,7 @@ func (e *early) joinEarly(ctx context.Context, leg *core.Session) {
 		return
 	}
 	if !e.s.Answered() {
+		inheritCodec(e.s, leg)
 		if err := e.s.PreAnswer(ctx); err != nil {
 			return
 		}

@@ -136,6 +136,9 @@ const testConf = `<?xml version="1.0"?>
       <action application="answer"/><action application="delay_echo" data="1000"/></condition></extension>
     <extension name="pcma_answer"><condition field="destination_number" expression="^9197$">
       <action application="set" data="absolute_codec_string=PCMA"/><action application="answer"/><action application="echo"/></condition></extension>
+    <extension name="inherit"><condition field="destination_number" expression="^6(10[0-9][0-9])$">
+      <action application="set" data="inherit_codec=true"/>
+      <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
     <extension name="g729_answer"><condition field="destination_number" expression="^9198$">
       <action application="set" data="codec_string=G729"/><action application="answer"/><action application="echo"/></condition></extension>
   </context>

@@ -213,3 +213,46 @@ module_app menu.so
 	}
 	waitFor(t, "hangup", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 }
+
+// TestInheritCodec: a caller offering PCMU then PCMA, with inherit_codec=true, calls a phone
+// that answers PCMA only: before answering, the A-leg takes the B-leg's PCMA (it was offered),
+// so the caller's 200 says PCMA and the bridge relays instead of transcoding.
+func TestInheritCodec(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas.xml", "1001", "8", "PCMA", 200)
+	rec := newRTPRecorder(t)
+	u := newRawUA(t, env.addr(t, "external"))
+	target := "sip:61001@" + env.addr(t, "external").String()
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio " + itoa(rec.port()) +
+		" RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000\na=sendrecv\n"
+	u.send(u.request("INVITE", target, "inherit1", 1, "", sdp))
+	var res string
+	for res = u.recv(5 * time.Second); strings.HasPrefix(res, "SIP/2.0 18"); res = u.recv(5 * time.Second) {
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 200") || !strings.Contains(res, "m=audio") {
+		t.Fatalf("INVITE: %q", res)
+	}
+	if !strings.Contains(res, "RTP/AVP 8") {
+		t.Errorf("the caller's answer did not inherit PCMA:\n%s", res)
+	}
+	to := header(res, "To")
+	inDialog := func(method string, cseq int) string {
+		m := u.request(method, target, "inherit1", cseq, "", "")
+		m = strings.Replace(m, "To: <"+target+">", "To: "+to, 1)
+		return strings.Replace(m, "branch=z9hG4bKinherit1", "branch=z9hG4bKinherit1"+method, 1)
+	}
+	u.send(inDialog("ACK", 1))
+	waitBridged(t, env, func(caller, _ *core.Session) bool {
+		p := caller.Leg().Port().String()
+		if !strings.Contains(p, "relay") {
+			return false
+		}
+		if strings.Contains(p, "relay(") {
+			t.Errorf("caller leg transcodes: %s", p)
+		}
+		return true
+	})
+	u.send(inDialog("BYE", 2))
+	b.wait(t, "callee")
+	waitFor(t, "calls gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}

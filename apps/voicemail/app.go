@@ -270,6 +270,13 @@ func (b *box) deposit(ctx context.Context) error {
 	}
 	id := uuid.NewString()
 	path := filepath.Join(b.dir(), "msg_"+id+"."+b.ext())
+	pr := b.s.Profile()
+	partial := Message{Created: time.Now().Unix(), User: b.id, Domain: b.domain, UUID: id, CIDName: pr.CallerIDName,
+		CIDNumber: pr.CallerIDNumber, Path: path}
+	if err := b.m.beginPartial(p.Name, &partial); err != nil {
+		b.s.Log().Warn("voicemail: in-progress marker not stored; a crash now loses the message", "err", err)
+	}
+	defer b.m.endPartial(p.Name, id)
 	dur, err := b.record(ctx, "voicemail_record_message", path)
 	if err != nil && ctx.Err() == nil {
 		return err
@@ -287,8 +294,7 @@ func (b *box) deposit(ctx context.Context) error {
 			_, _ = phrase(ctx, b.s, "voicemail_ack", "marked-urgent", nil)
 		}
 	}
-	pr := b.s.Profile()
-	msg := Message{Created: time.Now().Unix(), User: b.id, Domain: b.domain, UUID: id, CIDName: pr.CallerIDName,
+	msg := Message{Created: partial.Created, User: b.id, Domain: b.domain, UUID: id, CIDName: pr.CallerIDName,
 		CIDNumber: pr.CallerIDNumber, Folder: "inbox", Path: path, Len: int(dur.Seconds()), ReadFlags: readFlags}
 	ms := userMail(b.user, p)
 	if ms.keepLocal {

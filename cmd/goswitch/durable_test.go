@@ -46,7 +46,8 @@ const durableConf = `<?xml version="1.0"?>
   <section name="dialplan">
     <context name="default">
       <extension name="vm"><condition field="destination_number" expression="^2000$">
-        <action application="answer"/><action application="voicemail" data="default 127.0.0.1 1000"/></condition></extension>
+        <action application="answer"/><action application="set" data="skip_greeting=true"/>
+        <action application="set" data="skip_instructions=true"/><action application="voicemail" data="default 127.0.0.1 1000"/></condition></extension>
       <extension name="rec"><condition field="destination_number" expression="^2001$">
         <action application="answer"/>
         <action application="record_session" data="$${recordings_dir}/session.wav"/>
@@ -56,14 +57,24 @@ const durableConf = `<?xml version="1.0"?>
 </document>
 `
 
+// freeUDPPort returns a port free on 127.0.0.1 for UDP, and for TCP too (a sofia profile binds both).
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		c, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		l.Close()
+		if err == nil {
+			c.Close()
+			return port
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	t.Fatal("no port free for both UDP and TCP")
+	return 0
 }
 
 // toneRaw writes one second of a loud 440 Hz tone in raw PCMU for SIPp's rtp_stream.
@@ -84,14 +95,21 @@ type durableRun struct {
 
 func newDurableRun(t *testing.T) *durableRun {
 	dir := t.TempDir()
-	r := &durableRun{dir: dir, conf: filepath.Join(dir, "conf"), port: strconv.Itoa(freeUDPPort(t))}
+	r := &durableRun{dir: dir, conf: filepath.Join(dir, "conf")}
 	if err := os.MkdirAll(r.conf, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	r.writeConf(t)
+	return r
+}
+
+// writeConf writes the configuration with a fresh port.
+func (r *durableRun) writeConf(t *testing.T) {
+	t.Helper()
+	r.port = strconv.Itoa(freeUDPPort(t))
 	if err := os.WriteFile(filepath.Join(r.conf, "freeswitch.xml"), []byte(strings.ReplaceAll(durableConf, "{{port}}", r.port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return r
 }
 
 func (r *durableRun) args(extra ...string) []string {
@@ -125,6 +143,7 @@ func (r *durableRun) start(t *testing.T) (*lockedBuffer, func()) {
 // console runs the daemon in console mode for one API command and returns what it printed.
 func (r *durableRun) console(t *testing.T, command string) string {
 	t.Helper()
+	r.writeConf(t) // the killed daemon's port may have been taken since
 	cmd := exec.Command(os.Args[0], r.args("-c", "-nc")...)
 	cmd.Env = append(os.Environ(), "GOSWITCH_TEST_DAEMON=1")
 	cmd.Stdin = strings.NewReader(command + "\n...\n")
@@ -194,30 +213,30 @@ func wavHeader(t *testing.T, path string) (riff, data, byteRate int64, size int6
 }
 
 // waitGrown waits until a file matching glob holds at least secs seconds of 8 kHz 16-bit audio.
-func waitGrown(t *testing.T, glob string, secs int, within time.Duration) string {
+func waitGrown(t *testing.T, glob string, secs float64, within time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		m, _ := filepath.Glob(glob)
 		if len(m) == 1 {
-			if st, err := os.Stat(m[0]); err == nil && st.Size() >= 44+int64(secs)*16000 {
+			if st, err := os.Stat(m[0]); err == nil && st.Size() >= 44+int64(secs*16000) {
 				return m[0]
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	m, _ := filepath.Glob(glob)
-	t.Fatalf("no recording %s with %d s of audio within %v (found %v)", glob, secs, within, m)
+	t.Fatalf("no recording %s with %.1f s of audio within %v (found %v)", glob, secs, within, m)
 	return ""
 }
 
-// TestKill9KeepsVoicemail: goswitch is SIGKILLed five seconds into a voicemail message; the
+// TestKill9KeepsVoicemail: goswitch is SIGKILLed 5.5 seconds into a voicemail message; the
 // next start delivers it (vm_boxcount counts it) with a WAV header covering what was recorded.
 func TestKill9KeepsVoicemail(t *testing.T) {
 	r := newDurableRun(t)
 	_, kill := r.start(t)
 	stopCall := r.call(t, "2000")
-	path := waitGrown(t, filepath.Join(r.dir, "storage", "voicemail", "default", "127.0.0.1", "1000", "msg_*.wav"), 5, 30*time.Second)
+	path := waitGrown(t, filepath.Join(r.dir, "storage", "voicemail", "default", "127.0.0.1", "1000", "msg_*.wav"), 5.5, 30*time.Second)
 	kill()
 	stopCall()
 	st, _ := os.Stat(path)
@@ -246,7 +265,7 @@ func TestKill9KeepsRecordings(t *testing.T) {
 	r := newDurableRun(t)
 	_, kill := r.start(t)
 	stopCall := r.call(t, "2001")
-	rec := waitGrown(t, filepath.Join(r.dir, "recordings", "record.wav"), 5, 30*time.Second)
+	rec := waitGrown(t, filepath.Join(r.dir, "recordings", "record.wav"), 5.5, 30*time.Second)
 	kill()
 	stopCall()
 	for _, path := range []string{rec, filepath.Join(r.dir, "recordings", "session.wav")} {

@@ -37,6 +37,7 @@ type spool struct {
 	lastWarn time.Time
 	lastDrop time.Time
 	lastErr  error
+	probing  bool // a spooled row is being retried
 }
 
 // SpoolPending reports the CSV lines and sqlite rows waiting for the disk.
@@ -49,7 +50,7 @@ func (c *CSV) SpoolPending() (lines, rows int) {
 // SpoolDropped counts CDR lines and rows lost: spool full, or still unwritable at stop.
 func (c *CSV) SpoolDropped() uint64 { return c.spool.dropped.Load() }
 
-// Spooled counts the CDR lines and rows that could not be written at once.
+// Spooled counts the CDR lines and sqlite rows that could not be written at once.
 func (c *CSV) Spooled() uint64 { return c.spool.spooled.Load() }
 
 func (c *CSV) status() string {
@@ -141,15 +142,41 @@ func (c *CSV) retrySpool() {
 	if err != nil && !errors.Is(err, errStopped) {
 		c.warnLocked(err, "")
 	}
-	rows := sp.rows
-	sp.rows = nil
+	var probe []any
+	if len(sp.rows) > 0 && !sp.probing { // one row tells whether the database takes writes again
+		probe, sp.rows, sp.probing = sp.rows[0], sp.rows[1:], true
+	}
 	left := len(sp.lines)
 	sp.mu.Unlock()
 	if done > 0 && left == 0 {
 		c.h.Log.Warn("cdr_csv: spooled CDRs written", "lines", done)
 	}
-	for _, r := range rows {
-		c.submitRow(r)
+	if probe != nil {
+		c.probeRow(probe)
+	}
+}
+
+// probeRow writes one spooled row; when it commits, every other spooled row follows.
+func (c *CSV) probeRow(args []any) {
+	sp := &c.spool
+	then := func(err error) {
+		sp.mu.Lock()
+		sp.probing = false
+		if err != nil {
+			sp.rows = append([][]any{args}, sp.rows...)
+			c.warnLocked(err, "sqlite")
+			sp.mu.Unlock()
+			return
+		}
+		rows := sp.rows
+		sp.rows = nil
+		sp.mu.Unlock()
+		for _, r := range rows {
+			c.submitRow(r, false)
+		}
+	}
+	if err := c.db.WriteThen(then, insertSQL, args...); err != nil {
+		then(err)
 	}
 }
 
@@ -158,21 +185,22 @@ func (c *CSV) insertRow(args []any) {
 	sp := &c.spool
 	sp.mu.Lock()
 	if len(sp.rows) > 0 {
-		c.pushRowLocked(args, nil)
+		c.pushRowLocked(args, nil, true)
 		sp.mu.Unlock()
 		return
 	}
 	sp.mu.Unlock()
-	c.submitRow(args)
+	c.submitRow(args, true)
 }
 
-func (c *CSV) submitRow(args []any) {
+// submitRow hands a row to the store's batching writer; fresh is false for a retry.
+func (c *CSV) submitRow(args []any, fresh bool) {
 	failed := func(err error) {
 		if err == nil {
 			return
 		}
 		c.spool.mu.Lock()
-		c.pushRowLocked(args, err)
+		c.pushRowLocked(args, err, fresh)
 		c.spool.mu.Unlock()
 	}
 	if err := c.db.WriteThen(failed, insertSQL, args...); err != nil {
@@ -181,15 +209,17 @@ func (c *CSV) submitRow(args []any) {
 }
 
 // pushRowLocked needs spool.mu.
-func (c *CSV) pushRowLocked(args []any, err error) {
+func (c *CSV) pushRowLocked(args []any, err error, fresh bool) {
 	sp := &c.spool
 	if len(sp.rows) >= spoolMaxRows {
 		c.dropLocked("sqlite")
 		return
 	}
 	sp.rows = append(sp.rows, args)
-	if err != nil {
+	if fresh {
 		sp.spooled.Add(1)
+	}
+	if err != nil {
 		c.warnLocked(err, "sqlite")
 	}
 }

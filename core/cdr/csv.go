@@ -5,7 +5,10 @@
 // goroutine before CHANNEL_HANGUP_COMPLETE is published and before the channel is destroyed, so
 // a crash of the process (kill -9) loses nothing that was reported. The files are fsynced in
 // batches every SyncInterval (default 1 s, param fsync-interval-ms; 0 fsyncs every line), so a
-// crash of the machine loses at most the last SyncInterval of CDRs.
+// crash of the machine loses at most the last SyncInterval of CDRs. A line the disk refuses
+// (full, read-only, permission) is not lost: it waits in a bounded in-memory spool, with a
+// WARNING, and is retried every second; later lines queue behind it, so when space returns every
+// line is written once and in order (spool.go; `cdr_csv status` shows the counters).
 package cdr
 
 import (

@@ -17,6 +17,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -161,7 +162,8 @@ func (p *Profile) start() error {
 		}
 		p.tlsL, p.tlsPort = l, l.Addr().(*net.TCPAddr).Port
 	}
-	slogger := p.log.With("sipgo", true)
+	// sipgo logs what it cannot parse raw, at ERROR: cut and rate limited, strangers cannot fill the disk.
+	slogger := slog.New(logging.Limit(p.log.With("sipgo", true).Handler(), logging.LimitOptions{}))
 	opts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(p.cfg.UserAgent),
 		sipgo.WithUserAgentHostname(p.extSIPIP.String()),

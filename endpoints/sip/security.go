@@ -1,0 +1,157 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/goswitch/goswitch/core/security"
+	"github.com/goswitch/goswitch/core/xmlconf"
+)
+
+// Brute-force and flood defence of a profile (core/security): every request's source is
+// checked against the host's ban table and the profile's pike limit before it is parsed, and
+// every failed digest authentication (REGISTER, INVITE) counts towards a per-source ban and a
+// per-user back-off. Banned sources get no answer at all.
+//
+// Profile params (seconds where a time):
+//
+//	auth-fail-max 5, auth-fail-window 60, auth-ban-time 900   per-source lockout (0 max: off)
+//	auth-user-fail-max 10, auth-user-fail-window 600, auth-user-lock-time 60
+//	                                      per-user back-off against sources the user never
+//	                                      authenticated from (the lock doubles, up to 64x)
+//	pike-max-requests 200, pike-window 2, pike-block-time 60   per-source rate limit (0: off)
+//	pike-loopback false                   rate-limit loopback sources too
+//	security-trusted-acl <acl,...>        sources exempt from all of the above
+//
+// max-recv-requests-per-second N (FreeSWITCH) sets pike to N per 1 s unless pike-max-requests
+// is given.
+
+// defaultSIPPolicy is DefaultPolicy plus pike: 200 requests in 2 s ban a source for 60 s.
+func defaultSIPPolicy(profile string) security.Policy {
+	pol := security.DefaultPolicy("sip/" + profile)
+	pol.PikeMax, pol.PikeWindow, pol.PikeBlock = 200, 2*time.Second, time.Minute
+	return pol
+}
+
+// securityParam parses one security param into pc; false when name is not one.
+func securityParam(pc *ProfileConfig, name, v string, atoi func(name, v string) int) bool {
+	pol := &pc.Security
+	secs := func() time.Duration { return time.Duration(atoi(name, v)) * time.Second }
+	switch name {
+	case "auth-fail-max":
+		pol.FailMax = atoi(name, v)
+	case "auth-fail-window":
+		pol.FailWindow = secs()
+	case "auth-ban-time":
+		pol.BanTime = secs()
+	case "auth-user-fail-max":
+		pol.UserFailMax = atoi(name, v)
+	case "auth-user-fail-window":
+		pol.UserFailWindow = secs()
+	case "auth-user-lock-time":
+		pol.UserLockTime = secs()
+	case "pike-max-requests":
+		pol.PikeMax = atoi(name, v)
+	case "pike-window":
+		pol.PikeWindow = secs()
+	case "pike-block-time":
+		pol.PikeBlock = secs()
+	case "pike-loopback":
+		pol.PikeLoopback = boolParam(v)
+	case "security-trusted-acl":
+		pc.TrustedACL = append(pc.TrustedACL, splitComma(v)...)
+	default:
+		return false
+	}
+	return true
+}
+
+// newGuard builds the profile's guard on the host's ban table; the trusted lists are looked up
+// in the acl.conf in force at each check, so reloadacl applies.
+func (p *Profile) newGuard() *security.Guard {
+	pol := p.cfg.Security
+	if names := p.cfg.TrustedACL; len(names) > 0 {
+		pol.Trusted = func(a netip.Addr) bool {
+			set := p.ep.ACL()
+			if set == nil {
+				return false
+			}
+			for _, n := range names {
+				if set.Check(n, a) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return security.NewGuard(p.ep.h.Bans, pol, p.ep.h.Log)
+}
+
+// errBanned closes a TCP/TLS connection from a banned source (sipgo ends the connection when
+// the read filter fails).
+var errBanned = errors.New("source banned")
+
+// secFilter decides, before parsing, whether data from info's source is dropped: a banned
+// source's requests, and requests over the pike limit. Responses pass (they answer requests
+// we sent). A stream connection from a banned source is closed.
+func (p *Profile) secFilter(info sip.TransportReadProps, data []byte) (drop bool, err error) {
+	if p.sec == nil || info.RemoteAddr == nil {
+		return false, nil
+	}
+	ap, perr := netip.ParseAddrPort(info.RemoteAddr.String())
+	if perr != nil {
+		return false, nil
+	}
+	if len(data) >= 8 && string(data[:8]) == "SIP/2.0 " {
+		return false, nil
+	}
+	if len(strings.TrimSpace(string(data[:min(len(data), 4)]))) == 0 {
+		return false, nil // keep-alive CRLFs
+	}
+	if p.sec.Request(ap.Addr()) {
+		return false, nil
+	}
+	if info.Transport != "UDP" && info.Transport != "udp" && p.sec.Banned(ap.Addr()) {
+		return true, errBanned
+	}
+	return true, nil
+}
+
+// authFailure counts a failed digest authentication of user from src. reason is what the log
+// line says; the SIP answer stays the same whatever the reason (no user enumeration).
+func (p *Profile) authFailure(src netip.Addr, user string, du *xmlconf.User, reason string) {
+	if reason == "" {
+		reason = "bad-password"
+		if du == nil {
+			reason = "unknown-user"
+		}
+	}
+	p.sec.Failure(src, user, reason)
+}
+
+// Allow is the accept hook for a listener guard: false for a banned source.
+func (p *Profile) Allow(a netip.Addr) bool { return !p.sec.Banned(a.Unmap()) }
+
+// Guard returns the profile's security guard (counters, bans).
+func (p *Profile) Guard() *security.Guard { return p.sec }
+
+// securityRows are the counters `sofia status profile` shows (goswitch's own rows).
+func securityRows(e *Endpoint, p *Profile) [][2]string {
+	st := p.sec.Stats()
+	pol := p.sec.Policy()
+	return [][2]string{
+		{"AUTH-FAILURES", fmt.Sprint(st.AuthFailures)},
+		{"AUTH-BANS", fmt.Sprint(st.Bans)},
+		{"FLOOD-BANS", fmt.Sprint(st.FloodBans)},
+		{"USER-LOCKS", fmt.Sprint(st.UserLocks)},
+		{"BANNED-DROPPED", fmt.Sprint(st.Refused)},
+		{"BANNED-SOURCES", fmt.Sprint(len(e.h.Bans.List()))},
+		{"AUTH-LOCKOUT", fmt.Sprintf("%d in %ds, ban %ds", pol.FailMax, int(pol.FailWindow.Seconds()), int(pol.BanTime.Seconds()))},
+		{"PIKE", fmt.Sprintf("%d in %ds, block %ds", pol.PikeMax, int(pol.PikeWindow.Seconds()), int(pol.PikeBlock.Seconds()))},
+	}
+}

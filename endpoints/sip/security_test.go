@@ -1,0 +1,282 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/icholy/digest"
+
+	"github.com/goswitch/goswitch/internal/peer"
+)
+
+// sipFrom is a raw UDP client bound to a chosen loopback address, so tests can play several
+// sources (127.0.0.x) against one profile.
+type sipFrom struct {
+	t    *testing.T
+	conn *net.UDPConn
+	dst  netip.AddrPort
+	seq  int
+}
+
+func newSIPFrom(t *testing.T, src string, dst netip.AddrPort) *sipFrom {
+	t.Helper()
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(src), 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &sipFrom{t: t, conn: c, dst: dst}
+}
+
+func (u *sipFrom) local() netip.AddrPort { return u.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// roundTrip sends one request and returns the first final response ("" after d).
+func (u *sipFrom) roundTrip(method, user, extra string, d time.Duration) string {
+	u.seq++
+	l := u.local()
+	msg := fmt.Sprintf("%s sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-sec%d-%d;rport\r\n"+
+		"From: <sip:%s@127.0.0.1>;tag=t%d\r\nTo: <sip:%s@127.0.0.1>\r\nCall-ID: sec-%s-%d@%s\r\nCSeq: %d %s\r\n"+
+		"Contact: <sip:%s@%s>\r\nMax-Forwards: 70\r\nExpires: 300\r\n%sContent-Length: 0\r\n\r\n",
+		method, u.dst, l, u.seq, time.Now().UnixNano(), user, u.seq, user, user, l.Port(), l.Addr(), u.seq, method, user, l, extra)
+	if _, err := u.conn.WriteToUDPAddrPort([]byte(msg), u.dst); err != nil {
+		u.t.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	deadline := time.Now().Add(d)
+	for {
+		u.conn.SetReadDeadline(deadline)
+		n, _, err := u.conn.ReadFromUDP(buf)
+		if err != nil {
+			return ""
+		}
+		if m := string(buf[:n]); !strings.HasPrefix(m, "SIP/2.0 1") {
+			return m
+		}
+	}
+}
+
+// register runs REGISTER with digest auth and returns the final status code (0: no answer).
+func (u *sipFrom) register(user, pass string) int {
+	res := u.roundTrip("REGISTER", user, "", time.Second)
+	if !strings.HasPrefix(res, "SIP/2.0 401") {
+		return statusOf(res)
+	}
+	chal, err := digest.ParseChallenge(header(res, "WWW-Authenticate"))
+	if err != nil {
+		u.t.Fatalf("challenge: %v", err)
+	}
+	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: "sip:" + u.dst.String(),
+		Username: user, Password: pass, Cnonce: "0a4f113b", Count: 1})
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	return statusOf(u.roundTrip("REGISTER", user, "Authorization: "+cred.String()+"\r\n", time.Second))
+}
+
+func statusOf(res string) int {
+	var code int
+	fmt.Sscanf(res, "SIP/2.0 %d", &code)
+	return code
+}
+
+func (e *testEnv) api(t *testing.T, cmd, args string) string {
+	t.Helper()
+	out, err := e.h.APIOutput(context.Background(), cmd, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSvcrackFindsNothingAndIsBanned: svcrack (sipvicious, Debian) against user 1000 with a
+// range that contains its password 1234 finds nothing: its source is banned after 5 failures
+// (auth-fail-max) and gets no answer after that. User 1000 keeps registering from the source
+// it registered from before (127.0.0.2), during and after the attack, and `sofia ban del`
+// lifts the ban. On code without lockout svcrack prints the password.
+func TestSvcrackFindsNothingAndIsBanned(t *testing.T) {
+	bin, err := exec.LookPath("svcrack")
+	if err != nil {
+		peer.Missing(t, "svcrack (Debian sipvicious) not installed")
+	}
+	env := newEnv(t, envOpt{})
+	dst := env.addr(t, "internal")
+	legit := newSIPFrom(t, "127.0.0.2", dst)
+	if code := legit.register("1000", "1234"); code != 200 {
+		t.Fatalf("legitimate REGISTER before the attack: %d", code)
+	}
+	banned := subscribe(env.h, "goswitch::banned")
+	defer banned.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-u1000", "-r1-2000", "-p", itoa(int(dst.Port())), "-b", "127.0.0.1",
+		"-P", itoa(freeUDPPort(t)), "--maximumtime=3", "127.0.0.1")
+	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir()) // svcrack keeps its session database there
+	var out syncBuf
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	select {
+	case e := <-banned.C():
+		if e.Get("network-ip") != "127.0.0.1" || e.Get("reason") != "auth-failures" || e.Get("service") != "sip/internal" {
+			t.Errorf("banned event: network-ip=%s reason=%s service=%s", e.Get("network-ip"), e.Get("reason"), e.Get("service"))
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("no goswitch::banned event")
+	}
+	// During the attack the real user still registers from its own source.
+	if code := legit.register("1000", "1234"); code != 200 {
+		t.Errorf("legitimate REGISTER during the attack: %d", code)
+	}
+	select {
+	case <-done:
+	case <-time.After(50 * time.Second):
+		t.Fatal("svcrack did not stop")
+	}
+	o := out.String()
+	if strings.Contains(o, "1234") || strings.Contains(o, "The password for") {
+		t.Errorf("svcrack found the password:\n%s", tail(o, 2000))
+	}
+	st := env.prof(t, "internal").sec.Stats()
+	t.Logf("svcrack: %d auth failures answered before the ban, %d requests dropped after; output: %s",
+		st.AuthFailures, st.Refused, strings.TrimSpace(tail(o, 300)))
+	if st.AuthFailures < 5 || st.AuthFailures > 10 {
+		t.Errorf("auth failures before the ban: %d, want 5 (+ what was in flight)", st.AuthFailures)
+	}
+	if list := env.api(t, "sofia", "ban list"); !strings.Contains(list, "127.0.0.1") || !strings.Contains(list, "auth-failures") {
+		t.Errorf("ban list:\n%s", list)
+	}
+	status := env.api(t, "sofia", "status profile internal")
+	for _, want := range []string{"AUTH-BANS        \t1", "BANNED-SOURCES   \t1"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
+	if !strings.Contains(env.logs.String(), "SECURITY banned src=127.0.0.1 user=1000 service=sip/internal reason=auth-failures secs=900") {
+		t.Error("no SECURITY banned log line")
+	}
+	// The banned source gets no answer, even with the right password.
+	attacker := newSIPFrom(t, "127.0.0.1", dst)
+	if code := attacker.register("1000", "1234"); code != 0 {
+		t.Errorf("banned source answered: %d", code)
+	}
+	if code := legit.register("1000", "1234"); code != 200 {
+		t.Errorf("legitimate REGISTER after the attack: %d", code)
+	}
+	if out := env.api(t, "sofia", "ban del 127.0.0.1"); !strings.Contains(out, "+OK") {
+		t.Fatalf("ban del: %s", out)
+	}
+	if code := attacker.register("1000", "1234"); code != 200 {
+		t.Errorf("after ban del: %d", code)
+	}
+}
+
+// TestUserLockSparesKnownSource: a distributed guess (4 wrong passwords from each of three
+// sources, under the per-source limit) locks user 1000 for sources it never registered from:
+// even the right password gets 403 there, as an unknown user would. From 127.0.0.2, where the
+// user registered before, it still registers; other users are not affected.
+func TestUserLockSparesKnownSource(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	dst := env.addr(t, "internal")
+	phone := newSIPFrom(t, "127.0.0.2", dst)
+	if code := phone.register("1000", "1234"); code != 200 {
+		t.Fatalf("first REGISTER: %d", code)
+	}
+	for i := 0; i < 3; i++ {
+		u := newSIPFrom(t, fmt.Sprintf("127.0.0.%d", 10+i), dst)
+		for j := 0; j < 4; j++ {
+			if code := u.register("1000", fmt.Sprint(5000+j)); code != 403 {
+				t.Fatalf("wrong password: %d", code)
+			}
+		}
+	}
+	stranger := newSIPFrom(t, "127.0.0.20", dst)
+	if code := stranger.register("1000", "1234"); code != 403 {
+		t.Errorf("right password from a stranger while the user is locked: %d, want 403", code)
+	}
+	if code := stranger.register("nosuchuser", "1234"); code != 403 {
+		t.Errorf("unknown user: %d, want the same 403", code)
+	}
+	if code := phone.register("1000", "1234"); code != 200 {
+		t.Errorf("the user's own source: %d, want 200", code)
+	}
+	if code := stranger.register("1001", "1234"); code != 200 {
+		t.Errorf("another user: %d, want 200", code)
+	}
+	if !strings.Contains(env.logs.String(), "SECURITY user-locked src=127.0.0.12 user=1000 service=sip/internal reason=auth-failures secs=60") {
+		t.Error("no user-locked line")
+	}
+	if env.h.Bans.Banned(netip.MustParseAddr("127.0.0.10")) {
+		t.Error("a source with 4 failures was banned")
+	}
+}
+
+// TestPikeBansFlood: more requests than pike-max-requests within pike-window from one source
+// ban it for pike-block-time (here with pike-loopback on, as loopback is exempt by default);
+// another source is still answered.
+func TestPikeBansFlood(t *testing.T) {
+	env := newEnv(t, envOpt{externalExtra: `<param name="pike-max-requests" value="20"/>
+          <param name="pike-window" value="10"/><param name="pike-loopback" value="true"/>`})
+	dst := env.addr(t, "external")
+	flood := newSIPFrom(t, "127.0.0.5", dst)
+	answered := 0
+	for i := 0; i < 40; i++ {
+		if flood.roundTrip("OPTIONS", "1000", "", 200*time.Millisecond) != "" {
+			answered++
+		}
+	}
+	if answered != 20 {
+		t.Errorf("answered %d of 40 OPTIONS, want 20", answered)
+	}
+	if list := env.api(t, "ban", "list"); !strings.Contains(list, "127.0.0.5") || !strings.Contains(list, "flood") {
+		t.Errorf("ban list:\n%s", list)
+	}
+	other := newSIPFrom(t, "127.0.0.6", dst)
+	if !strings.HasPrefix(other.roundTrip("OPTIONS", "1000", "", time.Second), "SIP/2.0 200") {
+		t.Error("another source refused")
+	}
+	// Loopback without pike-loopback is exempt: the internal profile answers 127.0.0.1 on.
+	lo := newSIPFrom(t, "127.0.0.1", env.addr(t, "internal"))
+	for i := 0; i < 250; i++ {
+		if !strings.HasPrefix(lo.roundTrip("OPTIONS", "1000", "", time.Second), "SIP/2.0 200") {
+			t.Fatalf("loopback rate-limited by default (request %d)", i)
+		}
+	}
+}
+
+func TestSecurityParams(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: `<param name="auth-fail-max" value="3"/><param name="auth-fail-window" value="30"/>
+          <param name="auth-ban-time" value="120"/><param name="max-recv-requests-per-second" value="50"/>
+          <param name="security-trusted-acl" value="trusted"/>`})
+	pol := env.prof(t, "internal").sec.Policy()
+	if pol.FailMax != 3 || pol.FailWindow != 30*time.Second || pol.BanTime != 2*time.Minute || pol.PikeMax != 50 || pol.PikeWindow != time.Second {
+		t.Errorf("policy %+v", pol)
+	}
+	// acl "trusted" (127.0.0.2) is exempt from the lockout.
+	u := newSIPFrom(t, "127.0.0.2", env.addr(t, "internal"))
+	for i := 0; i < 6; i++ {
+		u.register("1000", "bad")
+	}
+	if code := u.register("1000", "1234"); code != 200 {
+		t.Errorf("trusted source after failures: %d", code)
+	}
+}
+
+func (e *testEnv) prof(t *testing.T, name string) *Profile {
+	t.Helper()
+	p, ok := e.ep.Profile(name)
+	if !ok {
+		t.Fatalf("no profile %s", name)
+	}
+	return p
+}

@@ -38,7 +38,7 @@ type ProfileConfig struct {
 	TLS                 bool
 	TLSPort             int
 	TLSCertDir          string
-	MaxRecvRPS          int // per source address; 0 = off (sets the pike limit, see security.go)
+	MaxRecvRPS          int             // per source address; 0 = off (sets the pike limit, see security.go)
 	Security            security.Policy // lockout and rate limit (auth-fail-*, auth-user-*, pike-*)
 	TrustedACL          []string        // security-trusted-acl: sources exempt from Security
 	DisableRegister     bool

@@ -91,11 +91,10 @@ func (e *env) dialFrom(t *testing.T, src string) (*raw, bool) {
 // tryAuth sends auth and reports whether it was accepted.
 func (r *raw) tryAuth(pass string) bool {
 	r.send("auth " + pass + "\n\n")
-	line, err := r.r.ReadString('\n')
-	if err != nil {
+	if _, err := r.r.ReadString('\n'); err != nil { // Content-Type: command/reply
 		return false
 	}
-	line, _ = r.r.ReadString('\n')
+	line, _ := r.r.ReadString('\n')
 	return strings.Contains(line, "+OK accepted")
 }
 

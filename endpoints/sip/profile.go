@@ -381,9 +381,9 @@ func (p *Profile) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 // floods from one address (pike) and oversize messages are dropped (and counted) before they
 // cost a parse.
 func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
-	if drop, err := p.secFilter(info, data); drop {
+	if p.secFilter(info, data) {
 		p.dropped.Add(1)
-		return nil, err
+		return nil, nil
 	}
 	if p.trace.Load() {
 		p.log.Info(fmt.Sprintf("recv %d bytes from %s/%s:\n%s", len(data), info.Transport, info.RemoteAddr, data))

@@ -6,9 +6,11 @@
 //
 // Every event is one log line with a fixed prefix for fail2ban and log watchers:
 //
-//	SECURITY <event> src=<ip> user=<user> service=<sip/profile|esl> reason=<reason> [secs=<n>]
+//	SECURITY <event> src=<ip> [net=<v6>/64] user=<user> service=<sip/<profile>|esl> reason=<reason> [secs=<n>]
 //
-// and a ban fires CUSTOM goswitch::banned on the bus (goswitch::unbanned when it is lifted).
+// events: auth-failure, banned, unbanned, user-locked; user is "-" when there is none. A ban
+// fires CUSTOM goswitch::banned on the bus (goswitch::unbanned when it is lifted). IPv4
+// sources are banned by address, IPv6 sources by /64 (net=).
 package security
 
 import (
@@ -38,7 +40,7 @@ const maxEntries = 100000
 
 // Ban is one banned source.
 type Ban struct {
-	Addr    netip.Addr
+	Addr    netip.Addr // the Key: an IPv4 address or an IPv6 /64's first address
 	Since   time.Time
 	Until   time.Time // zero: until lifted
 	Reason  string
@@ -69,9 +71,29 @@ func NewTable(log *slog.Logger, bus *event.Bus) *Table {
 	return &Table{log: log, bus: bus, bans: map[netip.Addr]*ban{}, now: time.Now}
 }
 
+// Key is the unit a ban (and every per-source count) applies to: the address for IPv4, its
+// /64 for IPv6, where one host commonly owns the whole /64 and could rotate through it.
+func Key(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	if a.Is6() && !a.IsLoopback() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return a
+}
+
+// keyString prints a key as the ban list and log lines show it.
+func keyString(k netip.Addr) string {
+	if k.Is6() && !k.IsLoopback() {
+		return k.String() + "/64"
+	}
+	return k.String()
+}
+
 func (t *Table) lookup(a netip.Addr) *ban {
 	t.mu.RLock()
-	b := t.bans[a.Unmap()]
+	b := t.bans[Key(a)]
 	var until time.Time
 	if b != nil {
 		until = b.Until
@@ -117,8 +139,8 @@ func (t *Table) Refuse(a netip.Addr) bool {
 
 // Ban bans a for d (0: until lifted). A source already banned keeps the later expiry. It
 // reports whether the ban is new.
-func (t *Table) Ban(a netip.Addr, d time.Duration, reason, service, user string) bool {
-	a = a.Unmap()
+func (t *Table) Ban(src netip.Addr, d time.Duration, reason, service, user string) bool {
+	a := Key(src)
 	now := t.now()
 	var until time.Time
 	if d > 0 {
@@ -145,10 +167,10 @@ func (t *Table) Ban(a netip.Addr, d time.Duration, reason, service, user string)
 	t.mu.Unlock()
 	t.total.Add(1)
 	secs := int(d / time.Second)
-	Log(t.log, slog.LevelWarn, "banned", a, user, service, reason, "secs="+strconv.Itoa(secs))
+	Log(t.log, slog.LevelWarn, "banned", src, user, service, reason, "secs="+strconv.Itoa(secs))
 	if t.bus != nil {
 		e := t.bus.New("CUSTOM", BannedEvent)
-		e.Add("network-ip", a.String())
+		e.Add("network-ip", keyString(a))
 		e.Add("reason", reason)
 		e.Add("service", service)
 		e.Add("user", user)
@@ -160,7 +182,7 @@ func (t *Table) Ban(a netip.Addr, d time.Duration, reason, service, user string)
 
 // Unban lifts a's ban; false when a was not banned.
 func (t *Table) Unban(a netip.Addr, service string) bool {
-	a = a.Unmap()
+	a = Key(a)
 	t.mu.Lock()
 	b, ok := t.bans[a]
 	delete(t.bans, a)
@@ -171,7 +193,7 @@ func (t *Table) Unban(a netip.Addr, service string) bool {
 	Log(t.log, slog.LevelWarn, "unbanned", a, "", service, "lifted", "")
 	if t.bus != nil {
 		e := t.bus.New("CUSTOM", UnbannedEvent)
-		e.Add("network-ip", a.String())
+		e.Add("network-ip", keyString(a))
 		e.Add("reason", b.Reason)
 		e.Add("service", service)
 		t.bus.Publish(e)
@@ -228,7 +250,7 @@ func (t *Table) Command(_ context.Context, args string, w interface{ Write([]byt
 			if user == "" {
 				user = "-"
 			}
-			fmt.Fprintf(w, "%-39s %-8s %-20s %-14s %-10d %s\n", b.Addr, exp, b.Reason, b.Service, b.Dropped, user)
+			fmt.Fprintf(w, "%-39s %-8s %-20s %-14s %-10d %s\n", keyString(b.Addr), exp, b.Reason, b.Service, b.Dropped, user)
 		}
 		fmt.Fprintf(w, "\n%d total.\n", len(list))
 	case "add":
@@ -253,7 +275,7 @@ func (t *Table) Command(_ context.Context, args string, w interface{ Write([]byt
 			reason = sanitize(strings.Join(f[3:], "-"))
 		}
 		t.Ban(a, time.Duration(secs)*time.Second, reason, "api", "")
-		fmt.Fprintf(w, "+OK banned %s\n", a.Unmap())
+		fmt.Fprintf(w, "+OK banned %s\n", keyString(Key(a)))
 	case "del", "lift", "delete", "remove":
 		if len(f) < 2 {
 			fmt.Fprintln(w, "-USAGE: del <ip>|all")
@@ -275,10 +297,10 @@ func (t *Table) Command(_ context.Context, args string, w interface{ Write([]byt
 			return
 		}
 		if !t.Unban(a, "api") {
-			fmt.Fprintf(w, "-ERR %s is not banned\n", a.Unmap())
+			fmt.Fprintf(w, "-ERR %s is not banned\n", keyString(Key(a)))
 			return
 		}
-		fmt.Fprintf(w, "+OK lifted %s\n", a.Unmap())
+		fmt.Fprintf(w, "+OK lifted %s\n", keyString(Key(a)))
 	default:
 		fmt.Fprintln(w, "-USAGE: list | add <ip> [seconds] [reason] | del <ip>|all")
 	}
@@ -298,6 +320,10 @@ func Log(log *slog.Logger, level slog.Level, ev string, src netip.Addr, user, se
 	b.WriteString(ev)
 	b.WriteString(" src=")
 	b.WriteString(src.Unmap().String())
+	if k := Key(src); k != src.Unmap() && ev != "auth-failure" {
+		b.WriteString(" net=")
+		b.WriteString(keyString(k))
+	}
 	b.WriteString(" user=")
 	b.WriteString(sanitize(user))
 	b.WriteString(" service=")

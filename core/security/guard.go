@@ -112,6 +112,7 @@ func (g *Guard) trusted(a netip.Addr) bool { return g.pol.Trusted != nil && g.po
 // an answer, because a is banned or has just exceeded the rate limit.
 func (g *Guard) Request(a netip.Addr) bool {
 	a = a.Unmap()
+	k := Key(a)
 	if g.t.Refuse(a) {
 		g.refused.Add(1)
 		return false
@@ -122,10 +123,10 @@ func (g *Guard) Request(a netip.Addr) bool {
 	now := g.now()
 	g.mu.Lock()
 	g.sweep(now)
-	w := g.pike[a]
+	w := g.pike[k]
 	if w == nil {
 		w = &window{}
-		g.pike[a] = w
+		g.pike[k] = w
 	}
 	n := w.hit(now, g.pol.PikeWindow)
 	g.mu.Unlock()
@@ -136,7 +137,7 @@ func (g *Guard) Request(a netip.Addr) bool {
 	if g.t.Ban(a, g.pol.PikeBlock, "flood", g.pol.Service, "") {
 		g.floodBans.Add(1)
 		g.mu.Lock()
-		delete(g.pike, a)
+		delete(g.pike, k)
 		g.mu.Unlock()
 	}
 	return false
@@ -177,27 +178,27 @@ func (g *Guard) Failure(a netip.Addr, user, reason string) bool {
 		return false
 	}
 	now := g.now()
+	k := Key(a)
 	g.mu.Lock()
 	g.sweep(now)
 	n := 0
 	if g.pol.FailMax > 0 {
-		w := g.src[a]
+		w := g.src[k]
 		if w == nil {
 			w = &window{}
-			g.src[a] = w
+			g.src[k] = w
 		}
 		n = w.hit(now, g.pol.FailWindow)
 		if n >= g.pol.FailMax {
-			delete(g.src, a)
+			delete(g.src, k)
 		}
 	}
 	var lock time.Duration
 	if g.pol.UserFailMax > 0 && user != "" {
-		k := userKey(user)
-		u := g.users[k]
+		u := g.users[userKey(user)]
 		if u == nil {
 			u = &userState{}
-			g.users[k] = u
+			g.users[userKey(user)] = u
 		}
 		if _, known := u.known[a]; !known {
 			if u.fail.hit(now, g.pol.UserFailWindow) >= g.pol.UserFailMax && !now.Before(u.lockedUntil) {

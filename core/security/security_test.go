@@ -196,3 +196,21 @@ func TestSanitize(t *testing.T) {
 		t.Fatalf("sanitize let through %q", got)
 	}
 }
+
+func TestIPv6BansTheSlash64(t *testing.T) {
+	g, tb, _, logs, _ := newTest(DefaultPolicy("sip/internal"))
+	for i := 0; i < 5; i++ {
+		g.Failure(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1)}), "1000", "bad-password")
+	}
+	if !tb.Banned(netip.MustParseAddr("2001:db8::ffff")) || tb.Banned(netip.MustParseAddr("2001:db8:0:1::1")) {
+		t.Fatal("five failures from one /64 must ban that /64, and only it")
+	}
+	if !strings.Contains(logs.String(), "SECURITY banned src=2001:db8::5 net=2001:db8::/64 user=1000") {
+		t.Fatalf("log:\n%s", logs)
+	}
+	var out bytes.Buffer
+	tb.Command(context.Background(), "del 2001:db8::42", &out)
+	if !strings.Contains(out.String(), "+OK lifted 2001:db8::/64") {
+		t.Fatal(out.String())
+	}
+}

@@ -116,7 +116,7 @@ func TestSvcrackFindsNothingAndIsBanned(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-u1000", "-r1-2000", "-p", itoa(int(dst.Port())), "-b", "127.0.0.1",
-		"-P", itoa(freeUDPPort(t)), "--maximumtime=3", "127.0.0.1")
+		"-P", itoa(freeUDPPort(t)), "--maximumtime=1", "127.0.0.1")
 	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir()) // svcrack keeps its session database there
 	var out syncBuf
 	cmd.Stdout, cmd.Stderr = &out, &out

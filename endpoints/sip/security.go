@@ -27,7 +27,8 @@ import (
 //	                                      a trunk above ~80 calls/s (INVITE+ACK+BYE) needs
 //	                                      security-trusted-acl
 //	pike-loopback false                   rate-limit loopback sources too
-//	security-trusted-acl <acl,...>        sources exempt from all of the above
+//	security-trusted-acl <acl,...>        sources exempt from all of the above (and so are the
+//	                                      profile's gateways whose proxy is an IP address)
 //
 // max-recv-requests-per-second N (FreeSWITCH) sets pike to N per 1 s unless pike-max-requests
 // is given.
@@ -73,12 +74,25 @@ func securityParam(pc *ProfileConfig, name, v string, atoi func(name, v string) 
 	return true
 }
 
-// newGuard builds the profile's guard on the host's ban table; the trusted lists are looked up
-// in the acl.conf in force at each check, so reloadacl applies.
+// newGuard builds the profile's guard on the host's ban table. Trusted are the sources of
+// security-trusted-acl (looked up in the acl.conf in force at each check, so reloadacl
+// applies) and the profile's gateways given by address: a trunk carrying many calls must not
+// trip pike.
 func (p *Profile) newGuard() *security.Guard {
 	pol := p.cfg.Security
-	if names := p.cfg.TrustedACL; len(names) > 0 {
+	gws := map[netip.Addr]bool{}
+	for _, g := range p.cfg.Gateways {
+		for _, v := range []string{g.Proxy, g.RegisterProxy} {
+			if a, ok := literalHost(v); ok {
+				gws[a] = true
+			}
+		}
+	}
+	if names := p.cfg.TrustedACL; len(names) > 0 || len(gws) > 0 {
 		pol.Trusted = func(a netip.Addr) bool {
+			if gws[a] {
+				return true
+			}
 			set := p.ep.ACL()
 			if set == nil {
 				return false
@@ -92,6 +106,19 @@ func (p *Profile) newGuard() *security.Guard {
 		}
 	}
 	return security.NewGuard(p.ep.h.Bans, pol, p.ep.h.Log)
+}
+
+// literalHost returns the address of a proxy value written as an IP ("sip:192.0.2.1:5060;transport=tcp").
+func literalHost(v string) (netip.Addr, bool) {
+	v = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(v), "sip:"), "sips:")
+	v, _, _ = strings.Cut(v, ";")
+	if ap, err := netip.ParseAddrPort(v); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if a, err := netip.ParseAddr(strings.Trim(v, "[]")); err == nil {
+		return a.Unmap(), true
+	}
+	return netip.Addr{}, false
 }
 
 // secFilter decides, before parsing, whether data from info's source is dropped: a banned

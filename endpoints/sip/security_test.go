@@ -286,3 +286,54 @@ func statusRow(status, name string) int {
 // nowFixed (harness_test.go) lost its only user with the token-bucket limiter's test; other
 // branches may still use it.
 var _ = nowFixed
+
+// TestBannedOverTCP: `sofia ban add` bans a source for every transport: its OPTIONS over TCP
+// get no answer (the connection stays, unanswered), another source's do; `ban del` lifts it.
+func TestBannedOverTCP(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	dst := env.addr(t, "internal")
+	if out := env.api(t, "sofia", "ban add 127.0.0.9 60 test"); !strings.Contains(out, "+OK banned 127.0.0.9") {
+		t.Fatalf("ban add: %s", out)
+	}
+	if got := optionsOverTCP(t, "127.0.0.9", dst); got != "" {
+		t.Errorf("banned source answered over TCP: %q", got)
+	}
+	if got := optionsOverTCP(t, "127.0.0.10", dst); !strings.HasPrefix(got, "SIP/2.0 200") {
+		t.Errorf("other source over TCP: %q", got)
+	}
+	if list := env.api(t, "ban", "list"); !strings.Contains(list, "127.0.0.9 ") || !strings.Contains(list, " test ") {
+		t.Errorf("ban list:\n%s", list)
+	}
+	env.api(t, "ban", "del 127.0.0.9")
+	if got := optionsOverTCP(t, "127.0.0.9", dst); !strings.HasPrefix(got, "SIP/2.0 200") {
+		t.Errorf("after ban del: %q", got)
+	}
+}
+
+func optionsOverTCP(t *testing.T, src string, dst netip.AddrPort) string {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 2 * time.Second}
+	c, err := d.Dial("tcp", dst.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l := c.LocalAddr().String()
+	fmt.Fprintf(c, "OPTIONS sip:%s;transport=tcp SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bK-tcp%d\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:%s>\r\nCall-ID: tcp-%d@%s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		dst, l, time.Now().UnixNano(), dst, time.Now().UnixNano(), src)
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 4096)
+	n, _ := c.Read(buf)
+	return string(buf[:n])
+}
+
+func TestLiteralHost(t *testing.T) {
+	for in, want := range map[string]string{"192.0.2.1": "192.0.2.1", "sip:192.0.2.1:5060;transport=tcp": "192.0.2.1",
+		"[2001:db8::1]:5060": "2001:db8::1", "2001:db8::2": "2001:db8::2", "sip.example.com": "", "example.com:5060": ""} {
+		a, ok := literalHost(in)
+		if (want == "") == ok || (ok && a.String() != want) {
+			t.Errorf("literalHost(%q) = %v %v, want %q", in, a, ok, want)
+		}
+	}
+}

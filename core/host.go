@@ -17,6 +17,7 @@ import (
 
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -45,6 +46,7 @@ type Host struct {
 	LogLevel *slog.LevelVar
 	Bus      *event.Bus
 	Clock    *media.SoftClock // shared media clock for every port and app
+	Bans     *security.Table  // banned sources, shared by every SIP profile and the event socket
 	Dirs     Dirs
 	Version  string
 	CoreUUID string
@@ -111,6 +113,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 		IPv4: opts.IPv4, IPv6: opts.IPv6,
 	})
 	h.Clock = media.NewSoftClock(0)
+	h.Bans = security.NewTable(opts.Log, h.Bus)
 	h.maxSessions.Store(1000)
 	h.sps.Store(30)
 	if opts.Load == nil {

@@ -6,8 +6,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goswitch/goswitch/core/acl"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -25,6 +27,13 @@ type Config struct {
 	Debug               bool
 	StopOnBindError     bool
 	OutboundDefaultPort int
+	// Security is the brute-force lockout of auth/userauth: auth-fail-max failures from one
+	// source within auth-fail-window seconds ban it for auth-ban-time seconds (host-wide, see
+	// core/security); auth-trusted-acl lists exempt sources. Loopback is not exempt by default.
+	Security   security.Policy
+	TrustedACL []string
+	// AuthFailDelay is how long a failed auth waits before its -ERR (auth-fail-delay, ms).
+	AuthFailDelay time.Duration
 }
 
 // DefaultConfig is FreeSWITCH's built-in defaults.
@@ -32,6 +41,7 @@ func DefaultConfig() Config {
 	return Config{
 		ListenIP: "127.0.0.1", ListenPort: 8021, Password: "ClueCon",
 		QueueSize: 100000, LogQueueSize: 10000, OutboundDefaultPort: 8084,
+		Security: security.DefaultPolicy("esl"), AuthFailDelay: time.Second,
 	}
 }
 
@@ -70,6 +80,27 @@ func ParseConfig(snap *xmlconf.Snapshot) (Config, error) {
 		case "event-queue-size":
 			if n, err := strconv.Atoi(val); err == nil && n > 0 {
 				cfg.QueueSize = n
+			}
+		case "auth-fail-max", "auth-fail-window", "auth-ban-time", "auth-fail-delay":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return cfg, fmt.Errorf("%v: event_socket.conf: invalid %s %q", pos, name, val)
+			}
+			switch strings.ToLower(name) {
+			case "auth-fail-max":
+				cfg.Security.FailMax = n
+			case "auth-fail-window":
+				cfg.Security.FailWindow = time.Duration(n) * time.Second
+			case "auth-ban-time":
+				cfg.Security.BanTime = time.Duration(n) * time.Second
+			case "auth-fail-delay":
+				cfg.AuthFailDelay = time.Duration(n) * time.Millisecond
+			}
+		case "auth-trusted-acl":
+			for _, v := range strings.Split(val, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					cfg.TrustedACL = append(cfg.TrustedACL, v)
+				}
 			}
 		}
 	}

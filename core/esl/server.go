@@ -18,6 +18,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/acl"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -67,6 +68,7 @@ type Server struct {
 
 	authTimeout atomic.Int64 // nanoseconds
 	acls        atomic.Pointer[acl.Set]
+	guard       *security.Guard // auth lockout (security.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -85,6 +87,7 @@ func NewServer(h *core.Host, cfg Config) *Server {
 	s := &Server{h: h, cfg: cfg, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
 	s.authTimeout.Store(int64(AuthTimeout))
 	s.compileACL(h.Config())
+	s.guard = s.newGuard()
 	return s
 }
 

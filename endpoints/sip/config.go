@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/goswitch/goswitch/core/sdp"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -37,7 +38,9 @@ type ProfileConfig struct {
 	TLS                 bool
 	TLSPort             int
 	TLSCertDir          string
-	MaxRecvRPS          int // per source address; 0 = off
+	MaxRecvRPS          int             // per source address; 0 = off (sets the pike limit, see security.go)
+	Security            security.Policy // lockout and rate limit (auth-fail-*, auth-user-*, pike-*)
+	TrustedACL          []string        // security-trusted-acl: sources exempt from Security
 	DisableRegister     bool
 	AcceptBlindReg      bool
 	RTPStartPort        int
@@ -111,6 +114,7 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 	if pc.Name == "" {
 		return pc, fmt.Errorf("%s: profile without name", snap.Pos(pe))
 	}
+	pc.Security = defaultSIPPolicy(pc.Name)
 	var bad []string
 	atoi := func(name, v string) int {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -122,6 +126,9 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 	for _, p := range pe.FindElements("settings/param") {
 		name, v := p.SelectAttrValue("name", ""), p.SelectAttrValue("value", "")
 		pc.Params[name] = v
+		if securityParam(&pc, name, v, atoi) {
+			continue
+		}
 		switch name {
 		case "sip-ip":
 			pc.SIPIP = v
@@ -192,6 +199,9 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 	}
 	if pc.OutboundCodecs == nil {
 		pc.OutboundCodecs = pc.InboundCodecs
+	}
+	if _, set := pc.Params["pike-max-requests"]; !set && pc.MaxRecvRPS > 0 {
+		pc.Security.PikeMax, pc.Security.PikeWindow = pc.MaxRecvRPS, time.Second
 	}
 	for _, ge := range pe.FindElements("gateways/gateway") {
 		g, err := parseGateway(snap, pc.Name, ge)

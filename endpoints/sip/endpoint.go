@@ -21,6 +21,11 @@
 // a stateless 400/505/416 and folded or LWS-laden headers are normalised first. Over TCP what
 // sipgo cannot parse closes the connection. Refused and dropped messages are counted in
 // DROPPED-MSGS of "sofia status profile <name>".
+//
+// Brute force and floods (security.go, core/security): failed digest authentications ban their
+// source (auth-fail-*), lock a user for sources it never authenticated from (auth-user-*), and
+// too many requests from one source ban it (pike-*); banned sources' requests are dropped
+// before parsing, unanswered. The bans are the host's (`sofia ban` / `ban` API).
 package sip
 
 import (

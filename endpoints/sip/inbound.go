@@ -88,6 +88,10 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		}
 		res, _ := verifyDigest(p.nonces, hdr, "INVITE", du, realm)
+		reason := ""
+		if (res == authOK || res == authFailed) && p.sec.UserLocked(username, src.Addr()) {
+			res, reason = authFailed, "user-locked" // the answer a wrong password gets
+		}
 		switch res {
 		case authMissing, authStale:
 			r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
@@ -95,10 +99,12 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			tx.Respond(r)
 			return
 		case authFailed:
+			p.authFailure(src.Addr(), username, du, reason)
 			p.failedIn.Add(1)
 			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 			return
 		}
+		p.sec.Success(src.Addr(), username)
 		authUser, authUsername = du, username
 	}
 

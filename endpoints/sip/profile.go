@@ -19,6 +19,7 @@ import (
 
 	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/security"
 )
 
 // Profile is one running SIP profile: its sockets, sipgo stack, calls and counters.
@@ -42,7 +43,7 @@ type Profile struct {
 
 	nonces *nonceCache
 	alloc  *media.PortAllocator
-	limit  *rateLimiter
+	sec    *security.Guard // bans, lockout, pike (security.go)
 
 	calls    sync.Map // callID|localTag -> *call
 	inviting sync.Map // Call-ID -> *call while its INVITE is unanswered (see txTracker)
@@ -72,7 +73,7 @@ func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
 	p.extSIPIP = extIP(pc.ExtSIPIP, p.sipIP)
 	p.extRTPIP = extIP(pc.ExtRTPIP, p.rtpIP)
 	p.nonces = newNonceCache(pc.NonceTTL)
-	p.limit = newRateLimiter(pc.MaxRecvRPS)
+	p.sec = p.newGuard()
 	if pc.RTPStartPort == 0 || pc.RTPEndPort == 0 {
 		// switch.conf's rtp-start-port/rtp-end-port apply to every profile without its own range.
 		if sw := e.h.Config().Configuration("switch.conf"); sw != nil {
@@ -378,9 +379,14 @@ func (p *Profile) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(res)
 }
 
-// readFilter runs on every datagram/segment before parsing: oversize messages and floods from
-// one address are dropped (and counted) before they cost a parse.
+// readFilter runs on every datagram/segment before parsing: requests from banned sources,
+// floods from one address (pike) and oversize messages are dropped (and counted) before they
+// cost a parse.
 func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if p.secFilter(info, data) {
+		p.dropped.Add(1)
+		return nil, nil
+	}
 	if p.trace.Load() {
 		p.log.Info(fmt.Sprintf("recv %d bytes from %s/%s:\n%s", len(data), info.Transport, info.RemoteAddr, data))
 	}
@@ -399,57 +405,7 @@ func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, 
 		}
 		data = normalizeHeaders(data)
 	}
-	if p.limit != nil && info.RemoteAddr != nil {
-		if ap, err := netip.ParseAddrPort(info.RemoteAddr.String()); err == nil && !ap.Addr().IsLoopback() {
-			if !p.limit.allow(ap.Addr(), time.Now()) {
-				p.dropped.Add(1)
-				return nil, nil
-			}
-		}
-	}
 	return data, nil
-}
-
-// rateLimiter is a per-source token bucket (max-recv-requests-per-second).
-type rateLimiter struct {
-	rate float64
-	mu   sync.Mutex
-	m    map[netip.Addr]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newRateLimiter(rps int) *rateLimiter {
-	if rps <= 0 {
-		return nil
-	}
-	return &rateLimiter{rate: float64(rps), m: map[netip.Addr]*bucket{}}
-}
-
-func (r *rateLimiter) allow(a netip.Addr, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b, ok := r.m[a]
-	if !ok {
-		if len(r.m) > 100000 {
-			clear(r.m)
-		}
-		b = &bucket{tokens: r.rate, last: now}
-		r.m[a] = b
-	}
-	b.tokens += now.Sub(b.last).Seconds() * r.rate
-	if b.tokens > r.rate {
-		b.tokens = r.rate
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }
 
 // sourceAddr returns a request's source address.

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"net"
 	"net/netip"
 	"strings"
 
@@ -110,13 +111,30 @@ func LocalSource(a netip.Addr) bool {
 	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || cgnat.Contains(a)
 }
 
+// ownAddr reports whether a is an address of one of this machine's interfaces: a phone on the
+// PBX host itself that registers to the public address is local too.
+func ownAddr(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		if n, ok := ia.(*net.IPNet); ok {
+			if x, ok := netip.AddrFromSlice(n.IP); ok && x.Unmap() == a.Unmap() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // weakCredentialRefused applies the safe-default rule after a digest check succeeded: credentials
 // that are a default (WeakSecret) are refused from a non-local source unless the host runs with
 // -insecure or the profile sets allow-default-password. The caller answers 403, exactly as for a
 // wrong password, so a refusal tells a scanner nothing a wrong guess would not.
 func (p *Profile) weakCredentialRefused(u *xmlconf.User, username, realm string, src netip.AddrPort, method sip.RequestMethod) bool {
 	why := WeakSecret(u, username, realm)
-	if why == "" || LocalSource(src.Addr()) {
+	if why == "" || LocalSource(src.Addr()) || ownAddr(src.Addr()) {
 		return false
 	}
 	if p.ep.h.Insecure() || p.cfg.AllowDefaultPassword {

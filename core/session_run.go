@@ -224,6 +224,9 @@ func (s *Session) wait() State {
 	}
 	for {
 		if st, stop := s.interrupted(); stop {
+			if st == StateRouting {
+				s.leaveBridge() // a bridged B-leg transferred away (REFER, uuid_transfer)
+			}
 			return st
 		}
 		var bridgeDone <-chan struct{}

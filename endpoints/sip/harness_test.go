@@ -124,6 +124,8 @@ const testConf = `<?xml version="1.0"?>
 </section>
 <section name="dialplan">
   <context name="public">
+    <extension name="public_extensions"><condition field="destination_number" expression="^pub(10[0-9][0-9])$">
+      <action application="transfer" data="$1 XML default"/></condition></extension>
     <extension name="respond"><condition field="destination_number" expression="^5002$">
       <action application="respond" data="404 Nobody Here"/></condition></extension>
     <extension name="redirect"><condition field="destination_number" expression="^5003$">

@@ -158,6 +158,9 @@ const testConf = `<?xml version="1.0"?>
     <extension name="meta"><condition field="destination_number" expression="^6(10[0-9][0-9])$">
       <action application="bind_meta_app" data="1 a s info"/>
       <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
+    <extension name="meta_b"><condition field="destination_number" expression="^metab(10[0-9][0-9])$">
+      <action application="bind_meta_app" data="1 b s set::meta_fired=yes"/>
+      <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
     <extension name="users"><condition field="destination_number" expression="^(10[0-9][0-9])$">
       <action application="set" data="hangup_after_bridge=true"/>
       <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>

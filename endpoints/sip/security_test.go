@@ -284,3 +284,32 @@ func TestDefaultPasswordFromPublicSourceRefused(t *testing.T) {
 	r := startSIPp(t, local.addr(t, "internal"), "-sf", scenario("register.xml"), "-s", "1000", "-au", "1000", "-ap", "1234")
 	r.wait(t, "1000/1234 from loopback")
 }
+
+// TestSIPpMetaAppListensOnTheBoundLeg: bind_meta_app "1 b s ..." (vanilla's in-call transfer keys
+// for the called phone) hears only the B-leg's far end. The caller's *1 does not fire it (before,
+// any caller, unauthenticated ones from public included, could run dx/att_xfer/cf and transfer in
+// default); the callee's *1 does. The callee is a SIPp UAS that echoes RTP, events included, so the
+// caller's digits reach goswitch again from the B side.
+func TestSIPpMetaAppListensOnTheBoundLeg(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	b := registerUAS(t, env, "uas_te.xml", "1001", "0", "PCMU", 300)
+	rp := newRTPPeer(t)
+	a := callAs1000(t, env, "metab1001", rp.port(), 3000)
+	var callee *core.Session
+	dst := waitBridged(t, env, func(_, bl *core.Session) bool { callee = bl; return bl.Answered() })
+	caller := answeredInbound(env)
+	seq, ts := uint16(0), uint32(8000)
+	for _, ev := range []byte{10, 1} { // *, 1
+		sendEvent(rp, dst, ev, &seq, ts)
+		ts += 8000
+		time.Sleep(150 * time.Millisecond)
+	}
+	waitFor(t, "the callee's *1 (echoed) to fire the b-leg binding", 5*time.Second, func() bool {
+		return callee.Var("meta_fired") == "yes"
+	})
+	if caller.Var("meta_fired") != "" {
+		t.Errorf("the caller's own *1 fired a binding that listens on the b leg")
+	}
+	a.wait(t, "caller")
+	b.wait(t, "callee")
+}

@@ -170,9 +170,9 @@ func (p *Profile) warnWeakUsers() {
 	}
 	if p.ep.h.Insecure() || p.cfg.AllowDefaultPassword {
 		p.log.Warn("INSECURE: users with a default or empty password can register and call from any address",
-			"profile", p.cfg.Name, "addr", p.sipIP.String(), "users", len(weak), "first", list)
+			"addr", p.sipIP.String(), "users", len(weak), "first", list)
 		return
 	}
 	p.log.Warn("users with a default or empty password: their registrations and calls are refused from public addresses (loopback and private only); set real passwords",
-		"profile", p.cfg.Name, "addr", p.sipIP.String(), "users", len(weak), "first", list)
+		"addr", p.sipIP.String(), "users", len(weak), "first", list)
 }

@@ -233,7 +233,7 @@ func newNetns(t *testing.T) *netns {
 }
 
 // sippIn runs SIPp inside the namespace against target and returns its exit error and output.
-func (ns *netns) sipp(t *testing.T, target string, args ...string) (error, string) {
+func (ns *netns) sipp(t *testing.T, target string, args ...string) (string, error) {
 	t.Helper()
 	bin := sippPath(t)
 	dir := t.TempDir()
@@ -243,26 +243,32 @@ func (ns *netns) sipp(t *testing.T, target string, args ...string) (error, strin
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	msgs, _ := os.ReadFile(filepath.Join(dir, "msg.log"))
-	return err, string(out) + "\n" + tail(string(msgs), 4000)
+	return string(out) + "\n" + tail(string(msgs), 4000), err
 }
 
 // TestDefaultPasswordFromPublicSourceRefused: goswitch listens on the root side of a veth pair;
 // SIPp registers from inside the namespace, a TEST-NET (public) source. 1000 with the right
 // password 1234 and 1002 with an a1-hash of 1234 get 403, the same answer as a wrong password,
-// and a WARNING names source, user and reason; gwuser with a real password registers from there.
+// a call from 1000 authenticated with 1234 gets 403 too, and a WARNING names source, user and
+// reason; gwuser with a real password registers from there.
 // From loopback, 1000 with 1234 still registers.
 func TestDefaultPasswordFromPublicSourceRefused(t *testing.T) {
 	ns := newNetns(t)
 	env := newEnv(t, envOpt{internalExtra: `<param name="sip-ip" value="` + ns.host + `"/>` +
-		`<param name="force-register-domain" value="127.0.0.1"/>`})
+		`<param name="force-register-domain" value="127.0.0.1"/><param name="challenge-realm" value="127.0.0.1"/>`})
 	target := env.addr(t, "internal").String()
 	if !strings.HasPrefix(target, ns.host+":") {
 		t.Fatalf("internal profile on %s, want %s", target, ns.host)
 	}
 	for _, tc := range []struct{ user, pass string }{{"1000", "1234"}, {"1002", "1234"}, {"1000", "wrong"}} {
-		if err, out := ns.sipp(t, target, "-sf", scenario("register_refused.xml"), "-s", tc.user, "-au", tc.user, "-ap", tc.pass); err != nil {
+		if out, err := ns.sipp(t, target, "-sf", scenario("register_refused.xml"), "-s", tc.user, "-au", tc.user, "-ap", tc.pass); err != nil {
 			t.Errorf("%s/%s from %s: want 403: %v\n%s", tc.user, tc.pass, ns.guest, err, out)
 		}
+	}
+	// A call authenticated with 1234 from there is refused the same way.
+	if out, err := ns.sipp(t, target, "-sf", scenario("uac_auth_refused.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "9196", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU"); err != nil {
+		t.Errorf("INVITE as 1000/1234 from %s: want 403: %v\n%s", ns.guest, err, out)
 	}
 	if n := len(env.ep.Contacts("internal", "1000", "127.0.0.1")) + len(env.ep.Contacts("internal", "1002", "127.0.0.1")); n != 0 {
 		t.Errorf("%d registrations with the default password from a public source", n)
@@ -271,12 +277,13 @@ func TestDefaultPasswordFromPublicSourceRefused(t *testing.T) {
 	for _, want := range []string{
 		`ip=` + ns.guest + ` user=1000 method=REGISTER reason="default password 1234 is accepted only from loopback and private addresses"`,
 		`ip=` + ns.guest + ` user=1002 method=REGISTER reason="a1-hash of the default password 1234`,
+		`ip=` + ns.guest + ` user=1000 method=INVITE reason="default password 1234`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q", want)
 		}
 	}
-	if err, out := ns.sipp(t, target, "-sf", scenario("register.xml"), "-s", "gwuser", "-au", "gwuser", "-ap", "gwpass"); err != nil {
+	if out, err := ns.sipp(t, target, "-sf", scenario("register.xml"), "-s", "gwuser", "-au", "gwuser", "-ap", "gwpass"); err != nil {
 		t.Errorf("gwuser (real password) from %s: %v\n%s", ns.guest, err, out)
 	}
 

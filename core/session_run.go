@@ -281,6 +281,10 @@ func (s *Session) Break() {
 	}
 }
 
+// TransferPending reports whether a transfer is waiting to be applied (the channel leaves its
+// application for CS_ROUTING): an app must not hang the channel up after it (hangup_after_bridge).
+func (s *Session) TransferPending() bool { return s.transferPending() }
+
 func (s *Session) transferPending() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

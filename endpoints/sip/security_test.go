@@ -320,3 +320,26 @@ func TestSIPpMetaAppListensOnTheBoundLeg(t *testing.T) {
 	a.wait(t, "caller")
 	b.wait(t, "callee")
 }
+
+// TestSIPpCalleeTransfersPublicCaller: whose authority counts is the REFER sender's. An
+// unauthenticated caller from public reaches 1001 (via public's transfer to default); 1001, a
+// registered phone, REFERs the caller to 1003: 202, and 1003 is called, although the transferee
+// itself could not have asked for that.
+func TestSIPpCalleeTransfersPublicCaller(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	c := registerUAS(t, env, "uas_bye.xml", "1003", "0", "PCMU", 200)
+	port := itoa(freeUDPPort(t))
+	b := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_refer.xml"), "-s", "1001", "-p", port,
+		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)), "-rtp_echo", "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-key", "refer_to", "1003", "-d", "200")
+	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", "1001", "-au", "1001", "-ap", "1234",
+		"-key", "contact_port", port)
+	reg.wait(t, "register 1001")
+	waitFor(t, "1001 registered", 10*time.Second, func() bool { return len(env.ep.Contacts("internal", "1001", "127.0.0.1")) == 1 })
+	a := startSIPp(t, env.addr(t, "external"), "-sf", scenario("uac_recv_bye.xml"), "-s", "outsider",
+		"-key", "dest", "pub1001", "-key", "rtpport", itoa(freeUDPPort(t)), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-mi", "127.0.0.1")
+	c.wait(t, "transfer target 1003")
+	a.wait(t, "public caller")
+	b.wait(t, "referring callee 1001")
+}

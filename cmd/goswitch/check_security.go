@@ -24,13 +24,18 @@ func (c *checkReport) security(snap *xmlconf.Snapshot) {
 		}
 		c.add(xmlconf.Diag{Pos: pos, Msg: fmt.Sprintf("event socket listens on %s with the default password %s: goswitch refuses to open it (set another password, or listen-ip 127.0.0.1)", cfg.ListenIP, esl.DefaultPassword)})
 	}
-	exposed := ""
+	exposed, allowed := "", ""
 	if sc := snap.Configuration("sofia.conf"); sc != nil {
 		for _, pe := range sc.FindElements("profiles/profile") {
 			ip := "127.0.0.1"
 			for _, p := range pe.FindElements("settings/param") {
-				if p.SelectAttrValue("name", "") == "sip-ip" {
+				switch p.SelectAttrValue("name", "") {
+				case "sip-ip":
 					ip = strings.TrimSpace(p.SelectAttrValue("value", ""))
+				case "allow-default-password":
+					if v := strings.ToLower(p.SelectAttrValue("value", "")); v == "true" || v == "yes" || v == "on" || v == "1" {
+						allowed = pe.SelectAttrValue("name", "")
+					}
 				}
 			}
 			if a, err := netip.ParseAddr(ip); err == nil && !a.Unmap().IsLoopback() && exposed == "" {
@@ -59,7 +64,11 @@ func (c *checkReport) security(snap *xmlconf.Snapshot) {
 		if len(weak) > 5 {
 			more = ", ..."
 		}
-		c.add(xmlconf.Diag{Pos: weak[0].Pos, Msg: fmt.Sprintf("%d user(s) of domain %s have a default or empty password (%s%s; %s): profile %s listens beyond loopback, so goswitch refuses their registrations and calls from public addresses; set real passwords",
-			len(weak), d.Name, strings.Join(ids, ", "), more, sip.WeakSecret(weak[0], weak[0].ID, d.Name), exposed)})
+		what := "so goswitch refuses their registrations and calls from public addresses"
+		if allowed != "" {
+			what = "and profile " + allowed + " sets allow-default-password: anyone can register and call as them"
+		}
+		c.add(xmlconf.Diag{Pos: weak[0].Pos, Msg: fmt.Sprintf("%d user(s) of domain %s have a default or empty password (%s%s; %s): profile %s listens beyond loopback, %s; set real passwords",
+			len(weak), d.Name, strings.Join(ids, ", "), more, sip.WeakSecret(weak[0], weak[0].ID, d.Name), exposed, what)})
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,4 +74,16 @@ func TestCheckSecurity(t *testing.T) {
 func md5sum(s string) string {
 	h := md5.Sum([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+func TestInsecureFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{{nil, false}, {[]string{"-insecure"}, true}} {
+		o, err := parseFlags(tt.args, io.Discard)
+		if err != nil || o.insecure != tt.want {
+			t.Errorf("parseFlags(%q): insecure=%v err=%v", tt.args, o != nil && o.insecure, err)
+		}
+	}
 }

@@ -37,6 +37,9 @@ type HostOptions struct {
 	Hostname   string
 	IPv4, IPv6 string
 	Version    string
+	// Insecure (goswitch -insecure) turns the refusal of unsafe defaults (directory password
+	// 1234 from public addresses, ESL password ClueCon off loopback) into loud warnings.
+	Insecure bool
 }
 
 // Host is what modules receive: the config, the event bus, the session table and the registries'
@@ -250,6 +253,9 @@ func (h *Host) swap(snap *xmlconf.Snapshot) {
 
 // Config returns the configuration snapshot in force.
 func (h *Host) Config() *xmlconf.Snapshot { return h.config.Load() }
+
+// Insecure reports whether the host runs with -insecure: unsafe defaults warn instead of refusing.
+func (h *Host) Insecure() bool { return h.opts.Insecure }
 
 // Reload re-reads the configuration (reloadxml). On any error the old snapshot stays live and the
 // error says what is wrong where.

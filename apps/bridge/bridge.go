@@ -105,7 +105,7 @@ func afterBridge(s *core.Session, bCause core.Cause) {
 }
 
 func ctxTransferred(s *core.Session) bool {
-	return s.State() == core.StateRouting
+	return s.State() == core.StateRouting || s.TransferPending() // e.g. the callee REFERred us
 }
 
 // handleFailure is switch_channel_handle_cause: continue the dialplan or hang up the A-leg.

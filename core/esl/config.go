@@ -138,3 +138,21 @@ func (c Config) allowed(set *acl.Set, remote net.Addr) bool {
 	}
 	return false
 }
+
+// DefaultPassword is FreeSWITCH's stock event socket password, the first one anyone tries.
+const DefaultPassword = "ClueCon"
+
+// ExposedDefaultPassword reports whether the configuration listens beyond loopback (an address
+// other than 127/8 and ::1, or every address) with the stock password ClueCon. Start refuses to
+// listen then, unless the host runs with -insecure.
+func (c Config) ExposedDefaultPassword() bool {
+	if c.Password != DefaultPassword {
+		return false
+	}
+	ip := strings.TrimSpace(c.ListenIP)
+	if strings.EqualFold(ip, "localhost") {
+		return false
+	}
+	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	return err != nil || !a.Unmap().IsLoopback()
+}

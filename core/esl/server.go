@@ -131,6 +131,17 @@ func (s *Server) Config() Config { return s.cfg }
 // stop-on-bind-error is set, not fatal, as in FreeSWITCH.
 func (s *Server) Start(ctx context.Context) error {
 	addr := s.cfg.Addr()
+	if s.cfg.ExposedDefaultPassword() {
+		if !s.h.Insecure() {
+			err := fmt.Errorf("event socket: refusing to listen on %s with the default password %s: set another password in event_socket.conf or listen on 127.0.0.1 (goswitch -insecure overrides)", addr, DefaultPassword)
+			s.h.Log.Error(err.Error(), "addr", addr)
+			if s.cfg.StopOnBindError {
+				return err
+			}
+			return nil
+		}
+		s.h.Log.Warn("INSECURE: event socket listens beyond loopback with the default password "+DefaultPassword+" (-insecure)", "addr", addr)
+	}
 	if s.cfg.ListenIP == "::" {
 		addr = ":" + strconv.Itoa(s.cfg.ListenPort)
 	}

@@ -28,6 +28,7 @@ type call struct {
 	s       *core.Session
 	inbound bool
 	key     string
+	auth    authority // what the far end may ask for (REFER); fixed when the dialog begins
 
 	ds *sipgo.DialogServerSession // inbound
 	dc *sipgo.DialogClientSession // outbound

@@ -50,6 +50,15 @@ type ProfileConfig struct {
 	Gateways            []GatewayConfig
 	Params              map[string]string // every param as written, for sofia status
 	Pos                 xmlconf.Pos
+
+	// ReferRequiresAuth (refer-requires-auth, default true): a REFER from a party that did not
+	// authenticate when its dialog began is refused with 403.
+	ReferRequiresAuth bool
+	// DisableTransfer (disable-transfer): every REFER is refused with 403, as sip_disable_transfer.
+	DisableTransfer bool
+	// AllowDefaultPassword (allow-default-password): accept the default password 1234, an empty
+	// one or an a1-hash of either from public addresses too, with a warning (as goswitch -insecure).
+	AllowDefaultPassword bool
 }
 
 // GatewayConfig is one <gateway>.
@@ -110,6 +119,7 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 		ChallengeRealm: "auto_from", InboundCodecs: sdp.ParseCodecString("PCMU,PCMA"), Generous: true,
 		DTMFType: "rfc2833", RFC2833PT: 101, UserAgent: "goswitch", NonceTTL: 60 * time.Second,
 		TLSPort: 5061, MinSE: 120 * time.Second, Params: map[string]string{}, Pos: snap.Pos(pe),
+		ReferRequiresAuth: true,
 	}
 	if pc.Name == "" {
 		return pc, fmt.Errorf("%s: profile without name", snap.Pos(pe))
@@ -187,6 +197,12 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 			pc.DisableRegister = boolParam(v)
 		case "accept-blind-reg":
 			pc.AcceptBlindReg = boolParam(v)
+		case "refer-requires-auth":
+			pc.ReferRequiresAuth = boolParam(v)
+		case "disable-transfer":
+			pc.DisableTransfer = boolParam(v)
+		case "allow-default-password":
+			pc.AllowDefaultPassword = boolParam(v)
 		case "rtp-start-port":
 			pc.RTPStartPort = atoi(name, v)
 		case "rtp-end-port":

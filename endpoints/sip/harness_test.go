@@ -126,6 +126,8 @@ const testConf = `<?xml version="1.0"?>
 </section>
 <section name="dialplan">
   <context name="public">
+    <extension name="public_extensions"><condition field="destination_number" expression="^pub(10[0-9][0-9])$">
+      <action application="transfer" data="$1 XML default"/></condition></extension>
     <extension name="respond"><condition field="destination_number" expression="^5002$">
       <action application="respond" data="404 Nobody Here"/></condition></extension>
     <extension name="redirect"><condition field="destination_number" expression="^5003$">
@@ -164,6 +166,9 @@ const testConf = `<?xml version="1.0"?>
       <action application="bridge" data="{absolute_codec_string=PCMA,sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
     <extension name="meta"><condition field="destination_number" expression="^6(10[0-9][0-9])$">
       <action application="bind_meta_app" data="1 a s info"/>
+      <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
+    <extension name="meta_b"><condition field="destination_number" expression="^metab(10[0-9][0-9])$">
+      <action application="bind_meta_app" data="1 b s set::meta_fired=yes"/>
       <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
     <extension name="users"><condition field="destination_number" expression="^(10[0-9][0-9])$">
       <action application="set" data="hangup_after_bridge=true"/>

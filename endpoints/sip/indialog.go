@@ -282,25 +282,39 @@ func (p *Profile) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 400, "Missing Refer-To", nil))
 		return
 	}
-	if core.True(c.s.Var("sip_disable_transfer")) {
+	if core.True(c.s.Var("sip_disable_transfer")) || p.cfg.DisableTransfer {
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return
+	}
+	s := c.s
+	peer := s.Peer()
+	target := s
+	if peer != nil {
+		target = peer
+	}
+	// The referrer is this dialog's far end: its authority, not the channel's current context,
+	// decides where the transfer may go (blind and attended/Replaces alike).
+	dctx, ok := p.referContext(c, target)
+	if !ok {
+		p.log.Warn("security: REFER refused: the referrer did not authenticate (refer-requires-auth)",
+			"ip", sourceAddr(req).Addr().String(), "from", req.From().Address.User, "refer_to", rt.Address.User, "uuid", s.UUID())
 		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 		return
 	}
 	dest := rt.Address.User
 	tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
-	s := c.s
 	s.SetVar("sip_refer_to", rt.Value())
 	if by := req.ReferredBy(); by != nil {
 		s.SetVar("sip_referred_by", by.Value())
 	}
-	if peer := s.Peer(); peer != nil {
+	if peer != nil {
 		peer.SetVar("transfer_source", s.UUID())
-		peer.Transfer(dest, "", "")
+		peer.Transfer(dest, "", dctx)
 		go c.notifyRefer()
 		return
 	}
 	go c.notifyRefer()
-	s.Transfer(dest, "", "")
+	s.Transfer(dest, "", dctx)
 }
 
 // notifyRefer sends the final sipfrag NOTIFY for an accepted REFER.

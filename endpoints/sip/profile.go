@@ -231,6 +231,7 @@ func (p *Profile) start() error {
 	} else {
 		p.log.Info("profile started", "udp", p.Addr().String(), "tcp", p.Addr().String())
 	}
+	p.warnWeakUsers()
 	p.publishProfileEvent("sofia::profile_start")
 	return nil
 }

@@ -301,6 +301,11 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 			return
 		}
+		if p.weakCredentialRefused(du, cred.Username, cred.Realm, src, sip.REGISTER) {
+			p.publishRegFailure(req, user, domain, src)
+			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+			return
+		}
 		authUser = cred.Username
 		p.sec.Success(src.Addr(), user)
 	}

@@ -28,10 +28,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/acl"
@@ -54,6 +56,8 @@ type Endpoint struct {
 	order    []string
 	gateways map[string]*Gateway
 	acl      *acl.Set
+
+	acceptFilter atomic.Pointer[func(netip.Addr) bool] // SetAcceptFilter
 
 	db   *store.DB
 	regs *registry

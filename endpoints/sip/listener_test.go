@@ -260,6 +260,7 @@ func TestEMFILEChild(t *testing.T) {
 				seen = strings.Contains(l, "too many open files")
 			}
 			fmt.Printf("child: emfile %v\n", seen)
+			fmt.Printf("child: warned %v\n", strings.Contains(env.logs.String(), `level=WARN msg="accept failed; retrying"`))
 		case "restore":
 			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &orig); err != nil {
 				t.Fatal(err)
@@ -282,6 +283,9 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	c.send("wait-emfile")
 	if got := c.expect(t, "emfile ", 10*time.Second); got != "true" {
 		t.Fatalf("accept never hit EMFILE (%d connections opened)", flood.Opened())
+	}
+	if got := c.expect(t, "warned ", 5*time.Second); got != "true" {
+		t.Errorf("no WARNING logged for the accept error")
 	}
 	c.send("restore")
 	c.expect(t, "restored", 5*time.Second)

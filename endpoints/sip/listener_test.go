@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
@@ -346,4 +347,43 @@ func (u *tcpClient) options(t *testing.T, n int) string {
 	}
 	io.CopyN(io.Discard, u.r, int64(clen))
 	return status
+}
+
+// TestAcceptFilterAndStreamParams: the accept filter (the ban-list hook) refuses a source's
+// TCP and TLS connections at accept and counts them; the stream parameters parse.
+func TestAcceptFilterAndStreamParams(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: `<param name="tls" value="true"/>
+		<param name="tcp-max-connections" value="50"/><param name="tcp-max-connections-per-source" value="7"/>
+		<param name="tcp-idle-timeout" value="600"/><param name="tcp-message-timeout" value="2.5"/>
+		<param name="tcp-write-timeout" value="0"/><param name="tls-handshake-timeout" value="1500ms"/>`})
+	p, _ := env.ep.Profile("internal")
+	want := StreamLimits{MaxConns: 50, MaxPerSource: 7, Idle: 600 * time.Second, Message: 2500 * time.Millisecond,
+		Handshake: 1500 * time.Millisecond}
+	if got := p.Config().Stream; got != want {
+		t.Errorf("stream limits %+v, want %+v", got, want)
+	}
+	if ext, _ := env.ep.Profile("external"); ext.Config().Stream != DefaultStreamLimits {
+		t.Errorf("defaults %+v", ext.Config().Stream)
+	}
+	banned := netip.MustParseAddr("127.0.0.2")
+	env.ep.SetAcceptFilter(func(a netip.Addr) bool { return a != banned })
+	for _, pr := range []struct {
+		addr string
+		tls  bool
+	}{{p.Addr().String(), false}, {p.TLSAddr().String(), true}} {
+		if line, err := connflood.Probe(pr.addr, "127.0.0.2", pr.tls, 2*time.Second); err == nil {
+			t.Errorf("filtered source served (tls=%v): %q", pr.tls, line)
+		}
+		if line, err := connflood.Probe(pr.addr, "127.0.0.1", pr.tls, 2*time.Second); err != nil || !strings.HasPrefix(line, "SIP/2.0 200") {
+			t.Errorf("other source (tls=%v): %q %v", pr.tls, line, err)
+		}
+	}
+	st, _ := env.h.APIOutput(t.Context(), "sofia", "status profile internal")
+	if !strings.Contains(st, "TCP-DENIED       \t1\n") || !strings.Contains(st, "TLS-DENIED       \t1\n") {
+		t.Errorf("sofia status profile internal:\n%s", st)
+	}
+	env.ep.SetAcceptFilter(nil)
+	if line, err := connflood.Probe(p.Addr().String(), "127.0.0.2", false, 2*time.Second); err != nil || !strings.HasPrefix(line, "SIP/2.0 200") {
+		t.Errorf("source not served after the filter was removed: %q %v", line, err)
+	}
 }

@@ -25,7 +25,8 @@ type Config struct {
 	Name string
 	Log  *slog.Logger
 
-	// MaxConns caps open connections; MaxPerSource caps them per source address. 0 = no cap.
+	// MaxConns caps open connections; MaxPerSource caps them per source address (per /64 for
+	// IPv6). 0 = no cap.
 	MaxConns, MaxPerSource int
 
 	// Allow, when set, is asked about every new connection's source; false closes it at once.
@@ -190,16 +191,17 @@ func (l *Listener) admit(nc net.Conn) net.Conn {
 		reset(nc)
 		return nil
 	}
+	key := sourceKey(src)
 	l.mu.Lock()
 	var why string
 	switch {
 	case l.cfg.MaxConns > 0 && l.active >= int64(l.cfg.MaxConns):
 		why = "max-connections"
-	case l.cfg.MaxPerSource > 0 && l.perSrc[src] >= l.cfg.MaxPerSource:
+	case l.cfg.MaxPerSource > 0 && l.perSrc[key] >= l.cfg.MaxPerSource:
 		why = "max-connections-per-source"
 	}
 	if why != "" {
-		active, n := l.active, l.perSrc[src]
+		active, n := l.active, l.perSrc[key]
 		l.mu.Unlock()
 		l.refused.Add(1)
 		reset(nc)
@@ -213,10 +215,10 @@ func (l *Listener) admit(nc net.Conn) net.Conn {
 	if l.active > l.peak {
 		l.peak = l.active
 	}
-	l.perSrc[src]++
+	l.perSrc[key]++
 	l.mu.Unlock()
 	l.accepted.Add(1)
-	gc := &guardedConn{Conn: nc, l: l, src: src}
+	gc := &guardedConn{Conn: nc, l: l, src: key}
 	if l.cfg.TLS == nil && l.cfg.MessageTimeout <= 0 && l.cfg.IdleTimeout <= 0 && l.cfg.WriteTimeout <= 0 {
 		return gc
 	}
@@ -237,6 +239,17 @@ func (l *Listener) release(src netip.Addr) {
 		delete(l.perSrc, src)
 	}
 	l.mu.Unlock()
+}
+
+// sourceKey is what the per-source cap counts: the address, or for IPv6 its /64 (one
+// subscriber's allocation, which an attacker can spread its connections over).
+func sourceKey(a netip.Addr) netip.Addr {
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return a
 }
 
 func remoteAddr(nc net.Conn) netip.Addr {

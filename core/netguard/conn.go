@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type timedConn struct {
 
 	hsOnce sync.Once
 	hsErr  error
+	shut   atomic.Bool // the guard closed it (a timeout); the consumer's Close is then quiet
 
 	// Read state; sipgo reads a connection from one goroutine.
 	fr    framer
@@ -39,6 +41,7 @@ func (c *timedConn) handshake() error {
 				c.l.log.Warn("TLS handshake failed; closing", "listener", c.l.cfg.Name, "src", c.raw.RemoteAddr().String(),
 					"err", err, "suppressed", n)
 			}
+			c.shut.Store(true)
 			_ = c.raw.Close()
 		}
 		c.start = time.Now()
@@ -85,6 +88,7 @@ func (c *timedConn) Read(b []byte) (int, error) {
 			c.l.log.Warn("connection timed out; closing", "listener", c.l.cfg.Name, "src", c.raw.RemoteAddr().String(),
 				"timeout", what, "suppressed", sup)
 		}
+		c.shut.Store(true)
 		_ = c.raw.Close()
 		return n, io.EOF
 	}
@@ -106,6 +110,9 @@ func (c *timedConn) Close() error {
 	err := c.Conn.Close()
 	if c.tls != nil {
 		_ = c.raw.Close()
+	}
+	if c.shut.Load() {
+		return nil
 	}
 	return err
 }

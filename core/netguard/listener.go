@@ -271,7 +271,8 @@ func reset(nc net.Conn) {
 	_ = nc.Close()
 }
 
-// guardedConn gives its slot back once, on the first Close.
+// guardedConn gives its slot back on the first Close; later ones are no-ops (the guard may
+// close a connection before its consumer does, and sipgo warns about a failing Close).
 type guardedConn struct {
 	net.Conn
 	l    *Listener
@@ -280,8 +281,11 @@ type guardedConn struct {
 }
 
 func (c *guardedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(func() { c.l.release(c.src) })
+	var err error
+	c.once.Do(func() {
+		err = c.Conn.Close()
+		c.l.release(c.src)
+	})
 	return err
 }
 

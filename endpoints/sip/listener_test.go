@@ -233,6 +233,11 @@ func TestSlowlorisAndSilentTLSClosed(t *testing.T) {
 	if !strings.Contains(st, "TCP-TIMEOUTS     \t"+strconv.Itoa(n)+"\n") || !strings.Contains(st, "TLS-TIMEOUTS     \t"+strconv.Itoa(n)+"\n") {
 		t.Errorf("sofia status profile internal: want %d TCP and TLS timeouts:\n%s", n, st)
 	}
+	// One rate-limited WARNING, not a line per connection.
+	logs := env.logs.String()
+	if w := strings.Count(logs, "level=WARN"); w == 0 || w > 4 || !strings.Contains(logs, `msg="connection timed out; closing"`) {
+		t.Errorf("%d WARNING lines for %d timed out connections", w, 2*n)
+	}
 }
 
 // TestEMFILEChild runs goswitch, lowers and restores its RLIMIT_NOFILE on command.

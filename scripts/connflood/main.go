@@ -49,7 +49,8 @@ func main() {
 	}
 	start := time.Now()
 	f := connflood.Open(context.Background(), *addr, *src, *n, *workers, send)
-	fmt.Printf("flood: %d connections opened from %s in %v (%d dials failed)\n", f.Opened(), *src, time.Since(start).Round(time.Millisecond), f.Failed)
+	fmt.Printf("flood: %d connections from %s in %v (%d dials failed: reset at once by a refusing server, or timed out)\n",
+		f.Opened()+f.Failed, *src, time.Since(start).Round(time.Millisecond), f.Failed)
 	probe := func(from string) bool {
 		t0 := time.Now()
 		line, err := connflood.Probe(*addr, from, *useTLS, 5*time.Second)
@@ -62,7 +63,7 @@ func main() {
 	}
 	ok := probe(*probeSrc)
 	time.Sleep(*hold)
-	fmt.Printf("after %v the server still holds %d of the %d connections\n", *hold, f.Held(), f.Opened())
+	fmt.Printf("after %v the server still holds %d of them\n", *hold, f.Held())
 	f.Close()
 	t0 := time.Now()
 	recovered := false

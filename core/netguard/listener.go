@@ -122,6 +122,9 @@ func (l *Listener) Close() error {
 	return err
 }
 
+// Config returns the listener's configuration.
+func (l *Listener) Config() Config { return l.cfg }
+
 // Stats returns the counters.
 func (l *Listener) Stats() Stats {
 	l.mu.Lock()

@@ -69,6 +69,19 @@ func (p *Profile) guardConfig(transport string) netguard.Config {
 	if f := p.ep.acceptFilter.Load(); f != nil {
 		c.Allow = *f
 	}
+	// Every connection is a descriptor shared with RTP ports and the other listeners: a default
+	// cap is lowered to a quarter of RLIMIT_NOFILE so that one flooded listener cannot use them
+	// all; a configured one is kept, with a warning.
+	if lim := netguard.FDLimit(); lim > 0 && (c.MaxConns == 0 || c.MaxConns > lim/4) {
+		if _, set := p.cfg.Params["tcp-max-connections"]; set {
+			p.log.Warn("tcp-max-connections leaves no descriptors for RTP when reached", "transport", transport,
+				"tcp-max-connections", c.MaxConns, "nofile", lim)
+		} else {
+			c.MaxConns = lim / 4
+			p.log.Info("tcp-max-connections lowered to a quarter of the open file limit", "transport", transport,
+				"tcp-max-connections", c.MaxConns, "nofile", lim)
+		}
+	}
 	return c
 }
 
@@ -108,8 +121,10 @@ func streamStatus(prefix string, l net.Listener) [][2]string {
 	}
 	st := g.Stats()
 	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
+	cfg := g.Config()
 	return [][2]string{
 		{prefix + "-CONNS", strconv.FormatInt(st.Active, 10)},
+		{prefix + "-CONNS-MAX", strconv.Itoa(cfg.MaxConns) + " (" + strconv.Itoa(cfg.MaxPerSource) + " per source)"},
 		{prefix + "-CONNS-PEAK", strconv.FormatInt(st.PeakActive, 10)},
 		{prefix + "-ACCEPTED", u(st.Accepted)},
 		{prefix + "-REFUSED", u(st.Refused)},

@@ -268,3 +268,21 @@ func TestSourceKey(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFramer: the framer never panics and ends in the same state however the stream is split
+// into reads.
+func FuzzFramer(f *testing.F) {
+	f.Add([]byte("OPTIONS sip:a SIP/2.0\r\nContent-Length: 3\r\n\r\nabc\r\n\r\n"), uint8(7))
+	f.Add([]byte("A\nl: 99999999999999\n\nx"), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		var whole, split framer
+		whole.feed(data)
+		step := int(cut)%16 + 1
+		for i := 0; i < len(data); i += step {
+			split.feed(data[i:min(i+step, len(data))])
+		}
+		if whole.st != split.st || whole.left != split.left || whole.seenOne != split.seenOne {
+			t.Fatalf("whole %+v, split by %d %+v", whole, step, split)
+		}
+	})
+}

@@ -188,6 +188,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		where = "embedded default configuration"
 	}
 	logger.Info("goswitch starting", "version", version, "conf", where)
+	raiseNoFile(logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := h.Start(ctx); err != nil {

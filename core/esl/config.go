@@ -34,6 +34,9 @@ type Config struct {
 	TrustedACL []string
 	// AuthFailDelay is how long a failed auth waits before its -ERR (auth-fail-delay, ms).
 	AuthFailDelay time.Duration
+	// MaxConns and MaxPerSource cap inbound connections in total and per source address
+	// (max-connections, max-connections-per-source; 0 = no cap): goswitch's own, not FreeSWITCH's.
+	MaxConns, MaxPerSource int
 }
 
 // DefaultConfig is FreeSWITCH's built-in defaults.
@@ -42,6 +45,7 @@ func DefaultConfig() Config {
 		ListenIP: "127.0.0.1", ListenPort: 8021, Password: "ClueCon",
 		QueueSize: 100000, LogQueueSize: 10000, OutboundDefaultPort: 8084,
 		Security: security.DefaultPolicy("esl"), AuthFailDelay: time.Second,
+		MaxConns: 1024, MaxPerSource: 32,
 	}
 }
 
@@ -77,6 +81,16 @@ func ParseConfig(snap *xmlconf.Snapshot) (Config, error) {
 			cfg.Debug = val != "0" && val != "false" && val != ""
 		case "stop-on-bind-error":
 			cfg.StopOnBindError = val == "true"
+		case "max-connections", "max-connections-per-source":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return cfg, fmt.Errorf("%v: event_socket.conf: invalid %s %q", pos, name, val)
+			}
+			if strings.EqualFold(name, "max-connections") {
+				cfg.MaxConns = n
+			} else {
+				cfg.MaxPerSource = n
+			}
 		case "event-queue-size":
 			if n, err := strconv.Atoi(val); err == nil && n > 0 {
 				cfg.QueueSize = n

@@ -188,6 +188,9 @@ func (e *Endpoint) statusProfile(w io.Writer, p *Profile) {
 		{"DROPPED-MSGS", fmt.Sprint(p.dropped.Load())},
 	}
 	rows = append(rows, securityRows(e, p)...)
+	// Stream listener guard counters (goswitch's own rows, streamlimits.go).
+	rows = append(rows, streamStatus("TCP", p.tcp)...)
+	rows = append(rows, streamStatus("TLS", p.tlsL)...)
 	fmt.Fprintln(w, statusRule)
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-17s\t%s\n", r[0], r[1])

@@ -41,6 +41,7 @@ type ProfileConfig struct {
 	MaxRecvRPS          int             // per source address; 0 = off (sets the pike limit, see security.go)
 	Security            security.Policy // lockout and rate limit (auth-fail-*, auth-user-*, pike-*)
 	TrustedACL          []string        // security-trusted-acl: sources exempt from Security
+	Stream              StreamLimits
 	DisableRegister     bool
 	AcceptBlindReg      bool
 	RTPStartPort        int
@@ -120,6 +121,7 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 		DTMFType: "rfc2833", RFC2833PT: 101, UserAgent: "goswitch", NonceTTL: 60 * time.Second,
 		TLSPort: 5061, MinSE: 120 * time.Second, Params: map[string]string{}, Pos: snap.Pos(pe),
 		ReferRequiresAuth: true,
+		Stream:            DefaultStreamLimits,
 	}
 	if pc.Name == "" {
 		return pc, fmt.Errorf("%s: profile without name", snap.Pos(pe))
@@ -193,6 +195,16 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 			pc.TLSCertDir = v
 		case "max-recv-requests-per-second":
 			pc.MaxRecvRPS = atoi(name, v)
+		case "tcp-max-connections":
+			pc.Stream.MaxConns = atoi(name, v)
+		case "tcp-max-connections-per-source":
+			pc.Stream.MaxPerSource = atoi(name, v)
+		case "tcp-message-timeout", "tcp-idle-timeout", "tcp-write-timeout", "tls-handshake-timeout":
+			d, err := parseSeconds(v)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s: %s=%q: %v", snap.Pos(pe), name, v, err))
+			}
+			*pc.Stream.timeout(name) = d
 		case "disable-register":
 			pc.DisableRegister = boolParam(v)
 		case "accept-blind-reg":

@@ -33,10 +33,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/acl"
@@ -60,6 +62,8 @@ type Endpoint struct {
 	gateways map[string]*Gateway
 	acl      *acl.Set
 
+	acceptFilter atomic.Pointer[func(netip.Addr) bool] // SetAcceptFilter
+
 	db   *store.DB
 	regs *registry
 
@@ -79,6 +83,10 @@ func (e *Endpoint) Name() string { return "sofia" }
 // Start opens the registration database, restores registrations and starts every profile.
 func (e *Endpoint) Start(ctx context.Context) error {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if e.h.Bans != nil && e.acceptFilter.Load() == nil {
+		// A banned source's TCP/TLS connections are refused at accept, before a handshake.
+		e.SetAcceptFilter(e.h.Bans.Allow)
+	}
 	path := ":memory:"
 	if e.h.Dirs.DB != "" {
 		path = filepath.Join(e.h.Dirs.DB, "sofia_reg.db")

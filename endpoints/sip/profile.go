@@ -19,6 +19,7 @@ import (
 
 	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/netguard"
 	"github.com/goswitch/goswitch/core/security"
 )
 
@@ -155,14 +156,18 @@ func (p *Profile) start() error {
 		if p.cfg.SIPPort == 0 {
 			port = 0
 		}
-		l, err := tls.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)), c)
+		l, err := net.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)))
 		if err != nil {
 			p.udp.Close()
 			p.tcp.Close()
 			return fmt.Errorf("bind tls: %w", err)
 		}
-		p.tlsL, p.tlsPort = l, l.Addr().(*net.TCPAddr).Port
+		// The guard sits under TLS so its caps apply before the handshake (streamlimits.go).
+		gc := p.guardConfig("tls")
+		gc.TLS = c
+		p.tlsL, p.tlsPort = netguard.New(l, gc), l.Addr().(*net.TCPAddr).Port
 	}
+	p.tcp = netguard.New(p.tcp, p.guardConfig("tcp"))
 	// sipgo logs what it cannot parse raw, at ERROR: cut and rate limited, strangers cannot fill the disk.
 	slogger := slog.New(logging.Limit(p.log.With("sipgo", true).Handler(), logging.LimitOptions{}))
 	opts := []sipgo.UserAgentOption{
@@ -203,7 +208,7 @@ func (p *Profile) start() error {
 		go func() {
 			defer p.wg.Done()
 			if err := fn(); err != nil && p.ctx.Err() == nil {
-				p.log.Debug("listener ended", "err", err)
+				p.log.Error("listener ended", "err", err)
 			}
 		}()
 	}

@@ -160,6 +160,18 @@ func (s *Session) unbridge(br *bridge) {
 	}
 }
 
+// leaveBridge ends the bridge this channel is in, if any, when it is transferred away from its
+// wait loop: the other side's bridge returns and goes on with its dialplan (hangup_after_bridge),
+// and the transferred channel can bridge again in its new extension.
+func (s *Session) leaveBridge() {
+	s.mu.Lock()
+	br := s.bridge
+	s.mu.Unlock()
+	if br != nil {
+		s.unbridge(br)
+	}
+}
+
 // afterBridgeB runs on the B-leg's goroutine when a bridge it was in ends without it leaving: the
 // A side hung up (the A goroutine hangs us up too) or was transferred away (FreeSWITCH hangs the
 // B-leg up unless something else took it).

@@ -17,6 +17,7 @@ import (
 
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -36,6 +37,9 @@ type HostOptions struct {
 	Hostname   string
 	IPv4, IPv6 string
 	Version    string
+	// Insecure (goswitch -insecure) turns the refusal of unsafe defaults (directory password
+	// 1234 from public addresses, ESL password ClueCon off loopback) into loud warnings.
+	Insecure bool
 }
 
 // Host is what modules receive: the config, the event bus, the session table and the registries'
@@ -45,6 +49,7 @@ type Host struct {
 	LogLevel *slog.LevelVar
 	Bus      *event.Bus
 	Clock    *media.SoftClock // shared media clock for every port and app
+	Bans     *security.Table  // banned sources, shared by every SIP profile and the event socket
 	Dirs     Dirs
 	Version  string
 	CoreUUID string
@@ -111,6 +116,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 		IPv4: opts.IPv4, IPv6: opts.IPv6,
 	})
 	h.Clock = media.NewSoftClock(0)
+	h.Bans = security.NewTable(opts.Log, h.Bus)
 	h.maxSessions.Store(1000)
 	h.sps.Store(30)
 	if opts.Load == nil {
@@ -247,6 +253,9 @@ func (h *Host) swap(snap *xmlconf.Snapshot) {
 
 // Config returns the configuration snapshot in force.
 func (h *Host) Config() *xmlconf.Snapshot { return h.config.Load() }
+
+// Insecure reports whether the host runs with -insecure: unsafe defaults warn instead of refusing.
+func (h *Host) Insecure() bool { return h.opts.Insecure }
 
 // Reload re-reads the configuration (reloadxml). On any error the old snapshot stays live and the
 // error says what is wrong where.

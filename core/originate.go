@@ -377,8 +377,12 @@ func (o *originator) newLegSession(l DialLeg, vars DialVars) *Session {
 	} else {
 		aName, aNum = o.opts.CallerIDName, o.opts.CallerIDNumber
 	}
-	p.CallerIDName = firstNonEmpty(get("origination_caller_id_name"), get("effective_caller_id_name"), aName)
-	p.CallerIDNumber = firstNonEmpty(get("origination_caller_id_number"), get("effective_caller_id_number"), aNum, "0000000000")
+	// effective_caller_id_* count on the A-leg only (switch_core_session_outgoing_channel reads
+	// the originating channel): in a dial string, or among the callee's directory variables that
+	// user/ adds to the new leg, they are the B-leg's own for its later calls, never what the
+	// callee is shown.
+	p.CallerIDName = firstNonEmpty(get("origination_caller_id_name"), aName)
+	p.CallerIDNumber = firstNonEmpty(get("origination_caller_id_number"), aNum, "0000000000")
 	p.OrigCallerIDName, p.OrigCallerIDNum = p.CallerIDName, p.CallerIDNumber
 	p.CalleeIDName = firstNonEmpty(get("origination_callee_id_name"), "Outbound Call")
 	p.CalleeIDNumber = firstNonEmpty(get("origination_callee_id_number"), l.Target)

@@ -101,6 +101,7 @@ type Session struct {
 	lastApp    string
 	lastArg    string
 	dtmfHook   func(media.DTMF) bool
+	peerHook   func(from *Session, d media.DTMF) bool // digits the bridged peer receives
 	transfers  int
 	started    bool
 	scoped     map[string]string
@@ -532,6 +533,29 @@ func (s *Session) SetDTMFHook(fn func(media.DTMF) bool) {
 	s.mu.Unlock()
 }
 
+// SetPeerDTMFHook installs a filter for the digits this channel's bridged peer receives from its
+// far end (bind_meta_app listening on the b leg); it swallows a digit by returning true. nil
+// removes it.
+func (s *Session) SetPeerDTMFHook(fn func(from *Session, d media.DTMF) bool) {
+	s.mu.Lock()
+	s.peerHook = fn
+	s.mu.Unlock()
+}
+
+// bridgedPeerHook returns the peer DTMF hook of the channel this one is bridged with, if any.
+func (s *Session) bridgedPeerHook() func(*Session, media.DTMF) bool {
+	s.mu.Lock()
+	br := s.bridge
+	s.mu.Unlock()
+	if br == nil {
+		return nil
+	}
+	o := br.other(s)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.peerHook
+}
+
 // QueueDTMF delivers a received digit: DTMF event, meta-key hook, then the application queue
 // (dropped when full, as an unread digit is stale anyway).
 func (s *Session) QueueDTMF(d media.DTMF) { s.DeliverDTMF(d) }
@@ -540,8 +564,9 @@ func (s *Session) QueueDTMF(d media.DTMF) { s.DeliverDTMF(d) }
 // digits before a media bridge passes them on.
 func (s *Session) HasDTMFHook() bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dtmfHook != nil
+	hooked := s.dtmfHook != nil
+	s.mu.Unlock()
+	return hooked || s.bridgedPeerHook() != nil
 }
 
 // DeliverDTMF is QueueDTMF that reports whether the channel kept the digit: a hook swallowed it,
@@ -560,6 +585,9 @@ func (s *Session) DeliverDTMF(d media.DTMF) (kept bool) {
 	hook := s.dtmfHook
 	s.mu.Unlock()
 	if hook != nil && hook(d) {
+		return true
+	}
+	if ph := s.bridgedPeerHook(); ph != nil && ph(s, d) {
 		return true
 	}
 	select {

@@ -224,6 +224,9 @@ func (s *Session) wait() State {
 	}
 	for {
 		if st, stop := s.interrupted(); stop {
+			if st == StateRouting {
+				s.leaveBridge() // a bridged B-leg transferred away (REFER, uuid_transfer)
+			}
 			return st
 		}
 		var bridgeDone <-chan struct{}
@@ -277,6 +280,10 @@ func (s *Session) Break() {
 		cancel()
 	}
 }
+
+// TransferPending reports whether a transfer is waiting to be applied (the channel leaves its
+// application for CS_ROUTING): an app must not hang the channel up after it (hangup_after_bridge).
+func (s *Session) TransferPending() bool { return s.transferPending() }
 
 func (s *Session) transferPending() bool {
 	s.mu.Lock()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every goswitch test, after installing what the tests need on a fresh Debian machine:
-# SIPp (sip-tester), baresip, tmux and espeak-ng from Debian, Go modules and staticcheck from the module proxy.
+# SIPp (sip-tester), baresip, sipvicious (svcrack), tmux and espeak-ng from Debian, Go modules and staticcheck from the module proxy.
 # Usage: scripts/test.sh            (CI=true makes a missing interop peer a failure, not a skip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 pkgs=()
 command -v sipp >/dev/null 2>&1 || pkgs+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || pkgs+=(baresip)
+command -v svcrack >/dev/null 2>&1 || pkgs+=(sipvicious) # brute-force tests (endpoints/sip)
 command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
 command -v espeak-ng >/dev/null 2>&1 || pkgs+=(espeak-ng) # say:/speak text-to-speech tests
 if [ ${#pkgs[@]} -gt 0 ]; then

@@ -55,6 +55,7 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 		return nil
 	}
 	if !s.Answered() {
+		inheritCodec(s, b)
 		if err := s.Answer(ctx); err != nil {
 			b.Hangup(core.CauseNormalTemporaryFailure)
 			return err
@@ -104,7 +105,7 @@ func afterBridge(s *core.Session, bCause core.Cause) {
 }
 
 func ctxTransferred(s *core.Session) bool {
-	return s.State() == core.StateRouting
+	return s.State() == core.StateRouting || s.TransferPending() // e.g. the callee REFERred us
 }
 
 // handleFailure is switch_channel_handle_cause: continue the dialplan or hang up the A-leg.
@@ -275,6 +276,7 @@ func (e *early) joinEarly(ctx context.Context, leg *core.Session) {
 		return
 	}
 	if !e.s.Answered() {
+		inheritCodec(e.s, leg)
 		if err := e.s.PreAnswer(ctx); err != nil {
 			return
 		}

@@ -56,7 +56,7 @@ func init() {
 	reg("cng_plc", "", "Do PLC on CNG frames", inline, noop)
 	reg("early_hangup", "", "Enable early hangup", inline, noop)
 	reg("set_zombie_exec", "", "Enable Zombie Execution", inline, noop)
-	reg("sleep", "<pausemilliseconds>", "Pause a channel", 0, sleep)
+	reg("sleep", "<pausemilliseconds>", "Pause a channel", noMedia, sleep) // SAF_SUPPORT_NOMEDIA: no 183 for a sleep before answer
 	reg("transfer", "<exten> [<dialplan> <context>]", "Transfer a channel", noMedia, transfer)
 	reg("execute_extension", "<extension> <dialplan> <context>", "Execute an extension", noMedia, executeExtension)
 	reg("park", "", "Park", noMedia, park)
@@ -495,7 +495,21 @@ func park(ctx context.Context, s *core.Session, args string) error {
 }
 
 // echo sends back what it hears until the call ends.
+// echoer is a leg port that returns its packets as they came (media.RTPPort.Echo).
+type echoer interface{ Echo() (stop func()) }
+
+// echo returns what the caller sends: RTP legs packet by packet (same payload, same ptime,
+// nothing when nothing arrives, as FreeSWITCH's echo writes back the frames it reads); other
+// legs frame by frame through their stream.
 func echo(ctx context.Context, s *core.Session, args string) error {
+	if l := s.Leg(); l != nil {
+		if e, ok := l.Port().(echoer); ok {
+			stop := e.Echo()
+			defer stop()
+			<-ctx.Done()
+			return nil
+		}
+	}
 	st := s.Media()
 	if st == nil {
 		return core.ErrNoMedia
@@ -511,7 +525,8 @@ func echo(ctx context.Context, s *core.Session, args string) error {
 	}
 }
 
-// delayEcho sends back what it hears after a delay, through a ring of frames.
+// delayEcho sends back what it hears ms milliseconds later, whatever the frame size: a ring of
+// that many samples (silence at first) through which every sample passes.
 func delayEcho(ctx context.Context, s *core.Session, args string) error {
 	st := s.Media()
 	if st == nil {
@@ -521,24 +536,31 @@ func delayEcho(ctx context.Context, s *core.Session, args string) error {
 	if ms <= 0 {
 		ms = 1000
 	}
-	n := ms / int(st.Ptime()/time.Millisecond)
-	if n < 1 {
-		n = 1
-	}
-	ring := make([][]int16, n)
-	var f media.Frame
-	for i := 0; ; i++ {
+	var (
+		f    media.Frame
+		ring []int16
+		pos  int
+		rate int
+		out  []int16
+	)
+	for {
 		if err := st.ReadFrame(ctx, &f); err != nil {
 			return nil
 		}
-		slot := i % n
-		old := ring[slot]
-		ring[slot] = append(ring[slot][:0:0], f.PCM...)
-		if old == nil {
-			old = make([]int16, len(f.PCM))
+		if f.Rate != rate || ring == nil {
+			rate = f.Rate
+			ring, pos = make([]int16, max(1, ms*rate/1000)), 0
 		}
-		out := media.Frame{PCM: old, Rate: f.Rate, TS: f.TS}
-		if err := st.WriteFrame(ctx, &out); err != nil {
+		out = out[:0]
+		for _, x := range f.PCM {
+			out = append(out, ring[pos])
+			ring[pos] = x
+			if pos++; pos == len(ring) {
+				pos = 0
+			}
+		}
+		w := media.Frame{PCM: out, Rate: f.Rate, TS: f.TS}
+		if err := st.WriteFrame(ctx, &w); err != nil {
 			return nil
 		}
 	}

@@ -3,6 +3,8 @@ package playback
 import (
 	"encoding/binary"
 	"io"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 // stereoWav writes a 16-bit interleaved stereo WAV (record_session with RECORD_STEREO: the
@@ -13,10 +15,11 @@ type stereoWav struct {
 	ch   int
 	data int64
 	buf  []byte
+	hdr  media.HeaderSync
 }
 
 func newStereoWav(w io.WriteSeeker, rate, channels int) (*stereoWav, error) {
-	s := &stereoWav{w: w, rate: rate, ch: channels}
+	s := &stereoWav{w: w, rate: rate, ch: channels, hdr: media.NewHeaderSync(w, rate*2*channels)}
 	_, err := w.Write(s.header())
 	return s, err
 }
@@ -46,7 +49,10 @@ func (s *stereoWav) write(pcm []int16) error {
 	}
 	n, err := s.w.Write(s.buf)
 	s.data += int64(n)
-	return err
+	if err != nil {
+		return err
+	}
+	return s.hdr.Update(s.data)
 }
 
 func (s *stereoWav) close() error {
@@ -56,6 +62,8 @@ func (s *stereoWav) close() error {
 	if _, err := s.w.Write(s.header()); err != nil {
 		return err
 	}
-	_, err := s.w.Seek(0, io.SeekEnd)
-	return err
+	if _, err := s.w.Seek(0, io.SeekEnd); err != nil {
+		return err
+	}
+	return media.SyncFile(s.w)
 }

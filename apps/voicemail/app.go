@@ -177,7 +177,9 @@ func keyStop(keys ...string) func(rune) bool {
 func (b *box) record(ctx context.Context, macro, path string) (time.Duration, error) {
 	p := b.p
 	for try := 0; try < max(1, p.Int("max-retries")); try++ {
-		if _, err := phrase(ctx, b.s, macro, "", nil); err != nil && ctx.Err() != nil {
+		if macro == "voicemail_record_message" && core.True(b.s.Var("skip_instructions")) {
+			// FreeSWITCH's skip_instructions: straight to the beep
+		} else if _, err := phrase(ctx, b.s, macro, "", nil); err != nil && ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
 		if _, err := playback.Play(ctx, b.s, "tone_stream://"+p.Param("tone-spec"), playback.Options{}); err != nil && ctx.Err() != nil {
@@ -251,6 +253,7 @@ func (b *box) deposit(ctx context.Context) error {
 	var d rune
 	var err error
 	switch {
+	case core.True(b.s.Var("skip_greeting")): // FreeSWITCH's skip_greeting channel variable
 	case prefs.GreetingPath != "" && fileExists(prefs.GreetingPath):
 		var r playback.Result
 		r, err = playback.Play(ctx, b.s, prefs.GreetingPath, playback.Options{Stop: stop})
@@ -270,6 +273,13 @@ func (b *box) deposit(ctx context.Context) error {
 	}
 	id := uuid.NewString()
 	path := filepath.Join(b.dir(), "msg_"+id+"."+b.ext())
+	pr := b.s.Profile()
+	partial := Message{Created: time.Now().Unix(), User: b.id, Domain: b.domain, UUID: id, CIDName: pr.CallerIDName,
+		CIDNumber: pr.CallerIDNumber, Path: path}
+	if err := b.m.beginPartial(p.Name, &partial); err != nil {
+		b.s.Log().Warn("voicemail: in-progress marker not stored; a crash now loses the message", "err", err)
+	}
+	defer b.m.endPartial(p.Name, id)
 	dur, err := b.record(ctx, "voicemail_record_message", path)
 	if err != nil && ctx.Err() == nil {
 		return err
@@ -287,8 +297,7 @@ func (b *box) deposit(ctx context.Context) error {
 			_, _ = phrase(ctx, b.s, "voicemail_ack", "marked-urgent", nil)
 		}
 	}
-	pr := b.s.Profile()
-	msg := Message{Created: time.Now().Unix(), User: b.id, Domain: b.domain, UUID: id, CIDName: pr.CallerIDName,
+	msg := Message{Created: partial.Created, User: b.id, Domain: b.domain, UUID: id, CIDName: pr.CallerIDName,
 		CIDNumber: pr.CallerIDNumber, Folder: "inbox", Path: path, Len: int(dur.Seconds()), ReadFlags: readFlags}
 	ms := userMail(b.user, p)
 	if ms.keepLocal {

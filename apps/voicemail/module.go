@@ -70,6 +70,7 @@ func Of(h *core.Host) *Module {
 func (m *Module) Start(ctx context.Context) error {
 	sub := m.h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.MessageQuery }, 64)
 	m.stop, m.done = make(chan struct{}), make(chan struct{})
+	m.recoverPartial(ctx)
 	go func() {
 		defer close(m.done)
 		defer sub.Close()
@@ -140,7 +141,7 @@ func (m *Module) DB(profile string) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate("voicemail", schema...); err != nil {
+	if err := db.Migrate("voicemail", append(schema[:len(schema):len(schema)], partialSchema...)...); err != nil {
 		db.Close()
 		return nil, err
 	}

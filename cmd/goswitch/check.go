@@ -96,6 +96,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	c.sections(snap)
 	c.modules(snap)
 	c.applications(snap)
+	c.security(snap)
 	return c.finish(where)
 }
 

@@ -22,7 +22,8 @@ func TestCheckVanilla(t *testing.T) {
 		t.Skip("vanilla tree not present")
 	}
 	code, out, errs := runCheckT(t, "-conf", checkVanillaDir)
-	if code != 0 {
+	// The vanilla tree's unsafe defaults are its only errors: ClueCon on "::" and password 1234.
+	if code != 1 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
 	for _, want := range []string{
@@ -35,7 +36,9 @@ func TestCheckVanilla(t *testing.T) {
 		"warning: application esf_page_group is not supported",
 		"warning: endpoint skinny/ is not supported (extension Local_Extension_Skinny, context default)",
 		"vars.xml:286: warning: stun-set external_rtp_ip=stun:stun.freeswitch.org",
-		" 0 error(s)",
+		"event_socket.conf.xml:6: event socket listens on :: with the default password ClueCon",
+		"have a default or empty password",
+		" 2 error(s)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
@@ -65,17 +68,17 @@ func TestCheckDefaultConf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errs := runCheckT(t, tt.args...)
-			if code != 0 {
+			// The one error allowed: password 1234 while a profile binds the machine's address
+			// (none when local_ip_v4 is loopback). The daemon still runs; see TestCheckSecurity.
+			weak := strings.Contains(out, "have a default or empty password")
+			if code != 0 && !(code == 1 && weak && strings.Contains(out, ": 1 error(s), ")) {
 				t.Fatalf("exit %d\n%s%s", code, out, errs)
-			}
-			if !strings.Contains(out, ": 0 error(s), ") {
-				t.Errorf("errors in the default tree:\n%s", out)
 			}
 			// Only applications and endpoints not linked into this test
 			// binary may be reported (the daemon links the whole module
 			// set); they must be ones goswitch provides.
 			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-				if strings.Contains(line, "error(s)") {
+				if strings.Contains(line, "error(s)") || strings.Contains(line, "have a default or empty password") {
 					continue
 				}
 				_, rest, _ := strings.Cut(line, "warning: application ")

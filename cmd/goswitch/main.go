@@ -62,7 +62,7 @@ func (s setFlags) Set(v string) error {
 // options are the daemon's command line.
 type options struct {
 	conf, log, db, run, sounds, storage, recordings, certs, cfgname string
-	nc, nf, console, nonat, version                                 bool
+	nc, nf, console, nonat, version, insecure                       bool
 	set                                                             setFlags
 }
 
@@ -83,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.BoolVar(&o.nf, "nf", false, "no fork (accepted for compatibility; goswitch never forks)")
 	fl.BoolVar(&o.console, "c", false, "run with an interactive console on stdin")
 	fl.BoolVar(&o.nonat, "nonat", false, "disable NAT traversal (accepted; goswitch does no UPnP/NAT-PMP)")
+	fl.BoolVar(&o.insecure, "insecure", false, "run with unsafe defaults (password 1234 from public addresses, ESL ClueCon off loopback), warning loudly instead of refusing")
 	fl.BoolVar(&o.version, "version", false, "print the version and exit")
 	fl.Var(o.set, "set", "override a $${global} at start: -set name=value (repeatable)")
 	if err := fl.Parse(args); err != nil {
@@ -172,6 +173,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Version:  version,
 		IPv4:     lo.Globals["local_ip_v4"],
 		IPv6:     lo.Globals["local_ip_v6"],
+		Insecure: o.insecure,
 		Load: func() (*xmlconf.Snapshot, error) {
 			return xmlconf.Load(lo)
 		},
@@ -186,6 +188,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		where = "embedded default configuration"
 	}
 	logger.Info("goswitch starting", "version", version, "conf", where)
+	raiseNoFile(logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := h.Start(ctx); err != nil {

@@ -5,7 +5,10 @@
 // goroutine before CHANNEL_HANGUP_COMPLETE is published and before the channel is destroyed, so
 // a crash of the process (kill -9) loses nothing that was reported. The files are fsynced in
 // batches every SyncInterval (default 1 s, param fsync-interval-ms; 0 fsyncs every line), so a
-// crash of the machine loses at most the last SyncInterval of CDRs.
+// crash of the machine loses at most the last SyncInterval of CDRs. A line the disk refuses
+// (full, read-only, permission) is not lost: it waits in a bounded in-memory spool, with a
+// WARNING, and is retried every second; later lines queue behind it, so when space returns every
+// line is written once and in order (spool.go; `cdr_csv status` shows the counters).
 package cdr
 
 import (
@@ -55,11 +58,15 @@ func init() {
 		},
 		Compile: func(snap *xmlconf.Snapshot) (any, error) { return ParseConfig(snap, "") },
 	})
-	core.RegisterAPI(core.APIInfo{Name: "cdr_csv", Syntax: "rotate", Short: "cdr_csv controls", Module: ModuleName,
+	core.RegisterAPI(core.APIInfo{Name: "cdr_csv", Syntax: "rotate|status", Short: "cdr_csv controls", Module: ModuleName,
 		Fn: func(_ context.Context, h *core.Host, args string, w io.Writer) error {
 			c, ok := FromHost(h)
+			if ok && strings.TrimSpace(args) == "status" {
+				_, err := io.WriteString(w, c.status())
+				return err
+			}
 			if !ok || strings.TrimSpace(args) != "rotate" {
-				_, err := io.WriteString(w, "-USAGE: cdr_csv rotate\n")
+				_, err := io.WriteString(w, "-USAGE: cdr_csv rotate|status\n")
 				return err
 			}
 			c.RotateAll()
@@ -150,6 +157,7 @@ type CSV struct {
 
 	written atomic.Uint64
 	db      *store.DB // optional sqlite table
+	spool   spool     // lines and rows waiting for the disk
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -211,6 +219,8 @@ func (c *CSV) Start(context.Context) error {
 		defer c.wg.Done()
 		defer sub.Close()
 		iv := c.Config().SyncInterval
+		retry := time.NewTicker(spoolRetry)
+		defer retry.Stop()
 		var tick <-chan time.Time
 		if iv > 0 {
 			t := time.NewTicker(iv)
@@ -225,6 +235,8 @@ func (c *CSV) Start(context.Context) error {
 				c.RotateAll()
 			case <-tick:
 				c.Sync()
+			case <-retry.C:
+				c.retrySpool()
 			}
 		}
 	}()
@@ -250,8 +262,10 @@ func (c *CSV) Reload(snap *xmlconf.Snapshot) error {
 	return nil
 }
 
-// Close fsyncs and closes the files; later CDRs are dropped.
+// Close fsyncs and closes the files; later CDRs are dropped. CDRs still spooled get a last
+// try; any that cannot be written are reported at ERROR.
 func (c *CSV) Close() error {
+	c.closeSpool()
 	c.mu.Lock()
 	if c.db != nil && !c.closed {
 		if err := c.db.Close(); err != nil {
@@ -356,13 +370,12 @@ func (c *CSV) open(f *file) error {
 	return nil
 }
 
-// write appends line to path.
-func (c *CSV) write(path, line string) {
+// writeLine appends line to path; on error nothing of the line stays in the file.
+func (c *CSV) writeLine(path, line string) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		c.h.Log.Error("cdr_csv: module stopped, CDR not written", "path", path)
-		return
+		return errStopped
 	}
 	f, ok := c.files[path]
 	if !ok {
@@ -375,29 +388,35 @@ func (c *CSV) write(path, line string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.f == nil {
+		_ = os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := c.open(f); err != nil {
-			c.h.Log.Error("Error opening "+path, "err", err)
-			return
+			return fmt.Errorf("opening %s: %w", path, err)
 		}
 	}
 	if f.bytes+int64(len(line)) > maxFileSize {
 		c.rotate(f, true)
 		if f.f == nil {
-			return
+			return fmt.Errorf("rotating %s failed", path)
 		}
 	}
 	n, err := f.f.WriteString(line)
-	f.bytes += int64(n)
 	if err != nil {
-		c.h.Log.Error(fmt.Sprintf("Write error to file %s %d/%d", path, n, len(line)), "err", err)
-		return
+		if n > 0 { // a torn line (disk full): take it back so the retry writes it whole
+			if terr := f.f.Truncate(f.bytes); terr != nil {
+				c.h.Log.Error(fmt.Sprintf("Write error to file %s %d/%d, partial line left", path, n, len(line)), "err", terr)
+				f.bytes += int64(n)
+			}
+		}
+		return fmt.Errorf("write error to file %s %d/%d: %w", path, n, len(line), err)
 	}
+	f.bytes += int64(n)
 	f.dirty = true
 	if sync {
 		_ = f.f.Sync()
 		f.dirty = false
 	}
 	c.written.Add(1)
+	return nil
 }
 
 // wanted applies legs, process_cdr and skip_cdr_causes.
@@ -445,8 +464,7 @@ func (c *CSV) report(s *core.Session) {
 		dir = v
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		c.h.Log.Error("Error creating "+dir, "err", err)
-		return
+		c.h.Log.Debug("Error creating "+dir+" (the CDR is spooled)", "err", err)
 	}
 	if cfg.Debug {
 		e := c.h.Bus.New(event.ChannelData, "")

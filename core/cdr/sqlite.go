@@ -76,7 +76,5 @@ func (c *CSV) writeSQLite(s *core.Session) {
 		}
 		args[i] = v
 	}
-	if err := c.db.Write(insertSQL, args...); err != nil {
-		c.h.Log.Error("cdr sqlite", "err", err)
-	}
+	c.insertRow(args)
 }

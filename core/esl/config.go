@@ -6,8 +6,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goswitch/goswitch/core/acl"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -25,6 +27,16 @@ type Config struct {
 	Debug               bool
 	StopOnBindError     bool
 	OutboundDefaultPort int
+	// Security is the brute-force lockout of auth/userauth: auth-fail-max failures from one
+	// source within auth-fail-window seconds ban it for auth-ban-time seconds (host-wide, see
+	// core/security); auth-trusted-acl lists exempt sources. Loopback is not exempt by default.
+	Security   security.Policy
+	TrustedACL []string
+	// AuthFailDelay is how long a failed auth waits before its -ERR (auth-fail-delay, ms).
+	AuthFailDelay time.Duration
+	// MaxConns and MaxPerSource cap inbound connections in total and per source address
+	// (max-connections, max-connections-per-source; 0 = no cap): goswitch's own, not FreeSWITCH's.
+	MaxConns, MaxPerSource int
 }
 
 // DefaultConfig is FreeSWITCH's built-in defaults.
@@ -32,6 +44,8 @@ func DefaultConfig() Config {
 	return Config{
 		ListenIP: "127.0.0.1", ListenPort: 8021, Password: "ClueCon",
 		QueueSize: 100000, LogQueueSize: 10000, OutboundDefaultPort: 8084,
+		Security: security.DefaultPolicy("esl"), AuthFailDelay: time.Second,
+		MaxConns: 1024, MaxPerSource: 32,
 	}
 }
 
@@ -67,9 +81,40 @@ func ParseConfig(snap *xmlconf.Snapshot) (Config, error) {
 			cfg.Debug = val != "0" && val != "false" && val != ""
 		case "stop-on-bind-error":
 			cfg.StopOnBindError = val == "true"
+		case "max-connections", "max-connections-per-source":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return cfg, fmt.Errorf("%v: event_socket.conf: invalid %s %q", pos, name, val)
+			}
+			if strings.EqualFold(name, "max-connections") {
+				cfg.MaxConns = n
+			} else {
+				cfg.MaxPerSource = n
+			}
 		case "event-queue-size":
 			if n, err := strconv.Atoi(val); err == nil && n > 0 {
 				cfg.QueueSize = n
+			}
+		case "auth-fail-max", "auth-fail-window", "auth-ban-time", "auth-fail-delay":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return cfg, fmt.Errorf("%v: event_socket.conf: invalid %s %q", pos, name, val)
+			}
+			switch strings.ToLower(name) {
+			case "auth-fail-max":
+				cfg.Security.FailMax = n
+			case "auth-fail-window":
+				cfg.Security.FailWindow = time.Duration(n) * time.Second
+			case "auth-ban-time":
+				cfg.Security.BanTime = time.Duration(n) * time.Second
+			case "auth-fail-delay":
+				cfg.AuthFailDelay = time.Duration(n) * time.Millisecond
+			}
+		case "auth-trusted-acl":
+			for _, v := range strings.Split(val, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					cfg.TrustedACL = append(cfg.TrustedACL, v)
+				}
 			}
 		}
 	}
@@ -106,4 +151,22 @@ func (c Config) allowed(set *acl.Set, remote net.Addr) bool {
 		}
 	}
 	return false
+}
+
+// DefaultPassword is FreeSWITCH's stock event socket password, the first one anyone tries.
+const DefaultPassword = "ClueCon"
+
+// ExposedDefaultPassword reports whether the configuration listens beyond loopback (an address
+// other than 127/8 and ::1, or every address) with the stock password ClueCon. Start refuses to
+// listen then, unless the host runs with -insecure.
+func (c Config) ExposedDefaultPassword() bool {
+	if c.Password != DefaultPassword {
+		return false
+	}
+	ip := strings.TrimSpace(c.ListenIP)
+	if strings.EqualFold(ip, "localhost") {
+		return false
+	}
+	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	return err != nil || !a.Unmap().IsLoopback()
 }

@@ -245,6 +245,10 @@ func (c *conn) stat() ListenerStat {
 
 // serveInbound runs an inbound connection: ACL, auth/request, then commands.
 func (s *Server) serveInbound(nc net.Conn) {
+	if !s.guard.Request(remoteIP(nc.RemoteAddr())) {
+		_ = nc.Close() // banned: no answer
+		return
+	}
 	if !s.cfg.allowed(s.acls.Load(), nc.RemoteAddr()) {
 		s.h.Log.Warn("event socket: IP denied by ACL", "remote", nc.RemoteAddr().String())
 		_, _ = nc.Write([]byte(rudeRejection))
@@ -321,14 +325,16 @@ func (c *conn) dispatch(m *Message) bool {
 	if !c.authed {
 		switch cmd {
 		case "auth":
+			if c.authBanned() {
+				return c.authFailed("", "banned")
+			}
 			if args == c.srv.cfg.Password {
+				c.srv.guard.Success(remoteIP(c.nc.RemoteAddr()), "")
 				c.authed = true
 				_ = c.nc.SetReadDeadline(time.Time{})
 				return c.reply("+OK accepted") == nil
 			}
-			_ = c.reply("-ERR invalid")
-			_ = c.disconnect()
-			return false
+			return c.authFailed("", "bad-password")
 		case "userauth":
 			return c.userauth(args)
 		case "exit", "...":
@@ -422,13 +428,16 @@ func (c *conn) dispatch(m *Message) bool {
 func (c *conn) userauth(args string) bool {
 	userDomain, pass, ok := strings.Cut(args, ":")
 	user, domain, ok2 := strings.Cut(userDomain, "@")
-	fail := func() bool {
-		_ = c.reply("-ERR invalid")
-		_ = c.disconnect()
-		return false
-	}
+	fail := func() bool { return c.authFailed(userDomain, "bad-password") }
 	if !ok || !ok2 {
+		userDomain = ""
 		return fail()
+	}
+	if c.authBanned() {
+		return c.authFailed(userDomain, "banned")
+	}
+	if c.srv.guard.UserLocked(userDomain, remoteIP(c.nc.RemoteAddr())) {
+		return c.authFailed(userDomain, "user-locked")
 	}
 	snap := c.srv.h.Config()
 	if snap == nil || snap.Directory() == nil {
@@ -464,6 +473,7 @@ func (c *conn) userauth(args string) bool {
 	if c.allowedEvents["all"] {
 		c.allowedEvents = nil
 	}
+	c.srv.guard.Success(remoteIP(c.nc.RemoteAddr()), userDomain)
 	c.authed = true
 	_ = c.nc.SetReadDeadline(time.Time{})
 	return c.reply("+OK accepted",

@@ -78,11 +78,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env { return newEnvB(t) }
 
-func newEnvB(t testing.TB) *env {
+func newEnvB(t testing.TB) *env { return newEnvConf(t, confXML) }
+
+func newEnvConf(t testing.TB, conf string) *env {
 	t.Helper()
 	registerTestApps()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(confXML), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	lh, err := logging.New(logging.Options{Writer: io.Discard, Color: "off"})

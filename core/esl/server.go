@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/acl"
+	"github.com/goswitch/goswitch/core/netguard"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -67,10 +70,13 @@ type Server struct {
 
 	authTimeout atomic.Int64 // nanoseconds
 	acls        atomic.Pointer[acl.Set]
+	guard       *security.Guard // auth lockout (security.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	acceptFilter atomic.Pointer[func(netip.Addr) bool]
 
 	mu    sync.Mutex
 	lns   []net.Listener
@@ -85,6 +91,7 @@ func NewServer(h *core.Host, cfg Config) *Server {
 	s := &Server{h: h, cfg: cfg, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
 	s.authTimeout.Store(int64(AuthTimeout))
 	s.compileACL(h.Config())
+	s.guard = s.newGuard()
 	return s
 }
 
@@ -128,6 +135,17 @@ func (s *Server) Config() Config { return s.cfg }
 // stop-on-bind-error is set, not fatal, as in FreeSWITCH.
 func (s *Server) Start(ctx context.Context) error {
 	addr := s.cfg.Addr()
+	if s.cfg.ExposedDefaultPassword() {
+		if !s.h.Insecure() {
+			err := fmt.Errorf("event socket: refusing to listen on %s with the default password %s: set another password in event_socket.conf or listen on 127.0.0.1 (goswitch -insecure overrides)", addr, DefaultPassword)
+			s.h.Log.Error(err.Error(), "addr", addr)
+			if s.cfg.StopOnBindError {
+				return err
+			}
+			return nil
+		}
+		s.h.Log.Warn("INSECURE: event socket listens beyond loopback with the default password "+DefaultPassword+" (-insecure)", "addr", addr)
+	}
 	if s.cfg.ListenIP == "::" {
 		addr = ":" + strconv.Itoa(s.cfg.ListenPort)
 	}
@@ -152,6 +170,14 @@ func (s *Server) Serve(ln net.Listener) {
 		_ = ln.Close()
 		return
 	}
+	// The guard caps connections (per source and in total) and retries accept errors such as
+	// EMFILE instead of returning them; the auth timeout bounds unauthenticated connections.
+	g := netguard.New(ln, netguard.Config{Name: "event socket", Log: s.h.Log,
+		MaxConns: s.cfg.MaxConns, MaxPerSource: s.cfg.MaxPerSource})
+	if f := s.acceptFilter.Load(); f != nil {
+		g.SetAllow(*f)
+	}
+	ln = g
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -174,6 +200,37 @@ func (s *Server) Serve(ln net.Listener) {
 			}()
 		}
 	}()
+}
+
+// SetAcceptFilter installs f, asked about the source of every new inbound connection; false
+// closes it at accept (the hook for a ban list). nil removes it.
+func (s *Server) SetAcceptFilter(f func(netip.Addr) bool) {
+	if f == nil {
+		s.acceptFilter.Store(nil)
+	} else {
+		s.acceptFilter.Store(&f)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.lns {
+		if g, ok := ln.(*netguard.Listener); ok {
+			g.SetAllow(f)
+		}
+	}
+}
+
+// GuardStats returns the first listener's guard counters (connections held, refused, ...).
+func (s *Server) GuardStats() (netguard.Stats, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.lns) == 0 {
+		return netguard.Stats{}, false
+	}
+	g, ok := s.lns[0].(*netguard.Listener)
+	if !ok {
+		return netguard.Stats{}, false
+	}
+	return g.Stats(), true
 }
 
 // Addr returns the first listening address, or nil.
@@ -271,6 +328,10 @@ func eslStatusAPI(_ context.Context, h *core.Host, _ string, w io.Writer) error 
 			l.Dropped, l.LogQueued, l.LogDropped, l.Session, l.Connected.Format("2006-01-02 15:04:05"))
 	}
 	fmt.Fprintf(&b, "\n%d total.\n", len(st))
+	if g, ok := s.GuardStats(); ok {
+		fmt.Fprintf(&b, "inbound connections: %d open, %d accepted, %d refused (caps %d/%d per source), %d denied, %d accept errors\n",
+			g.Active, g.Accepted, g.Refused, s.cfg.MaxConns, s.cfg.MaxPerSource, g.Denied, g.AcceptErrors)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -14,6 +14,7 @@ type relayLink struct {
 	buf  []byte
 	stop func()
 	drop bool // codecs changed into something this relay cannot carry
+	echo bool // a port's Echo: to is the port itself; digits are not sent back (echo.go)
 
 	prevSPF uint32 // duration of the packets the previous link sent, to continue its timeline
 }
@@ -123,7 +124,7 @@ func (p *RTPPort) relink() {
 		if err != nil {
 			nl = &relayLink{to: to, drop: true}
 		}
-		nl.stop, nl.prevSPF = old.stop, old.spf
+		nl.stop, nl.prevSPF, nl.echo = old.stop, old.spf, old.echo
 		from.peer.CompareAndSwap(old, nl)
 	}
 }

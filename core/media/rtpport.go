@@ -464,7 +464,7 @@ func (p *RTPPort) emitDTMF(d DTMF) {
 		// Relayed to a leg that takes RFC 4733 as packets: the digits that get here did not come
 		// as relayed packets (SIP INFO, in-band, or held back for a hooked channel), so the
 		// bridged leg gets them re-sent.
-		if l := p.peer.Load(); l != nil {
+		if l := p.peer.Load(); l != nil && !l.echo {
 			peer = l.to
 		}
 	}
@@ -621,7 +621,9 @@ func (p *RTPPort) String() string {
 	}
 	if l := p.peer.Load(); l != nil {
 		s += " -> relay"
-		if l.rp != nil {
+		if l.echo {
+			s += "(echo)"
+		} else if l.rp != nil {
 			s += "(" + l.rp.String() + ")"
 		} else if l.tc != nil {
 			s += "(" + l.tc.String() + ")"

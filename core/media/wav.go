@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/zaf/g711"
 )
@@ -157,7 +158,11 @@ func (w *WavReader) decode(b []byte) int16 {
 	}
 }
 
-// WavWriter writes mono WAV files (16-bit PCM, A-law or u-law). Close patches the sizes.
+// WavWriter writes mono WAV files (16-bit PCM, A-law or u-law). Close patches the sizes. When
+// the destination is also an io.WriterAt (an *os.File), the RIFF and data sizes in the header
+// are rewritten (two 4-byte pwrites) after every second of audio, so a file left behind by a
+// crash (kill -9) is a valid WAV holding everything up to the last second; RepairWav recovers
+// the rest. Close fsyncs an *os.File: a finished recording survives a power loss.
 type WavWriter struct {
 	w      io.WriteSeeker
 	format WavFormat
@@ -165,6 +170,52 @@ type WavWriter struct {
 	data   int64
 	buf    []byte
 	closed bool
+	hdr    HeaderSync
+}
+
+// HeaderSync rewrites the sizes of a canonical 44-byte WAV header (RIFF size at offset 4, data
+// size at 40) once per second of data written, so that a crash leaves a playable file.
+type HeaderSync struct {
+	at     io.WriterAt // nil: sizes only on close
+	every  int64       // bytes of data between updates (one second)
+	synced int64       // data size the header last recorded
+}
+
+// NewHeaderSync updates w's header when w is an io.WriterAt; bytesPerSec is the data rate.
+func NewHeaderSync(w io.Writer, bytesPerSec int) HeaderSync {
+	at, _ := w.(io.WriterAt)
+	return HeaderSync{at: at, every: int64(max(bytesPerSec, 1))}
+}
+
+// Update records data (the data chunk's size so far) in the header when a second has passed
+// since the last update.
+func (h *HeaderSync) Update(data int64) error {
+	if h.at == nil || data-h.synced < h.every {
+		return nil
+	}
+	return h.write(data)
+}
+
+func (h *HeaderSync) write(data int64) error {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(min(36+data, 0xFFFFFFFF)))
+	if _, err := h.at.WriteAt(b[:], 4); err != nil {
+		return err
+	}
+	binary.LittleEndian.PutUint32(b[:], uint32(min(data, 0xFFFFFFFF)))
+	if _, err := h.at.WriteAt(b[:], 40); err != nil {
+		return err
+	}
+	h.synced = data
+	return nil
+}
+
+// SyncFile fsyncs w when it is a file (a recording's last step).
+func SyncFile(w any) error {
+	if f, ok := w.(interface{ Sync() error }); ok {
+		return f.Sync()
+	}
+	return nil
 }
 
 // NewWavWriter writes a header for a mono file at rate in the given format.
@@ -173,6 +224,11 @@ func NewWavWriter(w io.WriteSeeker, rate int, format WavFormat) (*WavWriter, err
 		return nil, fmt.Errorf("%w: cannot write format %d", ErrWavFormat, format)
 	}
 	ww := &WavWriter{w: w, format: format, rate: rate}
+	bps := rate * 2
+	if format != WavPCM {
+		bps = rate
+	}
+	ww.hdr = NewHeaderSync(w, bps)
 	if _, err := w.Write(ww.header()); err != nil {
 		return nil, err
 	}
@@ -221,7 +277,10 @@ func (w *WavWriter) Write(pcm []int16) error {
 	}
 	n, err := w.w.Write(w.buf)
 	w.data += int64(n)
-	return err
+	if err != nil {
+		return err
+	}
+	return w.hdr.Update(w.data)
 }
 
 // Close rewrites the header with the final sizes. It does not close the underlying file.
@@ -241,6 +300,50 @@ func (w *WavWriter) Close() error {
 	if _, err := w.w.Write(w.header()); err != nil {
 		return err
 	}
-	_, err := w.w.Seek(0, io.SeekEnd)
-	return err
+	if _, err := w.w.Seek(0, io.SeekEnd); err != nil {
+		return err
+	}
+	return SyncFile(w.w)
+}
+
+// RepairWav fixes the RIFF and data sizes of a canonical 44-byte-header WAV file (as WavWriter
+// and record_session write it) left behind by a crash: the data chunk becomes everything after
+// the header, cut to whole sample frames. It reports the number of sample frames and the rate.
+func RepairWav(path string) (frames int64, rate int, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	var h [44]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return 0, 0, fmt.Errorf("%w: %v", ErrWavFormat, err)
+	}
+	if string(h[0:4]) != "RIFF" || string(h[8:16]) != "WAVEfmt " || binary.LittleEndian.Uint32(h[16:]) != 16 || string(h[36:40]) != "data" {
+		return 0, 0, fmt.Errorf("%w: not a canonical wav header", ErrWavFormat)
+	}
+	rate = int(binary.LittleEndian.Uint32(h[24:]))
+	align := int64(binary.LittleEndian.Uint16(h[32:]))
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	if rate <= 0 || align <= 0 {
+		return 0, 0, fmt.Errorf("%w: rate %d, block align %d", ErrWavFormat, rate, align)
+	}
+	data := st.Size() - 44
+	data -= data % align
+	if data > 0xFFFFFFFF-36 {
+		data = (0xFFFFFFFF - 36) / align * align
+	}
+	hs := HeaderSync{at: f}
+	if int64(binary.LittleEndian.Uint32(h[40:])) != data || int64(binary.LittleEndian.Uint32(h[4:])) != 36+data {
+		if err := hs.write(data); err != nil {
+			return 0, 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, 0, err
+		}
+	}
+	return data / align, rate, nil
 }

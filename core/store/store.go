@@ -36,6 +36,7 @@ type write struct {
 	query string
 	args  []any
 	ack   chan error // nil for fire-and-forget
+	then  func(error)
 }
 
 // Options tune Open.
@@ -124,6 +125,12 @@ func (d *DB) Write(query string, args ...any) error {
 	return d.enqueue(write{query: query, args: args})
 }
 
+// WriteThen queues a statement like Write and calls done with its result once its batch has
+// committed (or failed), on the writer goroutine: done must not block. OnError is not called.
+func (d *DB) WriteThen(done func(error), query string, args ...any) error {
+	return d.enqueue(write{query: query, args: args, then: done})
+}
+
 // Exec queues a statement and waits until its batch has committed.
 func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
 	ack := make(chan error, 1)
@@ -205,6 +212,10 @@ func (d *DB) commit(ws []write) {
 func (d *DB) report(w write, err error) {
 	if w.ack != nil {
 		w.ack <- err
+		return
+	}
+	if w.then != nil {
+		w.then(err)
 		return
 	}
 	if err != nil && d.OnError != nil {

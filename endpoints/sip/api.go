@@ -14,7 +14,7 @@ import (
 
 func registerAPIs() {
 	core.RegisterAPI(core.APIInfo{Name: "sofia", Module: "mod_sofia", Fn: sofiaAPI,
-		Syntax: "sofia status [profile <name> [reg]|gateway <name>] | sofia profile <name> start|stop|restart|rescan|siptrace on|off",
+		Syntax: "sofia status [profile <name> [reg]|gateway <name>] | sofia profile <name> start|stop|restart|rescan|siptrace on|off | sofia ban list|add <ip> [secs] [reason]|del <ip>|all",
 		Short:  "Sofia Controls"})
 	core.RegisterAPI(core.APIInfo{Name: "sofia_contact", Module: "mod_sofia", Fn: sofiaContactAPI,
 		Syntax: "[profile/]<user>@<domain>", Short: "Sofia Contacts"})
@@ -81,6 +81,9 @@ func sofiaAPI(ctx context.Context, h *core.Host, args string, w io.Writer) error
 		return e.profileCmd(w, f[1], f[2:])
 	case "global":
 		fmt.Fprintln(w, "+OK")
+		return nil
+	case "ban": // the host's ban table, as the top-level `ban` API (core/security)
+		h.Bans.Command(ctx, strings.Join(f[1:], " "), w)
 		return nil
 	}
 	fmt.Fprintln(w, "-ERR Unknown command")
@@ -184,6 +187,10 @@ func (e *Endpoint) statusProfile(w io.Writer, p *Profile) {
 		// not a FreeSWITCH row, goswitch's own.
 		{"DROPPED-MSGS", fmt.Sprint(p.dropped.Load())},
 	}
+	rows = append(rows, securityRows(e, p)...)
+	// Stream listener guard counters (goswitch's own rows, streamlimits.go).
+	rows = append(rows, streamStatus("TCP", p.tcp)...)
+	rows = append(rows, streamStatus("TLS", p.tlsL)...)
 	fmt.Fprintln(w, statusRule)
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-17s\t%s\n", r[0], r[1])

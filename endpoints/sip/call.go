@@ -28,6 +28,7 @@ type call struct {
 	s       *core.Session
 	inbound bool
 	key     string
+	auth    authority // what the far end may ask for (REFER); fixed when the dialog begins
 
 	ds *sipgo.DialogServerSession // inbound
 	dc *sipgo.DialogClientSession // outbound
@@ -63,6 +64,9 @@ type call struct {
 	negKey      string          // sdpPrefs.key localSDP was built with
 	sdpSent     bool            // localSDP went out in a 183/200: no more late negotiation
 	holdDir     media.Direction // what we want: SendOnly while we hold the far end
+
+	reAck    chan struct{} // under mu: closed by the ACK of the re-INVITE 2xx we retransmit
+	reAckSeq uint32        // that re-INVITE's CSeq
 }
 
 func (c *call) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }

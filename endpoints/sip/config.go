@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/goswitch/goswitch/core/sdp"
+	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -37,7 +38,10 @@ type ProfileConfig struct {
 	TLS                 bool
 	TLSPort             int
 	TLSCertDir          string
-	MaxRecvRPS          int // per source address; 0 = off
+	MaxRecvRPS          int             // per source address; 0 = off (sets the pike limit, see security.go)
+	Security            security.Policy // lockout and rate limit (auth-fail-*, auth-user-*, pike-*)
+	TrustedACL          []string        // security-trusted-acl: sources exempt from Security
+	Stream              StreamLimits
 	DisableRegister     bool
 	AcceptBlindReg      bool
 	RTPStartPort        int
@@ -47,6 +51,15 @@ type ProfileConfig struct {
 	Gateways            []GatewayConfig
 	Params              map[string]string // every param as written, for sofia status
 	Pos                 xmlconf.Pos
+
+	// ReferRequiresAuth (refer-requires-auth, default true): a REFER from a party that did not
+	// authenticate when its dialog began is refused with 403.
+	ReferRequiresAuth bool
+	// DisableTransfer (disable-transfer): every REFER is refused with 403, as sip_disable_transfer.
+	DisableTransfer bool
+	// AllowDefaultPassword (allow-default-password): accept the default password 1234, an empty
+	// one or an a1-hash of either from public addresses too, with a warning (as goswitch -insecure).
+	AllowDefaultPassword bool
 }
 
 // GatewayConfig is one <gateway>.
@@ -107,10 +120,13 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 		ChallengeRealm: "auto_from", InboundCodecs: sdp.ParseCodecString("PCMU,PCMA"), Generous: true,
 		DTMFType: "rfc2833", RFC2833PT: 101, UserAgent: "goswitch", NonceTTL: 60 * time.Second,
 		TLSPort: 5061, MinSE: 120 * time.Second, Params: map[string]string{}, Pos: snap.Pos(pe),
+		ReferRequiresAuth: true,
+		Stream:            DefaultStreamLimits,
 	}
 	if pc.Name == "" {
 		return pc, fmt.Errorf("%s: profile without name", snap.Pos(pe))
 	}
+	pc.Security = defaultSIPPolicy(pc.Name)
 	var bad []string
 	atoi := func(name, v string) int {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -122,6 +138,9 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 	for _, p := range pe.FindElements("settings/param") {
 		name, v := p.SelectAttrValue("name", ""), p.SelectAttrValue("value", "")
 		pc.Params[name] = v
+		if securityParam(&pc, name, v, atoi) {
+			continue
+		}
 		switch name {
 		case "sip-ip":
 			pc.SIPIP = v
@@ -176,10 +195,26 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 			pc.TLSCertDir = v
 		case "max-recv-requests-per-second":
 			pc.MaxRecvRPS = atoi(name, v)
+		case "tcp-max-connections":
+			pc.Stream.MaxConns = atoi(name, v)
+		case "tcp-max-connections-per-source":
+			pc.Stream.MaxPerSource = atoi(name, v)
+		case "tcp-message-timeout", "tcp-idle-timeout", "tcp-write-timeout", "tls-handshake-timeout":
+			d, err := parseSeconds(v)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s: %s=%q: %v", snap.Pos(pe), name, v, err))
+			}
+			*pc.Stream.timeout(name) = d
 		case "disable-register":
 			pc.DisableRegister = boolParam(v)
 		case "accept-blind-reg":
 			pc.AcceptBlindReg = boolParam(v)
+		case "refer-requires-auth":
+			pc.ReferRequiresAuth = boolParam(v)
+		case "disable-transfer":
+			pc.DisableTransfer = boolParam(v)
+		case "allow-default-password":
+			pc.AllowDefaultPassword = boolParam(v)
 		case "rtp-start-port":
 			pc.RTPStartPort = atoi(name, v)
 		case "rtp-end-port":
@@ -192,6 +227,9 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 	}
 	if pc.OutboundCodecs == nil {
 		pc.OutboundCodecs = pc.InboundCodecs
+	}
+	if _, set := pc.Params["pike-max-requests"]; !set && pc.MaxRecvRPS > 0 {
+		pc.Security.PikeMax, pc.Security.PikeWindow = pc.MaxRecvRPS, time.Second
 	}
 	for _, ge := range pe.FindElements("gateways/gateway") {
 		g, err := parseGateway(snap, pc.Name, ge)

@@ -21,6 +21,11 @@
 // a stateless 400/505/416 and folded or LWS-laden headers are normalised first. Over TCP what
 // sipgo cannot parse closes the connection. Refused and dropped messages are counted in
 // DROPPED-MSGS of "sofia status profile <name>".
+//
+// Brute force and floods (security.go, core/security): failed digest authentications ban their
+// source (auth-fail-*), lock a user for sources it never authenticated from (auth-user-*), and
+// too many requests from one source ban it (pike-*); banned sources' requests are dropped
+// before parsing, unanswered. The bans are the host's (`sofia ban` / `ban` API).
 package sip
 
 import (
@@ -28,10 +33,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/acl"
@@ -55,6 +62,8 @@ type Endpoint struct {
 	gateways map[string]*Gateway
 	acl      *acl.Set
 
+	acceptFilter atomic.Pointer[func(netip.Addr) bool] // SetAcceptFilter
+
 	db       *store.DB
 	regs     *registry
 	subs     *subscriptions // SUBSCRIBE dialogs (subscriptions.go)
@@ -76,6 +85,10 @@ func (e *Endpoint) Name() string { return "sofia" }
 // Start opens the registration database, restores registrations and starts every profile.
 func (e *Endpoint) Start(ctx context.Context) error {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if e.h.Bans != nil && e.acceptFilter.Load() == nil {
+		// A banned source's TCP/TLS connections are refused at accept, before a handshake.
+		e.SetAcceptFilter(e.h.Bans.Allow)
+	}
 	path := ":memory:"
 	if e.h.Dirs.DB != "" {
 		path = filepath.Join(e.h.Dirs.DB, "sofia_reg.db")

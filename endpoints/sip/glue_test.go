@@ -124,27 +124,6 @@ func testSDPConfig(s string) sdp.Config {
 		Supported: func(string, int, int) bool { return true }}
 }
 
-func TestRateLimiter(t *testing.T) {
-	r := newRateLimiter(10)
-	ip := mustAddr("192.0.2.1")
-	now := nowFixed()
-	ok := 0
-	for i := 0; i < 100; i++ {
-		if r.allow(ip, now) {
-			ok++
-		}
-	}
-	if ok != 10 {
-		t.Errorf("burst allowed %d, want 10", ok)
-	}
-	if !r.allow(ip, now.Add(200e6)) {
-		t.Error("refill did not happen")
-	}
-	if newRateLimiter(0) != nil {
-		t.Error("0 must disable the limiter")
-	}
-}
-
 // FuzzSIPGlue feeds dialplan-controlled values and peer-controlled URIs/contacts through the
 // glue: nothing may panic, and no accepted header value may carry CR or LF.
 func FuzzSIPGlue(f *testing.F) {

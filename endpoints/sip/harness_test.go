@@ -111,9 +111,11 @@ const testConf = `<?xml version="1.0"?>
     </params>
     <groups><group name="default"><users>
       <user id="1000"><params><param name="password" value="1234"/></params>
-        <variables><variable name="user_context" value="default"/><variable name="effective_caller_id_number" value="1000"/></variables></user>
+        <variables><variable name="user_context" value="default"/><variable name="effective_caller_id_number" value="1000"/>
+          <variable name="effective_caller_id_name" value="Extension 1000"/></variables></user>
       <user id="1001"><params><param name="password" value="1234"/></params>
-        <variables><variable name="user_context" value="default"/></variables></user>
+        <variables><variable name="user_context" value="default"/><variable name="effective_caller_id_name" value="Extension 1001"/>
+          <variable name="effective_caller_id_number" value="1001"/></variables></user>
       <user id="1002"><params><param name="a1-hash" value="{{a1}}"/></params>
         <variables><variable name="user_context" value="default"/></variables></user>
       <user id="gwuser"><params><param name="password" value="gwpass"/></params></user>
@@ -124,20 +126,29 @@ const testConf = `<?xml version="1.0"?>
 </section>
 <section name="dialplan">
   <context name="public">
+    <extension name="public_extensions"><condition field="destination_number" expression="^pub(10[0-9][0-9])$">
+      <action application="transfer" data="$1 XML default"/></condition></extension>
     <extension name="respond"><condition field="destination_number" expression="^5002$">
       <action application="respond" data="404 Nobody Here"/></condition></extension>
     <extension name="redirect"><condition field="destination_number" expression="^5003$">
       <action application="redirect" data="sip:9196@127.0.0.1"/></condition></extension>
     <extension name="echo"><condition field="destination_number" expression="^9196$">
       <action application="answer"/><action application="echo"/></condition></extension>
+    <extension name="delay_echo"><condition field="destination_number" expression="^9194$">
+      <action application="answer"/><action application="delay_echo" data="1000"/></condition></extension>
     <extension name="pcma_answer"><condition field="destination_number" expression="^9197$">
       <action application="set" data="absolute_codec_string=PCMA"/><action application="answer"/><action application="echo"/></condition></extension>
+    <extension name="inherit"><condition field="destination_number" expression="^6(10[0-9][0-9])$">
+      <action application="set" data="inherit_codec=true"/>
+      <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
     <extension name="g729_answer"><condition field="destination_number" expression="^9198$">
       <action application="set" data="codec_string=G729"/><action application="answer"/><action application="echo"/></condition></extension>
   </context>
   <context name="default">
     <extension name="echo"><condition field="destination_number" expression="^9196$">
       <action application="answer"/><action application="echo"/></condition></extension>
+    <extension name="sleep_then_answer"><condition field="destination_number" expression="^9195$">
+      <action application="sleep" data="1000"/><action application="answer"/><action application="echo"/></condition></extension>
     <extension name="park"><condition field="destination_number" expression="^9999$">
       <action application="answer"/><action application="park"/></condition></extension>
     <extension name="busy"><condition field="destination_number" expression="^5000$">
@@ -155,6 +166,9 @@ const testConf = `<?xml version="1.0"?>
       <action application="bridge" data="{absolute_codec_string=PCMA,sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
     <extension name="meta"><condition field="destination_number" expression="^6(10[0-9][0-9])$">
       <action application="bind_meta_app" data="1 a s info"/>
+      <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
+    <extension name="meta_b"><condition field="destination_number" expression="^metab(10[0-9][0-9])$">
+      <action application="bind_meta_app" data="1 b s set::meta_fired=yes"/>
       <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>
     <extension name="users"><condition field="destination_number" expression="^(10[0-9][0-9])$">
       <action application="set" data="hangup_after_bridge=true"/>

@@ -88,6 +88,10 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		}
 		res, _ := verifyDigest(p.nonces, hdr, "INVITE", du, realm)
+		reason := ""
+		if (res == authOK || res == authFailed) && p.sec.UserLocked(username, src.Addr()) {
+			res, reason = authFailed, "user-locked" // the answer a wrong password gets
+		}
 		switch res {
 		case authMissing, authStale:
 			r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
@@ -95,10 +99,17 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			tx.Respond(r)
 			return
 		case authFailed:
+			p.authFailure(src.Addr(), username, du, reason)
 			p.failedIn.Add(1)
 			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 			return
 		}
+		if p.weakCredentialRefused(du, username, realm, src, sip.INVITE) {
+			p.failedIn.Add(1)
+			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+			return
+		}
+		p.sec.Success(src.Addr(), username)
 		authUser, authUsername = du, username
 	}
 
@@ -126,6 +137,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := &call{p: p, inbound: true, ds: ds, final: make(chan struct{}), answeredC: make(chan struct{}), sessExpires: sessExp}
 	c.remoteCSeq = req.CSeq().SeqNo
 	c.key = callKey(req.CallID().Value(), tagOf(ds.InviteRequest.To().Params))
+	c.auth.authed = aclOK || authUser != nil
 
 	// Caller profile and variables.
 	cidName, cidNum := from.DisplayName, from.Address.User
@@ -172,6 +184,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if ctxName == "_domain_" {
 		ctxName = domain
 	}
+	c.auth.context = ctxName
 	name := fmt.Sprintf("sofia/%s/%s@%s", p.cfg.Name, from.Address.User, from.Address.Host)
 	prof := &core.CallerProfile{
 		Username: authUsername, Dialplan: p.cfg.Dialplan, CallerIDName: cidName, CallerIDNumber: cidNum,

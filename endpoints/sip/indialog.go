@@ -25,7 +25,7 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := p.findCall(req)
-	if c == nil || !c.inbound {
+	if c == nil || c.ackReinvite(req.CSeq().SeqNo) || !c.inbound {
 		return
 	}
 	c.mu.Lock()
@@ -37,7 +37,7 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	if err := c.ds.ReadAck(req, tx); err != nil {
-		return // ACK of a re-INVITE 2xx: nothing to do, we do not retransmit those
+		return // a stray ACK (of a 2xx no longer retransmitted)
 	}
 }
 
@@ -118,20 +118,24 @@ func (p *Profile) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res.AppendHeader(&sip.ContactHeader{Address: p.dua.ContactHDR.Address})
 	c.refreshSessionTimer(req, res)
+	// The 2xx of a re-INVITE is retransmitted by the UAS core until the ACK (reinviteack.go), for
+	// at most 64*T1, at T1..T2 intervals; a newer re-INVITE or the end of the call stops it too.
+	seq := req.CSeq().SeqNo
+	acked := c.expectReinviteAck(seq)
+	defer c.doneReinvite(seq)
 	tx.Respond(res)
-	// The 2xx of a re-INVITE is retransmitted by the UAS core until the ACK: do it for T1..T2.
-	acks := tx.Acks()
 	t := time.NewTimer(sip.T1)
 	defer t.Stop()
 	wait := sip.T1
-	deadline := time.After(64 * sip.T1)
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
 	for {
 		select {
-		case <-acks:
+		case <-acked:
 			return
-		case <-tx.Done():
+		case <-c.s.Done():
 			return
-		case <-deadline:
+		case <-deadline.C:
 			return
 		case <-t.C:
 			tx.Respond(res)
@@ -278,25 +282,39 @@ func (p *Profile) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 400, "Missing Refer-To", nil))
 		return
 	}
-	if core.True(c.s.Var("sip_disable_transfer")) {
+	if core.True(c.s.Var("sip_disable_transfer")) || p.cfg.DisableTransfer {
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return
+	}
+	s := c.s
+	peer := s.Peer()
+	target := s
+	if peer != nil {
+		target = peer
+	}
+	// The referrer is this dialog's far end: its authority, not the channel's current context,
+	// decides where the transfer may go (blind and attended/Replaces alike).
+	dctx, ok := p.referContext(c, target)
+	if !ok {
+		p.log.Warn("security: REFER refused: the referrer did not authenticate (refer-requires-auth)",
+			"ip", sourceAddr(req).Addr().String(), "from", req.From().Address.User, "refer_to", rt.Address.User, "uuid", s.UUID())
 		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 		return
 	}
 	dest := rt.Address.User
 	tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
-	s := c.s
 	s.SetVar("sip_refer_to", rt.Value())
 	if by := req.ReferredBy(); by != nil {
 		s.SetVar("sip_referred_by", by.Value())
 	}
-	if peer := s.Peer(); peer != nil {
+	if peer != nil {
 		peer.SetVar("transfer_source", s.UUID())
-		peer.Transfer(dest, "", "")
+		peer.Transfer(dest, "", dctx)
 		go c.notifyRefer()
 		return
 	}
 	go c.notifyRefer()
-	s.Transfer(dest, "", "")
+	s.Transfer(dest, "", dctx)
 }
 
 // notifyRefer sends the final sipfrag NOTIFY for an accepted REFER.

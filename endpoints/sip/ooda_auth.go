@@ -40,8 +40,10 @@ func (p *Profile) authorizeRequest(req *sip.Request, tx sip.ServerTransaction) (
 		hdr = headerValue(req, "Authorization")
 	}
 	var du *xmlconf.User
+	var username string
 	if hdr != "" && dir != nil {
 		if name, err := parseCredUser(hdr); err == nil {
+			username = name
 			du = dir.User(name, realm)
 			if du == nil {
 				du = dir.User(name, req.From().Address.Host)
@@ -49,6 +51,12 @@ func (p *Profile) authorizeRequest(req *sip.Request, tx sip.ServerTransaction) (
 		}
 	}
 	res, _ := verifyDigest(p.nonces, hdr, string(req.Method), du, realm)
+	// The same lockout, failure counting and default-password rule as INVITE and REGISTER, so
+	// SUBSCRIBE or MESSAGE is no way around them for a password guesser.
+	reason := ""
+	if (res == authOK || res == authFailed) && p.sec.UserLocked(username, src.Addr()) {
+		res, reason = authFailed, "user-locked"
+	}
 	switch res {
 	case authMissing, authStale:
 		r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
@@ -56,9 +64,15 @@ func (p *Profile) authorizeRequest(req *sip.Request, tx sip.ServerTransaction) (
 		tx.Respond(r)
 		return nil, false
 	case authFailed:
+		p.authFailure(src.Addr(), username, du, reason)
 		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 		return nil, false
 	}
+	if p.weakCredentialRefused(du, username, realm, src, req.Method) {
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return nil, false
+	}
+	p.sec.Success(src.Addr(), username)
 	return du, true
 }
 

@@ -65,6 +65,13 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	}
 
 	c := &call{p: p, s: s, answeredC: make(chan struct{}), final: make(chan struct{})}
+	setOriginatorCodec(s)
+	// The far end of an outbound leg is trusted to transfer only when it is a registered contact
+	// (it authenticated to register); a gateway or a bare URI is not.
+	c.auth = authority{authed: gw == nil && p.registeredContact(target), context: p.cfg.Context}
+	if gw != nil && gw.cfg.Context != "" {
+		c.auth.context = gw.cfg.Context
+	}
 	pr := negotiationPrefs(&p.cfg, false, false, vars.Value)
 	if transport == "udp" {
 		pr = compactForUDP(pr)

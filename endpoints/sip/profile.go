@@ -17,7 +17,10 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/netguard"
+	"github.com/goswitch/goswitch/core/security"
 )
 
 // Profile is one running SIP profile: its sockets, sipgo stack, calls and counters.
@@ -41,7 +44,7 @@ type Profile struct {
 
 	nonces *nonceCache
 	alloc  *media.PortAllocator
-	limit  *rateLimiter
+	sec    *security.Guard // bans, lockout, pike (security.go)
 
 	calls    sync.Map // callID|localTag -> *call
 	inviting sync.Map // Call-ID -> *call while its INVITE is unanswered (see txTracker)
@@ -71,7 +74,7 @@ func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
 	p.extSIPIP = extIP(pc.ExtSIPIP, p.sipIP)
 	p.extRTPIP = extIP(pc.ExtRTPIP, p.rtpIP)
 	p.nonces = newNonceCache(pc.NonceTTL)
-	p.limit = newRateLimiter(pc.MaxRecvRPS)
+	p.sec = p.newGuard()
 	if pc.RTPStartPort == 0 || pc.RTPEndPort == 0 {
 		// switch.conf's rtp-start-port/rtp-end-port apply to every profile without its own range.
 		if sw := e.h.Config().Configuration("switch.conf"); sw != nil {
@@ -153,15 +156,20 @@ func (p *Profile) start() error {
 		if p.cfg.SIPPort == 0 {
 			port = 0
 		}
-		l, err := tls.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)), c)
+		l, err := net.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)))
 		if err != nil {
 			p.udp.Close()
 			p.tcp.Close()
 			return fmt.Errorf("bind tls: %w", err)
 		}
-		p.tlsL, p.tlsPort = l, l.Addr().(*net.TCPAddr).Port
+		// The guard sits under TLS so its caps apply before the handshake (streamlimits.go).
+		gc := p.guardConfig("tls")
+		gc.TLS = c
+		p.tlsL, p.tlsPort = netguard.New(l, gc), l.Addr().(*net.TCPAddr).Port
 	}
-	slogger := p.log.With("sipgo", true)
+	p.tcp = netguard.New(p.tcp, p.guardConfig("tcp"))
+	// sipgo logs what it cannot parse raw, at ERROR: cut and rate limited, strangers cannot fill the disk.
+	slogger := slog.New(logging.Limit(p.log.With("sipgo", true).Handler(), logging.LimitOptions{}))
 	opts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(p.cfg.UserAgent),
 		sipgo.WithUserAgentHostname(p.extSIPIP.String()),
@@ -200,7 +208,7 @@ func (p *Profile) start() error {
 		go func() {
 			defer p.wg.Done()
 			if err := fn(); err != nil && p.ctx.Err() == nil {
-				p.log.Debug("listener ended", "err", err)
+				p.log.Error("listener ended", "err", err)
 			}
 		}()
 	}
@@ -228,6 +236,7 @@ func (p *Profile) start() error {
 	} else {
 		p.log.Info("profile started", "udp", p.Addr().String(), "tcp", p.Addr().String())
 	}
+	p.warnWeakUsers()
 	p.publishProfileEvent("sofia::profile_start")
 	return nil
 }
@@ -377,9 +386,14 @@ func (p *Profile) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(res)
 }
 
-// readFilter runs on every datagram/segment before parsing: oversize messages and floods from
-// one address are dropped (and counted) before they cost a parse.
+// readFilter runs on every datagram/segment before parsing: requests from banned sources,
+// floods from one address (pike) and oversize messages are dropped (and counted) before they
+// cost a parse.
 func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if p.secFilter(info, data) {
+		p.dropped.Add(1)
+		return nil, nil
+	}
 	if p.trace.Load() {
 		p.log.Info(fmt.Sprintf("recv %d bytes from %s/%s:\n%s", len(data), info.Transport, info.RemoteAddr, data))
 	}
@@ -398,57 +412,7 @@ func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, 
 		}
 		data = normalizeHeaders(data)
 	}
-	if p.limit != nil && info.RemoteAddr != nil {
-		if ap, err := netip.ParseAddrPort(info.RemoteAddr.String()); err == nil && !ap.Addr().IsLoopback() {
-			if !p.limit.allow(ap.Addr(), time.Now()) {
-				p.dropped.Add(1)
-				return nil, nil
-			}
-		}
-	}
 	return data, nil
-}
-
-// rateLimiter is a per-source token bucket (max-recv-requests-per-second).
-type rateLimiter struct {
-	rate float64
-	mu   sync.Mutex
-	m    map[netip.Addr]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newRateLimiter(rps int) *rateLimiter {
-	if rps <= 0 {
-		return nil
-	}
-	return &rateLimiter{rate: float64(rps), m: map[netip.Addr]*bucket{}}
-}
-
-func (r *rateLimiter) allow(a netip.Addr, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b, ok := r.m[a]
-	if !ok {
-		if len(r.m) > 100000 {
-			clear(r.m)
-		}
-		b = &bucket{tokens: r.rate, last: now}
-		r.m[a] = b
-	}
-	b.tokens += now.Sub(b.last).Seconds() * r.rate
-	if b.tokens > r.rate {
-		b.tokens = r.rate
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }
 
 // sourceAddr returns a request's source address.

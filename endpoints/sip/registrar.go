@@ -282,8 +282,12 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			hdr = h.Value()
 		}
 		res, cred := verifyDigest(p.nonces, hdr, "REGISTER", du, realm)
+		reason := ""
 		if res == authOK && cred != nil && !strings.EqualFold(cred.Username, user) {
-			res = authFailed // inbound-reg-force-matching-username
+			res, reason = authFailed, "username-mismatch" // inbound-reg-force-matching-username
+		}
+		if (res == authOK || res == authFailed) && p.sec.UserLocked(user, src.Addr()) {
+			res, reason = authFailed, "user-locked" // the answer a wrong password gets
 		}
 		switch res {
 		case authMissing, authStale:
@@ -292,11 +296,18 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			tx.Respond(r)
 			return
 		case authFailed:
+			p.authFailure(src.Addr(), user, du, reason)
+			p.publishRegFailure(req, user, domain, src)
+			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+			return
+		}
+		if p.weakCredentialRefused(du, cred.Username, cred.Realm, src, sip.REGISTER) {
 			p.publishRegFailure(req, user, domain, src)
 			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 			return
 		}
 		authUser = cred.Username
+		p.sec.Success(src.Addr(), user)
 	}
 	expires := 3600
 	if h := req.GetHeader("Expires"); h != nil {

@@ -30,16 +30,10 @@ func negotiationPrefs(pc *ProfileConfig, inbound, answering bool, get func(strin
 	if inbound {
 		codecs, secVar = pc.InboundCodecs, "rtp_secure_media_inbound"
 	}
-	cs := get("absolute_codec_string")
-	if cs == "" {
-		cs = get("codec_string")
-	}
-	if p := sdp.ParseCodecString(cs); len(p) > 0 {
-		codecs = p
-	}
 	if len(codecs) == 0 {
 		codecs = registeredCodecs()
 	}
+	codecs = legCodecs(codecs, inbound, answering, get) // codecorder.go
 	sec := get(secVar)
 	if sec == "" {
 		sec = get("rtp_secure_media")
@@ -142,6 +136,7 @@ func (c *call) answerOffer(offer []byte) (int, error) {
 	c.res, c.localSDP, c.remoteOffer, c.offer, c.negKey = res, body, offer, nil, pr.key
 	c.mu.Unlock()
 	c.setMediaVars(res)
+	c.setEPCodecs(offer, cfg)
 	return 0, nil
 }
 

@@ -54,6 +54,13 @@ func (e *endpoint) Resolve(ctx context.Context, target string, vars *core.Vars) 
 	}
 	vars.Set("dialed_user", id)
 	vars.Set("dialed_domain", domain)
+	// dial-var-<name> params are variables for the dial string itself (they win over the
+	// caller's); <variables> are the leg's own and change nothing the callee is shown.
+	for _, kv := range u.Params {
+		if len(kv.Name) > len("dial-var-") && strings.EqualFold(kv.Name[:len("dial-var-")], "dial-var-") {
+			vars.Set(kv.Name[len("dial-var-"):], kv.Value)
+		}
+	}
 	for _, kv := range u.Vars {
 		if _, set := vars.Get(kv.Name); !set {
 			vars.Set(kv.Name, kv.Value)

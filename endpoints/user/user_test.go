@@ -31,6 +31,8 @@ const directory = `<section name="directory">
         <user id="1001"/>
         <user id="1002"><params><param name="dial-string" value="error/user_not_registered"/></params></user>
         <user id="1003"><params><param name="dial-string" value=""/></params></user>
+        <user id="1004"><params><param name="dial-var-origination_caller_id_name" value="Front Desk"/></params>
+          <variables><variable name="effective_caller_id_name" value="Desk 1004"/></variables></user>
       </users></group>
       <group name="sales"><users><user id="1001" type="pointer"/><user id="1000" type="pointer"/></users></group>
     </groups>
@@ -39,6 +41,8 @@ const directory = `<section name="directory">
 
 const phones = `<context name="phones">
   <extension name="answering"><condition field="destination_number" expression="^1000$">
+    <action application="answer"/><action application="park"/></condition></extension>
+  <extension name="desk"><condition field="destination_number" expression="^1004$">
     <action application="answer"/><action application="park"/></condition></extension>
   <extension name="busy"><condition field="destination_number" expression="^1001$">
     <action application="hangup" data="USER_BUSY"/></condition></extension>
@@ -92,6 +96,31 @@ func TestGroupEndpointAndGroupCall(t *testing.T) {
 	<-b.Done()
 	if _, err := h.Originate(context.Background(), "group/nobody@test.local", core.OriginateOptions{}); err == nil {
 		t.Error("empty group answered")
+	}
+	testhost.WaitGone(t, h, 3*time.Second)
+}
+
+// TestUserCallerID: the callee's directory effective_caller_id_* are variables of its leg, not
+// the caller id it is shown (FreeSWITCH sets them on the new channel after it is created);
+// dial-var-* params are dial-string variables and do set it.
+func TestUserCallerID(t *testing.T) {
+	h := testhost.New(t, testhost.Document(directory, testhost.Dialplan(phones)), nil)
+	for _, c := range []struct{ dial, name, leg string }{
+		{"user/1000@test.local", "Bob", "Alice"},
+		{"user/1004@test.local", "Front Desk", "Desk 1004"},
+	} {
+		b, err := h.Originate(context.Background(), c.dial, core.OriginateOptions{CallerIDName: "Bob", CallerIDNumber: "2000"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := b.Profile(); p.CallerIDName != c.name || p.CallerIDNumber != "2000" {
+			t.Errorf("%s: caller id %q <%s>, want %q <2000>", c.dial, p.CallerIDName, p.CallerIDNumber, c.name)
+		}
+		if got := b.Var("effective_caller_id_name"); got != c.leg {
+			t.Errorf("%s: leg effective_caller_id_name %q, want %q", c.dial, got, c.leg)
+		}
+		b.Hangup(core.CauseNormalClearing)
+		<-b.Done()
 	}
 	testhost.WaitGone(t, h, 3*time.Second)
 }

@@ -98,6 +98,7 @@ func apiStatus(_ context.Context, h *core.Host, _ string, w io.Writer) error {
 	fmt.Fprintf(&b, "%d session(s) max\n", max)
 	fmt.Fprintf(&b, "min idle cpu %0.2f/%0.2f\n", 0.0, st.idleCPU())
 	b.WriteString("Current Stack Size/Max 240K/8192K\n")
+	b.WriteString(refusalLine(h))
 	return write(w, b.String())
 }
 
@@ -300,7 +301,9 @@ func apiFsctl(_ context.Context, h *core.Host, args string, w io.Writer) error {
 		}
 		requestShutdown(h, mode)
 		return write(w, "+OK\n")
-	case "api_expansion", "recover", "sync_clock", "sync_clock_when_idle", "reclaim_mem",
+	case "reclaim_mem":
+		return write(w, reclaimMem())
+	case "api_expansion", "recover", "sync_clock", "sync_clock_when_idle",
 		"min_dtmf_duration", "max_dtmf_duration", "default_dtmf_duration", "min_idle_cpu", "uuid_version":
 		return write(w, "+OK\n")
 	}

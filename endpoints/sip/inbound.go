@@ -45,8 +45,14 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(r)
 		return
 	}
-	tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 	p.callsIn.Add(1)
+	// Admission first, as mod_sofia does: a full or overloaded switch spends nothing on the
+	// call (no digest check, no RTP port).
+	if err := p.ep.h.CheckAdmission(core.Inbound); err != nil {
+		p.refuseInvite(err, func(r *sip.Response) error { return tx.Respond(r) }, req)
+		return
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 
 	src := sourceAddr(req)
 	from, to := req.From(), req.To()
@@ -184,6 +190,9 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.s = s
 	if len(offer) > 0 {
 		if code, err := c.answerOffer(offer); err != nil {
+			if p.refuseInvite(err, ds.WriteResponse, req) {
+				return
+			}
 			p.log.Debug("INVITE offer refused", "code", code, "err", err)
 			p.failedIn.Add(1)
 			ds.Respond(code, statusText(code), nil)
@@ -192,6 +201,9 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	} else {
 		// Late offer (RFC 3261 13.2.1): we offer in the 200 and the ACK carries the answer.
 		if _, err := c.buildOffer(c.prefs(false)); err != nil {
+			if p.refuseInvite(err, ds.WriteResponse, req) {
+				return
+			}
 			p.failedIn.Add(1)
 			ds.Respond(488, statusText(488), nil)
 			return
@@ -202,10 +214,8 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := s.Start(); err != nil {
 		p.calls.Delete(c.key)
 		c.closeMedia()
-		p.failedIn.Add(1)
-		if errors.Is(err, core.ErrSessionLimit) {
-			ds.Respond(503, "Service Unavailable", nil)
-		} else {
+		if !p.refuseInvite(err, ds.WriteResponse, req) {
+			p.failedIn.Add(1)
 			ds.Respond(500, "Server Internal Error", nil)
 		}
 		return

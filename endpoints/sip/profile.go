@@ -57,6 +57,7 @@ type Profile struct {
 	cancel  context.CancelFunc
 
 	callsIn, failedIn, callsOut, failedOut atomic.Uint64
+	refused                                atomic.Uint64 // 503 for want of capacity (overload.go)
 	dropped                                atomic.Uint64
 	trace                                  atomic.Bool
 }
@@ -93,6 +94,7 @@ func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
 	}
 	if pc.RTPStartPort > 0 && pc.RTPEndPort > pc.RTPStartPort {
 		p.alloc = media.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
+		p.alloc.Quarantine = p.portQuarantine()
 	}
 	return p, nil
 }

@@ -1,0 +1,256 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Reasons a new session is refused. Endpoints answer all of them like FreeSWITCH's mod_sofia
+// answers a full switch ("503 Maximum Calls In Progress"), with a Retry-After, and count them.
+const (
+	RefuseMaxSessions = "max-sessions"        // switch.conf max-sessions (fsctl max_sessions)
+	RefuseSPS         = "sessions-per-second" // switch.conf sessions-per-second (fsctl sps)
+	RefusePaused      = "paused"              // fsctl pause, fsctl shutdown asap
+	RefuseShutdown    = "shutting-down"       // SIGTERM drain
+	RefuseOverload    = "overload"            // the scheduler lags: max-scheduling-lag-ms
+	RefuseRTPPorts    = "rtp-ports"           // the profile's RTP port range is used up
+)
+
+var refuseReasons = [nReasons]string{RefuseMaxSessions, RefuseSPS, RefusePaused, RefuseShutdown, RefuseOverload, RefuseRTPPorts}
+
+const nReasons = 6
+
+// AdmissionError is a refusal for want of capacity. errors.Is(err, ErrSessionLimit) holds.
+type AdmissionError struct {
+	Reason     string
+	RetryAfter int // seconds, for the Retry-After header (RFC 3261 20.33)
+}
+
+func (e *AdmissionError) Error() string { return "session limit reached: " + e.Reason }
+
+// Is makes every refusal an ErrSessionLimit.
+func (e *AdmissionError) Is(target error) bool { return target == ErrSessionLimit }
+
+// admission is the host's admission control beyond the table's own limits: the refusal
+// counters, the rate-limited warnings, Retry-After and the scheduling-lag signal.
+type admission struct {
+	refused [nReasons]atomic.Uint64
+
+	retryMin, retryMax atomic.Int64 // seconds
+	maxLag             atomic.Int64 // ns; 0: off
+	lag                atomic.Int64 // smoothed scheduling lag, ns
+	overloaded         atomic.Bool
+	draining           atomic.Bool
+
+	warnMu   sync.Mutex
+	lastWarn [nReasons]time.Time
+	quiet    [nReasons]uint64 // refusals not logged since lastWarn
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (a *admission) init() {
+	a.retryMin.Store(1)
+	a.retryMax.Store(5)
+	a.maxLag.Store(int64(200 * time.Millisecond))
+}
+
+func reasonIndex(reason string) int {
+	for i, r := range refuseReasons {
+		if r == reason {
+			return i
+		}
+	}
+	return len(refuseReasons) - 1
+}
+
+// configure reads the switch.conf settings of admission control.
+func (a *admission) configure(name, val string) {
+	switch name {
+	case "overload-retry-after":
+		lo, hi, ok := strings.Cut(val, "-")
+		if !ok {
+			hi = lo
+		}
+		l, err1 := strconv.Atoi(strings.TrimSpace(lo))
+		h, err2 := strconv.Atoi(strings.TrimSpace(hi))
+		if err1 == nil && err2 == nil && l >= 0 && h >= l {
+			a.retryMin.Store(int64(l))
+			a.retryMax.Store(int64(h))
+		}
+	case "max-scheduling-lag-ms":
+		if n, err := strconv.Atoi(val); err == nil && n >= 0 {
+			a.maxLag.Store(int64(n) * int64(time.Millisecond))
+		}
+	}
+}
+
+// Refuse counts a refusal for reason, logs it at WARNING (once a second per reason, with how
+// many were not logged) and returns the error the endpoint answers with.
+func (h *Host) Refuse(reason string) *AdmissionError {
+	a := &h.adm
+	i := reasonIndex(reason)
+	a.refused[i].Add(1)
+	now := time.Now()
+	a.warnMu.Lock()
+	var quiet uint64
+	log := now.Sub(a.lastWarn[i]) >= time.Second
+	if log {
+		quiet, a.quiet[i], a.lastWarn[i] = a.quiet[i], 0, now
+	} else {
+		a.quiet[i]++
+	}
+	a.warnMu.Unlock()
+	if log {
+		_, _, max, sps := h.SessionStats()
+		h.Log.Warn("new session refused: 503 Maximum Calls In Progress", "reason", reason,
+			"sessions", h.SessionCount(), "max_sessions", max, "sessions_per_second", sps,
+			"scheduling_lag_ms", a.lag.Load()/int64(time.Millisecond), "also_refused_since_last_warning", quiet)
+	}
+	lo, hi := a.retryMin.Load(), a.retryMax.Load()
+	ra := lo
+	if hi > lo {
+		ra += rand.Int64N(hi - lo + 1) // jitter, so refused callers do not come back in step
+	}
+	return &AdmissionError{Reason: reason, RetryAfter: int(ra)}
+}
+
+// Refusals returns how many new sessions were refused, by reason, since start.
+func (h *Host) Refusals() map[string]uint64 {
+	out := make(map[string]uint64, len(refuseReasons))
+	for i, r := range refuseReasons {
+		out[r] = h.adm.refused[i].Load()
+	}
+	return out
+}
+
+// RefusalReasons lists the reasons Refusals reports, in a fixed order.
+func RefusalReasons() []string { return append([]string(nil), refuseReasons[:]...) }
+
+// SchedulingLag returns the smoothed lag of the host's overload ticker and whether new calls
+// are refused for it.
+func (h *Host) SchedulingLag() (time.Duration, bool) {
+	return time.Duration(h.adm.lag.Load()), h.adm.overloaded.Load()
+}
+
+// CheckAdmission says whether a new session in direction would be admitted now, without
+// admitting it: endpoints call it before they spend anything on a call (authentication, RTP
+// ports). A refusal is counted and logged; Start checks again.
+func (h *Host) CheckAdmission(dir Direction) error {
+	if reason := h.overLimit(dir, time.Now()); reason != "" {
+		return h.Refuse(reason)
+	}
+	return nil
+}
+
+// overLimit returns why a new session would be refused, or "".
+func (h *Host) overLimit(dir Direction, now time.Time) string {
+	if h.paused.Load() {
+		if h.adm.draining.Load() {
+			return RefuseShutdown
+		}
+		return RefusePaused
+	}
+	h.mu.RLock()
+	n := int64(len(h.sessions))
+	rate := h.spsWindow.rate(now)
+	h.mu.RUnlock()
+	if n >= h.maxSessions.Load() {
+		return RefuseMaxSessions
+	}
+	// FreeSWITCH's sessions-per-second throttles inbound calls only; outbound legs of a call in
+	// progress must not fail because many callers arrived at once. The lag signal likewise.
+	if dir == Inbound {
+		if rate >= h.sps.Load() {
+			return RefuseSPS
+		}
+		if h.adm.overloaded.Load() {
+			return RefuseOverload
+		}
+	}
+	return ""
+}
+
+// lagTick is the overload ticker's period: its lateness is the scheduling lag.
+const lagTick = 20 * time.Millisecond
+
+// startLagMonitor runs the scheduling-lag signal until Stop. A Go process that takes more work
+// than its CPUs can do shows it first as goroutines waiting to run: a ticker's wake-ups come
+// late. New inbound calls are refused while the smoothed lateness is above max-scheduling-lag-ms,
+// and admitted again once it fell below half of it.
+func (a *admission) startLagMonitor() {
+	if a.stop != nil {
+		return
+	}
+	a.stop, a.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(a.done)
+		t := time.NewTicker(lagTick)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-a.stop:
+				return
+			case <-t.C:
+				// The ticker drops ticks it could not deliver; measure from the last wake-up.
+				now := time.Now()
+				a.observe(now.Sub(last) - lagTick)
+				last = now
+			}
+		}
+	}()
+}
+
+// observe feeds one lateness sample into the smoothed lag (EWMA, 1/8) and updates the state.
+func (a *admission) observe(late time.Duration) {
+	if late < 0 {
+		late = 0
+	}
+	old := a.lag.Load()
+	v := old + (int64(late)-old)/8
+	if int64(late) > old && int64(late) > 4*old {
+		v = old + (int64(late)-old)/2 // react to a stall within a tick or two
+	}
+	a.lag.Store(v)
+	max := a.maxLag.Load()
+	switch {
+	case max <= 0:
+		a.overloaded.Store(false)
+	case v > max:
+		a.overloaded.Store(true)
+	case v < max/2:
+		a.overloaded.Store(false)
+	}
+}
+
+func (a *admission) stopLagMonitor() {
+	if a.stop == nil {
+		return
+	}
+	close(a.stop)
+	<-a.done
+	a.stop = nil
+}
+
+// DrainCalls refuses new calls (503 with Retry-After, reason shutting-down) and waits until
+// every call has ended or ctx is done; it returns how many calls were still up then.
+func (h *Host) DrainCalls(ctx context.Context) int {
+	h.adm.draining.Store(true)
+	h.Drain(ctx)
+	return h.SessionCount()
+}
+
+// IsAdmissionError returns the refusal in err, if err is one.
+func IsAdmissionError(err error) (*AdmissionError, bool) {
+	var ae *AdmissionError
+	ok := errors.As(err, &ae)
+	return ae, ok
+}

@@ -40,7 +40,9 @@ func reclaimMem() string {
 	debug.FreeOSMemory()
 	runtime.ReadMemStats(&after)
 	mb := func(b uint64) float64 { return float64(b) / (1 << 20) }
-	held := func(m *runtime.MemStats) uint64 { return m.HeapSys - m.HeapReleased + m.StackSys + m.OtherSys + m.GCSys + m.MSpanSys + m.MCacheSys + m.BuckHashSys }
+	held := func(m *runtime.MemStats) uint64 {
+		return m.HeapSys - m.HeapReleased + m.StackSys + m.OtherSys + m.GCSys + m.MSpanSys + m.MCacheSys + m.BuckHashSys
+	}
 	return fmt.Sprintf("+OK reclaimed %.1f MB in %s: heap in use %.1f MB, held from the OS %.1f MB -> %.1f MB\n",
 		mb(held(&before)-min(held(&before), held(&after))), time.Since(t0).Round(time.Millisecond),
 		mb(after.HeapInuse), mb(held(&before)), mb(held(&after)))

@@ -3,7 +3,9 @@ package core
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,13 +180,15 @@ func (h *Host) overLimit(dir Direction, now time.Time) string {
 	return ""
 }
 
-// lagTick is the overload ticker's period: its lateness is the scheduling lag.
-const lagTick = 20 * time.Millisecond
+// lagTick is the overload sampler's period.
+const lagTick = 50 * time.Millisecond
 
-// startLagMonitor runs the scheduling-lag signal until Stop. A Go process that takes more work
-// than its CPUs can do shows it first as goroutines waiting to run: a ticker's wake-ups come
-// late. New inbound calls are refused while the smoothed lateness is above max-scheduling-lag-ms,
-// and admitted again once it fell below half of it.
+// startLagMonitor runs the scheduling-lag signal until Stop. A Go process given more work than
+// its CPUs can do shows it first as goroutines that wait to run: every SIP message is handled on
+// a goroutine of its own, so the time runnable goroutines wait for a CPU (runtime/metrics
+// /sched/latencies:seconds, its 90th percentile over each period) is the time a new INVITE,
+// ACK or BYE waits before goswitch looks at it. New inbound calls are refused while the smoothed
+// lag is above max-scheduling-lag-ms, and admitted again once it fell below half of it.
 func (a *admission) startLagMonitor() {
 	if a.stop != nil {
 		return
@@ -194,19 +198,65 @@ func (a *admission) startLagMonitor() {
 		defer close(a.done)
 		t := time.NewTicker(lagTick)
 		defer t.Stop()
+		var sl schedLatency
+		sl.sample()
 		last := time.Now()
 		for {
 			select {
 			case <-a.stop:
 				return
 			case <-t.C:
-				// The ticker drops ticks it could not deliver; measure from the last wake-up.
+				// The sampler's own lateness counts too: a stall (GC, CPU starvation) shows there.
 				now := time.Now()
-				a.observe(now.Sub(last) - lagTick)
+				late := now.Sub(last) - lagTick
 				last = now
+				a.observe(max(late, sl.sample()))
 			}
 		}
 	}()
+}
+
+// schedLatency reads the 90th percentile of the scheduler latencies recorded since the last call.
+type schedLatency struct {
+	s    []metrics.Sample
+	prev []uint64
+}
+
+func (l *schedLatency) sample() time.Duration {
+	if l.s == nil {
+		l.s = []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	}
+	metrics.Read(l.s)
+	if l.s[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return 0
+	}
+	h := l.s[0].Value.Float64Histogram()
+	if len(l.prev) != len(h.Counts) {
+		l.prev = make([]uint64, len(h.Counts))
+		copy(l.prev, h.Counts)
+		return 0
+	}
+	var total uint64
+	for i, c := range h.Counts {
+		total += c - l.prev[i]
+	}
+	var p90 time.Duration
+	if total > 0 {
+		var seen uint64
+		for i, c := range h.Counts {
+			seen += c - l.prev[i]
+			if seen*10 >= total*9 {
+				b := h.Buckets[i+1] // the bucket's upper bound
+				if math.IsInf(b, 1) {
+					b = h.Buckets[i]
+				}
+				p90 = time.Duration(b * float64(time.Second))
+				break
+			}
+		}
+	}
+	copy(l.prev, h.Counts)
+	return p90
 }
 
 // observe feeds one lateness sample into the smoothed lag (EWMA, 1/8) and updates the state.
@@ -215,7 +265,7 @@ func (a *admission) observe(late time.Duration) {
 		late = 0
 	}
 	old := a.lag.Load()
-	v := old + (int64(late)-old)/8
+	v := old + (int64(late)-old)/4
 	if int64(late) > old && int64(late) > 4*old {
 		v = old + (int64(late)-old)/2 // react to a stall within a tick or two
 	}

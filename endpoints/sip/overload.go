@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"net"
 	"strconv"
 	"time"
 
@@ -74,4 +75,16 @@ func (p *Profile) portStatus() string {
 	}
 	return strconv.Itoa(p.alloc.InUse()) + "/" + strconv.Itoa(p.alloc.Pairs()) + " pairs in use, quarantine " +
 		p.alloc.Quarantine.String() + ", exhausted " + strconv.FormatUint(p.alloc.Exhausted(), 10)
+}
+
+// udpReadBuffer is SO_RCVBUF for a profile's SIP socket. The kernel default (~208 KB) overflows
+// in a burst of a few hundred calls a second: the ACKs and BYEs it drops leave calls that the
+// caller has given up on, and 2xx and 407 retransmissions that confuse it further. The kernel
+// caps the value at net.core.rmem_max.
+const udpReadBuffer = 4 << 20
+
+func setUDPReadBuffer(c net.PacketConn) {
+	if u, ok := c.(*net.UDPConn); ok {
+		_ = u.SetReadBuffer(udpReadBuffer)
+	}
 }

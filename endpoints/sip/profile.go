@@ -123,6 +123,7 @@ func (p *Profile) listen() error {
 		if err != nil {
 			return fmt.Errorf("bind udp %s:%d: %w", p.sipIP, p.cfg.SIPPort, err)
 		}
+		setUDPReadBuffer(u)
 		port := u.LocalAddr().(*net.UDPAddr).Port
 		t, err := net.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)))
 		if err != nil {

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -61,7 +60,7 @@ type admission struct {
 func (a *admission) init() {
 	a.retryMin.Store(1)
 	a.retryMax.Store(5)
-	a.maxLag.Store(int64(200 * time.Millisecond))
+	a.maxLag.Store(int64(100 * time.Millisecond))
 }
 
 func reasonIndex(reason string) int {
@@ -290,12 +289,11 @@ func (a *admission) stopLagMonitor() {
 	a.stop = nil
 }
 
-// DrainCalls refuses new calls (503 with Retry-After, reason shutting-down) and waits until
-// every call has ended or ctx is done; it returns how many calls were still up then.
-func (h *Host) DrainCalls(ctx context.Context) int {
+// BeginDrain refuses new calls from now on (503 with Retry-After, reason shutting-down); calls
+// up continue. SetPaused(false) ends it (fsctl shutdown cancel, fsctl resume).
+func (h *Host) BeginDrain() {
 	h.adm.draining.Store(true)
-	h.Drain(ctx)
-	return h.SessionCount()
+	h.paused.Store(true)
 }
 
 // IsAdmissionError returns the refusal in err, if err is one.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -188,7 +189,7 @@ const lagTick = 50 * time.Millisecond
 // /sched/latencies:seconds, its 90th percentile over each period) is the time a new INVITE,
 // ACK or BYE waits before goswitch looks at it. New inbound calls are refused while the smoothed
 // lag is above max-scheduling-lag-ms, and admitted again once it fell below half of it.
-func (a *admission) startLagMonitor() {
+func (a *admission) startLagMonitor(sessions func() int) {
 	if a.stop != nil {
 		return
 	}
@@ -200,6 +201,7 @@ func (a *admission) startLagMonitor() {
 		var sl schedLatency
 		sl.sample()
 		last := time.Now()
+		var rc reclaimer
 		for {
 			select {
 			case <-a.stop:
@@ -210,9 +212,37 @@ func (a *admission) startLagMonitor() {
 				late := now.Sub(last) - lagTick
 				last = now
 				a.observe(max(late, sl.sample()))
+				rc.tick(now, sessions())
 			}
 		}
 	}()
+}
+
+// reclaimer gives the heap back to the OS once a load has passed. After a burst the Go runtime
+// keeps the pages it grew into until the next GC cycles and its background scavenger get to
+// them (minutes); FreeSWITCH's pools behave alike until fsctl reclaim_mem. When the session
+// count has fallen to a quarter of its high-water mark since the last reclaim (and that mark
+// was a real load), goswitch does what fsctl reclaim_mem does, once.
+type reclaimer struct {
+	high int
+	next time.Time
+}
+
+const (
+	reclaimEvery   = 10 * time.Second
+	reclaimMinHigh = 200 // sessions: below that a burst leaves little behind
+)
+
+func (r *reclaimer) tick(now time.Time, n int) {
+	r.high = max(r.high, n)
+	if now.Before(r.next) {
+		return
+	}
+	r.next = now.Add(reclaimEvery)
+	if r.high >= reclaimMinHigh && n*4 <= r.high {
+		debug.FreeOSMemory()
+		r.high = n
+	}
 }
 
 // schedLatency reads the 90th percentile of the scheduler latencies recorded since the last call.

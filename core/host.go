@@ -298,7 +298,7 @@ func (h *Host) Start(ctx context.Context) error {
 			}
 		}
 	}
-	h.adm.startLagMonitor()
+	h.adm.startLagMonitor(h.SessionCount)
 	h.Bus.Publish(h.Bus.New(event.Startup, ""))
 	return nil
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/goswitch/goswitch/core"
@@ -29,4 +33,14 @@ func drainTimeout(h *core.Host, flag time.Duration) time.Duration {
 		}
 	}
 	return defaultDrainTimeout
+}
+
+// reexec replaces the process with a fresh start of the same binary and arguments (fsctl
+// shutdown restart). It returns only when that fails.
+func reexec(stderr io.Writer) {
+	exe, err := os.Executable()
+	if err == nil {
+		err = syscall.Exec(exe, os.Args, os.Environ())
+	}
+	fmt.Fprintln(stderr, "goswitch: restart failed:", err)
 }

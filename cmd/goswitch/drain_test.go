@@ -184,3 +184,23 @@ func TestDrainTimeoutFlag(t *testing.T) {
 		t.Errorf("-drain-timeout 2s: %v %v", o.drainTimeout, err)
 	}
 }
+
+// fsctl shutdown restart stops and starts again in the same process, as FreeSWITCH re-executes
+// itself; the restarted daemon answers on the same console.
+func TestFsctlShutdownRestart(t *testing.T) {
+	d := startConsoleDaemon(t)
+	d.call()
+	d.cmd("fsctl shutdown restart")
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(d.out.String(), "goswitch ready") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("daemon did not start again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := d.cmd("show channels count"); !strings.Contains(out, "0 total") {
+		t.Errorf("calls survived the restart: %q", out)
+	}
+	d.cmd("fsctl shutdown")
+	d.wait(10 * time.Second)
+}

@@ -139,6 +139,14 @@ func dirsFrom(g map[string]string) core.Dirs {
 }
 
 func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// fsctl shutdown ... restart: once everything below has stopped and closed (this runs last),
+	// start again in this process, as FreeSWITCH re-executes itself.
+	restart := false
+	defer func() {
+		if restart {
+			reexec(stderr)
+		}
+	}()
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -226,8 +234,10 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return shutdown(h, core.CauseManagerRequest, 0)
 		case e := <-requests.C():
 			mode := e.Get("Shutdown-Mode")
+			restart = e.Get("Shutdown-Restart") == "true"
 			switch mode {
 			case "cancel":
+				restart = false
 				if stopIdle != nil && drainEnd == nil {
 					close(stopIdle)
 					stopIdle, idle = nil, nil
@@ -243,8 +253,8 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 					stopIdle = make(chan struct{})
 					idle = waitIdle(stopIdle, h)
 				}
-			default: // now, restart (a service manager restarts us), or no mode
-				logger.Info("shutdown requested", "mode", mode)
+			default: // now
+				logger.Info("shutdown requested", "mode", mode, "restart", restart)
 				return shutdown(h, core.CauseManagerRequest, 0)
 			}
 		case <-idle:
@@ -265,6 +275,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 					logger.Info("configuration reloaded on SIGHUP")
 				}
 			case syscall.SIGTERM, syscall.SIGINT:
+				restart = false // a signal means stop
 				if drainEnd != nil {
 					// A second signal while draining: the operator does not want to wait.
 					logger.Warn("second signal during drain: stopping now", "signal", sig.String(), "calls", h.SessionCount())

@@ -98,6 +98,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		case authMissing, authStale:
 			r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
 			r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale)))
+			p.challenged.remember(req, r)
 			tx.Respond(r)
 			return
 		case authFailed:
@@ -128,6 +129,9 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
 		return
+	}
+	if authUsername != "" {
+		p.useChallengeTag(ds, req)
 	}
 	c := &call{p: p, inbound: true, ds: ds, final: make(chan struct{}), answeredC: make(chan struct{}), sessExpires: sessExp}
 	c.remoteCSeq = req.CSeq().SeqNo

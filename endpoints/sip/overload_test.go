@@ -51,9 +51,11 @@ func (c *rawCall) ack() {
 	c.u.send(c.inDialog("ACK", 1, "ack"))
 }
 
-func (c *rawCall) bye() {
+func (c *rawCall) bye() { c.byeWith(2) }
+
+func (c *rawCall) byeWith(cseq int) {
 	c.u.t.Helper()
-	c.u.send(c.inDialog("BYE", 2, "bye"))
+	c.u.send(c.inDialog("BYE", cseq, "bye"))
 	if r := c.u.recv(3 * time.Second); !strings.HasPrefix(r, "SIP/2.0 200") {
 		c.u.t.Errorf("BYE %s: %q", c.id, r)
 	}
@@ -287,3 +289,58 @@ func sippErrorSummary(errs string) string {
 }
 
 var regexpCallID = regexp.MustCompile(`'?[0-9]+-[0-9]+@127\.0\.0\.1'?|index [0-9]+`)
+
+// digestFor answers a Proxy-Authenticate challenge for 1000/1234 (qop=auth when offered).
+func digestFor(challenge, method, uri string) string {
+	param := func(name string) string {
+		i := strings.Index(challenge, name+"=")
+		if i < 0 {
+			return ""
+		}
+		v := challenge[i+len(name)+1:]
+		if strings.HasPrefix(v, `"`) {
+			return strings.SplitN(v[1:], `"`, 2)[0]
+		}
+		return strings.TrimSpace(strings.SplitN(v, ",", 2)[0])
+	}
+	realm, nonce := param("realm"), param("nonce")
+	ha1, ha2 := md5hex("1000:"+realm+":1234"), md5hex(method+":"+uri)
+	if strings.Contains(param("qop"), "auth") {
+		resp := md5hex(ha1 + ":" + nonce + ":00000001:c0ffee:auth:" + ha2)
+		return fmt.Sprintf(`Digest username="1000", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"`, realm, nonce, uri, resp)
+	}
+	return fmt.Sprintf(`Digest username="1000", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5`, realm, nonce, uri, md5hex(ha1+":"+nonce+":"+ha2))
+}
+
+// The dialog of an authenticated INVITE takes the To-tag of the 407 before it, so a caller that
+// sends its BYE with the challenge's tag (SIPp does, after it aborted on a retransmitted 407 in
+// an overload run) still ends its call instead of leaving it up with a 481.
+func TestAuthenticatedDialogKeepsChallengeTag(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "internal"))
+	target := "sip:9196@" + env.addr(t, "internal").String()
+	c := u.invite(target, "ct1")
+	if c.code() != 407 {
+		t.Fatalf("INVITE without credentials: %q", c.res)
+	}
+	tag := tagParam(header(c.res, "To"))
+	c.ack()
+	auth := "Proxy-Authorization: " + digestFor(header(c.res, "Proxy-Authenticate"), "INVITE", target) + "\n"
+	u.send(strings.Replace(u.request("INVITE", target, "ct1", 2, auth, overloadOffer), "branch=z9hG4bKct12", "branch=z9hG4bKct1b", 1))
+	ok := &rawCall{u: u, target: target, id: "ct1", res: u.recv(5 * time.Second)}
+	if ok.code() != 200 {
+		t.Fatalf("authenticated INVITE: %q", ok.res)
+	}
+	if got := tagParam(header(ok.res, "To")); got != tag {
+		t.Errorf("200 To-tag %q, the 407 had %q", got, tag)
+	}
+	ok.u.send(ok.inDialog("ACK", 2, "ack"))
+	waitFor(t, "answered", 3*time.Second, func() bool { return answeredInbound(env) != nil })
+	c.byeWith(3) // with the 407's tag
+	waitFor(t, "no channels", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
+func tagParam(hdr string) string {
+	_, tag, _ := strings.Cut(hdr, ";tag=")
+	return strings.SplitN(tag, ";", 2)[0]
+}

@@ -58,6 +58,7 @@ type Profile struct {
 
 	callsIn, failedIn, callsOut, failedOut atomic.Uint64
 	refused                                atomic.Uint64 // 503 for want of capacity (overload.go)
+	challenged                             challengeTags
 	dropped                                atomic.Uint64
 	trace                                  atomic.Bool
 }

@@ -221,27 +221,29 @@ func (a *admission) startLagMonitor(sessions func() int) {
 // reclaimer gives the heap back to the OS once a load has passed. After a burst the Go runtime
 // keeps the pages it grew into until the next GC cycles and its background scavenger get to
 // them (minutes); FreeSWITCH's pools behave alike until fsctl reclaim_mem. When the session
-// count has fallen to a quarter of its high-water mark since the last reclaim (and that mark
-// was a real load), goswitch does what fsctl reclaim_mem does, once.
+// count has fallen to a quarter of its high-water mark (and that mark was a real load), goswitch
+// does what fsctl reclaim_mem does, three times reclaimEvery apart: what the calls left behind
+// (SIP transactions, which live 32 s after their call) is freed over that time.
 type reclaimer struct {
-	high int
-	next time.Time
+	high, done int
+	next       time.Time
 }
 
 const (
-	reclaimEvery   = 10 * time.Second
+	reclaimEvery   = 20 * time.Second
+	reclaimTimes   = 3
 	reclaimMinHigh = 200 // sessions: below that a burst leaves little behind
 )
 
 func (r *reclaimer) tick(now time.Time, n int) {
 	r.high = max(r.high, n)
-	if now.Before(r.next) {
+	if now.Before(r.next) || r.high < reclaimMinHigh || n*4 > r.high {
 		return
 	}
 	r.next = now.Add(reclaimEvery)
-	if r.high >= reclaimMinHigh && n*4 <= r.high {
-		debug.FreeOSMemory()
-		r.high = n
+	debug.FreeOSMemory()
+	if r.done++; r.done >= reclaimTimes {
+		r.high, r.done = n, 0
 	}
 }
 

@@ -101,3 +101,13 @@ func TestAdmissionDrainAndPause(t *testing.T) {
 		t.Errorf("resumed: %v", err)
 	}
 }
+
+func TestReclaimerRunsAfterALoad(t *testing.T) {
+	calls := core.ReclaimTicksForTest([]int{10, 300, 500, 400, 100, 100, 100, 100, 100, 100, 50})
+	if calls != 3 {
+		t.Errorf("reclaimed %d times after the load, want 3", calls)
+	}
+	if calls := core.ReclaimTicksForTest([]int{10, 150, 20, 0, 0}); calls != 0 {
+		t.Errorf("reclaimed %d times after a small burst", calls)
+	}
+}

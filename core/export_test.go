@@ -9,3 +9,19 @@ func ObserveLagForTest(h *Host, samples ...time.Duration) {
 		h.adm.observe(d)
 	}
 }
+
+// ReclaimTicksForTest feeds session counts one reclaimEvery apart and counts the reclaims.
+func ReclaimTicksForTest(counts []int) int {
+	var r reclaimer
+	now := time.Now()
+	n := 0
+	for _, c := range counts {
+		before := r.next
+		r.tick(now, c)
+		if r.next != before {
+			n++
+		}
+		now = now.Add(reclaimEvery)
+	}
+	return n
+}

@@ -49,6 +49,8 @@ type admission struct {
 	lag                atomic.Int64 // smoothed scheduling lag, ns
 	overloaded         atomic.Bool
 	draining           atomic.Bool
+	throttle           throttle // while overloaded: the inbound call rate still admitted
+	admittedRate       func() int64
 
 	warnMu   sync.Mutex
 	lastWarn [nReasons]time.Time
@@ -136,8 +138,7 @@ func (h *Host) Refusals() map[string]uint64 {
 // RefusalReasons lists the reasons Refusals reports, in a fixed order.
 func RefusalReasons() []string { return append([]string(nil), refuseReasons[:]...) }
 
-// SchedulingLag returns the smoothed lag of the host's overload ticker and whether new calls
-// are refused for it.
+// SchedulingLag returns the smoothed scheduling lag and whether the overload throttle is on.
 func (h *Host) SchedulingLag() (time.Duration, bool) {
 	return time.Duration(h.adm.lag.Load()), h.adm.overloaded.Load()
 }
@@ -173,7 +174,7 @@ func (h *Host) overLimit(dir Direction, now time.Time) string {
 		if rate >= h.sps.Load() {
 			return RefuseSPS
 		}
-		if h.adm.overloaded.Load() {
+		if h.adm.overloaded.Load() && !h.adm.throttle.take(now) {
 			return RefuseOverload
 		}
 	}
@@ -290,7 +291,8 @@ func (l *schedLatency) sample() time.Duration {
 	return p90
 }
 
-// observe feeds one lateness sample into the smoothed lag (EWMA, 1/8) and updates the state.
+// observe feeds one lateness sample into the smoothed lag (EWMA, 1/4; a stall weighs more) and
+// steers the overload throttle.
 func (a *admission) observe(late time.Duration) {
 	if late < 0 {
 		late = 0
@@ -302,14 +304,91 @@ func (a *admission) observe(late time.Duration) {
 	}
 	a.lag.Store(v)
 	max := a.maxLag.Load()
+	now := time.Now()
 	switch {
 	case max <= 0:
 		a.overloaded.Store(false)
 	case v > max:
-		a.overloaded.Store(true)
-	case v < max/2:
-		a.overloaded.Store(false)
+		if !a.overloaded.Load() {
+			var rate int64
+			if a.admittedRate != nil {
+				rate = a.admittedRate()
+			}
+			a.throttle.start(now, float64(rate))
+			a.overloaded.Store(true)
+		} else {
+			a.throttle.decrease(now)
+		}
+	case a.overloaded.Load():
+		if a.throttle.increase(v < max/2) {
+			a.overloaded.Store(false)
+		}
 	}
+}
+
+// throttle is the overload controller: instead of shutting the door while the scheduler lags,
+// it admits new inbound calls at a rate that it cuts by a quarter (at most every 200 ms) while
+// the lag is above max-scheduling-lag-ms and raises by 2% a tick below it (about +50% a
+// second), the AIMD of TCP congestion control. Overload ends after a second below half the
+// threshold.
+type throttle struct {
+	mu      sync.Mutex
+	rate    float64 // calls per second
+	tokens  float64
+	last    time.Time // last refill
+	lastCut time.Time
+	calm    int // ticks in a row with the lag below half the threshold
+}
+
+const (
+	throttleMinRate = 5.0
+	throttleCalm    = int(time.Second / lagTick) // ticks
+)
+
+func (t *throttle) start(now time.Time, admitted float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rate = max(throttleMinRate, admitted*0.75)
+	t.tokens, t.last, t.lastCut, t.calm = 0, now, now, 0
+}
+
+func (t *throttle) decrease(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.calm = 0
+	if now.Sub(t.lastCut) >= 200*time.Millisecond {
+		t.rate = max(throttleMinRate, t.rate*0.75)
+		t.lastCut = now
+	}
+}
+
+// increase raises the rate; it reports whether the overload is over (calm for throttleCalm
+// ticks).
+func (t *throttle) increase(calm bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rate += max(1, t.rate*0.02)
+	if !calm {
+		t.calm = 0
+		return false
+	}
+	t.calm++
+	return t.calm >= throttleCalm
+}
+
+// take admits one call if the rate allows it now (a token bucket holding 100 ms of calls).
+func (t *throttle) take(now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if dt := now.Sub(t.last).Seconds(); dt > 0 {
+		t.tokens = min(max(1, t.rate/10), t.tokens+dt*t.rate)
+		t.last = now
+	}
+	if t.tokens >= 1 {
+		t.tokens--
+		return true
+	}
+	return false
 }
 
 func (a *admission) stopLagMonitor() {

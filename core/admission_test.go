@@ -111,3 +111,21 @@ func TestReclaimerRunsAfterALoad(t *testing.T) {
 		t.Errorf("reclaimed %d times after a small burst", calls)
 	}
 }
+
+// While overloaded, new inbound calls are throttled, not shut out: the throttle admits a few a
+// second (at least 5) and refuses the rest.
+func TestAdmissionOverloadThrottles(t *testing.T) {
+	h := admissionHost(t)
+	core.ObserveLagForTest(h, time.Second, time.Second)
+	admitted, refused := 0, 0
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if h.CheckAdmission(core.Inbound) == nil {
+			admitted++
+		} else {
+			refused++
+		}
+	}
+	if admitted < 2 || admitted > 12 || refused < 50 {
+		t.Errorf("overloaded for a second: %d admitted, %d refused; want about 5 a second admitted", admitted, refused)
+	}
+}

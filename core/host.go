@@ -115,6 +115,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 	h.maxSessions.Store(1000)
 	h.sps.Store(30)
 	h.adm.init()
+	h.adm.admittedRate = h.lastSecondSessions
 	if opts.Load == nil {
 		return nil, errors.New("core: HostOptions.Load is required")
 	}
@@ -492,6 +493,16 @@ func (h *Host) SetPaused(p bool) {
 
 // Paused reports whether new sessions are refused.
 func (h *Host) Paused() bool { return h.paused.Load() }
+
+// lastSecondSessions is how many inbound sessions were admitted in the last whole second.
+func (h *Host) lastSecondSessions() int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if time.Now().Unix() == h.spsWindow.sec {
+		return h.spsWindow.prev
+	}
+	return h.spsWindow.cur
+}
 
 // CurrentSPS returns sessions created in the last second.
 func (h *Host) CurrentSPS() int64 {

@@ -218,7 +218,12 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := s.Start(); err != nil {
 		p.calls.Delete(c.key)
 		c.closeMedia()
-		if !p.refuseInvite(err, ds.WriteResponse, req) {
+		switch {
+		case p.refuseInvite(err, ds.WriteResponse, req):
+		case errors.Is(err, core.ErrHungUp): // a BYE or CANCEL won the race
+			p.failedIn.Add(1)
+			ds.Respond(487, "Request Terminated", nil)
+		default:
 			p.failedIn.Add(1)
 			ds.Respond(500, "Server Internal Error", nil)
 		}

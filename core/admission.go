@@ -328,12 +328,13 @@ func (a *admission) observe(late time.Duration) {
 
 // throttle is the overload controller: instead of shutting the door while the scheduler lags,
 // it admits new inbound calls at a rate that it cuts by a quarter (at most every 200 ms) while
-// the lag is above max-scheduling-lag-ms and raises by 2% a tick below it (about +50% a
-// second), the AIMD of TCP congestion control. Overload ends after a second below half the
-// threshold.
+// the lag is above max-scheduling-lag-ms (down to a floor) and raises by 2% a tick below it
+// (about +50% a second), the AIMD of TCP congestion control. Overload ends after a second below
+// half the threshold.
 type throttle struct {
 	mu      sync.Mutex
 	rate    float64 // calls per second
+	floor   float64 // a quarter of the rate admitted when the overload began
 	tokens  float64
 	last    time.Time // last refill
 	lastCut time.Time
@@ -349,6 +350,10 @@ func (t *throttle) start(now time.Time, admitted float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.rate = max(throttleMinRate, admitted*0.75)
+	// The lag does not always answer to the admitted rate: refusing a flood costs CPU too, and
+	// other processes may hold the CPUs. A floor keeps the throttle from starving callers for a
+	// lag that turning them away does not cure; max-sessions stays the hard limit.
+	t.floor = max(throttleMinRate, admitted/4)
 	t.tokens, t.last, t.lastCut, t.calm = 0, now, now, 0
 }
 
@@ -357,7 +362,7 @@ func (t *throttle) decrease(now time.Time) {
 	defer t.mu.Unlock()
 	t.calm = 0
 	if now.Sub(t.lastCut) >= 200*time.Millisecond {
-		t.rate = max(throttleMinRate, t.rate*0.75)
+		t.rate = max(t.floor, t.rate*0.75)
 		t.lastCut = now
 	}
 }

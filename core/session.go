@@ -196,6 +196,13 @@ func (s *Session) Start() error {
 		return err
 	}
 	s.mu.Lock()
+	if s.hungup {
+		// Hung up between NewSession and here (a BYE or CANCEL raced the INVITE): Hangup has
+		// closed Done already, so the state machine must not run.
+		s.mu.Unlock()
+		s.h.remove(s)
+		return ErrHungUp
+	}
 	s.started = true
 	s.mu.Unlock()
 	go s.run()

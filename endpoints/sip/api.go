@@ -182,6 +182,7 @@ func (e *Endpoint) statusProfile(w io.Writer, p *Profile) {
 		{"PROXY-MEDIA", "false"}, {"ZRTP-PASSTHRU", "false"}, {"AGGRESSIVENAT", "false"},
 		{"CALLS-IN", fmt.Sprint(p.callsIn.Load())}, {"FAILED-CALLS-IN", fmt.Sprint(p.failedIn.Load())},
 		{"CALLS-OUT", fmt.Sprint(p.callsOut.Load())}, {"FAILED-CALLS-OUT", fmt.Sprint(p.failedOut.Load())},
+		{"CALLS-REFUSED-503", fmt.Sprint(p.refused.Load())}, {"RTP-PORTS", p.portStatus()},
 		{"REGISTRATIONS", fmt.Sprint(regs)},
 		// Messages refused or dropped before a handler (malformed, oversize, rate-limited):
 		// not a FreeSWITCH row, goswitch's own.

@@ -166,14 +166,12 @@ func (c *call) updateFromOffer(body []byte) ([]byte, int) {
 	hold := c.res.Hold
 	answer := c.localSDP
 	c.mu.Unlock()
-	was := c.s.Var("sip_hold") == "true"
-	if hold && !was {
+	if hold {
 		c.s.SetVar("sip_hold", "true")
-		c.s.Host().Bus.Publish(c.s.NewEvent("CHANNEL_HOLD", ""))
-	} else if !hold && was {
+	} else {
 		c.s.UnsetVar("sip_hold")
-		c.s.Host().Bus.Publish(c.s.NewEvent("CHANNEL_UNHOLD", ""))
 	}
+	c.s.MarkHold(hold) // CHANNEL_HOLD/UNHOLD, and hold music to the bridged party
 	return answer, 0
 }
 

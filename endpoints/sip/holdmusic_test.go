@@ -1,0 +1,183 @@
+package sip
+
+import (
+	"math"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/goswitch/goswitch/apps/playback" // hold music player (local_stream://)
+	"github.com/goswitch/goswitch/core/event"
+	"github.com/goswitch/goswitch/core/media"
+)
+
+// rtpRecorder is a test RTP socket that keeps every packet it receives with its arrival time.
+type rtpRecorder struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	pkts []recPacket
+	wg   sync.WaitGroup
+}
+
+type recPacket struct {
+	at      time.Time
+	pt      byte
+	payload []byte
+}
+
+func newRTPRecorder(t *testing.T) *rtpRecorder {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rtpRecorder{conn: c}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := c.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			if n < 12 {
+				continue
+			}
+			hl := 12 + 4*int(buf[0]&0x0f)
+			if n < hl {
+				continue
+			}
+			r.mu.Lock()
+			r.pkts = append(r.pkts, recPacket{at: time.Now(), pt: buf[1] & 0x7f, payload: append([]byte(nil), buf[hl:n]...)})
+			r.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { c.Close(); r.wg.Wait() })
+	return r
+}
+
+func (r *rtpRecorder) port() int { return r.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// between returns the packets that arrived in [from, to).
+func (r *rtpRecorder) between(from, to time.Time) []recPacket {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []recPacket
+	for _, p := range r.pkts {
+		if !p.at.Before(from) && p.at.Before(to) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pcmuRMS decodes a PCMU payload and returns its RMS level in linear units (full scale 32768).
+func pcmuRMS(t *testing.T, payload []byte) float64 {
+	c, ok := media.LookupCodec("PCMU", 8000, 1)
+	if !ok {
+		t.Fatal("no PCMU codec")
+	}
+	pcm := make([]int16, len(payload)*2)
+	n, err := c.NewDecoder().Decode(pcm, payload)
+	if err != nil || n == 0 {
+		return 0
+	}
+	var e float64
+	for _, s := range pcm[:n] {
+		e += float64(s) * float64(s)
+	}
+	return math.Sqrt(e / float64(n))
+}
+
+// TestSIPpHoldMusic: 1000 (SIPp) calls 1001 (SIPp), bridged and relayed; 1000 puts 1001 on hold
+// with a=sendonly for 2 s, then resumes with a=sendrecv. During the hold 1001 hears music (PCMU
+// with audio energy, none of 1000's packets), CHANNEL_HOLD and CHANNEL_UNHOLD fire, and after the
+// resume 1001 gets 1000's packets again through the relay.
+func TestSIPpHoldMusic(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	sub := subscribe(env.h, event.ChannelHold, event.ChannelUnhold)
+	defer sub.Close()
+	heldMedia := newRTPRecorder(t)
+	port := itoa(freeUDPPort(t))
+	b := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_rtpport.xml"), "-s", "1001", "-p", port,
+		"-key", "rtpport", itoa(heldMedia.port()), "-key", "codec", "0", "-key", "codecname", "PCMU", "-d", "200")
+	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", "1001", "-au", "1001", "-ap", "1234",
+		"-key", "contact_port", port)
+	reg.wait(t, "register 1001")
+	waitFor(t, "1001 registered", 10*time.Second, func() bool { return len(env.ep.Contacts("internal", "1001", "127.0.0.1")) == 1 })
+
+	holder := newRTPPeer(t)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_hold_music.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "1001", "-key", "rtpport", itoa(holder.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-d", "1200", "-mi", "127.0.0.1")
+	dst := waitBridged(t, env, nil)
+	sending := make(chan struct{})
+	go func() { defer close(sending); holder.send(dst, 0, 0x33, 260) }() // 1000 keeps talking throughout
+	bridged := time.Now()
+
+	var holdAt, unholdAt time.Time
+	deadline := time.After(15 * time.Second)
+	for unholdAt.IsZero() {
+		select {
+		case e := <-sub.C():
+			switch e.Name {
+			case event.ChannelHold:
+				holdAt = time.Now()
+			case event.ChannelUnhold:
+				unholdAt = time.Now()
+			}
+		case <-deadline:
+			t.Fatalf("hold events: hold at %v, unhold at %v", holdAt, unholdAt)
+		}
+	}
+	if holdAt.IsZero() {
+		t.Fatal("CHANNEL_UNHOLD without CHANNEL_HOLD")
+	}
+	a.wait(t, "holder")
+	b.wait(t, "held party")
+	<-sending
+
+	talker := func(ps []recPacket) (mine, other int) {
+		for _, p := range ps {
+			if p.pt == 0 && len(p.payload) > 0 && p.payload[0] == 0x33 && p.payload[len(p.payload)-1] == 0x33 {
+				mine++
+			} else {
+				other++
+			}
+		}
+		return
+	}
+	before := heldMedia.between(bridged.Add(200*time.Millisecond), holdAt)
+	if mine, _ := talker(before); mine < 20 {
+		t.Errorf("before hold: 1001 got %d of 1000's packets (of %d)", mine, len(before))
+	}
+	during := heldMedia.between(holdAt.Add(300*time.Millisecond), unholdAt.Add(-100*time.Millisecond))
+	window := unholdAt.Add(-100 * time.Millisecond).Sub(holdAt.Add(300 * time.Millisecond))
+	mine, _ := talker(during)
+	loud := 0
+	var peak float64
+	for _, p := range during {
+		if p.pt != 0 || (len(p.payload) > 0 && p.payload[0] == 0x33) {
+			continue // the holder's own packets do not count as music
+		}
+		rms := pcmuRMS(t, p.payload)
+		peak = max(peak, rms)
+		if rms > 300 { // about -40 dBFS: the built-in music sits near -20 dBFS, silence decodes to 0..8
+			loud++
+		}
+	}
+	want := int(window/(20*time.Millisecond)) * 7 / 10
+	t.Logf("hold window %v: %d packets, %d with energy (peak rms %.0f), %d relayed from the holder", window, len(during), loud, peak, mine)
+	if mine > 0 {
+		t.Errorf("during hold 1001 still got %d of the holder's packets", mine)
+	}
+	if loud < want {
+		t.Errorf("during hold 1001 got %d packets with audio energy, want >= %d (%d packets in %v)", loud, want, len(during), window)
+	}
+	after := heldMedia.between(unholdAt.Add(300*time.Millisecond), unholdAt.Add(1400*time.Millisecond))
+	if mine, _ := talker(after); mine < 30 {
+		t.Errorf("after resume: 1001 got %d of 1000's packets (of %d), want the relay back", mine, len(after))
+	}
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}

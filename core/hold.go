@@ -44,8 +44,9 @@ func (s *Session) Holding() bool {
 }
 
 // MarkHold is called by an endpoint when the far end puts the channel on hold (a re-INVITE with
-// sendonly, inactive or c=0.0.0.0) or takes it off hold. Each change fires CHANNEL_HOLD or
-// CHANNEL_UNHOLD (switch_channel_mark_hold). While an answered channel is bridged and held, the
+// sendonly, inactive or c=0.0.0.0) or takes it off hold, and by uuid_hold. Each change fires
+// CHANNEL_HOLD or CHANNEL_UNHOLD and moves an answered channel's call state to HELD or UNHELD
+// (switch_channel_mark_hold). While an answered channel is bridged and held, the
 // other party hears this channel's HoldMusic instead of its audio, and the media bridge resumes
 // on unhold, as FreeSWITCH's switch_core_media_toggle_hold broadcasts hold_music to the partner;
 // a hold music of "silence" plays nothing.
@@ -61,6 +62,13 @@ func (s *Session) MarkHold(on bool) {
 	name := event.ChannelUnhold
 	if on {
 		name = event.ChannelHold
+	}
+	if s.Answered() { // CF_LEG_HOLDING moves the call state of an answered channel
+		if on {
+			s.setCallState(CallHeld)
+		} else {
+			s.setCallState(CallUnheld)
+		}
 	}
 	s.publishChannel(name, nil)
 	if br != nil && (s.Answered() || !on) {

@@ -90,12 +90,24 @@ func pcmuRMS(t *testing.T, payload []byte) float64 {
 	return math.Sqrt(e / float64(n))
 }
 
+// holdExt bridges to a user with hold_music=silence on the caller: a hold then plays nothing.
+const holdExt = `
+    <extension name="hold_silence"><condition field="destination_number" expression="^52(10[0-9][0-9])$">
+      <action application="export" data="hold_music=silence"/>
+      <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>`
+
 // TestSIPpHoldMusic: 1000 (SIPp) calls 1001 (SIPp), bridged and relayed; 1000 puts 1001 on hold
 // with a=sendonly for 2 s, then resumes with a=sendrecv. During the hold 1001 hears music (PCMU
 // with audio energy, none of 1000's packets), CHANNEL_HOLD and CHANNEL_UNHOLD fire, and after the
-// resume 1001 gets 1000's packets again through the relay.
+// resume 1001 gets 1000's packets again through the relay. With hold_music=silence the bridge is
+// left alone, as FreeSWITCH does.
 func TestSIPpHoldMusic(t *testing.T) {
-	env := newEnv(t, envOpt{})
+	t.Run("local_stream", func(t *testing.T) { holdMusicCall(t, "1001", true) })
+	t.Run("silence", func(t *testing.T) { holdMusicCall(t, "521001", false) })
+}
+
+func holdMusicCall(t *testing.T, dest string, wantMusic bool) {
+	env := newEnv(t, envOpt{defaultExtra: holdExt})
 	sub := subscribe(env.h, event.ChannelHold, event.ChannelUnhold)
 	defer sub.Close()
 	heldMedia := newRTPRecorder(t)
@@ -109,7 +121,7 @@ func TestSIPpHoldMusic(t *testing.T) {
 
 	holder := newRTPPeer(t)
 	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_hold_music.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
-		"-key", "dest", "1001", "-key", "rtpport", itoa(holder.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
+		"-key", "dest", dest, "-key", "rtpport", itoa(holder.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
 		"-d", "1200", "-mi", "127.0.0.1")
 	dst := waitBridged(t, env, nil)
 	sending := make(chan struct{})
@@ -169,11 +181,13 @@ func TestSIPpHoldMusic(t *testing.T) {
 	}
 	want := int(window/(20*time.Millisecond)) * 7 / 10
 	t.Logf("hold window %v: %d packets, %d with energy (peak rms %.0f), %d relayed from the holder", window, len(during), loud, peak, mine)
-	if mine > 0 {
+	switch {
+	case wantMusic && mine > 0:
 		t.Errorf("during hold 1001 still got %d of the holder's packets", mine)
-	}
-	if loud < want {
+	case wantMusic && loud < want:
 		t.Errorf("during hold 1001 got %d packets with audio energy, want >= %d (%d packets in %v)", loud, want, len(during), window)
+	case !wantMusic && (loud > 0 || mine < want):
+		t.Errorf("hold_music=silence: %d music packets, %d relayed (want the relay untouched, >= %d)", loud, mine, want)
 	}
 	after := heldMedia.between(unholdAt.Add(300*time.Millisecond), unholdAt.Add(1400*time.Millisecond))
 	if mine, _ := talker(after); mine < 30 {

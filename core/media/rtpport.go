@@ -321,8 +321,8 @@ func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
 // While on, a terminated leg with only silence to send (nothing written, or frames that are
 // FrameSilence or digital zero) sends one CN packet at the start of the silence and repeats it
 // every cnRefresh frames, instead of silence frames. Relayed legs forward the far end's CN as
-// before. An endpoint calls it next to SetCodec after every offer/answer; the SIP endpoint does
-// not offer or answer CN yet, so its legs keep sending audio frames.
+// before. An endpoint calls it next to SetCodec after every offer/answer (the SIP endpoint does,
+// with the CN its SDP negotiated).
 func (p *RTPPort) SetComfortNoise(pt uint8) {
 	p.mu.Lock()
 	p.cnTxPT = pt

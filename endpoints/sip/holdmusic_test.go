@@ -3,11 +3,13 @@ package sip
 import (
 	"math"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/goswitch/goswitch/apps/playback" // hold music player (local_stream://)
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
 )
@@ -128,7 +130,18 @@ func holdMusicCall(t *testing.T, dest string, wantMusic bool) {
 	go func() { defer close(sending); holder.send(dst, 0, 0x33, 260) }() // 1000 keeps talking throughout
 	bridged := time.Now()
 
-	var holdAt, unholdAt time.Time
+	holdAt, unholdAt := waitHoldEvents(t, sub)
+	a.wait(t, "holder")
+	b.wait(t, "held party")
+	<-sending
+
+	checkHoldMedia(t, heldMedia, bridged, holdAt, unholdAt, wantMusic)
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
+// waitHoldEvents returns when CHANNEL_HOLD and then CHANNEL_UNHOLD arrived.
+func waitHoldEvents(t *testing.T, sub *event.Subscription) (holdAt, unholdAt time.Time) {
+	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for unholdAt.IsZero() {
 		select {
@@ -146,10 +159,13 @@ func holdMusicCall(t *testing.T, dest string, wantMusic bool) {
 	if holdAt.IsZero() {
 		t.Fatal("CHANNEL_UNHOLD without CHANNEL_HOLD")
 	}
-	a.wait(t, "holder")
-	b.wait(t, "held party")
-	<-sending
+	return holdAt, unholdAt
+}
 
+// checkHoldMedia judges what the held party received: the holder's packets (payload 0x33) before
+// the hold, music (or, without music, still the holder's packets) during it, the relay after it.
+func checkHoldMedia(t *testing.T, heldMedia *rtpRecorder, bridged, holdAt, unholdAt time.Time, wantMusic bool) {
+	t.Helper()
 	talker := func(ps []recPacket) (mine, other int) {
 		for _, p := range ps {
 			if p.pt == 0 && len(p.payload) > 0 && p.payload[0] == 0x33 && p.payload[len(p.payload)-1] == 0x33 {
@@ -193,5 +209,38 @@ func holdMusicCall(t *testing.T, dest string, wantMusic bool) {
 	if mine, _ := talker(after); mine < 30 {
 		t.Errorf("after resume: 1001 got %d of 1000's packets (of %d), want the relay back", mine, len(after))
 	}
-	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
+// TestSIPpHoldMusicCalleeHolds: the callee (a SIPp UAS) holds the caller with its own re-INVITE;
+// the caller, on the other leg, hears the music until the callee resumes.
+func TestSIPpHoldMusicCalleeHolds(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	sub := subscribe(env.h, event.ChannelHold, event.ChannelUnhold)
+	defer sub.Close()
+	holder := newRTPPeer(t)
+	port := itoa(freeUDPPort(t))
+	b := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_hold.xml"), "-s", "1001", "-p", port,
+		"-key", "rtpport", itoa(holder.port()), "-key", "codec", "0", "-key", "codecname", "PCMU")
+	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", "1001", "-au", "1001", "-ap", "1234",
+		"-key", "contact_port", port)
+	reg.wait(t, "register 1001")
+	waitFor(t, "1001 registered", 10*time.Second, func() bool { return len(env.ep.Contacts("internal", "1001", "127.0.0.1")) == 1 })
+	heldMedia := newRTPRecorder(t)
+	a := callAs1000(t, env, "1001", heldMedia.port(), 5000)
+	var dst netip.AddrPort
+	waitBridged(t, env, func(_, callee *core.Session) bool {
+		p := callee.Var("local_media_port")
+		if p != "" {
+			dst = netip.MustParseAddrPort("127.0.0.1:" + p)
+		}
+		return p != ""
+	})
+	sending := make(chan struct{})
+	go func() { defer close(sending); holder.send(dst, 0, 0x33, 250) }()
+	bridged := time.Now()
+	holdAt, unholdAt := waitHoldEvents(t, sub)
+	b.wait(t, "holding callee")
+	a.wait(t, "held caller")
+	<-sending
+	checkHoldMedia(t, heldMedia, bridged, holdAt, unholdAt, true)
 }

@@ -178,7 +178,7 @@ func checkHoldMedia(t *testing.T, heldMedia *rtpRecorder, bridged, holdAt, unhol
 	}
 	before := heldMedia.between(bridged.Add(200*time.Millisecond), holdAt)
 	if mine, _ := talker(before); mine < 20 {
-		t.Errorf("before hold: 1001 got %d of 1000's packets (of %d)", mine, len(before))
+		t.Errorf("before hold: the held party got %d of the holder's packets (of %d)", mine, len(before))
 	}
 	during := heldMedia.between(holdAt.Add(300*time.Millisecond), unholdAt.Add(-100*time.Millisecond))
 	window := unholdAt.Add(-100 * time.Millisecond).Sub(holdAt.Add(300 * time.Millisecond))
@@ -199,15 +199,15 @@ func checkHoldMedia(t *testing.T, heldMedia *rtpRecorder, bridged, holdAt, unhol
 	t.Logf("hold window %v: %d packets, %d with energy (peak rms %.0f), %d relayed from the holder", window, len(during), loud, peak, mine)
 	switch {
 	case wantMusic && mine > 0:
-		t.Errorf("during hold 1001 still got %d of the holder's packets", mine)
+		t.Errorf("during hold the held party still got %d of the holder's packets", mine)
 	case wantMusic && loud < want:
-		t.Errorf("during hold 1001 got %d packets with audio energy, want >= %d (%d packets in %v)", loud, want, len(during), window)
+		t.Errorf("during hold the held party got %d packets with audio energy, want >= %d (%d packets in %v)", loud, want, len(during), window)
 	case !wantMusic && (loud > 0 || mine < want):
 		t.Errorf("hold_music=silence: %d music packets, %d relayed (want the relay untouched, >= %d)", loud, mine, want)
 	}
 	after := heldMedia.between(unholdAt.Add(300*time.Millisecond), unholdAt.Add(1400*time.Millisecond))
 	if mine, _ := talker(after); mine < 30 {
-		t.Errorf("after resume: 1001 got %d of 1000's packets (of %d), want the relay back", mine, len(after))
+		t.Errorf("after resume: the held party got %d of the holder's packets (of %d), want the relay back", mine, len(after))
 	}
 }
 

@@ -82,10 +82,11 @@ type holdPlay struct {
 	done   chan struct{}
 }
 
-// startMediaLocked joins the two ports (relay when possible). br.mu must be held.
+// startMediaLocked joins the two ports (relay when possible), unless hold music already plays
+// (a hold that came before the bridge's media started). br.mu must be held.
 func (br *bridge) startMediaLocked() {
 	pa, pb := br.a.Port(), br.b.Port()
-	if pa == nil || pb == nil || br.closed {
+	if pa == nil || pb == nil || br.closed || len(br.music) > 0 {
 		return
 	}
 	stop, err := media.Bridge(pa, pb)

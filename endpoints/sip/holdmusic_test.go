@@ -14,26 +14,26 @@ import (
 	"github.com/goswitch/goswitch/core/media"
 )
 
-// rtpRecorder is a test RTP socket that keeps every packet it receives with its arrival time.
-type rtpRecorder struct {
+// pktRecorder is a test RTP socket that keeps every packet it receives with its arrival time.
+type pktRecorder struct {
 	conn *net.UDPConn
 	mu   sync.Mutex
-	pkts []recPacket
+	pkts []recvdPacket
 	wg   sync.WaitGroup
 }
 
-type recPacket struct {
+type recvdPacket struct {
 	at      time.Time
 	pt      byte
 	payload []byte
 }
 
-func newRTPRecorder(t *testing.T) *rtpRecorder {
+func newPktRecorder(t *testing.T) *pktRecorder {
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rtpRecorder{conn: c}
+	r := &pktRecorder{conn: c}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -51,7 +51,7 @@ func newRTPRecorder(t *testing.T) *rtpRecorder {
 				continue
 			}
 			r.mu.Lock()
-			r.pkts = append(r.pkts, recPacket{at: time.Now(), pt: buf[1] & 0x7f, payload: append([]byte(nil), buf[hl:n]...)})
+			r.pkts = append(r.pkts, recvdPacket{at: time.Now(), pt: buf[1] & 0x7f, payload: append([]byte(nil), buf[hl:n]...)})
 			r.mu.Unlock()
 		}
 	}()
@@ -59,13 +59,13 @@ func newRTPRecorder(t *testing.T) *rtpRecorder {
 	return r
 }
 
-func (r *rtpRecorder) port() int { return r.conn.LocalAddr().(*net.UDPAddr).Port }
+func (r *pktRecorder) port() int { return r.conn.LocalAddr().(*net.UDPAddr).Port }
 
 // between returns the packets that arrived in [from, to).
-func (r *rtpRecorder) between(from, to time.Time) []recPacket {
+func (r *pktRecorder) between(from, to time.Time) []recvdPacket {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []recPacket
+	var out []recvdPacket
 	for _, p := range r.pkts {
 		if !p.at.Before(from) && p.at.Before(to) {
 			out = append(out, p)
@@ -112,7 +112,7 @@ func holdMusicCall(t *testing.T, dest string, wantMusic bool) {
 	env := newEnv(t, envOpt{defaultExtra: holdExt})
 	sub := subscribe(env.h, event.ChannelHold, event.ChannelUnhold)
 	defer sub.Close()
-	heldMedia := newRTPRecorder(t)
+	heldMedia := newPktRecorder(t)
 	port := itoa(freeUDPPort(t))
 	b := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_rtpport.xml"), "-s", "1001", "-p", port,
 		"-key", "rtpport", itoa(heldMedia.port()), "-key", "codec", "0", "-key", "codecname", "PCMU", "-d", "200")
@@ -164,9 +164,9 @@ func waitHoldEvents(t *testing.T, sub *event.Subscription) (holdAt, unholdAt tim
 
 // checkHoldMedia judges what the held party received: the holder's packets (payload 0x33) before
 // the hold, music (or, without music, still the holder's packets) during it, the relay after it.
-func checkHoldMedia(t *testing.T, heldMedia *rtpRecorder, bridged, holdAt, unholdAt time.Time, wantMusic bool) {
+func checkHoldMedia(t *testing.T, heldMedia *pktRecorder, bridged, holdAt, unholdAt time.Time, wantMusic bool) {
 	t.Helper()
-	talker := func(ps []recPacket) (mine, other int) {
+	talker := func(ps []recvdPacket) (mine, other int) {
 		for _, p := range ps {
 			if p.pt == 0 && len(p.payload) > 0 && p.payload[0] == 0x33 && p.payload[len(p.payload)-1] == 0x33 {
 				mine++
@@ -225,7 +225,7 @@ func TestSIPpHoldMusicCalleeHolds(t *testing.T) {
 		"-key", "contact_port", port)
 	reg.wait(t, "register 1001")
 	waitFor(t, "1001 registered", 10*time.Second, func() bool { return len(env.ep.Contacts("internal", "1001", "127.0.0.1")) == 1 })
-	heldMedia := newRTPRecorder(t)
+	heldMedia := newPktRecorder(t)
 	a := callAs1000(t, env, "1001", heldMedia.port(), 5000)
 	var dst netip.AddrPort
 	waitBridged(t, env, func(_, callee *core.Session) bool {

@@ -47,7 +47,7 @@ func TestSIPpComfortNoiseWhileIdle(t *testing.T) {
 	env := newEnv(t, envOpt{defaultExtra: idleExt})
 	sub := subscribe(env.h, event.ChannelExecute, event.ChannelExecuteComplete)
 	defer sub.Close()
-	rec := newRTPRecorder(t)
+	rec := newPktRecorder(t)
 	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_cn.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
 		"-key", "dest", "5200", "-key", "rtpport", itoa(rec.port()), "-key", "codec", "0", "-key", "codecname", "PCMU",
 		"-d", "4200", "-mi", "127.0.0.1")
@@ -74,7 +74,7 @@ func TestSIPpSilenceWhenIdle(t *testing.T) {
 	env := newEnv(t, envOpt{defaultExtra: idleExt})
 	sub := subscribe(env.h, event.ChannelExecute, event.ChannelExecuteComplete)
 	defer sub.Close()
-	rec := newRTPRecorder(t)
+	rec := newPktRecorder(t)
 	a := callAs1000(t, env, "5201", rec.port(), 3000)
 	start, end := sleepWindow(t, sub)
 	a.wait(t, "caller")

@@ -32,6 +32,7 @@ type ProfileConfig struct {
 	DTMFType            string
 	RFC2833PT           uint8
 	CNGPT               uint8 // cng-pt: RFC 3389 PT offered (13); 0 after suppress-cng
+	DisableHold         bool  // disable-hold: a far-end hold fires no events and plays no music
 	UserAgent           string
 	SessionTimeout      time.Duration
 	MinSE               time.Duration
@@ -162,6 +163,8 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 			pc.DTMFType = v
 		case "rfc2833-pt":
 			pc.RFC2833PT = uint8(atoi(name, v))
+		case "disable-hold":
+			pc.DisableHold = core.True(v)
 		case "suppress-cng", "supress-cng":
 			if core.True(v) {
 				pc.CNGPT = 0

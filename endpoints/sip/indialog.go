@@ -171,7 +171,10 @@ func (c *call) updateFromOffer(body []byte) ([]byte, int) {
 	} else {
 		c.s.UnsetVar("sip_hold")
 	}
-	c.s.MarkHold(hold) // CHANNEL_HOLD/UNHOLD, and hold music to the bridged party
+	// CHANNEL_HOLD/UNHOLD and hold music to the bridged party, unless disable-hold/rtp_disable_hold.
+	if !c.p.cfg.DisableHold && !core.True(c.s.Var("rtp_disable_hold")) {
+		c.s.MarkHold(hold)
+	}
 	return answer, 0
 }
 

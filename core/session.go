@@ -107,6 +107,7 @@ type Session struct {
 	scoped     map[string]string
 	interject  func() // run instead of the route's first action (uuid_bridge)
 	private    map[string]any
+	holding    bool // the far end put the channel on hold (MarkHold)
 
 	cmdMu    sync.Mutex
 	cmdQ     []func()      // commands for the session goroutine; unbounded so senders never block

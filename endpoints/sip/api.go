@@ -176,7 +176,7 @@ func (e *Endpoint) statusProfile(w io.Writer, p *Profile) {
 		{"TLS-URL", tlsURL}, {"WS-BIND-URL", ""}, {"WSS-BIND-URL", ""},
 		{"HOLD-MUSIC", cfg.Params["hold-music"]}, {"OUTBOUND-PROXY", "N/A"},
 		{"CODECS IN", sdp.FormatCodecString(cfg.InboundCodecs)}, {"CODECS OUT", sdp.FormatCodecString(cfg.OutboundCodecs)},
-		{"TEL-EVENT", fmt.Sprint(cfg.RFC2833PT)}, {"DTMF-MODE", dtmf}, {"CNG", "13"},
+		{"TEL-EVENT", fmt.Sprint(cfg.RFC2833PT)}, {"DTMF-MODE", dtmf}, {"CNG", fmt.Sprint(cfg.CNGPT)},
 		{"SESSION-TO", fmt.Sprint(int(cfg.SessionTimeout.Seconds()))}, {"MAX-DIALOG", "0"},
 		{"MAX-RECV-RPS", fmt.Sprint(cfg.MaxRecvRPS)}, {"NOMEDIA", "false"}, {"LATE-NEG", "false"},
 		{"PROXY-MEDIA", "false"}, {"ZRTP-PASSTHRU", "false"}, {"AGGRESSIVENAT", "false"},

@@ -18,6 +18,11 @@ type bridge struct {
 	// media is set when the ports are joined by media.Bridge, which carries digits across in the
 	// form the other leg negotiated; the channels must not forward them a second time.
 	media atomic.Bool
+
+	mu        sync.Mutex // the media below: the bridge goroutine and hold changes (hold.go)
+	stopMedia func()
+	music     map[*Session]*holdPlay // hold music playing to a side
+	closed    bool
 }
 
 // forwardDTMF sends a digit received on from to the other side, unless the media bridge does.
@@ -88,20 +93,11 @@ func (s *Session) Bridge(ctx context.Context, peer *Session) error {
 	})
 	s.log.Info("bridged", "a", s.Name(), "b", peer.Name())
 
-	var stopMedia func()
-	if pa, pb := s.Port(), peer.Port(); pa != nil && pb != nil {
-		stop, err := media.Bridge(pa, pb)
-		if err != nil {
-			s.log.Warn("media bridge failed", "err", err)
-		} else {
-			stopMedia = stop
-			br.media.Store(true)
-		}
-	}
+	br.mu.Lock()
+	br.startMediaLocked()
+	br.mu.Unlock()
 	s.bridgeLoop(ctx, br, peer)
-	if stopMedia != nil {
-		stopMedia()
-	}
+	br.closeMedia()
 	s.unbridge(br)
 	s.publishChannel(event.ChannelUnbridge, func(e *event.Event) {
 		e.Add("Bridge-A-Unique-ID", s.uuid)

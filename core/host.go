@@ -74,6 +74,7 @@ type Host struct {
 	sps                atomic.Int64
 	paused             atomic.Bool
 	spsWindow          spsCounter
+	adm                admission
 }
 
 type moduleInstance struct {
@@ -119,6 +120,8 @@ func NewHost(opts HostOptions) (*Host, error) {
 	h.Bans = security.NewTable(opts.Log, h.Bus)
 	h.maxSessions.Store(1000)
 	h.sps.Store(30)
+	h.adm.init()
+	h.adm.admittedRate = h.lastSecondSessions
 	if opts.Load == nil {
 		return nil, errors.New("core: HostOptions.Load is required")
 	}
@@ -246,6 +249,8 @@ func (h *Host) swap(snap *xmlconf.Snapshot) {
 				if n, err := strconv.Atoi(val); err == nil && n > 0 {
 					h.sps.Store(int64(n))
 				}
+			default:
+				h.adm.configure(name, val)
 			}
 		}
 	}
@@ -303,6 +308,7 @@ func (h *Host) Start(ctx context.Context) error {
 			}
 		}
 	}
+	h.adm.startLagMonitor(h.SessionCount)
 	h.Bus.Publish(h.Bus.New(event.Startup, ""))
 	return nil
 }
@@ -327,6 +333,7 @@ func (h *Host) Stop(ctx context.Context, cause Cause) error {
 			}
 		}
 	}
+	h.adm.stopLagMonitor()
 	h.Clock.Close()
 	return errors.Join(errs...)
 }
@@ -486,10 +493,25 @@ func (h *Host) SetMaxSessions(n int64) { h.maxSessions.Store(n) }
 func (h *Host) SetSPS(n int64) { h.sps.Store(n) }
 
 // SetPaused refuses (true) or accepts (false) new sessions (fsctl pause/resume).
-func (h *Host) SetPaused(p bool) { h.paused.Store(p) }
+func (h *Host) SetPaused(p bool) {
+	if !p {
+		h.adm.draining.Store(false)
+	}
+	h.paused.Store(p)
+}
 
 // Paused reports whether new sessions are refused.
 func (h *Host) Paused() bool { return h.paused.Load() }
+
+// lastSecondSessions is how many inbound sessions were admitted in the last whole second.
+func (h *Host) lastSecondSessions() int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if time.Now().Unix() == h.spsWindow.sec {
+		return h.spsWindow.prev
+	}
+	return h.spsWindow.cur
+}
 
 // CurrentSPS returns sessions created in the last second.
 func (h *Host) CurrentSPS() int64 {
@@ -505,19 +527,25 @@ var ErrSessionLimit = errors.New("session limit reached")
 func (h *Host) admit(s *Session) error {
 	now := time.Now()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.paused.Load() {
-		return ErrSessionLimit
-	}
-	if int64(len(h.sessions)) >= h.maxSessions.Load() {
-		return ErrSessionLimit
-	}
+	reason := ""
+	switch {
+	case h.paused.Load():
+		reason = RefusePaused
+		if h.adm.draining.Load() {
+			reason = RefuseShutdown
+		}
+	case int64(len(h.sessions)) >= h.maxSessions.Load():
+		reason = RefuseMaxSessions
 	// FreeSWITCH's sessions-per-second throttles inbound calls only; outbound legs of a call in
 	// progress must not fail because many callers arrived at once.
+	case s.direction == Inbound && h.spsWindow.rate(now) >= h.sps.Load():
+		reason = RefuseSPS
+	}
+	if reason != "" {
+		h.mu.Unlock()
+		return h.Refuse(reason)
+	}
 	if s.direction == Inbound {
-		if h.spsWindow.rate(now) >= h.sps.Load() {
-			return ErrSessionLimit
-		}
 		h.spsWindow.add(now)
 	}
 	h.sessions[s.uuid] = s
@@ -525,6 +553,7 @@ func (h *Host) admit(s *Session) error {
 	if n := int64(len(h.sessions)); n > h.peak.Load() {
 		h.peak.Store(n)
 	}
+	h.mu.Unlock()
 	return nil
 }
 

@@ -107,6 +107,7 @@ type Session struct {
 	scoped     map[string]string
 	interject  func() // run instead of the route's first action (uuid_bridge)
 	private    map[string]any
+	holding    bool // the far end put the channel on hold (MarkHold)
 
 	cmdMu    sync.Mutex
 	cmdQ     []func()      // commands for the session goroutine; unbounded so senders never block
@@ -196,6 +197,13 @@ func (s *Session) Start() error {
 		return err
 	}
 	s.mu.Lock()
+	if s.hungup {
+		// Hung up between NewSession and here (a BYE or CANCEL raced the INVITE): Hangup has
+		// closed Done already, so the state machine must not run.
+		s.mu.Unlock()
+		s.h.remove(s)
+		return ErrHungUp
+	}
 	s.started = true
 	s.mu.Unlock()
 	go s.run()

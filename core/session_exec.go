@@ -41,6 +41,7 @@ func (s *Session) Execute(ctx context.Context, app, data string) error {
 			s.log.Warn("pre-answer failed", "app", app, "err", err)
 		}
 	}
+	s.applyIdleSilence()
 	// FreeSWITCH takes the id from app_uuid when a controller (ESL sendmsg Event-UUID) set it, so
 	// clients can match CHANNEL_EXECUTE_COMPLETE to their request.
 	appUUID := s.vars.Value("app_uuid")

@@ -335,6 +335,7 @@ func (s *Session) applyTransfer() bool {
 	}
 	s.vars.Set("transfer_history", hist)
 	s.vars.Set("max_forwards", "")
+	s.vars.Unset("temp_hold_music") // one-shot: FreeSWITCH resets it on every transfer
 	return false
 }
 

@@ -64,6 +64,7 @@ type options struct {
 	conf, log, db, run, sounds, storage, recordings, certs, cfgname string
 	nc, nf, console, nonat, version, insecure                       bool
 	set                                                             setFlags
+	drainTimeout                                                    time.Duration // -1: switch.conf's, else 30 s
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.BoolVar(&o.insecure, "insecure", false, "run with unsafe defaults (password 1234 from public addresses, ESL ClueCon off loopback), warning loudly instead of refusing")
 	fl.BoolVar(&o.version, "version", false, "print the version and exit")
 	fl.Var(o.set, "set", "override a $${global} at start: -set name=value (repeatable)")
+	fl.DurationVar(&o.drainTimeout, "drain-timeout", -1, "on SIGTERM, wait this long for calls to end, then hang them up (default: switch.conf drain-timeout-sec, else 30s)")
 	if err := fl.Parse(args); err != nil {
 		return nil, err
 	}
@@ -138,6 +140,14 @@ func dirsFrom(g map[string]string) core.Dirs {
 }
 
 func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// fsctl shutdown ... restart: once everything below has stopped and closed (this runs last),
+	// start again in this process, as FreeSWITCH re-executes itself.
+	restart := false
+	defer func() {
+		if restart {
+			reexec(stderr)
+		}
+	}()
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -212,8 +222,9 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	requests := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.ShutdownRequested }, 8)
 	defer requests.Close()
-	var idle <-chan struct{}   // closed when no calls are left, during an elegant/asap shutdown
-	var stopIdle chan struct{} // closing it abandons the wait
+	var idle <-chan struct{}      // closed when no calls are left, during an elegant/asap shutdown
+	var drainEnd <-chan time.Time // the SIGTERM drain's deadline, once draining
+	var stopIdle chan struct{}    // closing it abandons the wait
 	defer func() {
 		if stopIdle != nil {
 			close(stopIdle)
@@ -226,9 +237,11 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return shutdown(h, core.CauseManagerRequest, 0)
 		case e := <-requests.C():
 			mode := e.Get("Shutdown-Mode")
+			restart = e.Get("Shutdown-Restart") == "true"
 			switch mode {
 			case "cancel":
-				if stopIdle != nil {
+				restart = false
+				if stopIdle != nil && drainEnd == nil {
 					close(stopIdle)
 					stopIdle, idle = nil, nil
 					h.SetPaused(false)
@@ -236,15 +249,15 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				}
 			case "elegant", "asap":
 				if mode == "asap" {
-					h.SetPaused(true)
+					h.BeginDrain() // FreeSWITCH's SCF_NO_NEW_SESSIONS; elegant still takes calls
 				}
 				logger.Info("shutdown requested: waiting for calls to end", "mode", mode)
 				if stopIdle == nil {
 					stopIdle = make(chan struct{})
 					idle = waitIdle(stopIdle, h)
 				}
-			default: // now, restart (a service manager restarts us), or no mode
-				logger.Info("shutdown requested", "mode", mode)
+			default: // now
+				logger.Info("shutdown requested", "mode", mode, "restart", restart)
 				return shutdown(h, core.CauseManagerRequest, 0)
 			}
 		case <-idle:
@@ -264,22 +277,41 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				} else {
 					logger.Info("configuration reloaded on SIGHUP")
 				}
-			case syscall.SIGTERM:
-				logger.Info("SIGTERM: draining calls")
-				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Minute)
-				h.Drain(dctx)
-				dcancel()
-				return shutdown(h, core.CauseSystemShutdown, 0)
-			case syscall.SIGINT:
-				logger.Info("SIGINT: stopping")
-				return shutdown(h, core.CauseSystemShutdown, 0)
+			case syscall.SIGTERM, syscall.SIGINT:
+				restart = false // a signal means stop
+				if drainEnd != nil {
+					// A second signal while draining: the operator does not want to wait.
+					logger.Warn("second signal during drain: stopping now", "signal", sig.String(), "calls", h.SessionCount())
+					return shutdownWithin(h, core.CauseSystemShutdown, 0, 2*time.Second)
+				}
+				if sig == syscall.SIGINT {
+					logger.Info("SIGINT: stopping")
+					return shutdown(h, core.CauseSystemShutdown, 0)
+				}
+				d := drainTimeout(h, o.drainTimeout)
+				logger.Warn("SIGTERM: draining calls, new calls refused with 503; a second SIGTERM or SIGINT stops at once",
+					"calls", h.SessionCount(), "deadline", d)
+				h.BeginDrain()
+				drainEnd = time.After(d)
+				if stopIdle == nil {
+					stopIdle = make(chan struct{})
+					idle = waitIdle(stopIdle, h)
+				}
 			}
+		case <-drainEnd:
+			logger.Warn("drain deadline passed: hanging up the calls left", "calls", h.SessionCount())
+			return shutdown(h, core.CauseSystemShutdown, 0)
 		}
 	}
 }
 
 func shutdown(h *core.Host, cause core.Cause, code int) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return shutdownWithin(h, cause, code, 10*time.Second)
+}
+
+// shutdownWithin hangs up every call and stops the modules, waiting at most d for them.
+func shutdownWithin(h *core.Host, cause core.Cause, code int, d time.Duration) int {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	if err := h.Stop(ctx, cause); err != nil {
 		h.Log.Error("stop", "err", err)

@@ -35,7 +35,7 @@ func init() {
 	register("fsctl", "[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]]", "FS control messages", apiFsctl)
 	register("console", "loglevel [level]|colorize [on|toggle|off]", "Console", apiConsole)
 	register("shutdown", "", "Shutdown", func(_ context.Context, h *core.Host, _ string, w io.Writer) error {
-		requestShutdown(h, "elegant")
+		requestShutdown(h, "elegant", false)
 		return write(w, "+OK\n")
 	})
 }
@@ -98,6 +98,7 @@ func apiStatus(_ context.Context, h *core.Host, _ string, w io.Writer) error {
 	fmt.Fprintf(&b, "%d session(s) max\n", max)
 	fmt.Fprintf(&b, "min idle cpu %0.2f/%0.2f\n", 0.0, st.idleCPU())
 	b.WriteString("Current Stack Size/Max 240K/8192K\n")
+	b.WriteString(refusalLine(h))
 	return write(w, b.String())
 }
 
@@ -206,10 +207,13 @@ func apiExpand(ctx context.Context, h *core.Host, args string, w io.Writer) erro
 
 // requestShutdown asks the daemon to stop: a SHUTDOWN_REQUESTED event with Shutdown-Mode, which
 // cmd/goswitch acts upon (elegant = wait for calls, asap = refuse new calls and wait, now,
-// restart, cancel).
-func requestShutdown(h *core.Host, mode string) {
+// cancel), and Shutdown-Restart: true when the daemon is to start again afterwards.
+func requestShutdown(h *core.Host, mode string, restart bool) {
 	e := h.Bus.New(event.ShutdownRequested, "")
 	e.Add("Shutdown-Mode", mode)
+	if restart {
+		e.Add("Shutdown-Restart", "true")
+	}
 	h.Bus.Publish(e)
 }
 
@@ -291,16 +295,26 @@ func apiFsctl(_ context.Context, h *core.Host, args string, w io.Writer) error {
 		sendSighup(h)
 		return write(w, "+OK\n")
 	case "shutdown":
-		mode := "elegant"
-		switch strings.ToLower(arg) {
-		case "cancel", "elegant", "asap", "now", "restart", "reincarnate":
-			mode = strings.ToLower(arg)
-		case "":
-			mode = "now"
+		// As FreeSWITCH's mod_commands: the words combine ("elegant restart"); cancel wins.
+		mode, restart := "now", false
+		for _, a := range f[1:] {
+			switch a = strings.ToLower(a); a {
+			case "elegant", "asap", "now":
+				mode = a
+			case "restart", "reincarnate":
+				restart = true
+			case "cancel":
+				mode, restart = "cancel", false
+			}
+			if mode == "cancel" {
+				break
+			}
 		}
-		requestShutdown(h, mode)
+		requestShutdown(h, mode, restart)
 		return write(w, "+OK\n")
-	case "api_expansion", "recover", "sync_clock", "sync_clock_when_idle", "reclaim_mem",
+	case "reclaim_mem":
+		return write(w, reclaimMem())
+	case "api_expansion", "recover", "sync_clock", "sync_clock_when_idle",
 		"min_dtmf_duration", "max_dtmf_duration", "default_dtmf_duration", "min_idle_cpu", "uuid_version":
 		return write(w, "+OK\n")
 	}

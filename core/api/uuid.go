@@ -197,11 +197,8 @@ func apiUUIDHold(_ context.Context, h *core.Host, args string, w io.Writer) erro
 	if err != nil {
 		return write(w, "-ERR Operation failed\n")
 	}
-	name := event.ChannelHold
-	if kind == "unhold" {
-		name = event.ChannelUnhold
-	}
-	h.Bus.Publish(s.NewEvent(name, ""))
+	// CHANNEL_HOLD/UNHOLD, and the channel's hold music to its bridged partner (switch_ivr_hold).
+	s.MarkHold(kind == "hold")
 	return write(w, "+OK Success\n")
 }
 

@@ -22,7 +22,10 @@
 // a new codec rebuilds an active relay, a repeated SDP address keeps the latched one, and the
 // outgoing SSRC/seq/ts continue.
 // DTMF: SetDTMFMode (RFC 2833 / in-band / INFO), SetInfoSender for SIP INFO, ReceiveDTMF for
-// digits that arrived by INFO, OnDTMF for every digit. Stats, String (the pipeline for uuid_dump)
+// digits that arrived by INFO, OnDTMF for every digit, SetInbandDTMF to detect tones in what
+// arrives (start_dtmf; a relayed leg then also decodes a copy) and SetInbandDTMFGenerate to send
+// digits as tones (start_dtmf_generate). SetIdleSilence fills ticks the application left empty
+// with silence frames (send_silence_when_idle). Stats, String (the pipeline for uuid_dump)
 // and Close complete the picture. ListenRTP binds a pair without an allocator (tests, 127.0.0.1:0).
 // RTCP: every RTCPInterval the port sends an SR (or RR) whose report block comes from RTPStats,
 // RFC 3550's receiver statistics fed by every accepted packet, relayed or not; Stats returns them

@@ -134,5 +134,5 @@ func (p *RTPPort) relink() {
 func (p *RTPPort) forwardsEvents() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.tePT != 0 && p.dtmfMode == DTMFRFC2833
+	return p.tePT != 0 && p.dtmfMode == DTMFRFC2833 && !p.genInband.Load()
 }

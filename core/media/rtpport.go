@@ -93,6 +93,8 @@ type RTPPort struct {
 	holdTO     atomic.Bool
 	canTx      atomic.Bool
 	inband     atomic.Bool
+	genInband  atomic.Bool  // SetInbandDTMFGenerate
+	idleDiv    atomic.Int32 // SetIdleSilence: 0 off, -1 zero, >0 noise divisor
 	inCallback atomic.Int32
 	clockRate  atomic.Uint32 // RTP clock of the audio codec, for RFC 4733 durations
 	rxSSRC     atomic.Uint32
@@ -143,6 +145,7 @@ type RTPPort struct {
 	lastSRAt   time.Time
 
 	cnTx          cnSender      // comfort noise send state
+	idleNoise     noise         // SetIdleSilence's noise (smu)
 	lastTick      time.Time     // deadline of the previous tick, to count frames a late clock skipped
 	lastTickPtime time.Duration // the ptime lastTick was counted in
 
@@ -205,7 +208,7 @@ func newRTPPort(c1, c2 *net.UDPConn, cfg RTPConfig) *RTPPort {
 		cfg.RTCPInterval = 5 * time.Second
 	}
 	p := &RTPPort{cfg: cfg, conn: c1, rtcp: c2, local: c1.LocalAddr().(*net.UDPAddr).AddrPort(),
-		clk: cfg.Clock, log: cfg.Log, seq: newSequencer(), txBuf: make([]byte, maxPacket+64)}
+		clk: cfg.Clock, log: cfg.Log, seq: newSequencer(), txBuf: make([]byte, maxPacket+64), idleNoise: newNoise(0)}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -318,8 +321,8 @@ func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
 // While on, a terminated leg with only silence to send (nothing written, or frames that are
 // FrameSilence or digital zero) sends one CN packet at the start of the silence and repeats it
 // every cnRefresh frames, instead of silence frames. Relayed legs forward the far end's CN as
-// before. An endpoint calls it next to SetCodec after every offer/answer; the SIP endpoint does
-// not offer or answer CN yet, so its legs keep sending audio frames.
+// before. An endpoint calls it next to SetCodec after every offer/answer (the SIP endpoint does,
+// with the CN its SDP negotiated).
 func (p *RTPPort) SetComfortNoise(pt uint8) {
 	p.mu.Lock()
 	p.cnTxPT = pt

@@ -146,11 +146,12 @@ func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te ui
 			if p.cfg.OnRelayed != nil {
 				p.cfg.OnRelayed(now)
 			}
-			if st == nil || !st.hasTaps() {
+			if st == nil || (!st.hasTaps() && !p.inband.Load()) {
 				return
 			}
-			// A media bug (record_session, eavesdrop) on a relayed leg: also decode what
-			// arrives, so the tap hears it; the relay itself is unaffected.
+			// A media bug (record_session, eavesdrop) or in-band DTMF detection (start_dtmf)
+			// on a relayed leg: also decode what arrives, so the tap or the detector hears it;
+			// the relay itself is unaffected.
 		}
 		if st != nil {
 			p.jb.Load().Push(p.rxHdr.SequenceNumber, p.rxHdr.Timestamp, p.rxHdr.SSRC, p.rxHdr.Marker, payload, now)

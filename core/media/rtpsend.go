@@ -105,6 +105,8 @@ func (p *RTPPort) tickLocked(deadline time.Time) {
 		p.encPCM = pcm[:cap(pcm)]
 		local := !sent && p.peer.Load() == nil
 		switch {
+		case local && !ok && p.idleDiv.Load() != 0:
+			p.sendIdleLocked(p.idleDiv.Load(), ci, spf, dir)
 		case local && cnpt != 0 && (!ok || isSilence(pcm, fl)) && p.sendCNLocked(cnpt, pcm, ok, frames, spf, dir):
 		case ok && local:
 			if st.rate != ci.pcmRate() {
@@ -301,11 +303,11 @@ func (p *RTPPort) SendDTMF(d DTMF) error {
 	switch {
 	case mode == DTMFNone:
 		return nil
-	case mode == DTMFInfo && info != nil:
+	case mode == DTMFInfo && info != nil && !p.genInband.Load():
 		return info(d)
 	}
 	p.smu.Lock()
-	if te != 0 && mode == DTMFRFC2833 {
+	if te != 0 && mode == DTMFRFC2833 && !p.genInband.Load() {
 		p.dtmfTx.queue = append(p.dtmfTx.queue, d)
 	} else {
 		g, err := NewDTMFTone(string(d.Digit), d.Duration, 50*time.Millisecond, p.codec.pcmRate())

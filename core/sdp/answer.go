@@ -53,6 +53,9 @@ func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 		}
 		r.MediaIndex, r.Proto = m.index, m.proto
 		fillRemote(r, m)
+		if cfg.ComfortNoisePT != 0 {
+			r.ComfortNoisePT = m.comfortNoise() // answered with the offerer's PT
+		}
 		r.Direction = cfg.Direction
 		switch {
 		case m.hold:
@@ -238,6 +241,7 @@ func (c *Config) answerLine(m *mline, r *Result, lc *Crypto) *psdp.MediaDescript
 			psdp.NewAttribute("rtpmap", fmt.Sprintf("%d telephone-event/8000", r.TelephoneEventPT)),
 			psdp.NewAttribute("fmtp", fmt.Sprintf("%d 0-16", r.TelephoneEventPT)))
 	}
+	addComfortNoise(md, r.ComfortNoisePT)
 	md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(r.Direction.String()))
 	if lc != nil {
 		md.Attributes = append(md.Attributes, psdp.NewAttribute("crypto", lc.String()))

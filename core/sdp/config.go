@@ -25,10 +25,13 @@ type Config struct {
 	// TelephoneEventPT is the RFC 4733 payload type we offer (FreeSWITCH rfc2833-pt, 101);
 	// 0 offers and accepts no telephone-event (DTMF goes in-band or INFO).
 	TelephoneEventPT uint8
-	Ptime            time.Duration   // default 20 ms
-	Direction        media.Direction // what we want (hold: SendOnly)
-	Secure           SecurePolicy
-	RTCP             bool // add a=rtcp:<Port+1>
+	// ComfortNoisePT is the RFC 3389 payload type we offer and accept (FreeSWITCH cng-pt, 13 =
+	// CN/8000); 0 neither offers nor answers CN (suppress_cng, profile suppress-cng).
+	ComfortNoisePT uint8
+	Ptime          time.Duration   // default 20 ms
+	Direction      media.Direction // what we want (hold: SendOnly)
+	Secure         SecurePolicy
+	RTCP           bool // add a=rtcp:<Port+1>
 	// LocalKey is the SRTP key we already send with (re-INVITE, UPDATE): an answer whose
 	// suite matches reuses it, so a refresh or hold does not reset the far end's SRTP context.
 	LocalKey *media.SRTPKey

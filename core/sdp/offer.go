@@ -33,7 +33,7 @@ func BuildOffer(cfg Config) (*Offer, error) {
 	cfg.defaults()
 	o := &Offer{cfg: cfg}
 	nextDyn := 96
-	used := map[int]bool{int(cfg.TelephoneEventPT): cfg.TelephoneEventPT != 0}
+	used := map[int]bool{int(cfg.TelephoneEventPT): cfg.TelephoneEventPT != 0, int(cfg.ComfortNoisePT): cfg.ComfortNoisePT != 0}
 	for _, p := range cfg.Codecs {
 		ci, static := p.resolve()
 		if !cfg.Supported(ci.Name, ci.ClockRate, ci.Channels) {
@@ -106,6 +106,7 @@ func Reoffer(cfg Config, cur *Result) (*Offer, error) {
 	ci := cur.Codec
 	cfg.Codecs = []CodecPref{{Name: ci.Name, Rate: ci.ClockRate, Channels: ci.Channels}}
 	cfg.TelephoneEventPT = cur.TelephoneEventPT
+	cfg.ComfortNoisePT = cur.ComfortNoisePT
 	if cur.Ptime > 0 {
 		cfg.Ptime = cur.Ptime
 	}
@@ -182,6 +183,7 @@ func (o *Offer) mline(proto string, withCrypto bool) *psdp.MediaDescription {
 			psdp.NewAttribute("rtpmap", fmt.Sprintf("%d telephone-event/8000", o.cfg.TelephoneEventPT)),
 			psdp.NewAttribute("fmtp", fmt.Sprintf("%d 0-16", o.cfg.TelephoneEventPT)))
 	}
+	addComfortNoise(md, o.cfg.ComfortNoisePT)
 	if withCrypto {
 		for _, k := range o.crypto {
 			md.Attributes = append(md.Attributes, psdp.NewAttribute("crypto", k.c.String()))
@@ -264,6 +266,9 @@ func (o *Offer) ParseAnswer(body []byte) (*Result, error) {
 		}
 		r.MediaIndex, r.Proto = m.index, m.proto
 		fillRemote(r, m)
+		if o.cfg.ComfortNoisePT != 0 {
+			r.ComfortNoisePT = m.comfortNoise()
+		}
 		// An answer may narrow what we offered, never widen it (RFC 3264 §6.1): a peer
 		// answering our hold with sendrecv still gets no media from us beyond sendonly.
 		r.Direction = intersectDir(o.cfg.Direction, m.dir.Reverse())

@@ -19,6 +19,7 @@ type Result struct {
 	Proto            string          // its transport (RTP/AVP, RTP/SAVP...), kept by Reoffer
 	Codec            media.CodecInfo // audio codec with PT and ptime
 	TelephoneEventPT uint8           // 0 = no RFC 4733
+	ComfortNoisePT   uint8           // RFC 3389 CN both sides agreed to (RTPPort.SetComfortNoise); 0 = none
 	Ptime            time.Duration
 	Remote           netip.AddrPort // far end RTP (address 0.0.0.0 when on hold)
 	RemoteRTCP       netip.AddrPort // a=rtcp or port+1

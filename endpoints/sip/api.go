@@ -176,12 +176,13 @@ func (e *Endpoint) statusProfile(w io.Writer, p *Profile) {
 		{"TLS-URL", tlsURL}, {"WS-BIND-URL", ""}, {"WSS-BIND-URL", ""},
 		{"HOLD-MUSIC", cfg.Params["hold-music"]}, {"OUTBOUND-PROXY", "N/A"},
 		{"CODECS IN", sdp.FormatCodecString(cfg.InboundCodecs)}, {"CODECS OUT", sdp.FormatCodecString(cfg.OutboundCodecs)},
-		{"TEL-EVENT", fmt.Sprint(cfg.RFC2833PT)}, {"DTMF-MODE", dtmf}, {"CNG", "13"},
+		{"TEL-EVENT", fmt.Sprint(cfg.RFC2833PT)}, {"DTMF-MODE", dtmf}, {"CNG", fmt.Sprint(cfg.CNGPT)},
 		{"SESSION-TO", fmt.Sprint(int(cfg.SessionTimeout.Seconds()))}, {"MAX-DIALOG", "0"},
 		{"MAX-RECV-RPS", fmt.Sprint(cfg.MaxRecvRPS)}, {"NOMEDIA", "false"}, {"LATE-NEG", "false"},
 		{"PROXY-MEDIA", "false"}, {"ZRTP-PASSTHRU", "false"}, {"AGGRESSIVENAT", "false"},
 		{"CALLS-IN", fmt.Sprint(p.callsIn.Load())}, {"FAILED-CALLS-IN", fmt.Sprint(p.failedIn.Load())},
 		{"CALLS-OUT", fmt.Sprint(p.callsOut.Load())}, {"FAILED-CALLS-OUT", fmt.Sprint(p.failedOut.Load())},
+		{"CALLS-REFUSED-503", fmt.Sprint(p.refused.Load())}, {"RTP-PORTS", p.portStatus()},
 		{"REGISTRATIONS", fmt.Sprint(regs)},
 		// Messages refused or dropped before a handler (malformed, oversize, rate-limited):
 		// not a FreeSWITCH row, goswitch's own.

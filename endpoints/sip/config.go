@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/sdp"
 	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
@@ -31,6 +32,8 @@ type ProfileConfig struct {
 	Generous            bool // inbound-codec-negotiation generous
 	DTMFType            string
 	RFC2833PT           uint8
+	CNGPT               uint8 // cng-pt: RFC 3389 PT offered (13); 0 after suppress-cng
+	DisableHold         bool  // disable-hold: a far-end hold fires no events and plays no music
 	UserAgent           string
 	SessionTimeout      time.Duration
 	MinSE               time.Duration
@@ -118,7 +121,7 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 	pc := ProfileConfig{
 		Name: pe.SelectAttrValue("name", ""), SIPPort: 5060, Context: "public", Dialplan: "XML",
 		ChallengeRealm: "auto_from", InboundCodecs: sdp.ParseCodecString("PCMU,PCMA"), Generous: true,
-		DTMFType: "rfc2833", RFC2833PT: 101, UserAgent: "goswitch", NonceTTL: 60 * time.Second,
+		DTMFType: "rfc2833", RFC2833PT: 101, CNGPT: 13, UserAgent: "goswitch", NonceTTL: 60 * time.Second,
 		TLSPort: 5061, MinSE: 120 * time.Second, Params: map[string]string{}, Pos: snap.Pos(pe),
 		ReferRequiresAuth: true,
 		Stream:            DefaultStreamLimits,
@@ -179,6 +182,16 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 			pc.DTMFType = v
 		case "rfc2833-pt":
 			pc.RFC2833PT = uint8(atoi(name, v))
+		case "disable-hold":
+			pc.DisableHold = core.True(v)
+		case "suppress-cng", "supress-cng":
+			if core.True(v) {
+				pc.CNGPT = 0
+			}
+		case "cng-pt":
+			if pc.CNGPT != 0 {
+				pc.CNGPT = uint8(atoi(name, v))
+			}
 		case "user-agent-string":
 			pc.UserAgent = v
 		case "session-timeout":

@@ -144,7 +144,7 @@ const testConf = `<?xml version="1.0"?>
     <extension name="g729_answer"><condition field="destination_number" expression="^9198$">
       <action application="set" data="codec_string=G729"/><action application="answer"/><action application="echo"/></condition></extension>
   </context>
-  <context name="default">
+  <context name="default">{{default_extra}}
     <extension name="echo"><condition field="destination_number" expression="^9196$">
       <action application="answer"/><action application="echo"/></condition></extension>
     <extension name="sleep_then_answer"><condition field="destination_number" expression="^9195$">
@@ -208,6 +208,7 @@ type envOpt struct {
 	internalExtra string
 	externalExtra string
 	dbDir         string
+	defaultExtra  string // extensions added to the default context
 }
 
 func newEnv(t testing.TB, o envOpt) *testEnv {
@@ -219,6 +220,7 @@ func newEnv(t testing.TB, o envOpt) *testEnv {
 	conf := strings.ReplaceAll(testConf, "{{gw}}", o.gw)
 	conf = strings.ReplaceAll(conf, "{{internal_extra}}", o.internalExtra)
 	conf = strings.ReplaceAll(conf, "{{external_extra}}", o.externalExtra)
+	conf = strings.ReplaceAll(conf, "{{default_extra}}", o.defaultExtra)
 	conf = strings.ReplaceAll(conf, "{{gw_register}}", strconv.FormatBool(o.gwRegister))
 	ping := "0"
 	if o.gwRegister {

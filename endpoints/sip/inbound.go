@@ -45,8 +45,14 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(r)
 		return
 	}
-	tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 	p.callsIn.Add(1)
+	// Admission first, as mod_sofia does: a full or overloaded switch spends nothing on the
+	// call (no digest check, no RTP port).
+	if err := p.ep.h.CheckAdmission(core.Inbound); err != nil {
+		p.refuseInvite(err, func(r *sip.Response) error { return tx.Respond(r) }, req)
+		return
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 
 	src := sourceAddr(req)
 	from, to := req.From(), req.To()
@@ -96,6 +102,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		case authMissing, authStale:
 			r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
 			r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale)))
+			p.challenged.remember(req, r)
 			tx.Respond(r)
 			return
 		case authFailed:
@@ -133,6 +140,9 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
 		return
+	}
+	if authUsername != "" {
+		p.useChallengeTag(ds, req)
 	}
 	c := &call{p: p, inbound: true, ds: ds, final: make(chan struct{}), answeredC: make(chan struct{}), sessExpires: sessExp}
 	c.remoteCSeq = req.CSeq().SeqNo
@@ -197,6 +207,9 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.s = s
 	if len(offer) > 0 {
 		if code, err := c.answerOffer(offer); err != nil {
+			if p.refuseInvite(err, ds.WriteResponse, req) {
+				return
+			}
 			p.log.Debug("INVITE offer refused", "code", code, "err", err)
 			p.failedIn.Add(1)
 			ds.Respond(code, statusText(code), nil)
@@ -205,6 +218,9 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	} else {
 		// Late offer (RFC 3261 13.2.1): we offer in the 200 and the ACK carries the answer.
 		if _, err := c.buildOffer(c.prefs(false)); err != nil {
+			if p.refuseInvite(err, ds.WriteResponse, req) {
+				return
+			}
 			p.failedIn.Add(1)
 			ds.Respond(488, statusText(488), nil)
 			return
@@ -215,10 +231,13 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := s.Start(); err != nil {
 		p.calls.Delete(c.key)
 		c.closeMedia()
-		p.failedIn.Add(1)
-		if errors.Is(err, core.ErrSessionLimit) {
-			ds.Respond(503, "Service Unavailable", nil)
-		} else {
+		switch {
+		case p.refuseInvite(err, ds.WriteResponse, req):
+		case errors.Is(err, core.ErrHungUp): // a BYE or CANCEL won the race
+			p.failedIn.Add(1)
+			ds.Respond(487, "Request Terminated", nil)
+		default:
+			p.failedIn.Add(1)
 			ds.Respond(500, "Server Internal Error", nil)
 		}
 		return

@@ -170,13 +170,14 @@ func (c *call) updateFromOffer(body []byte) ([]byte, int) {
 	hold := c.res.Hold
 	answer := c.localSDP
 	c.mu.Unlock()
-	was := c.s.Var("sip_hold") == "true"
-	if hold && !was {
+	if hold {
 		c.s.SetVar("sip_hold", "true")
-		c.s.Host().Bus.Publish(c.s.NewEvent("CHANNEL_HOLD", ""))
-	} else if !hold && was {
+	} else {
 		c.s.UnsetVar("sip_hold")
-		c.s.Host().Bus.Publish(c.s.NewEvent("CHANNEL_UNHOLD", ""))
+	}
+	// CHANNEL_HOLD/UNHOLD and hold music to the bridged party, unless disable-hold/rtp_disable_hold.
+	if !c.p.cfg.DisableHold && !core.True(c.s.Var("rtp_disable_hold")) {
+		c.s.MarkHold(hold)
 	}
 	return answer, 0
 }

@@ -78,6 +78,9 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	}
 	body, err := c.buildOffer(pr)
 	if err != nil {
+		if ae, ok := p.admissionRefusal(err); ok {
+			return nil, &core.CallError{Cause: core.CauseSwitchCongestion, SIP: 503, Reason: ae.Error(), Err: err}
+		}
 		return nil, &core.CallError{Cause: core.CauseIncompatibleDestination, Err: err}
 	}
 

@@ -60,6 +60,8 @@ type Profile struct {
 	cancel  context.CancelFunc
 
 	callsIn, failedIn, callsOut, failedOut atomic.Uint64
+	refused                                atomic.Uint64 // 503 for want of capacity (overload.go)
+	challenged                             challengeTags
 	dropped                                atomic.Uint64
 	trace                                  atomic.Bool
 }
@@ -96,6 +98,7 @@ func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
 	}
 	if pc.RTPStartPort > 0 && pc.RTPEndPort > pc.RTPStartPort {
 		p.alloc = media.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
+		p.alloc.Quarantine = p.portQuarantine()
 	}
 	return p, nil
 }
@@ -124,6 +127,7 @@ func (p *Profile) listen() error {
 		if err != nil {
 			return fmt.Errorf("bind udp %s:%d: %w", p.sipIP, p.cfg.SIPPort, err)
 		}
+		setUDPReadBuffer(u)
 		port := u.LocalAddr().(*net.UDPAddr).Port
 		t, err := net.Listen("tcp", net.JoinHostPort(p.sipIP.String(), strconv.Itoa(port)))
 		if err != nil {

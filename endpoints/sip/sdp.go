@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/sdp"
 )
@@ -19,6 +20,7 @@ type sdpPrefs struct {
 	secure sdp.SecurePolicy
 	key    string // identifies the inputs, to notice a dialplan change before we answer
 	udp    bool   // offer over UDP: keep it small (see compactForUDP)
+	cng    uint8  // RFC 3389 PT to offer and accept; 0 = suppress_cng
 }
 
 // negotiationPrefs resolves the codec list (absolute_codec_string, else codec_string, else the
@@ -42,7 +44,13 @@ func negotiationPrefs(pc *ProfileConfig, inbound, answering bool, get func(strin
 	if strings.TrimSpace(sec) == "" && answering {
 		pol.Mode = sdp.SecureOptional
 	}
-	return sdpPrefs{codecs: codecs, secure: pol, key: sdp.FormatCodecString(codecs) + "|" + sec}
+	// CN is offered and answered with the profile's cng-pt unless suppress-cng or the channel's
+	// (or global) suppress_cng says not to, as FreeSWITCH does (it also reads the "supress" typo).
+	cng := pc.CNGPT
+	if core.True(get("suppress_cng")) || core.True(get("supress_cng")) {
+		cng = 0
+	}
+	return sdpPrefs{codecs: codecs, secure: pol, key: sdp.FormatCodecString(codecs) + "|" + sec, cng: cng}
 }
 
 // udpSuite is offered over UDP when rtp_secure_media names no suites, and an optional offer
@@ -95,6 +103,7 @@ func (c *call) sdpConfigLocked(port *media.RTPPort, pr sdpPrefs) sdp.Config {
 	cfg := sdp.Config{IP: c.p.extRTPIP, Port: int(port.LocalAddr().Port()), SessionID: c.sdpSessID, Version: c.sdpVersion,
 		Codecs: pr.codecs, Greedy: !c.p.cfg.Generous, Secure: pr.secure, Direction: c.holdDir}
 	cfg.CryptoInAVP = pr.udp
+	cfg.ComfortNoisePT = pr.cng
 	if c.p.cfg.DTMFType != "info" && c.p.cfg.DTMFType != "none" {
 		cfg.TelephoneEventPT = c.p.cfg.RFC2833PT
 	}
@@ -246,6 +255,7 @@ func applyResult(port *media.RTPPort, r *sdp.Result) error {
 	}
 	port.SetRemote(r.Remote, r.RemoteRTCP)
 	port.SetDirection(r.Direction)
+	port.SetComfortNoise(r.ComfortNoisePT) // idle legs then send RFC 3389 SIDs (FreeSWITCH auto-CNG)
 	return nil
 }
 

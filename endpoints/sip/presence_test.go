@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -418,5 +419,45 @@ func TestResubscribeRefreshes(t *testing.T) {
 	}
 	if res := subscribe(5, "60", "no-such-tag"); !strings.HasPrefix(res, "SIP/2.0 481") {
 		t.Errorf("re-SUBSCRIBE of no subscription: %s", res)
+	}
+}
+
+// TestSubscribeGuessesAreBanned: wrong passwords on SUBSCRIBE count towards the source's
+// lockout as on REGISTER and INVITE (auth-fail-max 5): SUBSCRIBE is no side door for a
+// password guesser.
+func TestSubscribeGuessesAreBanned(t *testing.T) {
+	env := newEnv(t, envOpt{internalExtra: presenceExtra})
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 31)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ua := &rawUA{t: t, conn: c, dst: env.addr(t, "internal")}
+	t.Cleanup(func() { c.Close() })
+	to := "sip:1000@127.0.0.1"
+	answered := 0
+	for i := 0; i < 7; i++ {
+		callID := fmt.Sprintf("guess-%d", i)
+		extra := "Event: message-summary\nExpires: 60\n"
+		ua.send(strings.ReplaceAll(ua.request("SUBSCRIBE", to, callID, 1, extra, ""), "127.0.0.1:"+itoa(ua.port()), "127.0.0.31:"+itoa(ua.port())))
+		res := ua.recv(time.Second)
+		if res == "" {
+			break // banned: no answer
+		}
+		chal, err := digest.ParseChallenge(header(res, "Proxy-Authenticate"))
+		if err != nil {
+			t.Fatalf("challenge %d: %s", i, res)
+		}
+		cred, _ := digest.Digest(chal, digest.Options{Method: "SUBSCRIBE", URI: to, Username: "1000", Password: fmt.Sprint(9000 + i), Cnonce: "x", Count: 1})
+		ua.send(strings.ReplaceAll(ua.request("SUBSCRIBE", to, callID, 2, extra+"Proxy-Authorization: "+cred.String()+"\n", ""), "127.0.0.1:"+itoa(ua.port()), "127.0.0.31:"+itoa(ua.port())))
+		if res = ua.recv(time.Second); !strings.HasPrefix(res, "SIP/2.0 403") {
+			t.Fatalf("wrong password %d: %s", i, res)
+		}
+		answered++
+	}
+	if answered != 5 {
+		t.Errorf("%d wrong passwords answered before the ban, want 5", answered)
+	}
+	if list := env.api(t, "ban", "list"); !strings.Contains(list, "127.0.0.31 ") {
+		t.Errorf("source not banned:\n%s", list)
 	}
 }

@@ -26,6 +26,14 @@
 // source (auth-fail-*), lock a user for sources it never authenticated from (auth-user-*), and
 // too many requests from one source ban it (pike-*); banned sources' requests are dropped
 // before parsing, unanswered. The bans are the host's (`sofia ban` / `ban` API).
+//
+// Presence and MWI (subscribe.go, subscriptions.go, notify.go, presence.go, mwi.go), on profiles
+// with manage-presence: SUBSCRIBE (RFC 6665, authenticated like INVITE) to message-summary
+// (RFC 3842, from the voicemail module's MESSAGE_WAITING), presence (PIDF) and dialog (RFC 4235,
+// BLF); subscriptions live in sip_subscriptions of sofia_reg.db. Channel events of channels with
+// a presence_id become PRESENCE_IN; PRESENCE_IN from anywhere (the event socket too) reaches the
+// watchers. Unsolicited MWI only with send-message-query-on-register. Out-of-dialog MESSAGE,
+// NOTIFY and INFO get the INVITE challenge (ooda_auth.go).
 package sip
 
 import (

@@ -145,4 +145,3 @@ func stopPid(t *testing.T, pid int) {
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	t.Errorf("background switch %d did not stop on SIGTERM", pid)
 }
-

@@ -204,6 +204,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	logger.Info("goswitch starting", "version", version, "conf", where)
 	raiseNoFile(logger)
+	logStartFindings(logger, h.Config())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := h.Start(ctx); err != nil {

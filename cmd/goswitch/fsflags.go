@@ -20,11 +20,12 @@ import (
 //	-u USER, -g GROUP          switch to that user and group at start (as root), like FreeSWITCH
 //	-ncwait                    background and return once the switch is ready (implies -nc);
 //	                           the pid goes to <run_dir>/freeswitch.pid as well (Type=forking units)
+//	-stop                      send SIGTERM to the switch whose pid is in <run_dir> and exit
 //	-base DIR                  base directory: -conf DIR/conf unless -conf is given
-//	-temp -scripts -htdocs -grammar -cache -mod DIR
+//	-temp -scripts -htdocs -grammar -cache -mod -images -fonts DIR
 //	                           set $${temp_dir} $${script_dir} $${htdocs_dir} $${grammar_dir}
-//	                           $${cache_dir} $${mod_dir}
-//	-reincarnate -reincarnate-reexec -core -waste -rp -lp -np -vg -nosql -heavy-timer
+//	                           $${cache_dir} $${mod_dir} $${images_dir} $${fonts_dir}
+//	-reincarnate -reincarnate-reexec -core -waste -rp -lp -np -hp -vg -nosql -heavy-timer
 //	-nonatmap -nocal -nort -elegant-term -monotonic-clock
 //	                           accepted and ignored with a notice: goswitch has no equivalent
 //	                           (or, like clock calibration, does not need one)
@@ -51,13 +52,14 @@ var fsIgnoredFlags = map[string]string{
 	"install":             "Windows only",
 	"uninstall":           "Windows only",
 	"reincarnate-monitor": "goswitch does not restart itself",
+	"hp":                  "scheduling priority is left to the service manager (Nice=)",
 }
 
 // fsDirFlags are FreeSWITCH's directory flags goswitch has no flag of its own for: each sets the
 // $${...} global of that name.
 var fsDirFlags = map[string]string{
 	"temp": "temp_dir", "scripts": "script_dir", "htdocs": "htdocs_dir", "grammar": "grammar_dir",
-	"cache": "cache_dir", "mod": "mod_dir",
+	"cache": "cache_dir", "mod": "mod_dir", "images": "images_dir", "fonts": "fonts_dir",
 }
 
 // ncwaitEnv carries the ready pipe's descriptor to the backgrounded child.
@@ -67,6 +69,7 @@ const ncwaitEnv = "GOSWITCH_NCWAIT_FD"
 type fsStart struct {
 	user, group string
 	ncwait      bool
+	stop        bool     // -stop: signal the running switch (pid file in run_dir) and exit
 	ready       *os.File // in the backgrounded child: written once the switch is ready
 	globals     map[string]string
 }
@@ -107,6 +110,8 @@ func fsStartFlags(args []string, notice io.Writer) ([]string, *fsStart, error) {
 			} else {
 				fs.group = v
 			}
+		case name == "stop":
+			fs.stop = true
 		case name == "ncwait":
 			fs.ncwait = true
 			rest = append(rest, "-nc")
@@ -243,4 +248,27 @@ func (fs *fsStart) started(runDir string) func() {
 			_ = os.Remove(pid)
 		}
 	}
+}
+
+// stopRunning is FreeSWITCH's -stop: SIGTERM to the pid in <run_dir>/goswitch.pid (or
+// freeswitch.pid); SIGTERM makes goswitch drain its calls and exit.
+func stopRunning(runDir string, stdout, stderr io.Writer) int {
+	for _, name := range []string{"goswitch.pid", "freeswitch.pid"} {
+		b, err := os.ReadFile(filepath.Join(runDir, name))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			fmt.Fprintf(stderr, "goswitch: -stop: pid %d: %v\n", pid, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "goswitch: sent SIGTERM to pid %d\n", pid)
+		return 0
+	}
+	fmt.Fprintf(stderr, "goswitch: -stop: no pid file in %s\n", runDir)
+	return 1
 }

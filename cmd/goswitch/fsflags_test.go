@@ -123,6 +123,13 @@ func TestFreeSWITCHServiceUnit(t *testing.T) {
 			t.Errorf("background switch: /proc status lacks %q:\n%s", want, status)
 		}
 	}
+	// freeswitch -stop (ExecStop= of older units) ends it: SIGTERM, drain, exit.
+	stop := exec.Command(os.Args[0], "-stop", "-run", filepath.Join(dir, "run"))
+	stop.Env = append(os.Environ(), "GOSWITCH_TEST_DAEMON=1")
+	if b, err := stop.CombinedOutput(); err != nil || !strings.Contains(string(b), "sent SIGTERM to pid "+strconv.Itoa(pid)) {
+		t.Errorf("-stop: %v %s", err, b)
+	}
+	waitGone(t, pid)
 	if st, err := os.Stat(filepath.Join(dir, "log", "goswitch.log")); err != nil {
 		t.Errorf("no log: %v", err)
 	} else if s, ok := st.Sys().(*syscall.Stat_t); !ok || s.Uid != 65534 {
@@ -133,7 +140,16 @@ func TestFreeSWITCHServiceUnit(t *testing.T) {
 // stopPid sends SIGTERM to a process that is not our child and waits until it is gone.
 func stopPid(t *testing.T, pid int) {
 	t.Helper()
+	if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); err != nil {
+		return
+	}
 	_ = syscall.Kill(pid, syscall.SIGTERM)
+	waitGone(t, pid)
+}
+
+// waitGone waits until pid has exited (gone or a zombie), killing it after 15 s.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))

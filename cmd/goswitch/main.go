@@ -167,6 +167,9 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		lo.Globals[k] = v
 	}
 	dirs := dirsFrom(lo.Globals)
+	if fsc.stop {
+		return stopRunning(dirs.Run, stdout, stderr)
+	}
 	for _, d := range []string{dirs.Log, dirs.DB, dirs.Run} {
 		if d != "" {
 			if err := os.MkdirAll(d, 0o755); err != nil {

@@ -8,6 +8,8 @@
 #                                    <dir>/<name>.wav (the player resamples them for 16/32/48 kHz
 #                                    calls), music at 8 and 16 kHz as music/<rate>/*.wav
 #   scripts/gen-sounds.sh -k         the same, keeping files that exist (only what is missing)
+#   scripts/gen-sounds.sh -w         also wideband prompts in the embedded set, <dir>/16000/<name>.wav
+#                                    (about +10 MB; playback prefers them on 16 kHz calls)
 #   scripts/gen-sounds.sh -o DIR [-r "8000 16000 32000 48000"]
 #                                    a FreeSWITCH sound-pack layout on disk: DIR/<dir>/<rate>/<name>.wav
 #                                    (point sound_prefix at DIR) and DIR/../../../music/<rate>/
@@ -18,12 +20,14 @@ set -eu
 OUT=""
 RATES=""
 KEEP=0
-while getopts "o:r:k" opt; do
+WIDE=0
+while getopts "o:r:kw" opt; do
 	case $opt in
 	o) OUT=$OPTARG ;;
 	r) RATES=$OPTARG ;;
 	k) KEEP=1 ;;
-	*) echo "usage: $0 [-k] [-o DIR [-r RATES]]" >&2; exit 2 ;;
+	w) WIDE=1 ;;
+	*) echo "usage: $0 [-k] [-w] [-o DIR [-r RATES]]" >&2; exit 2 ;;
 	esac
 done
 if [ -z "$OUT" ]; then
@@ -47,7 +51,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 # out <file> <rate>: where <dir>/<name>.wav goes at rate
 out() {
-	if [ "$FLAT" = 1 ]; then
+	if [ "$FLAT" = 1 ] && [ "$2" = 8000 ]; then
 		echo "$OUT/$1"
 	else
 		echo "$OUT/$(dirname "$1")/$2/$(basename "$1")"
@@ -55,7 +59,7 @@ out() {
 }
 
 say() { # say <file> <text>
-	if [ "$FLAT" = 1 ]; then rates=8000; else rates=$RATES; fi
+	if [ "$FLAT" = 0 ]; then rates=$RATES; elif [ "$WIDE" = 1 ]; then rates="8000 16000"; else rates=8000; fi
 	if [ "$KEEP" = 1 ]; then
 		all=1
 		for r in $rates; do [ -f "$(out "$1" "$r")" ] || all=0; done

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/xmlconf"
+	"github.com/goswitch/goswitch/internal/testconf"
 )
 
 const regConf = `<?xml version="1.0"?>
@@ -88,9 +88,7 @@ func TestBadRegexFailsLoad(t *testing.T) {
 // BenchmarkHuntSession hunts vanilla's default context on a real core
 // session (variables, globals and expansion from core).
 func BenchmarkHuntSession(b *testing.B) {
-	if _, err := os.Stat(vanillaDir); err != nil {
-		b.Skip("vanilla conf not present")
-	}
+	vanillaDir := testconf.Vanilla(b)
 	h, err := core.NewHost(core.HostOptions{
 		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Load: func() (*xmlconf.Snapshot, error) { return xmlconf.Load(xmlconf.Options{Dir: vanillaDir}) },

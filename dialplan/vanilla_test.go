@@ -1,15 +1,12 @@
 package dialplan
 
 import (
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/goswitch/goswitch/core/xmlconf"
+	"github.com/goswitch/goswitch/internal/testconf"
 )
-
-const vanillaDir = "/work/shared/freeswitch-vanilla-conf"
 
 var (
 	vanillaOnce sync.Once
@@ -21,9 +18,7 @@ var (
 // core/xmlconf, timezones.conf included). Skips when the tree is absent.
 func vanilla(t testing.TB) *Dialplan {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(vanillaDir, "dialplan", "default.xml")); err != nil {
-		t.Skip("vanilla conf not present")
-	}
+	vanillaDir := testconf.Vanilla(t)
 	vanillaOnce.Do(func() {
 		snap, err := xmlconf.Load(xmlconf.Options{Dir: vanillaDir})
 		if err != nil {

@@ -1,19 +1,77 @@
 #!/bin/sh
-# gen-sounds.sh regenerates goswitch's default prompts in sounds/ with FreeSWITCH's file names
-# (8 kHz mono 16-bit WAV). Needs espeak-ng and sox (Debian: apt-get install -y espeak-ng sox).
-# The output is committed; run this only to change the prompt set.
+# gen-sounds.sh generates goswitch's prompts with FreeSWITCH's file names and folders, with
+# espeak-ng and sox (Debian: apt-get install -y espeak-ng sox): every prompt the vanilla
+# dialplan, IVR menus, phrase macros (lang/en) and conference/voicemail use, and a
+# music-on-hold set synthesised by sox (chords, not recordings) under music/<rate>/.
+#
+#   scripts/gen-sounds.sh            the embedded set in sounds/: prompts at 8 kHz as
+#                                    <dir>/<name>.wav (the player resamples them for 16/32/48 kHz
+#                                    calls), music at 8 and 16 kHz as music/<rate>/*.wav
+#   scripts/gen-sounds.sh -k         the same, keeping files that exist (only what is missing)
+#   scripts/gen-sounds.sh -w         also wideband prompts in the embedded set, <dir>/16000/<name>.wav
+#                                    (about +10 MB; playback prefers them on 16 kHz calls)
+#   scripts/gen-sounds.sh -o DIR [-r "8000 16000 32000 48000"]
+#                                    a FreeSWITCH sound-pack layout on disk: DIR/<dir>/<rate>/<name>.wav
+#                                    (point sound_prefix at DIR) and DIR/../../../music/<rate>/
+#                                    as sounds_dir/music/<rate> when DIR is sounds_dir/en/us/callie
+#
+# The embedded set is committed; run this only to change it.
 set -eu
-cd "$(dirname "$0")/../sounds"
+OUT=""
+RATES=""
+KEEP=0
+WIDE=0
+while getopts "o:r:kw" opt; do
+	case $opt in
+	o) OUT=$OPTARG ;;
+	r) RATES=$OPTARG ;;
+	k) KEEP=1 ;;
+	w) WIDE=1 ;;
+	*) echo "usage: $0 [-k] [-w] [-o DIR [-r RATES]]" >&2; exit 2 ;;
+	esac
+done
+if [ -z "$OUT" ]; then
+	cd "$(dirname "$0")/../sounds"
+	OUT=.
+	FLAT=1
+	MUSIC=music
+	MUSIC_RATES="8000 16000"
+else
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	FLAT=0
+	RATES=${RATES:-"8000 16000 32000 48000"}
+	MUSIC="$OUT/../../../music"
+	MUSIC_RATES=$RATES
+fi
 VOICE=${VOICE:-en-us}
 SPEED=${SPEED:-170}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
+# out <file> <rate>: where <dir>/<name>.wav goes at rate
+out() {
+	if [ "$FLAT" = 1 ] && [ "$2" = 8000 ]; then
+		echo "$OUT/$1"
+	else
+		echo "$OUT/$(dirname "$1")/$2/$(basename "$1")"
+	fi
+}
+
 say() { # say <file> <text>
-	mkdir -p "$(dirname "$1")"
+	if [ "$FLAT" = 0 ]; then rates=$RATES; elif [ "$WIDE" = 1 ]; then rates="8000 16000"; else rates=8000; fi
+	if [ "$KEEP" = 1 ]; then
+		all=1
+		for r in $rates; do [ -f "$(out "$1" "$r")" ] || all=0; done
+		[ "$all" = 1 ] && return 0
+	fi
 	espeak-ng -v "$VOICE" -s "$SPEED" -w "$TMP/raw.wav" "$2"
-	# trim leading/trailing silence, 8 kHz mono 16-bit, a little gain headroom
-	sox "$TMP/raw.wav" -r 8000 -c 1 -b 16 "$1" silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse gain -n -3
+	for r in $rates; do
+		f=$(out "$1" "$r")
+		mkdir -p "$(dirname "$f")"
+		# trim leading/trailing silence, mono 16-bit, a little gain headroom
+		sox "$TMP/raw.wav" -r "$r" -c 1 -b 16 "$f" silence 1 0.02 0.5% reverse silence 1 0.02 0.5% reverse gain -n -3
+	done
 }
 
 # digits and numbers (mod_say_en)
@@ -195,7 +253,96 @@ conf-enter_conf_pin|Please enter the conference pin.
 LIST
 
 # misc
-say misc/error.wav "An error has occurred."
-say misc/transfer1.wav "Please hold."
+while IFS='|' read -r f t; do [ -n "$f" ] && say "misc/$f.wav" "$t"; done <<'LIST'
+error|An error has occurred.
+transfer1|Please hold.
+call_secured|This call is secured.
+misc-information_about_freeswitch|For information about go switch and free switch,
+misc-learn_more_about_freeswitch_solutions|To learn more about free switch solutions,
+misc-to_hear_about_cluecon|To hear about clue con,
+LIST
 
-du -sh .
+# currency (mod_say_en) and the phrases of lang/en/vm/voicemail_ivr.xml
+say currency/and.wav "and"
+say voicemail/vm-for_next_msg.wav "For the next message,"
+
+# directory (mod_directory's phrases, lang/en/dir/sounds.xml)
+while IFS='|' read -r f t; do [ -n "$f" ] && say "directory/$f.wav" "$t"; done <<'LIST'
+dir-at_extension|at extension
+dir-enter_person|Please enter the first few letters of the person's
+dir-first_name|first name.
+dir-for_next|For the next entry,
+dir-for_prev|For the previous entry,
+dir-last_name|last name.
+dir-letters_of_person_name|letters of the person's name.
+dir-no_matching_results|There are no matching results.
+dir-no_more_results|There are no more results.
+dir-result_match|matches.
+dir-result_number|Result number
+dir-specify_mininum|Please specify at least three letters.
+dir-start_new_search|To start a new search,
+dir-to_search_by|To search by
+dir-to_select_entry|To select this entry,
+dir-too_many_result|There are too many results.
+LIST
+
+# ivr: the vanilla demo IVR's extras and its "funnies" (lang/en/demo/funnies.xml)
+while IFS='|' read -r f t; do [ -n "$f" ] && say "ivr/$f.wav" "$t"; done <<'LIST'
+ivr-for_other_options|For other options,
+ivr-repeat_this_information|To repeat this information,
+ivr-all_your_call_are_belong_to_us|All your call are belong to us.
+ivr-asterisk_like_syphilis|Press star. Like it was the star key.
+ivr-beacuase|Because.
+ivr-cold_foolish|That was cold and foolish.
+ivr-concentrate|Concentrate.
+ivr-congratulations_you_pressed_star|Congratulations, you pressed star.
+ivr-did_you_mean_to_press_key|Did you mean to press that key?
+ivr-douche_telecom|Welcome to the telecom company.
+ivr-dude_you_suck|Dude, try again.
+ivr-engineers_busy_assisting_other_sales|Our engineers are busy assisting other customers.
+ivr-founder_of_freesource|The founder of free source.
+ivr-freeguipy|Free G U I.
+ivr-it_was_that_bug|It was that bug.
+ivr-love_those_touch_tones|I love those touch tones.
+ivr-message_self_destruct|This message will self destruct.
+ivr-no_no_no|No, no, no.
+ivr-oh_whatever|Oh, whatever.
+ivr-on_hold_indefinitely|You will be on hold indefinitely.
+ivr-one_more_mistake|One more mistake.
+ivr-seriously_mean_to_press_key|Did you seriously mean to press that key?
+ivr-terribly_wrong_awkward|Something went terribly wrong. Awkward.
+ivr-trollover_minutes|Your rollover minutes.
+ivr-wakey_wakey_sunshine|Wakey wakey, sunshine.
+ivr-were_asterisk_free|We are asterisk free.
+ivr-yes_we_have_no_bananas|Yes, we have no bananas.
+ivr-youre_doing_it_wrong|You're doing it wrong.
+ivr-yuno_silent_drill|Why you no press a key?
+LIST
+
+# music on hold (mod_local_stream's default stream, local_stream://moh): soft plucked chords
+# synthesised by sox, a few seconds each, looped by the stream
+chord() { # chord <seconds> <note>... : one plucked chord
+	d=$1; shift
+	set -- $(for n in "$@"; do printf 'pl %s ' "$n"; done)
+	sox -n -r 48000 -c 1 -b 16 "$TMP/chord$CH.wav" synth "$d" "$@" remix - fade 0.01 "$d" 0.4
+	CH=$((CH+1))
+}
+music() { # music <name> <chord>... (chords as note,note,note)
+	name=$1; shift
+	CH=0
+	for c in "$@"; do chord 2 $(echo "$c" | tr ',' ' '); done
+	i=0; parts=""; while [ $i -lt $CH ]; do parts="$parts $TMP/chord$i.wav"; i=$((i+1)); done
+	# shellcheck disable=SC2086
+	sox $parts "$TMP/music.wav" gain -n -12
+	for r in $MUSIC_RATES; do
+		f="$MUSIC/$r/$name.wav"
+		[ "$KEEP" = 1 ] && [ -f "$f" ] && continue
+		mkdir -p "$(dirname "$f")"
+		sox "$TMP/music.wav" -r "$r" -c 1 -b 16 "$f"
+	done
+}
+music goswitch-moh-1 C3,E3,G3,C4 A2,E3,A3,C4 F2,C3,F3,A3 G2,D3,G3,B3
+music goswitch-moh-2 F2,A3,C4,F4 G2,B3,D4,G4 E2,G3,B3,E4 A2,A3,C4,E4
+music goswitch-moh-3 D3,F3,A3,D4 G2,B3,D4,F4 C3,E3,G3,C4 C3,E3,G3,C4
+
+du -sh "$OUT"

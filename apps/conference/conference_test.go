@@ -13,6 +13,8 @@ import (
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
+
+	"github.com/goswitch/goswitch/internal/testconf"
 )
 
 const confConf = `<section name="configuration">
@@ -71,7 +73,7 @@ func TestParseTarget(t *testing.T) {
 }
 
 func TestVanillaProfiles(t *testing.T) {
-	h := playtest.NewHostDir(t, "/work/shared/freeswitch-vanilla-conf")
+	h := playtest.NewHostDir(t, testconf.Vanilla(t))
 	cfg := conference.LoadConfig(h.Config())
 	d := cfg.Profiles["default"]
 	if d == nil || d.Rate != 8000 || d.Interval != 20 || d.EnergyLevel != 100 || d.ComfortNoise != 1400 ||

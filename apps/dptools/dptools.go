@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -275,17 +276,17 @@ func setProfileVar(ctx context.Context, s *core.Session, args string) error {
 	return err
 }
 
-// LogLevel maps FreeSWITCH level names to slog levels (console and debug are debug).
+// LogLevel maps FreeSWITCH level names (switch_log_str2level: console, alert, crit, err,
+// warning, notice, info, debug, or 0-7) to slog levels, so `log CRIT text` prints as [CRIT] and
+// `log ALERT text` as [ALERT] like FreeSWITCH. debug1..debug10 are debug.
 func LogLevel(name string) (slog.Level, bool) {
-	switch strings.ToLower(name) {
-	case "console", "debug", "debug1", "debug2", "debug3", "debug4", "debug5", "debug6", "debug7", "debug8", "debug9", "debug10":
-		return slog.LevelDebug, true
-	case "info", "notice":
-		return slog.LevelInfo, true
-	case "warning":
-		return slog.LevelWarn, true
-	case "err", "error", "crit", "alert":
-		return slog.LevelError, true
+	if n, ok := logging.ParseLevel(name); ok {
+		return logging.ToSlog(n), true
+	}
+	if l := strings.ToLower(name); strings.HasPrefix(l, "debug") {
+		if _, err := strconv.Atoi(l[len("debug"):]); err == nil {
+			return slog.LevelDebug, true
+		}
 	}
 	return slog.LevelDebug, false
 }

@@ -11,6 +11,8 @@ import (
 	_ "github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
+
+	"github.com/goswitch/goswitch/internal/testconf"
 )
 
 // hunts records where transfers sent each channel.
@@ -103,7 +105,7 @@ func TestCompileDefaults(t *testing.T) {
 }
 
 func TestVanillaDemoIVRCompiles(t *testing.T) {
-	h := playtest.NewHostDir(t, "/work/shared/freeswitch-vanilla-conf")
+	h := playtest.NewHostDir(t, testconf.Vanilla(t))
 	menus, err := ivr.Compile(h.Config())
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +252,7 @@ func TestPin(t *testing.T) {
 
 func TestVanillaDemoIVR(t *testing.T) {
 	t.Parallel()
-	h := playtest.NewHostDir(t, "/work/shared/freeswitch-vanilla-conf")
+	h := playtest.NewHostDir(t, testconf.Vanilla(t))
 	s, ph := playtest.NewCall(t, h, "1000")
 	hunted := watch(s)
 	playtest.Run(t, s, "ivr", "demo_ivr")

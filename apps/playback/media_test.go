@@ -3,7 +3,6 @@ package playback_test
 import (
 	"encoding/binary"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+
+	"github.com/goswitch/goswitch/internal/testconf"
 )
 
 const langConf = `<section name="configuration"/>
@@ -316,7 +317,7 @@ func TestPhraseAndSay(t *testing.T) {
 
 func TestVanillaPhraseDemoIVR(t *testing.T) {
 	t.Parallel()
-	h := playtest.NewHostDir(t, "/work/shared/freeswitch-vanilla-conf")
+	h := playtest.NewHostDir(t, testconf.Vanilla(t))
 	s, ph := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, s, "phrase", "voicemail_message_count,3:new", "phrase", "demo_ivr_sub_menu_short")
 	playtest.Wait(t, s, 10*time.Second)
@@ -454,9 +455,7 @@ func TestRecordSessionReadOnly(t *testing.T) {
 
 func TestSayTTS(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		t.Skip("espeak-ng not installed")
-	}
+	testconf.Program(t, "espeak-ng")
 	h := playtest.NewHost(t, playtest.Conf(langConf))
 	s, ph := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, s, "playback", "say:Press one for sales")
@@ -471,9 +470,7 @@ func TestSayTTS(t *testing.T) {
 
 func TestSpeakApp(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		t.Skip("espeak-ng not installed")
-	}
+	testconf.Program(t, "espeak-ng")
 	h := playtest.NewHost(t, playtest.Conf(langConf))
 	s, ph := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, s, "speak", "flite|kal|Hello there, this is a test")

@@ -54,6 +54,9 @@ func (p *player) localStreamFiles(name string) []string {
 		}
 		files, _ := filepath.Glob(filepath.Join(d.SelectAttrValue("path", ""), "*.wav"))
 		if len(files) == 0 {
+			files = p.embeddedStreamFiles(d.SelectAttrValue("path", ""))
+		}
+		if len(files) == 0 {
 			continue
 		}
 		sort.Strings(files)

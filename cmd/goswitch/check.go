@@ -104,6 +104,7 @@ type checkReport struct {
 	out              io.Writer
 	seen             map[string]bool
 	errors, warnings int
+	onDiag           func(xmlconf.Diag) // also called for each finding, once (the daemon's start log)
 }
 
 func (c *checkReport) add(ds ...xmlconf.Diag) {
@@ -119,6 +120,9 @@ func (c *checkReport) add(ds ...xmlconf.Diag) {
 			c.errors++
 		}
 		fmt.Fprintln(c.out, line)
+		if c.onDiag != nil {
+			c.onDiag(d)
+		}
 	}
 }
 
@@ -205,7 +209,7 @@ func (c *checkReport) modules(snap *xmlconf.Snapshot) {
 		}
 		for _, l := range cfg.FindElements("modules/load") {
 			name := l.SelectAttrValue("module", "")
-			if !have[name] {
+			if !have[name] && !core.ModuleBuiltIn(name) {
 				c.warn(snap.Pos(l), "module %s is not supported", name)
 			}
 		}

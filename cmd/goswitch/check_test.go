@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-const checkVanillaDir = "/work/shared/freeswitch-vanilla-conf"
+	"github.com/goswitch/goswitch/internal/testconf"
+)
 
 func runCheckT(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -18,9 +18,7 @@ func runCheckT(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestCheckVanilla(t *testing.T) {
-	if _, err := os.Stat(checkVanillaDir); err != nil {
-		t.Skip("vanilla tree not present")
-	}
+	checkVanillaDir := testconf.Vanilla(t)
 	code, out, errs := runCheckT(t, "-conf", checkVanillaDir)
 	// The vanilla tree's unsafe defaults are its only errors: ClueCon on "::" and password 1234.
 	if code != 1 {

@@ -148,6 +148,11 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			reexec(stderr)
 		}
 	}()
+	args, fsc, err := fsStartFlags(args, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "goswitch:", err)
+		return 2
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -160,8 +165,21 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "goswitch version %s\n", version)
 		return 0
 	}
+	if fsc.ncwait {
+		return fsc.background(stdout, stderr)
+	}
+	if err := fsc.switchUser(); err != nil {
+		fmt.Fprintln(stderr, "goswitch:", err)
+		return 1
+	}
 	lo := o.loadOptions()
+	for k, v := range fsc.globals {
+		lo.Globals[k] = v
+	}
 	dirs := dirsFrom(lo.Globals)
+	if fsc.stop {
+		return stopRunning(dirs.Run, stdout, stderr)
+	}
 	for _, d := range []string{dirs.Log, dirs.DB, dirs.Run} {
 		if d != "" {
 			if err := os.MkdirAll(d, 0o755); err != nil {
@@ -199,6 +217,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	logger.Info("goswitch starting", "version", version, "conf", where)
 	raiseNoFile(logger)
+	logStartFindings(logger, h.Config())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := h.Start(ctx); err != nil {
@@ -212,6 +231,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer os.Remove(pid)
 	}
 	logger.Info("goswitch ready", "sessions_max", func() int64 { _, _, m, _ := h.SessionStats(); return m }())
+	defer fsc.started(dirs.Run)()
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)

@@ -46,11 +46,14 @@ type State struct {
 	hash    map[string]string
 	peakSPS int64
 	cpu     cpuSample
+
+	sched scheduler // sched_api tasks (sched.go)
 }
 
 // Stop implements core.Stopper.
 func (st *State) Stop(ctx context.Context) error {
 	st.cancel()
+	st.sched.stop()
 	done := make(chan struct{})
 	go func() { st.wg.Wait(); close(done) }()
 	select {

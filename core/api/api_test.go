@@ -87,8 +87,7 @@ func TestStatusVersion(t *testing.T) {
 		`0 session\(s\) per Sec out of max 30, peak 0, last 5min 0 \n` +
 		`1000 session\(s\) max\n` +
 		`min idle cpu \d+\.\d\d/\d+\.\d\d\n` +
-		`Current Stack Size/Max \d+K/\d+K\n` +
-		`0 session\(s\) refused with 503: max-sessions 0, sessions-per-second 0, paused 0, shutting-down 0, overload 0, rtp-ports 0; scheduling lag \d+ms\n$`)
+		`Current Stack Size/Max \d+K/\d+K\n$`) // no refusal line until a call is refused
 	if !re.MatchString(out) {
 		t.Errorf("status:\n%s", out)
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // refusalLine is goswitch's addition to `status`: new sessions refused for want of capacity,
-// by reason, and the scheduling lag that drives the overload refusals.
+// by reason, and the scheduling lag that drives the overload refusals. It is empty until a call
+// has been refused, so an idle switch's status reads exactly as FreeSWITCH's (scripts parse it).
 func refusalLine(h *core.Host) string {
 	r := h.Refusals()
 	var total uint64
@@ -24,6 +25,9 @@ func refusalLine(h *core.Host) string {
 	state := ""
 	if over {
 		state = " (overloaded: refusing new calls)"
+	}
+	if total == 0 && !over {
+		return ""
 	}
 	return fmt.Sprintf("%d session(s) refused with 503: %s; scheduling lag %dms%s\n",
 		total, strings.Join(parts, ", "), lag.Milliseconds(), state)

@@ -281,6 +281,9 @@ func apiShow(_ context.Context, h *core.Host, args string, w io.Writer) error {
 		t = registrationsTable(h)
 	case "application", "api", "codec", "endpoint", "dialplan", "modules", "interfaces":
 		t = interfaceTable(what)
+		if what == "modules" {
+			t = modulesTable(h)
+		}
 		if what == "api" && len(words) > 1 {
 			var rows [][]string
 			for _, r := range t.rows {
@@ -290,7 +293,10 @@ func apiShow(_ context.Context, h *core.Host, args string, w io.Writer) error {
 			}
 			t.rows = rows
 		}
-	case "aliases", "complete", "chat", "management", "nat_map", "say", "timer", "file", "tasks", "limits", "interface_types":
+	case "tasks":
+		count = len(words) > 1 && strings.EqualFold(words[1], "count")
+		t = tasksTable(h)
+	case "aliases", "complete", "chat", "management", "nat_map", "say", "timer", "file", "limits", "interface_types":
 		t = table{cols: []string{"type", "name", "ikey"}}
 	default:
 		return write(w, "-USAGE: "+showSyntax()+"\n")

@@ -1,18 +1,15 @@
 package xmlconf
 
 import (
-	"os"
 	"strings"
 	"testing"
-)
 
-const vanillaDir = "/work/shared/freeswitch-vanilla-conf"
+	"github.com/goswitch/goswitch/internal/testconf"
+)
 
 func loadVanilla(t testing.TB) *Snapshot {
 	t.Helper()
-	if _, err := os.Stat(vanillaDir); err != nil {
-		t.Skip("vanilla tree not present")
-	}
+	vanillaDir := testconf.Vanilla(t)
 	g := BuiltinGlobals(vanillaDir)
 	g["local_ip_v4"] = "192.0.2.10"
 	s, err := Load(Options{Dir: vanillaDir, Globals: g})
@@ -100,9 +97,7 @@ func TestLoadVanilla(t *testing.T) {
 // BenchmarkLoadVanilla measures a full reloadxml of FreeSWITCH's own tree
 // (204 files): preprocess, parse, position index, directory.
 func BenchmarkLoadVanilla(b *testing.B) {
-	if _, err := os.Stat(vanillaDir); err != nil {
-		b.Skip("vanilla tree not present")
-	}
+	vanillaDir := testconf.Vanilla(b)
 	g := BuiltinGlobals(vanillaDir)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -274,6 +274,17 @@ func (e *Endpoint) profileCmd(w io.Writer, name string, f []string) error {
 			}
 		}
 		fmt.Fprintf(w, "Reload XML [Success]\n+OK scan complete\n")
+	case "flush_inbound_reg", "killgw":
+		p, ok := e.Profile(name)
+		if !ok {
+			fmt.Fprintf(w, "Invalid Profile [%s]\n", name)
+			return nil
+		}
+		if f[0] == "killgw" {
+			e.killGateway(w, p, f[1:])
+		} else {
+			e.flushInboundReg(w, p, f[1:])
+		}
 	case "siptrace":
 		p, ok := e.Profile(name)
 		if !ok {

@@ -288,7 +288,9 @@ func TestInDialogRequests(t *testing.T) {
 		t.Errorf("codec-change re-INVITE: %q", res)
 	}
 	u.send(strings.Replace(inDialog("ACK", 8, "", ""), "branch=z9hG4bKdlg1ACK", "branch=z9hG4bKdlg1ACK8", 1))
-	if s := answeredInbound(env); s == nil || s.Var("read_codec") != "PCMA" {
+	if s := answeredInbound(env); s == nil {
+		t.Errorf("no answered inbound call after the codec-change re-INVITE")
+	} else if s.Var("read_codec") != "PCMA" {
 		t.Errorf("codec after re-INVITE: %v", s.Var("read_codec"))
 	}
 	u.send(inDialog("INVITE", 3, "", sdp))

@@ -217,7 +217,7 @@ func TestOutOfDialogRequestsChallenged(t *testing.T) {
 		header(n, "Content-Type") != "application/simple-message-summary" {
 		t.Errorf("initial NOTIFY:\n%s", n)
 	} else {
-		ua.send(okFor(n))
+		ua.send(rawOK(n))
 	}
 	if res := subscribeAs1000("bad-event", "sip:1001@127.0.0.1", "x-unknown"); !strings.HasPrefix(res, "SIP/2.0 489") ||
 		!strings.Contains(header(res, "Allow-Events"), "message-summary") {
@@ -225,8 +225,8 @@ func TestOutOfDialogRequestsChallenged(t *testing.T) {
 	}
 }
 
-// okFor is a 200 OK for a request received by a rawUA.
-func okFor(req string) string {
+// rawOK is a 200 OK (LF line ends, rawUA.send makes them CRLF) for a request a rawUA received.
+func rawOK(req string) string {
 	var b strings.Builder
 	b.WriteString("SIP/2.0 200 OK\n")
 	for _, l := range strings.Split(req, "\r\n") {
@@ -257,7 +257,7 @@ func TestUnsolicitedMWIOnRegister(t *testing.T) {
 			!strings.HasPrefix(header(n, "Subscription-State"), "terminated") || !strings.Contains(n, "Messages-Waiting: "+waiting) {
 			t.Fatalf("%s: got\n%s", what, n)
 		}
-		phone.send(okFor(n))
+		phone.send(rawOK(n))
 	}
 	expect("NOTIFY after REGISTER", "no")
 	wav := filepath.Join(t.TempDir(), "msg.wav")
@@ -287,7 +287,7 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 	if !strings.HasPrefix(n, "NOTIFY ") || !strings.Contains(n, "<basic>") {
 		t.Fatalf("initial NOTIFY: %s", n)
 	}
-	ua.send(okFor(n))
+	ua.send(rawOK(n))
 	cseq := func(m string) int { v, _ := strconv.Atoi(strings.Fields(header(m, "CSeq") + " x")[0]); return v }
 	first := cseq(n)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -302,7 +302,7 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 		header(n, "Call-ID") != "restart-1" || cseq(n) <= first {
 		t.Fatalf("final NOTIFY after restart (first CSeq %d):\n%s", first, n)
 	}
-	ua.send(okFor(n))
+	ua.send(rawOK(n))
 }
 
 // TestPresenceInFromEventSocket: a PRESENCE_IN that does not come from a channel (an event
@@ -323,7 +323,7 @@ func TestPresenceInFromEventSocket(t *testing.T) {
 	if !strings.HasPrefix(n, "NOTIFY ") || strings.Contains(n, "<dialog id") {
 		t.Fatalf("initial NOTIFY (no calls): %s", n)
 	}
-	ua.send(okFor(n))
+	ua.send(rawOK(n))
 	e := env.h.Bus.New(event.PresenceIn, "")
 	for _, kv := range [][2]string{{"proto", "sip"}, {"from", "1001@127.0.0.1"}, {"Unique-ID", "esl-call-1"},
 		{"Answer-State", "answered"}, {"presence-call-direction", "outbound"}, {"Caller-Caller-ID-Number", "5551234"}} {
@@ -335,7 +335,7 @@ func TestPresenceInFromEventSocket(t *testing.T) {
 		!strings.Contains(n, "sip:5551234@127.0.0.1") {
 		t.Fatalf("NOTIFY after PRESENCE_IN: %s", n)
 	}
-	ua.send(okFor(n))
+	ua.send(rawOK(n))
 }
 
 // TestMessageToRegisteredUser: an authenticated MESSAGE from 1000 reaches 1001's registered
@@ -370,7 +370,7 @@ func TestMessageToRegisteredUser(t *testing.T) {
 		header(m, "Content-Type") != "text/plain" || !strings.HasSuffix(m, "hello 1001") {
 		t.Fatalf("relayed MESSAGE: %s", m)
 	}
-	phone.send(okFor(m))
+	phone.send(rawOK(m))
 }
 
 // TestResubscribeRefreshes: a re-SUBSCRIBE in the dialog (authenticated again) extends the
@@ -405,7 +405,7 @@ func TestResubscribeRefreshes(t *testing.T) {
 		t.Fatalf("SUBSCRIBE: %s", res)
 	}
 	n := ua.recv(3 * time.Second)
-	ua.send(okFor(n))
+	ua.send(rawOK(n))
 	if res := subscribe(3, "60", tag); !strings.HasPrefix(res, "SIP/2.0 202") || header(res, "Expires") != "60" {
 		t.Fatalf("re-SUBSCRIBE: %s", res)
 	}
@@ -413,7 +413,7 @@ func TestResubscribeRefreshes(t *testing.T) {
 	if !strings.HasPrefix(n, "NOTIFY ") || !strings.HasPrefix(header(n, "Subscription-State"), "active") {
 		t.Fatalf("NOTIFY after refresh: %s", n)
 	}
-	ua.send(okFor(n))
+	ua.send(rawOK(n))
 	if n := ua.recv(3 * time.Second); n != "" {
 		t.Fatalf("refreshed subscription sent:\n%s", n)
 	}

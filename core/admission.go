@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -64,6 +65,12 @@ func (a *admission) init() {
 	a.retryMin.Store(1)
 	a.retryMax.Store(5)
 	a.maxLag.Store(int64(100 * time.Millisecond))
+	// GOSWITCH_MAX_SCHEDULING_LAG_MS sets the default that switch.conf's max-scheduling-lag-ms
+	// overrides: scripts/test.sh turns the signal off, because under -race many test processes
+	// share two cores and the lag they see is the test runner's, not goswitch's.
+	if n, err := strconv.Atoi(os.Getenv("GOSWITCH_MAX_SCHEDULING_LAG_MS")); err == nil && n >= 0 {
+		a.maxLag.Store(int64(n) * int64(time.Millisecond))
+	}
 }
 
 func reasonIndex(reason string) int {

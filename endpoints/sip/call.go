@@ -229,6 +229,7 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 	req := sip.NewRequest(sip.INVITE, c.remoteTarget())
 	req.SetBody(body)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	c.addDialogContact(req)
 	var tx sip.ClientTransaction
 	if c.inbound {
 		tx, err = c.ds.TransactionRequest(ctx, req)

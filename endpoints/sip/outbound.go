@@ -72,10 +72,8 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	if gw != nil && gw.cfg.Context != "" {
 		c.auth.context = gw.cfg.Context
 	}
+	// The full offer; over UDP an INVITE too big for it goes over TCP (udpsize.go).
 	pr := negotiationPrefs(&p.cfg, false, false, vars.Value)
-	if transport == "udp" {
-		pr = compactForUDP(pr)
-	}
 	body, err := c.buildOffer(pr)
 	if err != nil {
 		if ae, ok := p.admissionRefusal(err); ok {
@@ -191,7 +189,10 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	ictx, cancel := context.WithCancel(context.Background())
 	c.cancelInvite = cancel
 	p.inviting.Store(string(callID), c)
-	dc, err := p.dua.WriteInvite(ictx, req)
+	dc, used, err := c.writeInvite(ictx, req, auth.pass != "", func() ([]byte, error) { return c.buildOffer(compactForUDP(pr)) })
+	if used != transport {
+		s.SetVar("sip_via_protocol", used)
+	}
 	if err != nil {
 		p.inviting.Delete(string(callID))
 		cancel()

@@ -147,10 +147,15 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 		req.AppendHeader(h)
 	}
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
-	req.AppendHeader(sip.NewHeader("Supported", "timer"))
+	if sup := p.supportedHeader(); sup != "" {
+		req.AppendHeader(sip.NewHeader("Supported", sup))
+	}
 	req.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))
-	if p.cfg.SessionTimeout > 0 {
+	if p.cfg.SessionTimeout > 0 && p.timerEnabled() {
 		req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(p.cfg.SessionTimeout.Seconds()))))
+		if p.cfg.MinSE > 0 {
+			req.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(p.cfg.MinSE.Seconds()))))
+		}
 	}
 	callID := sip.CallIDHeader(uuid.NewString())
 	if core.True(vars.Value("sip_outbound_use_uuid_as_callid")) || core.True(vars.Value("outbound_use_uuid_as_callid")) {
@@ -227,6 +232,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	}()
 	err := c.dc.WaitAnswer(ctx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(r *sip.Response) error {
+			c.prackResponse(r) // a reliable 18x (prack.go)
 			switch {
 			case r.StatusCode == 180 || (r.StatusCode == 183 && len(r.Body()) == 0):
 				s.SignalProgress(false)

@@ -430,4 +430,3 @@ func (c *call) ackFork(r *sip.Response, tag string, seen *sync.Map) {
 		}
 	}()
 }
-

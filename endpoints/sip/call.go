@@ -360,7 +360,9 @@ func (c *call) armSessionTimer(d time.Duration) {
 	}
 	c.sessTimer = time.AfterFunc(d, func() {
 		if c.s != nil {
-			c.s.SetVar("sip_hangup_disposition", "send_bye")
+			// Hangup sends the BYE (and sets sip_hangup_disposition=send_bye): set here first,
+			// the inbound leg took it for the far end's BYE and sent none.
+			c.s.Log().Info("session timer expired without refresh")
 			c.s.Hangup(core.CauseMediaTimeout)
 		}
 	})

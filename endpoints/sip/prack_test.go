@@ -82,3 +82,34 @@ func TestSIPpSessionIntervalTooSmall(t *testing.T) {
 	a.wait(t, "422 caller")
 	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 }
+
+// TestSIPpSessionTimerLapses: the caller is the refresher (Session-Expires 3;refresher=uac)
+// and never refreshes: goswitch sends BYE when the interval lapses.
+func TestSIPpSessionTimerLapses(t *testing.T) {
+	env := newEnv(t, rfcExtras)
+	a := uacScenario(t, env, "uac_timer_expire.xml", "9196", 0, "se", "3")
+	a.wait(t, "lapsing caller")
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
+// TestSIPpOutboundSessionRefresh: the called phone answers with Session-Expires 4;
+// refresher=uac: goswitch's outbound leg refreshes with an UPDATE carrying Session-Expires
+// (the phone allows UPDATE) within the half interval. (Before: a re-INVITE without
+// Session-Expires.)
+func TestSIPpOutboundSessionRefresh(t *testing.T) {
+	env := newEnv(t, rfcExtras)
+	port := itoa(freeUDPPort(t))
+	uas := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_timer.xml"), "-s", "1001", "-p", port,
+		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)), "-key", "se", "4")
+	registerUDPContact(t, env, "1001", port)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	b, err := env.h.Originate(ctx, "user/1001@127.0.0.1", core.OriginateOptions{CallerIDNumber: "1000"})
+	if err != nil {
+		t.Fatalf("originate: %v", err)
+	}
+	waitFor(t, "a refresh", 6*time.Second, func() bool { return b.Var("sip_session_refreshes") != "" })
+	b.Hangup(core.CauseNormalClearing)
+	uas.wait(t, "refreshed uas")
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}

@@ -150,7 +150,6 @@ func (c *call) armRefresh(interval time.Duration) {
 				return
 			}
 			c.s.Log().Warn("session refresh failed", "err", err)
-			c.s.SetVar("sip_hangup_disposition", "send_bye")
 			c.s.Hangup(core.CauseRecoveryOnTimerExpire)
 			return
 		}

@@ -16,7 +16,7 @@ import (
 )
 
 // supportedExt are the option tags we implement (Require of anything else gets 420).
-var supportedExt = map[string]bool{"timer": true, "replaces": false, "100rel": true}
+var supportedExt = map[string]bool{"timer": true, "replaces": false}
 
 func callKey(callID, localTag string) string { return callID + "|" + localTag }
 
@@ -39,7 +39,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 483, "Too Many Hops", nil))
 		return
 	}
-	if bad := unsupportedRequire(req); bad != "" {
+	if bad := p.unsupportedRequire(req); bad != "" {
 		r := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
 		r.AppendHeader(sip.NewHeader("Unsupported", bad))
 		tx.Respond(r)

@@ -101,7 +101,7 @@ func (p *Profile) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(r)
 		return
 	}
-	if bad := unsupportedRequire(req); bad != "" {
+	if bad := p.unsupportedRequire(req); bad != "" {
 		r := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
 		r.AppendHeader(sip.NewHeader("Unsupported", bad))
 		tx.Respond(r)

@@ -41,6 +41,22 @@ func (p *Profile) supportedHeader() string {
 	return strings.Join(tags, ", ")
 }
 
+// unsupportedRequire is the Require tags of req we do not implement: 100rel is one unless the
+// profile enables it (FreeSWITCH answers Require: 100rel with 420 when enable-100rel is off).
+func (p *Profile) unsupportedRequire(req *sip.Request) string {
+	bad := unsupportedRequire(req)
+	if bad == "" || !p.reliable100rel() {
+		return bad
+	}
+	var keep []string
+	for _, t := range strings.Split(bad, ", ") {
+		if t != "100rel" {
+			keep = append(keep, t)
+		}
+	}
+	return strings.Join(keep, ", ")
+}
+
 // hasOptionTag reports whether one of req's headers named name lists tag.
 func hasOptionTag(m sip.Message, name, tag string) bool {
 	for _, h := range m.GetHeaders(name) {

@@ -67,6 +67,10 @@ type call struct {
 
 	reAck    chan struct{} // under mu: closed by the ACK of the re-INVITE 2xx we retransmit
 	reAckSeq uint32        // that re-INVITE's CSeq
+
+	rel       *relState     // under mu: inbound reliable provisionals (prack.go)
+	prackRSeq atomic.Uint32 // outbound: RSeq of the last reliable 18x we PRACKed
+	weRefresh atomic.Bool   // we are the session timer's refresher (sessiontimer.go)
 }
 
 func (c *call) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }
@@ -171,6 +175,7 @@ func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.
 func (c *call) sendFinal(code int, reason string, hdrs []sip.Header) {
 	go func() {
 		defer c.markFinal()
+		c.beforeFinal(false)
 		if err := c.ds.Respond(code, reason, nil, hdrs...); err != nil {
 			c.p.log.Debug("final response", "code", code, "err", err)
 		}
@@ -229,6 +234,8 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 	req := sip.NewRequest(sip.INVITE, c.remoteTarget())
 	req.SetBody(body)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	c.addDialogContact(req)
+	c.addSessionHeaders(req)
 	var tx sip.ClientTransaction
 	if c.inbound {
 		tx, err = c.ds.TransactionRequest(ctx, req)
@@ -353,7 +360,9 @@ func (c *call) armSessionTimer(d time.Duration) {
 	}
 	c.sessTimer = time.AfterFunc(d, func() {
 		if c.s != nil {
-			c.s.SetVar("sip_hangup_disposition", "send_bye")
+			// Hangup sends the BYE (and sets sip_hangup_disposition=send_bye): set here first,
+			// the inbound leg took it for the far end's BYE and sent none.
+			c.s.Log().Info("session timer expired without refresh")
 			c.s.Hangup(core.CauseMediaTimeout)
 		}
 	})
@@ -422,30 +431,4 @@ func (c *call) ackFork(r *sip.Response, tag string, seen *sync.Map) {
 			c.p.log.Debug("BYE of forked dialog", "err", err)
 		}
 	}()
-}
-
-// armRefresh refreshes the session with a re-INVITE every interval/2 when we are the refresher
-// (RFC 4028 10); a failed refresh ends the call.
-func (c *call) armRefresh(interval time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sessTimer != nil {
-		c.sessTimer.Stop()
-	}
-	c.sessTimer = time.AfterFunc(interval/2, func() {
-		if c.ended.Load() {
-			return
-		}
-		ctx, cancel := contextTimeout(10 * time.Second)
-		defer cancel()
-		c.mu.Lock()
-		dir := c.holdDir
-		c.mu.Unlock()
-		if err := c.reinvite(ctx, dir); err != nil {
-			c.s.Log().Warn("session refresh failed", "err", err)
-			c.s.Hangup(core.CauseRecoveryOnTimerExpire)
-			return
-		}
-		c.armRefresh(interval)
-	})
 }

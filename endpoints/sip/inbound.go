@@ -39,7 +39,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 483, "Too Many Hops", nil))
 		return
 	}
-	if bad := unsupportedRequire(req); bad != "" {
+	if bad := p.unsupportedRequire(req); bad != "" {
 		r := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
 		r.AppendHeader(sip.NewHeader("Unsupported", bad))
 		tx.Respond(r)
@@ -123,7 +123,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	offer := req.Body() // empty: late offer
 	// Session timers (RFC 4028): refuse intervals below our Min-SE.
 	var sessExp time.Duration
-	if v := headerValue(req, "Session-Expires"); v != "" {
+	if v := headerValue(req, "Session-Expires"); v != "" && p.timerEnabled() {
 		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
 		if n > 0 && time.Duration(n)*time.Second < p.cfg.MinSE && p.cfg.MinSE > 0 {
 			r := sip.NewResponseFromRequest(req, 422, "Session Interval Too Small", nil)
@@ -132,7 +132,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		sessExp = time.Duration(n) * time.Second
-	} else if p.cfg.SessionTimeout > 0 {
+	} else if p.cfg.SessionTimeout > 0 && p.timerEnabled() {
 		sessExp = p.cfg.SessionTimeout
 	}
 
@@ -444,9 +444,9 @@ func (c *call) Progress(ctx context.Context, withMedia bool) error {
 		c.mu.Unlock()
 		res := sip.NewResponseFromRequest(c.ds.InviteRequest, 183, "Session Progress", body)
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-		return c.ds.WriteResponse(res)
+		return c.writeProvisional(res) // reliably with 100rel (prack.go)
 	}
-	return c.ds.Respond(180, "Ringing", nil)
+	return c.writeProvisional(sip.NewResponseFromRequest(c.ds.InviteRequest, 180, "Ringing", nil))
 }
 
 // Answer implements core.Leg: 200 OK with our SDP; returns once the ACK arrived.
@@ -482,11 +482,11 @@ func (c *call) Answer(ctx context.Context) error {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	}
 	res.AppendHeader(sip.NewHeader("Allow", allowHeader))
-	res.AppendHeader(sip.NewHeader("Supported", "timer"))
-	if c.sessExpires > 0 {
-		res.AppendHeader(sip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=uac", int(c.sessExpires.Seconds()))))
-		res.AppendHeader(sip.NewHeader("Require", "timer"))
+	if sup := c.p.supportedHeader(); sup != "" {
+		res.AppendHeader(sip.NewHeader("Supported", sup))
 	}
+	refresh := c.sessionTimerAnswer(res) // sessiontimer.go
+	c.beforeFinal(true)                  // waits for the PRACK of a reliable 18x (prack.go)
 	close(c.answeredC)
 	if c.port != nil {
 		c.port.SetDTMFGate(c.s.HasDTMFHook, c.s.DeliverDTMF)
@@ -504,7 +504,7 @@ func (c *call) Answer(ctx context.Context) error {
 		c.s.Hangup(core.CauseRecoveryOnTimerExpire)
 		return err
 	}
-	c.armSessionTimer(c.sessExpires)
+	c.startSessionTimer(refresh)
 	return nil
 }
 

@@ -101,7 +101,7 @@ func (p *Profile) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(r)
 		return
 	}
-	if bad := unsupportedRequire(req); bad != "" {
+	if bad := p.unsupportedRequire(req); bad != "" {
 		r := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
 		r.AppendHeader(sip.NewHeader("Unsupported", bad))
 		tx.Respond(r)
@@ -183,20 +183,7 @@ func (c *call) updateFromOffer(body []byte) ([]byte, int) {
 }
 
 func (c *call) refreshSessionTimer(req *sip.Request, res *sip.Response) {
-	v := headerValue(req, "Session-Expires")
-	if v == "" {
-		if c.sessExpires > 0 {
-			c.armSessionTimer(c.sessExpires)
-		}
-		return
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
-	if n <= 0 {
-		return
-	}
-	res.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(n)+";refresher=uac"))
-	res.AppendHeader(sip.NewHeader("Require", "timer"))
-	c.armSessionTimer(time.Duration(n) * time.Second)
+	c.peerRefreshed(req, res) // sessiontimer.go
 }
 
 func (p *Profile) onUpdate(req *sip.Request, tx sip.ServerTransaction) {

@@ -72,10 +72,8 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	if gw != nil && gw.cfg.Context != "" {
 		c.auth.context = gw.cfg.Context
 	}
+	// The full offer; over UDP an INVITE too big for it goes over TCP (udpsize.go).
 	pr := negotiationPrefs(&p.cfg, false, false, vars.Value)
-	if transport == "udp" {
-		pr = compactForUDP(pr)
-	}
 	body, err := c.buildOffer(pr)
 	if err != nil {
 		if ae, ok := p.admissionRefusal(err); ok {
@@ -149,10 +147,15 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 		req.AppendHeader(h)
 	}
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
-	req.AppendHeader(sip.NewHeader("Supported", "timer"))
+	if sup := p.supportedHeader(); sup != "" {
+		req.AppendHeader(sip.NewHeader("Supported", sup))
+	}
 	req.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))
-	if p.cfg.SessionTimeout > 0 {
+	if p.cfg.SessionTimeout > 0 && p.timerEnabled() {
 		req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(p.cfg.SessionTimeout.Seconds()))))
+		if p.cfg.MinSE > 0 {
+			req.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(p.cfg.MinSE.Seconds()))))
+		}
 	}
 	callID := sip.CallIDHeader(uuid.NewString())
 	if core.True(vars.Value("sip_outbound_use_uuid_as_callid")) || core.True(vars.Value("outbound_use_uuid_as_callid")) {
@@ -191,7 +194,10 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	ictx, cancel := context.WithCancel(context.Background())
 	c.cancelInvite = cancel
 	p.inviting.Store(string(callID), c)
-	dc, err := p.dua.WriteInvite(ictx, req)
+	dc, used, err := c.writeInvite(ictx, req, auth.pass != "", func() ([]byte, error) { return c.buildOffer(compactForUDP(pr)) })
+	if used != transport {
+		s.SetVar("sip_via_protocol", used)
+	}
 	if err != nil {
 		p.inviting.Delete(string(callID))
 		cancel()
@@ -226,6 +232,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	}()
 	err := c.dc.WaitAnswer(ctx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(r *sip.Response) error {
+			c.prackResponse(r) // a reliable 18x (prack.go)
 			switch {
 			case r.StatusCode == 180 || (r.StatusCode == 183 && len(r.Body()) == 0):
 				s.SignalProgress(false)

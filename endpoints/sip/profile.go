@@ -312,9 +312,7 @@ func (p *Profile) routes() {
 	s.OnInfo(v(p.guard(p.authOutOfDialog("", p.onInfo))))
 	s.OnRefer(v(p.guard(p.onRefer)))
 	s.OnUpdate(v(p.guard(p.onUpdate)))
-	s.OnPrack(v(func(req *sip.Request, tx sip.ServerTransaction) {
-		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-	}))
+	s.OnPrack(v(p.guard(p.onPrack)))
 	s.OnNotify(v(p.guard(p.authOutOfDialog("", p.onNotify))))
 	s.OnSubscribe(v(p.guard(p.onSubscribe)))
 	s.OnMessage(v(p.guard(p.authOutOfDialog("auth-messages", p.onMessage))))

@@ -2,14 +2,17 @@ package sip
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	_ "github.com/goswitch/goswitch/core/api" // uuid_dump
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/metrics"
 )
@@ -87,6 +90,14 @@ func TestMetricsAndRTPVariablesDuringACall(t *testing.T) {
 	}
 	if mid[`goswitch_rtp_packets_total{direction="in"}`] < n-2 || mid["goswitch_rtp_ports"] < 1 {
 		t.Errorf("live RTP not counted: in=%v ports=%v", mid[`goswitch_rtp_packets_total{direction="in"}`], mid["goswitch_rtp_ports"])
+	}
+	if s := findSession(env.h, func(*core.Session) bool { return true }); s == nil {
+		t.Error("no session to dump")
+	} else {
+		out, _ := env.h.APIOutput(context.Background(), "uuid_dump", s.UUID())
+		if !regexp.MustCompile(`(?m)^variable_rtp_audio_in_packet_count: [1-9][0-9]*$`).MatchString(out) {
+			t.Errorf("uuid_dump of a live call without rtp_audio_in_packet_count:\n%s", out)
+		}
 	}
 	hangup()
 

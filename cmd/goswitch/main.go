@@ -219,6 +219,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	logger.Info("goswitch starting", "version", version, "conf", where)
 	raiseNoFile(logger)
+	applyMemoryLimit(h, logger)
 	logStartFindings(logger, h.Config())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -84,3 +84,37 @@ func TestDaemonMetricsRefusesPublicBind(t *testing.T) {
 	d.signal(os.Interrupt)
 	d.wait(10 * time.Second)
 }
+
+// switch.conf memory-limit-mb sets the Go runtime's memory limit (visible as
+// go_gc_gomemlimit_bytes) when GOMEMLIMIT is not in the environment.
+func TestDaemonMemoryLimit(t *testing.T) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOMEMLIMIT set in the environment")
+	}
+	dir := t.TempDir()
+	confDir := filepath.Join(dir, "conf")
+	os.MkdirAll(confDir, 0o755)
+	conf := strings.Replace(minimalConf, `<section name="configuration" description="Various Configuration">`,
+		`<section name="configuration" description="Various Configuration">
+    <configuration name="switch.conf"><settings>
+      <param name="metrics-listen" value="127.0.0.1:0"/><param name="memory-limit-mb" value="640"/>
+    </settings></configuration>`, 1)
+	os.WriteFile(filepath.Join(confDir, "freeswitch.xml"), []byte(conf), 0o644)
+	out := &lockedBuffer{}
+	cmd := exec.Command(os.Args[0], "-conf", confDir, "-log", filepath.Join(dir, "log"),
+		"-db", filepath.Join(dir, "db"), "-run", filepath.Join(dir, "run"))
+	cmd.Env = append(os.Environ(), "GOSWITCH_TEST_DAEMON=1")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	waitFor(t, out, "goswitch ready")
+	url := metricsURL.FindString(out.String())
+	if url == "" {
+		t.Fatalf("switch.conf metrics-listen not used:\n%s", out.String())
+	}
+	if got := sample(get(t, url), "go_gc_gomemlimit_bytes"); got != 640<<20 {
+		t.Errorf("go_gc_gomemlimit_bytes = %v, want %d", got, 640<<20)
+	}
+}

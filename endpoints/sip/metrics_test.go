@@ -167,3 +167,33 @@ func TestMetricsAndRTPVariablesDuringACall(t *testing.T) {
 		t.Errorf("/debug/pprof/heap: %s", res.Status)
 	}
 }
+
+// A SIPp caller (authenticated INVITE to echo) moves the session and SIP counters: two INVITEs
+// (the first challenged with 407), the 407 and 200 sent, the 200's ACK and the BYE.
+func TestMetricsCountSIPpCall(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	srv, err := metrics.Listen(env.h, "127.0.0.1:0", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	url := "http://" + srv.Addr().String() + "/metrics"
+	before := scrape(t, url)
+	callAs1000(t, env, "9196", freeUDPPort(t), 300).wait(t, "call")
+	waitFor(t, "call gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+	after := scrape(t, url)
+	const p = `profile="internal"`
+	for name, want := range map[string]float64{
+		"goswitch_sessions_total":                                            1,
+		`goswitch_sip_requests_total{method="INVITE",` + p + `}`:             2,
+		`goswitch_sip_requests_total{method="ACK",` + p + `}`:                1, // the 407's ACK stays in its transaction
+		`goswitch_sip_requests_total{method="BYE",` + p + `}`:                1,
+		`goswitch_sip_responses_total{code="407",method="INVITE",` + p + `}`: 1,
+		`goswitch_sip_responses_total{code="200",method="INVITE",` + p + `}`: 1,
+		`goswitch_sip_responses_total{code="200",method="BYE",` + p + `}`:    1,
+	} {
+		if got := after[name] - before[name]; got != want {
+			t.Errorf("%s moved by %v, want %v", name, got, want)
+		}
+	}
+}

@@ -19,6 +19,9 @@ const (
 
 // msgStats counts the requests a profile receives and the responses it sends to them, by method
 // and status code: one atomic add per message, no allocation, read at scrape time.
+// Counted are the requests that reach the profile's handlers (so not the ACK of a non-2xx
+// response, which its INVITE transaction absorbs, nor what is dropped before parsing: banned
+// sources, floods, unparsable datagrams) and the responses sent through their transactions.
 type msgStats struct {
 	req [nMethods]atomic.Uint64
 	res [nMethods][nCodes]atomic.Uint64

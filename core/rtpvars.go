@@ -103,8 +103,21 @@ func (s *Session) rtpStatsAtHangup() {
 // What goswitch does not measure is written as FreeSWITCH writes it for a stream without that
 // feature (0, and quality 100 / MOS 4.50 for a clean stream).
 func setRTPVars(v *Vars, st media.PortStats) {
-	u := func(name string, n uint64) { v.Set("rtp_audio_"+name, strconv.FormatUint(n, 10)) }
-	f := func(name string, x float64) { v.Set("rtp_audio_"+name, strconv.FormatFloat(x, 'f', 2, 64)) }
+	// Full names, and constant strings for the zeros, keep this to one allocation per counter.
+	u := func(name string, n uint64) {
+		if n == 0 {
+			v.Set(name, "0")
+			return
+		}
+		v.Set(name, strconv.FormatUint(n, 10))
+	}
+	f := func(name string, x float64) {
+		if x == 0 {
+			v.Set(name, "0.00")
+			return
+		}
+		v.Set(name, strconv.FormatFloat(x, 'f', 2, 64))
+	}
 	payload := func(bytes, pkts uint64) uint64 {
 		if h := pkts * rtpHeaderLen; bytes > h {
 			return bytes - h
@@ -119,37 +132,37 @@ func setRTPVars(v *Vars, st media.PortStats) {
 	if st.DTMFIn < mediaIn {
 		mediaIn -= st.DTMFIn
 	}
-	u("in_raw_bytes", st.BytesIn)
-	u("in_media_bytes", payload(st.BytesIn, st.PacketsIn))
-	u("in_packet_count", st.PacketsIn)
-	u("in_media_packet_count", mediaIn)
-	u("in_skip_packet_count", lost)
-	u("in_jitter_packet_count", st.Jitter.Pushed)
-	u("in_dtmf_packet_count", st.DTMFIn)
-	u("in_cng_packet_count", 0)
-	u("in_flush_packet_count", st.Jitter.Dropped)
-	u("in_largest_jb_size", 0)
+	u("rtp_audio_in_raw_bytes", st.BytesIn)
+	u("rtp_audio_in_media_bytes", payload(st.BytesIn, st.PacketsIn))
+	u("rtp_audio_in_packet_count", st.PacketsIn)
+	u("rtp_audio_in_media_packet_count", mediaIn)
+	u("rtp_audio_in_skip_packet_count", lost)
+	u("rtp_audio_in_jitter_packet_count", st.Jitter.Pushed)
+	u("rtp_audio_in_dtmf_packet_count", st.DTMFIn)
+	u("rtp_audio_in_cng_packet_count", 0)
+	u("rtp_audio_in_flush_packet_count", st.Jitter.Dropped)
+	u("rtp_audio_in_largest_jb_size", 0)
 	jms := float64(st.RxJitter.Microseconds()) / 1000
-	f("in_jitter_min_variance", jms)
-	f("in_jitter_max_variance", jms)
+	f("rtp_audio_in_jitter_min_variance", jms)
+	f("rtp_audio_in_jitter_max_variance", jms)
 	lossRate := 0.0
 	if exp := st.PacketsIn + lost; exp > 0 {
 		lossRate = 100 * float64(lost) / float64(exp)
 	}
-	f("in_jitter_loss_rate", lossRate)
-	f("in_jitter_burst_rate", 0)
-	f("in_mean_interval", 0)
-	u("in_flaw_total", lost)
+	f("rtp_audio_in_jitter_loss_rate", lossRate)
+	f("rtp_audio_in_jitter_burst_rate", 0)
+	f("rtp_audio_in_mean_interval", 0)
+	u("rtp_audio_in_flaw_total", lost)
 	r := 100 - lossRate
-	f("in_quality_percentage", r)
-	f("in_mos", 1+0.035*r+0.000007*r*(r-60)*(100-r))
-	u("out_raw_bytes", st.BytesOut)
-	u("out_media_bytes", payload(st.BytesOut, st.PacketsOut))
-	u("out_packet_count", st.PacketsOut)
-	u("out_media_packet_count", st.PacketsOut)
-	u("out_skip_packet_count", 0)
-	u("out_dtmf_packet_count", 0)
-	u("out_cng_packet_count", 0)
-	u("rtcp_packet_count", 0)
-	u("rtcp_octet_count", 0)
+	f("rtp_audio_in_quality_percentage", r)
+	f("rtp_audio_in_mos", 1+0.035*r+0.000007*r*(r-60)*(100-r))
+	u("rtp_audio_out_raw_bytes", st.BytesOut)
+	u("rtp_audio_out_media_bytes", payload(st.BytesOut, st.PacketsOut))
+	u("rtp_audio_out_packet_count", st.PacketsOut)
+	u("rtp_audio_out_media_packet_count", st.PacketsOut)
+	u("rtp_audio_out_skip_packet_count", 0)
+	u("rtp_audio_out_dtmf_packet_count", 0)
+	u("rtp_audio_out_cng_packet_count", 0)
+	u("rtp_audio_rtcp_packet_count", 0)
+	u("rtp_audio_rtcp_octet_count", 0)
 }

@@ -27,6 +27,7 @@ type Collector struct {
 	h *core.Host
 
 	sessions, sessionsTotal, sessionsPeak, sessionsMax *prometheus.Desc
+	sessionsPerSecond, calls                           *prometheus.Desc
 	registrations                                      *prometheus.Desc
 	sipRequests, sipResponses                          *prometheus.Desc
 	rtpPackets, rtpBytes, rtpLost, rtpDTMF, rtpJitter  *prometheus.Desc
@@ -40,29 +41,31 @@ func NewCollector(h *core.Host) *Collector {
 		return prometheus.NewDesc("goswitch_"+name, help, labels, nil)
 	}
 	return &Collector{
-		h:             h,
-		sessions:      d("sessions", "Sessions (channels) now."),
-		sessionsTotal: d("sessions_total", "Sessions created since start; calls per second is rate() of it."),
-		sessionsPeak:  d("sessions_peak", "Most sessions at once since start."),
-		sessionsMax:   d("sessions_max", "The session limit (switch.conf max-sessions, fsctl max_sessions)."),
-		registrations: d("registrations", "SIP registrations now."),
-		sipRequests:   d("sip_requests_total", "SIP requests received, by profile and method.", "profile", "method"),
-		sipResponses:  d("sip_responses_total", "SIP responses sent to received requests, by profile, method and status code.", "profile", "method", "code"),
-		rtpPackets:    d("rtp_packets_total", "RTP packets, by direction (in: received and accepted, out: sent).", "direction"),
-		rtpBytes:      d("rtp_bytes_total", "RTP bytes (headers included), by direction.", "direction"),
-		rtpLost:       d("rtp_lost_packets_total", "Received RTP packets lost (RFC 3550 cumulative loss)."),
-		rtpDTMF:       d("rtp_dtmf_total", "RFC 4733 digits received."),
-		rtpJitter:     d("rtp_jitter_seconds", "RFC 3550 interarrival jitter over the live RTP ports: max and mean.", "stat"),
-		rtpPorts:      d("rtp_ports", "Live RTP ports with counters."),
-		refused:       d("refused_sessions_total", "New sessions refused with 503 for want of capacity, by reason.", "reason"),
-		bansTotal:     d("bans_total", "Source addresses banned since start (auth failures, floods, ban API)."),
-		bans:          d("bans", "Bans in force now."),
+		h:                 h,
+		sessions:          d("sessions", "Sessions (channels) now."),
+		sessionsTotal:     d("sessions_total", "Sessions created since start; calls per second is rate() of it."),
+		sessionsPeak:      d("sessions_peak", "Most sessions at once since start."),
+		sessionsMax:       d("sessions_max", "The session limit (switch.conf max-sessions, fsctl max_sessions)."),
+		sessionsPerSecond: d("sessions_per_second", "New sessions in the last second, as `status` shows it; for graphs use rate(goswitch_sessions_total[1m])."),
+		calls:             d("calls", "Calls now: a bridged pair of sessions counts once, as `show calls count` does."),
+		registrations:     d("registrations", "SIP registrations now."),
+		sipRequests:       d("sip_requests_total", "SIP requests received, by profile and method.", "profile", "method"),
+		sipResponses:      d("sip_responses_total", "SIP responses sent to received requests, by profile, method and status code.", "profile", "method", "code"),
+		rtpPackets:        d("rtp_packets_total", "RTP packets, by direction (in: received and accepted, out: sent).", "direction"),
+		rtpBytes:          d("rtp_bytes_total", "RTP bytes (headers included), by direction.", "direction"),
+		rtpLost:           d("rtp_lost_packets_total", "Received RTP packets lost (RFC 3550 cumulative loss)."),
+		rtpDTMF:           d("rtp_dtmf_total", "RFC 4733 digits received."),
+		rtpJitter:         d("rtp_jitter_seconds", "RFC 3550 interarrival jitter over the live RTP ports: max and mean.", "stat"),
+		rtpPorts:          d("rtp_ports", "Live RTP ports with counters."),
+		refused:           d("refused_sessions_total", "New sessions refused with 503 for want of capacity, by reason.", "reason"),
+		bansTotal:         d("bans_total", "Source addresses banned since start (auth failures, floods, ban API)."),
+		bans:              d("bans", "Bans in force now."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sessions, c.sessionsTotal, c.sessionsPeak, c.sessionsMax,
+	for _, d := range []*prometheus.Desc{c.sessions, c.sessionsTotal, c.sessionsPeak, c.sessionsMax, c.sessionsPerSecond, c.calls,
 		c.registrations, c.sipRequests, c.sipResponses, c.rtpPackets, c.rtpBytes, c.rtpLost, c.rtpDTMF,
 		c.rtpJitter, c.rtpPorts, c.refused, c.bansTotal, c.bans} {
 		ch <- d
@@ -83,6 +86,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.sessionsTotal, float64(since))
 	gauge(c.sessionsPeak, float64(peak))
 	gauge(c.sessionsMax, float64(max))
+	gauge(c.sessionsPerSecond, float64(h.CurrentSPS()))
+	calls := 0
+	for _, s := range h.Sessions() {
+		if p := s.Peer(); p == nil || s.UUID() < p.UUID() {
+			calls++
+		}
+	}
+	gauge(c.calls, float64(calls))
 	gauge(c.registrations, float64(len(h.Registrations())))
 
 	for _, name := range []string{"sofia"} {

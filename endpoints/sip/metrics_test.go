@@ -59,6 +59,7 @@ func TestMetricsAndRTPVariablesDuringACall(t *testing.T) {
 	base := "http://" + srv.Addr().String()
 	before := scrape(t, base+"/metrics")
 	for _, fam := range []string{"goswitch_sessions", "goswitch_sessions_total", "goswitch_registrations",
+		"goswitch_calls", "goswitch_sessions_per_second", "goswitch_sessions_max",
 		`goswitch_rtp_packets_total{direction="in"}`, `goswitch_refused_sessions_total{reason="max-sessions"}`,
 		"goswitch_bans_total", "goswitch_bans", "go_goroutines", "process_resident_memory_bytes"} {
 		if _, ok := before[fam]; !ok {
@@ -84,6 +85,9 @@ func TestMetricsAndRTPVariablesDuringACall(t *testing.T) {
 	if mid["goswitch_sessions"] < 1 || mid["goswitch_sessions_total"] <= before["goswitch_sessions_total"] {
 		t.Errorf("sessions did not move: before %v, during the call sessions=%v total=%v",
 			before["goswitch_sessions_total"], mid["goswitch_sessions"], mid["goswitch_sessions_total"])
+	}
+	if mid["goswitch_calls"] != 1 {
+		t.Errorf("goswitch_calls = %v during one call", mid["goswitch_calls"])
 	}
 	if mid[invites] < before[invites]+1 || mid[`goswitch_sip_responses_total{code="200",method="INVITE",profile="external"}`] < 1 {
 		t.Errorf("SIP counters did not move: INVITE %v -> %v", before[invites], mid[invites])

@@ -2,6 +2,7 @@ package core
 
 import (
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/goswitch/goswitch/core/media"
@@ -19,6 +20,9 @@ const rtpHeaderLen = 12
 // rtpTotals sums the counters of the ports of ended calls, for the metrics endpoint; live ports
 // are added at scrape time (RTPTotals).
 type rtpTotals struct {
+	// mu makes moving a port from the live sum to the totals atomic for a scrape, so the
+	// counters never step back.
+	mu                                           sync.Mutex
 	pktIn, pktOut, bytesIn, bytesOut, lost, dtmf atomic.Uint64
 }
 
@@ -32,13 +36,16 @@ type RTPTotals struct {
 // RTPTotals sums the RTP counters of ended calls and of the live ports now. It walks the session
 // table, so it is meant for a scrape, not a packet path.
 func (h *Host) RTPTotals() RTPTotals {
+	sessions := h.Sessions()
+	h.rtp.mu.Lock()
+	defer h.rtp.mu.Unlock()
 	t := RTPTotals{
 		PacketsIn: h.rtp.pktIn.Load(), PacketsOut: h.rtp.pktOut.Load(),
 		BytesIn: h.rtp.bytesIn.Load(), BytesOut: h.rtp.bytesOut.Load(),
 		Lost: h.rtp.lost.Load(), DTMFIn: h.rtp.dtmf.Load(),
 	}
 	var jsum float64
-	for _, s := range h.Sessions() {
+	for _, s := range sessions {
 		if s.rtpCounted.Load() {
 			continue // already in the totals; its port is about to close
 		}
@@ -83,12 +90,13 @@ func (s *Session) SyncRTPStats() {
 // CHANNEL_HANGUP_COMPLETE carry them), and adds the port's counters to the host's totals.
 func (s *Session) rtpStatsAtHangup() {
 	sp, ok := s.Port().(statsPort)
-	if !ok || sp == nil || !s.rtpCounted.CompareAndSwap(false, true) {
+	if !ok || sp == nil || s.rtpCounted.Load() {
 		return
 	}
-	st := sp.Stats()
-	setRTPVars(s.vars, st)
 	r := &s.h.rtp
+	r.mu.Lock()
+	st := sp.Stats() // under mu: no scrape can have seen the live port count more than this
+	s.rtpCounted.Store(true)
 	r.pktIn.Add(st.PacketsIn)
 	r.pktOut.Add(st.PacketsOut)
 	r.bytesIn.Add(st.BytesIn)
@@ -97,6 +105,8 @@ func (s *Session) rtpStatsAtHangup() {
 	if st.Lost > 0 {
 		r.lost.Add(uint64(st.Lost))
 	}
+	r.mu.Unlock()
+	setRTPVars(s.vars, st)
 }
 
 // setRTPVars writes FreeSWITCH's rtp_audio_* set: integers plain, doubles with two decimals.

@@ -173,6 +173,6 @@ func setRTPVars(v *Vars, st media.PortStats) {
 	u("rtp_audio_out_skip_packet_count", 0)
 	u("rtp_audio_out_dtmf_packet_count", 0)
 	u("rtp_audio_out_cng_packet_count", 0)
-	u("rtp_audio_rtcp_packet_count", 0)
-	u("rtp_audio_rtcp_octet_count", 0)
+	u("rtp_audio_rtcp_packet_count", st.RTCPIn)
+	u("rtp_audio_rtcp_octet_count", st.RTCPBytesIn)
 }

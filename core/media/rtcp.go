@@ -27,6 +27,8 @@ func (p *RTPPort) readRTCP() {
 // handleRTCP takes one RTCP datagram: decrypt SRTCP, remember the last sender report for our
 // receiver reports and what the far end says about our stream.
 func (p *RTPPort) handleRTCP(pkt []byte) {
+	p.stRTCPIn.Add(1)
+	p.stRTCPBytesIn.Add(uint64(len(pkt)))
 	if dec := p.rtcpDec.Load(); dec != nil {
 		var h rtcp.Header
 		var err error

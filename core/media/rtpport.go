@@ -36,6 +36,7 @@ type PortStats struct {
 	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
 	DecryptErrors, Dropped, DTMFIn           uint64
 	Jitter                                   JitterStats // playout buffer (terminated media only)
+	RTCPIn, RTCPBytesIn                      uint64      // RTCP datagrams received
 
 	// Reception per RFC 3550 (relayed or terminated), as in our RTCP report blocks.
 	Lost          int64         // cumulative packets lost (negative when duplicates arrive)
@@ -152,6 +153,7 @@ type RTPPort struct {
 	pl pollState // the receive side on a shared poll shard, where the platform has them
 
 	stPktIn, stPktOut, stBytesIn, stBytesOut, stDecErr, stDropped, stDTMF atomic.Uint64
+	stRTCPIn, stRTCPBytesIn                                               atomic.Uint64
 
 	rxStats RTPStats // RFC 3550 receiver statistics: reader updates, RTCP timer reports
 
@@ -546,6 +548,7 @@ func (p *RTPPort) Stats() PortStats {
 	st := PortStats{PacketsIn: p.stPktIn.Load(), PacketsOut: p.stPktOut.Load(), BytesIn: p.stBytesIn.Load(),
 		BytesOut: p.stBytesOut.Load(), DecryptErrors: p.stDecErr.Load(), Dropped: p.stDropped.Load(),
 		DTMFIn: p.stDTMF.Load(), Jitter: p.jb.Load().Stats()}
+	st.RTCPIn, st.RTCPBytesIn = p.stRTCPIn.Load(), p.stRTCPBytesIn.Load()
 	rate := p.clockRate.Load()
 	if rx, ok := p.rxStats.Snapshot(); ok {
 		st.Lost, st.FractionLost, st.ExtHighestSeq = int64(rx.TotalLost), rx.FractionLost, rx.ExtHighest

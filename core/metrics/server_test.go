@@ -34,3 +34,16 @@ func TestDisabled(t *testing.T) {
 		}
 	}
 }
+
+func TestListenRefusesPublicUnlessInsecure(t *testing.T) {
+	if _, err := Listen(nil, "0.0.0.0:0", false, nil); !errors.Is(err, ErrNotLoopback) {
+		t.Fatalf("Listen(0.0.0.0:0) = %v, want ErrNotLoopback", err)
+	}
+	s, err := Listen(nil, "0.0.0.0:0", true, nil)
+	if err != nil {
+		t.Fatalf("Listen(0.0.0.0:0, insecure): %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
+}

@@ -13,10 +13,6 @@ type statsPort interface {
 	Stats() media.PortStats
 }
 
-// rtpHeaderLen is the fixed RTP header (RFC 3550 5.1). Payload bytes are estimated as the raw
-// bytes less this per packet: goswitch sends no CSRC or header extension, and phones rarely do.
-const rtpHeaderLen = 12
-
 // rtpTotals sums the counters of the ports of ended calls, for the metrics endpoint; live ports
 // are added at scrape time (RTPTotals).
 type rtpTotals struct {
@@ -128,28 +124,18 @@ func setRTPVars(v *Vars, st media.PortStats) {
 		}
 		v.Set(name, strconv.FormatFloat(x, 'f', 2, 64))
 	}
-	payload := func(bytes, pkts uint64) uint64 {
-		if h := pkts * rtpHeaderLen; bytes > h {
-			return bytes - h
-		}
-		return 0
-	}
 	lost := uint64(0)
 	if st.Lost > 0 {
 		lost = uint64(st.Lost)
 	}
-	mediaIn := st.PacketsIn
-	if st.DTMFIn < mediaIn {
-		mediaIn -= st.DTMFIn
-	}
 	u("rtp_audio_in_raw_bytes", st.BytesIn)
-	u("rtp_audio_in_media_bytes", payload(st.BytesIn, st.PacketsIn))
+	u("rtp_audio_in_media_bytes", st.MediaBytesIn)
 	u("rtp_audio_in_packet_count", st.PacketsIn)
-	u("rtp_audio_in_media_packet_count", mediaIn)
+	u("rtp_audio_in_media_packet_count", st.MediaIn)
 	u("rtp_audio_in_skip_packet_count", lost)
 	u("rtp_audio_in_jitter_packet_count", st.Jitter.Pushed)
-	u("rtp_audio_in_dtmf_packet_count", st.DTMFIn)
-	u("rtp_audio_in_cng_packet_count", 0)
+	u("rtp_audio_in_dtmf_packet_count", st.EventsIn)
+	u("rtp_audio_in_cng_packet_count", st.CNIn)
 	u("rtp_audio_in_flush_packet_count", st.Jitter.Dropped)
 	u("rtp_audio_in_largest_jb_size", 0)
 	jms := float64(st.RxJitter.Microseconds()) / 1000
@@ -167,12 +153,12 @@ func setRTPVars(v *Vars, st media.PortStats) {
 	f("rtp_audio_in_quality_percentage", r)
 	f("rtp_audio_in_mos", 1+0.035*r+0.000007*r*(r-60)*(100-r))
 	u("rtp_audio_out_raw_bytes", st.BytesOut)
-	u("rtp_audio_out_media_bytes", payload(st.BytesOut, st.PacketsOut))
+	u("rtp_audio_out_media_bytes", st.MediaBytesOut)
 	u("rtp_audio_out_packet_count", st.PacketsOut)
-	u("rtp_audio_out_media_packet_count", st.PacketsOut)
+	u("rtp_audio_out_media_packet_count", st.PacketsOut-min(st.CNOut, st.PacketsOut))
 	u("rtp_audio_out_skip_packet_count", 0)
 	u("rtp_audio_out_dtmf_packet_count", 0)
-	u("rtp_audio_out_cng_packet_count", 0)
+	u("rtp_audio_out_cng_packet_count", st.CNOut)
 	u("rtp_audio_rtcp_packet_count", st.RTCPIn)
 	u("rtp_audio_rtcp_octet_count", st.RTCPBytesIn)
 }

@@ -123,6 +123,8 @@ func TestMetricsAndRTPVariablesDuringACall(t *testing.T) {
 	}
 	if out, _ := strconv.Atoi(e.Get("variable_rtp_audio_out_packet_count")); out < n-2 {
 		t.Errorf("variable_rtp_audio_out_packet_count = %q", e.Get("variable_rtp_audio_out_packet_count"))
+	} else if got, want := e.Get("variable_rtp_audio_out_media_bytes"), strconv.Itoa(out*160); got != want {
+		t.Errorf("variable_rtp_audio_out_media_bytes = %q, want %s (echoed 160-byte payloads)", got, want)
 	}
 	for _, v := range []string{"in_skip_packet_count", "in_jitter_min_variance", "in_mos", "out_media_bytes", "rtcp_octet_count"} {
 		if e.Get("variable_rtp_audio_"+v) == "" {

@@ -75,6 +75,7 @@ type Host struct {
 	paused             atomic.Bool
 	spsWindow          spsCounter
 	adm                admission
+	rtp                rtpTotals // RTP counters of ended calls (rtpvars.go)
 }
 
 type moduleInstance struct {

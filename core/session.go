@@ -76,6 +76,8 @@ type Session struct {
 	now       func() time.Time
 	expander  Expander // built once: Expand is on the hot path of every hunt and app
 
+	rtpCounted atomic.Bool // rtpStatsAtHangup ran: the port's counters are in the host's totals
+
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 

@@ -511,6 +511,7 @@ func (s *Session) hangupState() {
 		}
 		cancel()
 	}
+	s.rtpStatsAtHangup()
 	s.runAPIOn("api_hangup_hook")
 	s.setState(StateReporting)
 	s.setTimestamps()

@@ -65,6 +65,7 @@ type options struct {
 	nc, nf, console, nonat, version, insecure                       bool
 	set                                                             setFlags
 	drainTimeout                                                    time.Duration // -1: switch.conf's, else 30 s
+	metrics                                                         string        // -metrics: listen address or off
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -87,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.BoolVar(&o.insecure, "insecure", false, "run with unsafe defaults (password 1234 from public addresses, ESL ClueCon off loopback), warning loudly instead of refusing")
 	fl.BoolVar(&o.version, "version", false, "print the version and exit")
 	fl.Var(o.set, "set", "override a $${global} at start: -set name=value (repeatable)")
+	fl.StringVar(&o.metrics, "metrics", "", "Prometheus /metrics and pprof listen address, loopback only (default: switch.conf metrics-listen, else 127.0.0.1:8080; off disables)")
 	fl.DurationVar(&o.drainTimeout, "drain-timeout", -1, "on SIGTERM, wait this long for calls to end, then hang them up (default: switch.conf drain-timeout-sec, else 30s)")
 	if err := fl.Parse(args); err != nil {
 		return nil, err
@@ -217,6 +219,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	logger.Info("goswitch starting", "version", version, "conf", where)
 	raiseNoFile(logger)
+	applyMemoryLimit(h, logger)
 	logStartFindings(logger, h.Config())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -225,6 +228,13 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		_ = h.Stop(context.Background(), core.CauseSystemShutdown)
 		return 1
 	}
+	stopMetrics, err := startMetrics(h, o.metrics, o.insecure, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "goswitch:", err)
+		_ = h.Stop(context.Background(), core.CauseSystemShutdown)
+		return 1
+	}
+	defer stopMetrics()
 	if dirs.Run != "" {
 		pid := filepath.Join(dirs.Run, "goswitch.pid")
 		_ = os.WriteFile(pid, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)

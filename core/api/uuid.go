@@ -283,6 +283,7 @@ func apiUUIDDump(_ context.Context, h *core.Host, args string, w io.Writer) erro
 	if !ok {
 		return write(w, noSuchChannel)
 	}
+	s.SyncRTPStats()
 	e := h.Bus.New(event.ChannelData, "")
 	s.FillEvent(e, true)
 	format := ""

@@ -27,6 +27,8 @@ func (p *RTPPort) readRTCP() {
 // handleRTCP takes one RTCP datagram: decrypt SRTCP, remember the last sender report for our
 // receiver reports and what the far end says about our stream.
 func (p *RTPPort) handleRTCP(pkt []byte) {
+	p.stRTCPIn.Add(1)
+	p.stRTCPBytesIn.Add(uint64(len(pkt)))
 	if dec := p.rtcpDec.Load(); dec != nil {
 		var h rtcp.Header
 		var err error
@@ -98,7 +100,16 @@ func rtpDuration(units, rate uint32) time.Duration {
 }
 
 // countRx feeds the receiver statistics with the packet in p.rxHdr (reader goroutine).
-func (p *RTPPort) countRx(pt, te uint32, now time.Time) {
+func (p *RTPPort) countRx(pt, te uint32, now time.Time, payload int) {
+	switch {
+	case te != 0 && pt == te:
+		p.stEventsIn.Add(1)
+	case pt == cnPT:
+		p.stCNIn.Add(1)
+	default:
+		p.stMediaIn.Add(1)
+		p.stMediaBytesIn.Add(uint64(payload))
+	}
 	rate := p.clockRate.Load()
 	if (te != 0 && pt == te) || (pt == cnPT && rate != 8000) {
 		// Events repeat one timestamp per digit; CN (PT 13) runs at 8 kHz whatever the

@@ -36,6 +36,10 @@ type PortStats struct {
 	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
 	DecryptErrors, Dropped, DTMFIn           uint64
 	Jitter                                   JitterStats // playout buffer (terminated media only)
+	RTCPIn, RTCPBytesIn                      uint64      // RTCP datagrams received
+	// Accepted packets by kind: audio (and its payload bytes), RFC 3389 CN, RFC 4733 events.
+	// MediaBytesOut is the payload sent other than CN (RFC 4733 events included).
+	MediaIn, MediaBytesIn, CNIn, EventsIn, MediaBytesOut, CNOut uint64
 
 	// Reception per RFC 3550 (relayed or terminated), as in our RTCP report blocks.
 	Lost          int64         // cumulative packets lost (negative when duplicates arrive)
@@ -152,6 +156,9 @@ type RTPPort struct {
 	pl pollState // the receive side on a shared poll shard, where the platform has them
 
 	stPktIn, stPktOut, stBytesIn, stBytesOut, stDecErr, stDropped, stDTMF atomic.Uint64
+	stRTCPIn, stRTCPBytesIn                                               atomic.Uint64
+	// By payload type (countRx, sendLocked): FreeSWITCH's media/cng/dtmf packet counts.
+	stMediaIn, stMediaBytesIn, stCNIn, stEventsIn, stMediaBytesOut, stCNOut atomic.Uint64
 
 	rxStats RTPStats // RFC 3550 receiver statistics: reader updates, RTCP timer reports
 
@@ -546,6 +553,9 @@ func (p *RTPPort) Stats() PortStats {
 	st := PortStats{PacketsIn: p.stPktIn.Load(), PacketsOut: p.stPktOut.Load(), BytesIn: p.stBytesIn.Load(),
 		BytesOut: p.stBytesOut.Load(), DecryptErrors: p.stDecErr.Load(), Dropped: p.stDropped.Load(),
 		DTMFIn: p.stDTMF.Load(), Jitter: p.jb.Load().Stats()}
+	st.RTCPIn, st.RTCPBytesIn = p.stRTCPIn.Load(), p.stRTCPBytesIn.Load()
+	st.MediaIn, st.MediaBytesIn, st.CNIn = p.stMediaIn.Load(), p.stMediaBytesIn.Load(), p.stCNIn.Load()
+	st.EventsIn, st.MediaBytesOut, st.CNOut = p.stEventsIn.Load(), p.stMediaBytesOut.Load(), p.stCNOut.Load()
 	rate := p.clockRate.Load()
 	if rx, ok := p.rxStats.Snapshot(); ok {
 		st.Lost, st.FractionLost, st.ExtHighestSeq = int64(rx.TotalLost), rx.FractionLost, rx.ExtHighest

@@ -125,7 +125,7 @@ func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te ui
 	p.lastRecv.Store(now.UnixNano())
 	p.timedOut.Store(false)
 	p.rxSSRC.Store(p.rxHdr.SSRC)
-	p.countRx(pt, te, now)
+	p.countRx(pt, te, now, len(payload))
 	link := p.peer.Load()
 	switch {
 	case te != 0 && pt == te:

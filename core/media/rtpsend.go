@@ -33,6 +33,11 @@ func (p *RTPPort) sendLocked(pt uint8, marker bool, seq uint16, ts uint32, paylo
 	if err := p.writeTo(pkt, *r); err == nil {
 		p.stPktOut.Add(1)
 		p.stBytesOut.Add(uint64(len(pkt)))
+		if pt == cnPT {
+			p.stCNOut.Add(1)
+		} else {
+			p.stMediaBytesOut.Add(uint64(len(payload)))
+		}
 	}
 }
 

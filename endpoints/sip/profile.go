@@ -63,6 +63,7 @@ type Profile struct {
 	refused                                atomic.Uint64 // 503 for want of capacity (overload.go)
 	challenged                             challengeTags
 	dropped                                atomic.Uint64
+	msgs                                   msgStats // requests in, responses out (msgstats.go)
 	trace                                  atomic.Bool
 }
 
@@ -331,6 +332,7 @@ func (p *Profile) routes() {
 // rest to h.
 func (p *Profile) validated(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
+		tx = p.countRequest(req, tx, strings.EqualFold(req.Transport(), "udp")) // msgstats.go
 		if r := validateRequest(req); r != nil {
 			if req.IsAck() {
 				p.dropped.Add(1)
@@ -338,9 +340,6 @@ func (p *Profile) validated(h sipgo.RequestHandler) sipgo.RequestHandler {
 			}
 			p.reject(req, tx, r)
 			return
-		}
-		if strings.EqualFold(req.Transport(), "udp") {
-			tx = largeUDPTx{ServerTransaction: tx, p: p}
 		}
 		h(req, tx)
 	}

@@ -177,15 +177,16 @@ func acquire(s *core.Session, backend, realm, resource string, max int, interval
 	ok, first := st.incr(s, realm, resource, max, interval)
 	if ok && first {
 		s.SetVar("limit_backend", backend)
-		go watch(st, s)
+		go watch(st, s, s.Profile().ProfileIndex)
 	}
 	return ok, nil
 }
 
-// watch releases s's counts when it hangs up, or when it goes back to routing (a transfer) and
-// limit_ignore_transfer is not true, as FreeSWITCH's limit state handler does.
-func watch(st *store, s *core.Session) {
-	t := time.NewTicker(50 * time.Millisecond)
+// watch releases s's counts when it hangs up, or when it is transferred (its caller profile
+// index moves on) and limit_ignore_transfer is not true, as FreeSWITCH's limit state handler does
+// on CS_ROUTING.
+func watch(st *store, s *core.Session, index int) {
+	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
@@ -193,11 +194,16 @@ func watch(st *store, s *core.Session) {
 			st.release(s.UUID(), "", "")
 			return
 		case <-t.C:
-			if (s.State() == core.StateRouting || s.TransferPending()) && !core.True(s.Var("limit_ignore_transfer")) {
-				st.release(s.UUID(), "", "")
-				s.UnsetVar("limit_backend")
-				return
+			if s.Profile().ProfileIndex == index {
+				continue
 			}
+			if core.True(s.Var("limit_ignore_transfer")) {
+				index = s.Profile().ProfileIndex
+				continue
+			}
+			st.release(s.UUID(), "", "")
+			s.UnsetVar("limit_backend")
+			return
 		}
 	}
 }

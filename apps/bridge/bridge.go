@@ -82,12 +82,12 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 }
 
 // taken reports whether the application was interrupted while the channel lives on: uuid_break,
-// or intercept (apps/dptools sets the "dptools.intercepted" private) taking the channel away.
+// or another channel taking this one (intercept, valet_park).
 func taken(ctx context.Context, s *core.Session) bool {
 	if s.HungUp() {
 		return false
 	}
-	return ctx.Err() != nil || s.Private("dptools.intercepted") != nil
+	return ctx.Err() != nil || s.Taken()
 }
 
 // afterBridge applies what the A-leg does once an answered bridge ends.

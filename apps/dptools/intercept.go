@@ -8,10 +8,6 @@ import (
 	"github.com/goswitch/goswitch/core"
 )
 
-// Intercepted is the private key set on a channel taken by intercept, so its bridge application
-// stops without acting on the failed originate (continue_on_fail, hangup).
-const Intercepted = "dptools.intercepted"
-
 func init() {
 	reg("intercept", "[-bleg] <uuid>", "intercept", 0, intercept)
 }
@@ -54,11 +50,10 @@ func intercept(ctx context.Context, s *core.Session, args string) error {
 		s.Log().Info("intercept: channel already answered")
 		return nil
 	}
-	if target.Private(Intercepted) != nil {
+	if target.Taken() {
 		s.Log().Info("intercept: channel already intercepted")
 		return nil
 	}
-	target.SetPrivate(Intercepted, s.UUID())
 	target.SetVar("intercepted_by", s.UUID())
 	s.SetVar("intercepted_uuid", target.UUID())
 	// The other side: the leg target is bridged to, or every leg it is still ringing.
@@ -74,7 +69,7 @@ func intercept(ctx context.Context, s *core.Session, args string) error {
 	if o := target.Originator(); o != nil && o != s && !containsSession(others, o) && target.Peer() == nil {
 		others = append(others, o) // intercepting a ringing b-leg: its caller is dropped
 	}
-	target.Park()
+	target.Take()
 	for _, o := range others {
 		o.Hangup(core.CausePickedOff)
 	}
@@ -82,8 +77,8 @@ func intercept(ctx context.Context, s *core.Session, args string) error {
 	return BridgeTaken(ctx, s, target)
 }
 
-// BridgeTaken bridges s with target, a channel just told to Park and broken out of its
-// application (intercept, valet_park retrieval): it waits for target to leave any bridge it was
+// BridgeTaken bridges s with target, a channel just taken (core.Session.Take) and broken out of
+// its application (intercept, valet_park retrieval): it waits for target to leave any bridge it was
 // in, answers both, bridges them, and when the bridge ends s follows target out as after
 // uuid_bridge (hangs up with its cause, or parks with park_after_bridge).
 func BridgeTaken(ctx context.Context, s, target *core.Session) error {

@@ -203,7 +203,7 @@ func retrieve(ctx context.Context, s, parked *core.Session, lot, slot string) er
 	fire(parked, "bridge", lot, slot, s)
 	s.SetVar("valet_lot_name", lot)
 	s.SetVar("valet_lot_extension", slot)
-	parked.Park()
+	parked.Take()
 	parked.Break()
 	return dptools.BridgeTaken(ctx, s, parked)
 }

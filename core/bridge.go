@@ -205,6 +205,10 @@ func (s *Session) Take() {
 	s.Park()
 }
 
+// LeaveBridge ends the bridge the channel is in, if any, without hanging anybody up: each side
+// goes on as after its bridge ended (a taken channel parks).
+func (s *Session) LeaveBridge() { s.leaveBridge() }
+
 // Taken reports whether Take was called since the channel's last bridge began.
 func (s *Session) Taken() bool {
 	v, _ := s.Private(takenKey).(bool)

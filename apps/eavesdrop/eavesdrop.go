@@ -48,7 +48,7 @@ func eavesdrop(ctx context.Context, s *core.Session, args string) error {
 		s.Log().Info("eavesdrop: no channel " + args)
 		return nil
 	}
-	listen(ctx, s, t)
+	spy(ctx, s, t)
 	return nil
 }
 
@@ -71,7 +71,7 @@ func eavesdropAll(ctx context.Context, s *core.Session) error {
 			seen[t] = true
 			found = true
 			indicate(ctx, s, "eavesdrop_indicate_new")
-			if stop := listen(ctx, s, t); stop {
+			if stop := spy(ctx, s, t); stop {
 				return nil
 			}
 		}
@@ -129,12 +129,26 @@ func (b *bug) OnFrame(dir media.Dir, f *media.Frame) {
 	}
 }
 
-// listen plays t's call to s until t hangs up, ctx ends or s presses * (next) . It reports
-// whether s is gone or must stop altogether.
-func listen(ctx context.Context, s, t *core.Session) (stop bool) {
+// spy listens to t's call and, when s presses 1, 2 or 3 while t is bridged, joins it three-way.
+// It reports whether s is gone or must stop altogether.
+func spy(ctx context.Context, s, t *core.Session) (stop bool) {
+	stop, talk := listen(ctx, s, t)
+	if talk == modeListen {
+		return stop
+	}
+	p := t.Peer()
+	if p == nil {
+		return false
+	}
+	return threeWay(ctx, s, t, p, talk)
+}
+
+// listen plays t's call to s until t hangs up, ctx ends, s presses * (next) or # (stop), or s
+// asks to talk (1, 2, 3) while t is bridged: talk then says how.
+func listen(ctx context.Context, s, t *core.Session) (stop bool, talk int) {
 	st, out := t.Media(), s.Media()
 	if st == nil || out == nil {
-		return false
+		return false, modeListen
 	}
 	b := &bug{frames: make(chan []int16, 10), rate: st.Rate()}
 	remove := st.AddTap(b)
@@ -164,19 +178,22 @@ func listen(ctx context.Context, s, t *core.Session) (stop bool) {
 	for {
 		select {
 		case <-ctx.Done():
-			return true
+			return true, modeListen
 		case <-t.Done():
-			return false
+			return false, modeListen
 		case d := <-s.DTMF():
 			switch d.Digit {
 			case '*':
-				return false
+				return false, modeListen
 			case '#':
-				return true
+				return true, modeListen
 			case '0', '1', '2', '3':
 				mode = int(d.Digit - '0')
 				s.Log().Info("eavesdrop mode", "mode", modeName(mode))
 				s.SetVar("eavesdrop_mode", modeName(mode))
+				if mode != modeListen && t.Peer() != nil {
+					return false, mode
+				}
 			}
 		case pcm := <-b.frames:
 			b.mu.Lock()
@@ -184,9 +201,124 @@ func listen(ctx context.Context, s, t *core.Session) (stop bool) {
 			b.mu.Unlock()
 			fr = media.Frame{PCM: pcm, Rate: rate}
 			if err := out.WriteFrame(ctx, &fr); err != nil {
-				return true
+				return true, modeListen
 			}
 		}
+	}
+}
+
+// threeWay takes t and its partner p out of their bridge (both park, core.Session.Take) and mixes
+// the three channels itself: s hears both; t hears p, and s in modes 2 and 3; p hears t, and s in
+// modes 1 and 3 (FreeSWITCH's ED_MUX_WRITE / ED_MUX_READ). DTMF keeps switching modes; when s
+// leaves (* or # or hangup) t and p are bridged again; when t or p hangs up the other follows.
+func threeWay(ctx context.Context, s, t, p *core.Session, mode int) (stop bool) {
+	ss, ts, ps := s.Media(), t.Media(), p.Media()
+	if ss == nil || ts == nil || ps == nil || ts.Rate() != ps.Rate() {
+		s.Log().Info("eavesdrop: cannot talk into this call")
+		return false
+	}
+	t.Take()
+	p.Take()
+	t.LeaveBridge()
+	t.Break()
+	p.Break()
+	// Both park once their bridge has ended and its media relay or frame copy has stopped.
+	for i := 0; i < 150 && (t.State() != core.StatePark || p.State() != core.StatePark); i++ {
+		if !core.Sleep(ctx, 20*time.Millisecond) {
+			break
+		}
+	}
+	rate := ts.Rate()
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	reader := func(st media.Stream) <-chan []int16 {
+		ch := make(chan []int16, 3)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var f media.Frame
+			for st.ReadFrame(rctx, &f) == nil {
+				pcm := append([]int16(nil), f.PCM...)
+				select {
+				case ch <- pcm:
+				default: // the mixer is behind: drop the frame
+				}
+			}
+		}()
+		return ch
+	}
+	fromS, fromT, fromP := reader(ss), reader(ts), reader(ps)
+	latest := func(ch <-chan []int16) []int16 {
+		select {
+		case pcm := <-ch:
+			return pcm
+		default:
+			return nil
+		}
+	}
+	write := func(st media.Stream, parts ...[]int16) error {
+		n := rate / 50
+		out := make([]int16, n)
+		for _, part := range parts {
+			for i := 0; i < n && i < len(part); i++ {
+				out[i] = int16(max(-32768, min(32767, int32(out[i])+int32(part[i]))))
+			}
+		}
+		return st.WriteFrame(rctx, &media.Frame{PCM: out, Rate: rate})
+	}
+	s.SetVar("eavesdrop_mode", modeName(mode))
+	end := func() {
+		cancel()
+		wg.Wait()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			end()
+			rejoin(s, t, p)
+			return true
+		case <-t.Done():
+			end()
+			p.Hangup(t.HangupCause())
+			return false
+		case <-p.Done():
+			end()
+			t.Hangup(p.HangupCause())
+			return false
+		case d := <-s.DTMF():
+			switch d.Digit {
+			case '*', '#':
+				end()
+				rejoin(s, t, p)
+				return d.Digit == '#'
+			case '0', '1', '2', '3':
+				mode = int(d.Digit - '0')
+				s.Log().Info("eavesdrop mode", "mode", modeName(mode))
+				s.SetVar("eavesdrop_mode", modeName(mode))
+			}
+		case spk := <-fromS: // the eavesdropper's frames pace the mix
+			tv, pv := latest(fromT), latest(fromP)
+			var toT, toP []int16
+			if mode == modeTalkTarget || mode == modeTalkBoth {
+				toT = spk
+			}
+			if mode == modeTalkPartner || mode == modeTalkBoth {
+				toP = spk
+			}
+			_ = write(ts, pv, toT)
+			_ = write(ps, tv, toP)
+			_ = write(ss, tv, pv)
+		}
+	}
+}
+
+// rejoin bridges the two parties again once the eavesdropper has left.
+func rejoin(s, t, p *core.Session) {
+	if t.HungUp() || p.HungUp() {
+		return
+	}
+	if err := s.Host().UUIDBridge(t, p); err != nil {
+		s.Log().Info("eavesdrop: could not bridge the parties again: " + err.Error())
 	}
 }
 

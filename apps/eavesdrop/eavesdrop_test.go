@@ -90,3 +90,65 @@ func TestAll(t *testing.T) {
 		t.Errorf("a not heard (%.3f)", g)
 	}
 }
+
+// TestWhisperAndBarge: 2 lets the target (a) hear the eavesdropper but not its partner (b), 3
+// lets both hear it, 0 is listening again; * ends and a and b are bridged again.
+func TestWhisperAndBarge(t *testing.T) {
+	h := playtest.NewHost(t, playtest.Conf(""))
+	a, pa := playtest.NewCall(t, h, "a")
+	b, pb := playtest.NewCall(t, h, "b")
+	playtest.Run(t, a, "answer", "", "park", "")
+	playtest.Run(t, b, "answer", "", "park", "")
+	waitFor(t, "parked", func() bool { return a.State() == core.StatePark && b.State() == core.StatePark })
+	if err := h.UUIDBridge(a, b); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bridged", func() bool { return a.Peer() == b })
+	pa.Tone(500, 8000, 20*time.Second)
+	pb.Tone(1000, 8000, 20*time.Second)
+	e, pe := playtest.NewCall(t, h, "spy")
+	pe.Tone(1500, 8000, 20*time.Second)
+	playtest.Run(t, e, "eavesdrop", a.UUID(), "park", "")
+	waitFor(t, "listening", func() bool { return e.Var("eavesdrop_target") == a.UUID() })
+	share := func(p *playtest.Phone, f float64) float64 {
+		time.Sleep(250 * time.Millisecond)
+		m := p.Mark()
+		time.Sleep(500 * time.Millisecond)
+		return playtest.Goertzel(p.HeardSince(m), f, 8000)
+	}
+	pe.DTMF("2")
+	waitFor(t, "whisper", func() bool { return e.Var("eavesdrop_mode") == "talk-target" && a.Peer() == nil })
+	if g := share(pa, 1500); g < 0.2 {
+		t.Errorf("whisper: target hears the eavesdropper at %.3f", g)
+	}
+	if g := share(pa, 1000); g < 0.2 {
+		t.Errorf("whisper: target hears its partner at %.3f", g)
+	}
+	if g := share(pb, 1500); g > 0.02 {
+		t.Errorf("whisper: partner hears the eavesdropper at %.3f", g)
+	}
+	if g := share(pb, 500); g < 0.2 {
+		t.Errorf("whisper: partner hears the target at %.3f", g)
+	}
+	if g := share(pe, 500); g < 0.2 {
+		t.Errorf("whisper: eavesdropper hears the target at %.3f", g)
+	}
+	pe.DTMF("3")
+	waitFor(t, "barge", func() bool { return e.Var("eavesdrop_mode") == "talk-both" })
+	if g := share(pb, 1500); g < 0.2 {
+		t.Errorf("barge: partner hears the eavesdropper at %.3f", g)
+	}
+	pe.DTMF("1")
+	waitFor(t, "talk to partner", func() bool { return e.Var("eavesdrop_mode") == "talk-partner" })
+	if g := share(pa, 1500); g > 0.02 {
+		t.Errorf("talk-partner: target hears the eavesdropper at %.3f", g)
+	}
+	pe.DTMF("*")
+	waitFor(t, "parties bridged again", func() bool { return a.Peer() == b })
+	if g := share(pb, 1500); g > 0.02 {
+		t.Errorf("after *: partner still hears the eavesdropper at %.3f", g)
+	}
+	if g := share(pb, 500); g < 0.2 {
+		t.Errorf("after *: partner hears the target at %.3f", g)
+	}
+}

@@ -228,6 +228,8 @@ func TestSIPpValetParkAndRetrieve(t *testing.T) {
 
 // toneRTP sends a PCMU sine to dst and keeps the PCM of what it receives.
 type toneRTP struct {
+	seq  uint16
+	ts   uint32
 	conn *net.UDPConn
 	mu   sync.Mutex
 	pcm  []int16
@@ -280,21 +282,19 @@ func (r *toneRTP) since(m int) []int16 {
 	return append([]int16(nil), r.pcm[m:]...)
 }
 
-// sendTone streams freq Hz for d at 20 ms a packet, or until stop closes.
+// sendTone streams freq Hz for d at 20 ms a packet, or until stop closes. Sequence numbers and
+// timestamps go on from the previous send (one sender at a time).
 func (r *toneRTP) sendTone(dst netip.AddrPort, freq float64, d time.Duration, stop <-chan struct{}) {
 	pkt := make([]byte, 12+160)
 	n := int(d / (20 * time.Millisecond))
 	start := time.Now()
 	for i := 0; i < n; i++ {
-		pkt[0], pkt[1] = 0x80, 0
-		pkt[2], pkt[3] = byte(i>>8), byte(i)
-		ts := uint32(i * 160)
-		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-		pkt[8], pkt[9], pkt[10], pkt[11] = 0x11, 0x22, 0x33, 0x44
+		r.header(pkt, 0, false)
 		for j := 0; j < 160; j++ {
 			v := 8000 * math.Sin(2*math.Pi*freq*float64(i*160+j)/8000)
 			pkt[12+j] = ulawEncode(int16(v))
 		}
+		r.ts += 160
 		if _, err := r.conn.WriteToUDPAddrPort(pkt, dst); err != nil {
 			return
 		}
@@ -304,6 +304,34 @@ func (r *toneRTP) sendTone(dst netip.AddrPort, freq float64, d time.Duration, st
 		case <-time.After(time.Until(start.Add(time.Duration(i+1) * 20 * time.Millisecond))):
 		}
 	}
+}
+
+func (r *toneRTP) header(pkt []byte, pt byte, marker bool) {
+	pkt[0], pkt[1] = 0x80, pt
+	if marker {
+		pkt[1] |= 0x80
+	}
+	pkt[2], pkt[3] = byte(r.seq>>8), byte(r.seq)
+	r.seq++
+	pkt[4], pkt[5], pkt[6], pkt[7] = byte(r.ts>>24), byte(r.ts>>16), byte(r.ts>>8), byte(r.ts)
+	pkt[8], pkt[9], pkt[10], pkt[11] = 0x11, 0x22, 0x33, byte(r.port())
+}
+
+// sendDigit sends an RFC 4733 telephone-event (payload type 101) of 100 ms.
+func (r *toneRTP) sendDigit(dst netip.AddrPort, ev byte) {
+	pkt := make([]byte, 16)
+	for i := 0; i < 8; i++ {
+		r.header(pkt, 101, i == 0)
+		dur := uint16(160 * min(i+1, 5))
+		end := byte(0)
+		if i >= 5 {
+			end = 0x80
+		}
+		pkt[12], pkt[13], pkt[14], pkt[15] = ev, end|10, byte(dur>>8), byte(dur)
+		_, _ = r.conn.WriteToUDPAddrPort(pkt, dst)
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.ts += 800
 }
 
 func ulawEncode(s int16) byte {
@@ -338,11 +366,11 @@ func ulawDecode(b byte) int16 {
 
 // TestSIPpEavesdropHearsBoth: 1000 calls a party that plays 1000 Hz and itself sends 500 Hz; a
 // third phone dials vanilla's 881000 (eavesdrop on the spymap entry of 1000) and hears both
-// tones.
+// tones; after DTMF 3 (RFC 4733) it barges in and the caller hears it too.
 func TestSIPpEavesdropHearsBoth(t *testing.T) {
 	env := pbxEnv(t)
 	talker, spy := newToneRTP(t), newToneRTP(t)
-	a := callAs1000(t, env, "spied", talker.port(), 5000)
+	a := callAs1000(t, env, "spied", talker.port(), 7000)
 	var caller *core.Session
 	waitFor(t, "caller bridged to the tone party", 10*time.Second, func() bool {
 		caller = inboundTo(env, "spied", true)
@@ -357,7 +385,7 @@ func TestSIPpEavesdropHearsBoth(t *testing.T) {
 		talker.sendTone(dst, 500, 10*time.Second, stop)
 	}()
 	defer func() { close(stop); wg.Wait() }()
-	s := callAs1000(t, env, "881000", spy.port(), 2500)
+	s := callAs1000(t, env, "881000", spy.port(), 4500)
 	waitFor(t, "eavesdropper on the call", 10*time.Second, func() bool {
 		e := inboundTo(env, "881000", true)
 		return e != nil && e.Var("eavesdrop_target") == caller.UUID()
@@ -373,6 +401,27 @@ func TestSIPpEavesdropHearsBoth(t *testing.T) {
 	t.Logf("eavesdropper's tone shares: 500 Hz %.3f, 1000 Hz %.3f, 700 Hz %.3f", g500, g1000, g700)
 	if g500 < 0.1 || g1000 < 0.1 || g700 > 0.02 {
 		t.Errorf("eavesdropper's tone shares: 500 Hz %.3f (caller), 1000 Hz %.3f (called party), 700 Hz %.3f", g500, g1000, g700)
+	}
+	// 3 (barge): the caller now also hears the eavesdropper's 1500 Hz.
+	spyDst := mediaAddr(t, inboundTo(env, "881000", true))
+	spy.sendDigit(spyDst, 3)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		spy.sendTone(spyDst, 1500, 10*time.Second, stop)
+	}()
+	waitFor(t, "barge mode", 5*time.Second, func() bool {
+		e := inboundTo(env, "881000", true)
+		return e != nil && e.Var("eavesdrop_mode") == "talk-both"
+	})
+	time.Sleep(300 * time.Millisecond)
+	m = talker.mark()
+	time.Sleep(700 * time.Millisecond)
+	heard = talker.since(m)
+	g1500, g1000b := playtest.Goertzel(heard, 1500, 8000), playtest.Goertzel(heard, 1000, 8000)
+	t.Logf("caller during barge: 1500 Hz %.3f (eavesdropper), 1000 Hz %.3f (called party)", g1500, g1000b)
+	if g1500 < 0.1 || g1000b < 0.1 {
+		t.Errorf("barge: the caller hears the eavesdropper at %.3f, its party at %.3f", g1500, g1000b)
 	}
 	s.wait(t, "eavesdropper")
 	a.wait(t, "caller")

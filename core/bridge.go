@@ -86,6 +86,8 @@ func (s *Session) Bridge(ctx context.Context, peer *Session) error {
 		s.unbridge(br)
 		return Fail(peer.HangupCause(), "peer hung up before the bridge")
 	}
+	s.SetPrivate(takenKey, nil)
+	peer.SetPrivate(takenKey, nil)
 	s.setState(StateExchangeMedia)
 	s.publishChannel(event.ChannelBridge, func(e *event.Event) {
 		e.Add("Bridge-A-Unique-ID", s.uuid)
@@ -103,8 +105,9 @@ func (s *Session) Bridge(ctx context.Context, peer *Session) error {
 		e.Add("Bridge-A-Unique-ID", s.uuid)
 		e.Add("Bridge-B-Unique-ID", peer.uuid)
 	})
-	if s.ctx.Err() != nil {
-		// The A-leg is gone: the B-leg follows with the same cause.
+	if s.ctx.Err() != nil && !peer.Taken() {
+		// The A-leg is gone: the B-leg follows with the same cause (unless another channel took
+		// it, as intercept does).
 		peer.Hangup(s.HangupCause())
 	}
 	if s.ctx.Err() == nil {
@@ -176,6 +179,9 @@ func (s *Session) afterBridgeB(br *bridge) {
 	if s.ctx.Err() != nil || s.transferPending() {
 		return
 	}
+	if s.Taken() { // taken by another channel (intercept): it outlives the bridge
+		return
+	}
 	a := br.other(s)
 	if a.HungUp() {
 		s.Hangup(a.HangupCause())
@@ -186,4 +192,25 @@ func (s *Session) afterBridgeB(br *bridge) {
 		return
 	}
 	s.setState(StatePark)
+}
+
+const takenKey = "core.taken"
+
+// Take marks the channel as taken by another one (intercept, valet_park retrieval) and parks it
+// once its application returns: the bridge it is in ends without it following its partner out,
+// and its bridge application does not act on the failed or ended bridge. Call Break afterwards to
+// interrupt the application. The mark lasts until the channel is bridged again.
+func (s *Session) Take() {
+	s.SetPrivate(takenKey, true)
+	s.Park()
+}
+
+// LeaveBridge ends the bridge the channel is in, if any, without hanging anybody up: each side
+// goes on as after its bridge ended (a taken channel parks).
+func (s *Session) LeaveBridge() { s.leaveBridge() }
+
+// Taken reports whether Take was called since the channel's last bridge began.
+func (s *Session) Taken() bool {
+	v, _ := s.Private(takenKey).(bool)
+	return v
 }

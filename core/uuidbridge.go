@@ -22,7 +22,7 @@ func (h *Host) UUIDBridge(a, b *Session) error {
 	}
 	run := func() {
 		_ = a.Bridge(context.Background(), b)
-		if a.ctx.Err() != nil {
+		if a.ctx.Err() != nil || a.Taken() {
 			return
 		}
 		if a.vars.Value("park_after_bridge") == "true" {

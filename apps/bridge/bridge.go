@@ -48,6 +48,9 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 	})
 	early.stop()
 	if err != nil {
+		if taken(ctx, s) {
+			return nil // intercepted or broken away: the new owner decides what happens next
+		}
 		return handleFailure(ctx, s, err)
 	}
 	if s.HungUp() {
@@ -71,8 +74,20 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 	if st := b.Var("sip_term_status"); st != "" {
 		s.SetVar("last_bridge_proto_specific_hangup_cause", "sip:"+st)
 	}
+	if taken(ctx, s) {
+		return nil
+	}
 	afterBridge(s, bCause)
 	return nil
+}
+
+// taken reports whether the application was interrupted while the channel lives on: uuid_break,
+// or another channel taking this one (intercept, valet_park).
+func taken(ctx context.Context, s *core.Session) bool {
+	if s.HungUp() {
+		return false
+	}
+	return ctx.Err() != nil || s.Taken()
 }
 
 // afterBridge applies what the A-leg does once an answered bridge ends.

@@ -30,7 +30,7 @@ func TestCheckVanilla(t *testing.T) {
 		"warning: module mod_fifo is not supported",
 		"warning: module mod_pgsql is not supported", // pre_load_modules.conf
 		"warning: section chatplan is not supported",
-		"warning: application valet_park is not supported (extension valet_park, context default)",
+		"warning: application rxfax is not supported (extension fax_receive, context default)",
 		"warning: application esf_page_group is not supported",
 		"warning: endpoint skinny/ is not supported (extension Local_Extension_Skinny, context default)",
 		"vars.xml:286: warning: stun-set external_rtp_ip=stun:stun.freeswitch.org",
@@ -43,7 +43,9 @@ func TestCheckVanilla(t *testing.T) {
 		}
 	}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		if strings.Contains(line, "mod_sofia") || strings.Contains(line, "application bridge ") {
+		if strings.Contains(line, "mod_sofia") || strings.Contains(line, "application bridge ") ||
+			strings.Contains(line, "application valet_park ") || strings.Contains(line, "application intercept ") ||
+			strings.Contains(line, "application eavesdrop ") || strings.Contains(line, "mod_valet_parking") {
 			t.Errorf("supported thing reported: %s", line)
 		}
 		if !strings.Contains(line, "error(s)") && !strings.HasPrefix(line, checkVanillaDir+"/") {

@@ -29,7 +29,7 @@ func TestDaemonLogsCheckFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := strings.Replace(minimalConf, `<load module="mod_commands"/>`, `<load module="mod_commands"/><load module="mod_lua"/><load module="mod_fifo"/>`, 1)
-	conf = strings.Replace(conf, `<action application="echo"/>`, `<action application="echo"/><action application="valet_park" data="x"/>`, 1)
+	conf = strings.Replace(conf, `<action application="echo"/>`, `<action application="echo"/><action application="rxfax" data="x"/>`, 1)
 	conf = strings.Replace(conf, "</document>", `<section name="chatplan" description="Regex Chatplan"/>
 </document>`, 1)
 	if err := os.WriteFile(filepath.Join(confDir, "freeswitch.xml"), []byte(conf), 0o644); err != nil {
@@ -65,7 +65,7 @@ func TestDaemonLogsCheckFindings(t *testing.T) {
 		}
 	}
 	if findings != 4 {
-		t.Errorf("check found %d things, want 4 (mod_lua, mod_fifo, chatplan, valet_park):\n%s", findings, checkOut.String())
+		t.Errorf("check found %d things, want 4 (mod_lua, mod_fifo, chatplan, rxfax):\n%s", findings, checkOut.String())
 	}
 	if t.Failed() {
 		t.Logf("daemon log:\n%s", log)

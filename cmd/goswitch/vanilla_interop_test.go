@@ -206,14 +206,15 @@ func (s *sipp) remoteMedia(t *testing.T, d time.Duration) netip.AddrPort {
 // rtpLeg plays one phone's media: it streams 20 ms PCMU frames from src (or RFC 4733 events) to
 // the PBX once it knows where, and records what arrives.
 type rtpLeg struct {
-	conn *net.UDPConn
-	mu   sync.Mutex
-	dst  netip.AddrPort
-	src  func(frame int) []byte
-	dtmf []byte
-	got  []rtpIn
-	stop chan struct{}
-	wg   sync.WaitGroup
+	conn  *net.UDPConn
+	mu    sync.Mutex
+	dst   netip.AddrPort
+	src   func(frame int) []byte
+	frame int // frames sent from src since it was set
+	dtmf  []byte
+	got   []rtpIn
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 type rtpIn struct {
@@ -270,7 +271,7 @@ func (r *rtpLeg) send() {
 	var seq uint16
 	var ts uint32
 	ssrc := rand.Uint32()
-	frame := 0
+	first := true
 	pkt := func(pt byte, marker bool, stamp uint32, payload []byte) []byte {
 		b := make([]byte, 12, 12+len(payload))
 		b[0], b[1] = 0x80, pt
@@ -291,7 +292,7 @@ func (r *rtpLeg) send() {
 		case <-tick.C:
 		}
 		r.mu.Lock()
-		dst, src := r.dst, r.src
+		dst, src, frame := r.dst, r.src, r.frame
 		if event == nil && len(r.dtmf) > 0 {
 			code := dtmfCode(r.dtmf[0])
 			r.dtmf = r.dtmf[1:]
@@ -324,9 +325,12 @@ func (r *rtpLeg) send() {
 			continue
 		}
 		if src != nil {
-			_, _ = r.conn.WriteToUDPAddrPort(pkt(0, frame == 0, ts, src(frame)), dst)
+			_, _ = r.conn.WriteToUDPAddrPort(pkt(0, first, ts, src(frame)), dst)
+			first = false
 		}
-		frame++
+		r.mu.Lock()
+		r.frame++
+		r.mu.Unlock()
 		ts += 160
 	}
 }
@@ -356,7 +360,8 @@ func dtmfCode(d byte) byte {
 
 func (r *rtpLeg) setDst(a netip.AddrPort) { r.mu.Lock(); r.dst = a; r.mu.Unlock() }
 
-func (r *rtpLeg) setSrc(src func(int) []byte) { r.mu.Lock(); r.src = src; r.mu.Unlock() }
+// setSrc switches the audio: src is called with 0, 1, 2... from now on.
+func (r *rtpLeg) setSrc(src func(int) []byte) { r.mu.Lock(); r.src, r.frame = src, 0; r.mu.Unlock() }
 
 // sendDigits queues RFC 4733 digits (one every 160 ms).
 func (r *rtpLeg) sendDigits(d string) { r.mu.Lock(); r.dtmf = append(r.dtmf, d...); r.mu.Unlock() }
@@ -446,24 +451,33 @@ func isConstant(p []byte, b byte) bool {
 	return true
 }
 
-// dtmfTone is a PCMU source playing DTMF digit 2 (697 Hz + 1336 Hz, -9 dBFS each) for frames
-// [0, on), then silence; the caller swaps it in with setSrc.
-func dtmfTone(low, high float64, on int, then func(int) []byte) func(int) []byte {
-	var frames [][]byte
-	for f := 0; f < on; f++ {
-		pcm := make([]int16, 160)
-		for i := range pcm {
-			n := float64(f*160 + i)
-			v := 0.35*math.Sin(2*math.Pi*low*n/8000) + 0.35*math.Sin(2*math.Pi*high*n/8000)
-			pcm[i] = int16(v * 32767)
+// dtmfTone is a PCMU source playing the digits as tones (120 ms each, 80 ms apart; -7 dBFS per
+// frequency, media.NewDTMFTone's level), 300 ms of silence, then then.
+func dtmfTone(t *testing.T, digits string, then func(int) []byte) func(int) []byte {
+	t.Helper()
+	g, err := media.NewDTMFTone(digits, 120*time.Millisecond, 80*time.Millisecond, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pcm []int16
+	buf := make([]int16, 160)
+	for {
+		n, err := media.ReadFull(g, buf)
+		pcm = append(pcm, buf[:n]...)
+		if err != nil || n < len(buf) {
+			break
 		}
-		frames = append(frames, encodePCMU(pcm))
+	}
+	pcm = append(pcm, make([]int16, 300*8)...)
+	var frames [][]byte
+	for i := 0; (i+1)*160 <= len(pcm); i++ {
+		frames = append(frames, encodePCMU(pcm[i*160:(i+1)*160]))
 	}
 	return func(i int) []byte {
-		if i < on {
+		if i < len(frames) {
 			return frames[i]
 		}
-		return then(i - on)
+		return then(i - len(frames))
 	}
 }
 
@@ -549,8 +563,14 @@ func TestVanillaInterop(t *testing.T) {
 		fn   func(*testing.T, *vanillaPBX)
 	}{
 		{"echo_9196", vanillaEcho},
-		{"ivr_5000_rfc2833", func(t *testing.T, p *vanillaPBX) { vanillaIVR(t, p, "1010", false) }},
-		{"ivr_5000_inband", func(t *testing.T, p *vanillaPBX) { vanillaIVR(t, p, "1011", true) }},
+		{"ivr_5000_rfc2833", func(t *testing.T, p *vanillaPBX) { vanillaIVR(t, p, "1010", false, false) }},
+		{"ivr_5000_inband_ignored", func(t *testing.T, p *vanillaPBX) { vanillaIVR(t, p, "1011", true, false) }},
+		{"ivr_5000_inband_start_dtmf", func(t *testing.T, _ *vanillaPBX) {
+			// Not the vanilla tree: vanilla plus the auto-detect block its default.xml ships commented
+			// out (no telephone-event in the offer → start_dtmf), in a second daemon.
+			pbx2 := startVanillaPBX(t, vanillaStartDTMFOverlay(t, conf))
+			vanillaIVR(t, pbx2, "1017", true, true)
+		}},
 		{"conference_3000", vanillaConference},
 		{"hold_music", vanillaHold},
 		{"voicemail_mwi_callerid", vanillaVoicemailAndCallerID},
@@ -568,6 +588,47 @@ func TestVanillaInterop(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// vanillaStartDTMFOverlay builds, in a temporary directory, the vanilla tree with one change: the
+// block of dialplan/default.xml that FreeSWITCH ships commented out ("auto detect if
+// telephone-event is missing and activate inband detection") switched on. Everything else is a
+// symbolic link to the vanilla files.
+func vanillaStartDTMFOverlay(t *testing.T, conf string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "conf")
+	link := func(from, to string) {
+		entries, err := os.ReadDir(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if from == conf && e.Name() == "dialplan" || from == filepath.Join(conf, "dialplan") && e.Name() == "default.xml" {
+				continue
+			}
+			if err := os.Symlink(filepath.Join(from, e.Name()), filepath.Join(to, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	link(conf, dir)
+	link(filepath.Join(conf, "dialplan"), filepath.Join(dir, "dialplan"))
+	b, err := os.ReadFile(filepath.Join(conf, "dialplan", "default.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?s)<!--\s*(<condition field="\$\{switch_r_sdp\}" expression="a=rtpmap:\(\\d\+\)\\stelephone-event/8000".*?<anti-action application="start_dtmf"/>\s*</condition>)\s*-->`)
+	if !re.Match(b) {
+		t.Fatal("vanilla default.xml: the commented start_dtmf block is not where it was")
+	}
+	b = re.ReplaceAll(b, []byte("$1"))
+	if err := os.WriteFile(filepath.Join(dir, "dialplan", "default.xml"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // vanillaEcho: 1000 calls 9196 (answer, echo): what it sends comes back unchanged.
@@ -589,9 +650,13 @@ func vanillaEcho(t *testing.T, pbx *vanillaPBX) {
 // does not run start_dtmf (default.xml has the auto-detect block commented out), so FreeSWITCH
 // does not hear a tone 2 and neither does goswitch: the caller stays in the menu and nothing it
 // sends comes back.
-func vanillaIVR(t *testing.T, pbx *vanillaPBX, user string, inband bool) {
+func vanillaIVR(t *testing.T, pbx *vanillaPBX, user string, inband, detect bool) {
 	leg := newRTPLeg(t, constant(pcmuSilence))
-	a := pbx.call(t, "uac_auth.xml", user, "5000", 24*time.Second, leg)
+	scen := "uac_auth.xml"
+	if inband {
+		scen = "uac_inband.xml" // no telephone-event offered: tones are all the caller has
+	}
+	a := pbx.call(t, scen, user, "5000", 24*time.Second, leg)
 	leg.setDst(a.remoteMedia(t, 25*time.Second))
 	answered := time.Now()
 	// the greeting: wait for audio with energy (after the 2 s sleep), then press 2 over it
@@ -601,7 +666,7 @@ func vanillaIVR(t *testing.T, pbx *vanillaPBX, user string, inband bool) {
 	pressed := time.Now()
 	echoed := constant(0x33)
 	if inband {
-		leg.setSrc(dtmfTone(697, 1336, 5, echoed)) // 100 ms of "2", then the pattern
+		leg.setSrc(dtmfTone(t, "2", echoed)) // a tone 2, then the pattern
 	} else {
 		leg.sendDigits("2")
 		leg.setSrc(echoed)
@@ -612,10 +677,12 @@ func vanillaIVR(t *testing.T, pbx *vanillaPBX, user string, inband bool) {
 	switch {
 	case !inband && !back:
 		t.Errorf("5000, RFC 4733 digit 2: not transferred to the echo (%d packets came back unchanged)", n)
-	case inband && n > 0:
+	case inband && detect && !back:
+		t.Errorf("5000, in-band tone 2 with start_dtmf: not transferred to the echo (%d packets came back unchanged)", n)
+	case inband && !detect && n > 0:
 		t.Errorf("5000, in-band tone 2: vanilla runs no start_dtmf, yet %d packets came back unchanged (the tone was taken as a digit)", n)
 	}
-	if !inband {
+	if back {
 		t.Logf("5000 digit 2 → 9196 echo after %v", firstConstant(leg.since(pressed), 0x33).Sub(pressed).Round(100*time.Millisecond))
 	}
 }

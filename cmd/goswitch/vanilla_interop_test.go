@@ -631,10 +631,12 @@ func vanillaStartDTMFOverlay(t *testing.T, conf string) string {
 	return dir
 }
 
-// vanillaEcho: 1000 calls 9196 (answer, echo): what it sends comes back unchanged.
+// vanillaEcho: 1000 calls 9196 (answer, echo): no early media during the sleep before the
+// answer, then what it sends comes back unchanged.
 func vanillaEcho(t *testing.T, pbx *vanillaPBX) {
 	leg := newRTPLeg(t, constant(0x33))
-	a := pbx.call(t, "uac_auth.xml", "1000", "9196", 3*time.Second, leg)
+	// uac_no_early.xml: the 10 s sleep before the answer sends nothing (a 183 fails the call)
+	a := pbx.call(t, "uac_no_early.xml", "1000", "9196", 3*time.Second, leg)
 	leg.setDst(a.remoteMedia(t, 25*time.Second))
 	from := time.Now()
 	a.wait(t, "1000 → 9196", 40*time.Second)
@@ -707,7 +709,7 @@ func vanillaConference(t *testing.T, pbx *vanillaPBX) {
 		b := encodePCMU([]int16{levels[i]})[0]
 		leg := newRTPLeg(t, constant(b))
 		legs = append(legs, leg)
-		calls = append(calls, pbx.call(t, "uac_auth.xml", u, "3000", 8*time.Second, leg))
+		calls = append(calls, pbx.call(t, "uac_no_early.xml", u, "3000", 8*time.Second, leg))
 	}
 	for i, c := range calls {
 		legs[i].setDst(c.remoteMedia(t, 25*time.Second))
@@ -807,7 +809,7 @@ func vanillaVoicemailAndCallerID(t *testing.T, pbx *vanillaPBX) {
 	// the mailbox (vm-enter_id), then its password (vm-enter_pass), each ended by #; 1 plays the
 	// new messages.
 	listener := newRTPLeg(t, constant(pcmuSilence))
-	chk := pbx.call(t, "uac_auth.xml", "1001", "*98", 20*time.Second, listener)
+	chk := pbx.call(t, "uac_no_early.xml", "1001", "*98", 20*time.Second, listener)
 	listener.setDst(chk.remoteMedia(t, 25*time.Second))
 	if !listener.waitPackets(10*time.Second, time.Now(), hasEnergy) {
 		t.Fatal("*98: no prompt within 10 s of the answer")

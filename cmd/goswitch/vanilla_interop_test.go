@@ -87,11 +87,10 @@ type sipp struct {
 	out  lockedBuffer
 	dir  string
 	done chan error
-	err  error
 	fin  bool
 }
 
-// run starts SIPp against the internal profile with the scenario file of scripts/sipp.
+// sipp starts SIPp against the internal profile with the scenario file of scripts/sipp.
 func (p *vanillaPBX) sipp(t *testing.T, scen string, args ...string) *sipp {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
@@ -506,7 +505,7 @@ func (p *vanillaPBX) phone(t *testing.T, user, uas string, leg *rtpLeg, port int
 func vFreePort(t *testing.T) int {
 	t.Helper()
 	for i := 0; i < 500; i++ {
-		port := 20000 + rand.Intn(12000)
+		port := 10000 + rand.Intn(6000) // below the RTP range (16384-32768) and the ephemeral ports
 		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
 			continue

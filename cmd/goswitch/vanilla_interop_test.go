@@ -730,6 +730,7 @@ func vanillaConference(t *testing.T, pbx *vanillaPBX) {
 				heard++
 			}
 		}
+		t.Logf("%s heard the other two (level %.0f) in %d packets", users[i], want, heard)
 		if heard < 50 {
 			t.Errorf("%s in 3000 heard the other two (level %.0f) in %d packets, want ≥ 50", users[i], want, heard)
 		}

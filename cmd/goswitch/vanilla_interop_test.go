@@ -562,6 +562,7 @@ func TestVanillaInterop(t *testing.T) {
 		fn   func(*testing.T, *vanillaPBX)
 	}{
 		{"echo_9196", vanillaEcho},
+		{"baresip_echo_9196", vanillaBaresipEcho},
 		{"ivr_5000_rfc2833", func(t *testing.T, p *vanillaPBX) { vanillaIVR(t, p, "1010", false, false) }},
 		{"ivr_5000_inband_ignored", func(t *testing.T, p *vanillaPBX) { vanillaIVR(t, p, "1011", true, false) }},
 		{"ivr_5000_inband_start_dtmf", func(t *testing.T, _ *vanillaPBX) {
@@ -628,6 +629,68 @@ func vanillaStartDTMFOverlay(t *testing.T, conf string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// vanillaBaresipEcho: a real softphone (baresip, ausine 440 Hz) registers as 1009 and calls 9196:
+// the registration is accepted, the call is established after vanilla's 10 s sleep (no early
+// media that it would start its audio on) and audio flows both ways (baresip's own bit rates).
+func vanillaBaresipEcho(t *testing.T, pbx *vanillaPBX) {
+	bin, err := exec.LookPath("baresip")
+	if err != nil {
+		peer.Missing(t, "baresip not installed")
+	}
+	if _, err := os.Stat("/usr/lib/baresip/modules/g711.so"); err != nil {
+		peer.Missing(t, "baresip modules not found")
+	}
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+sip_trans_def udp
+audio_player aubridge,nil
+audio_source ausine,440
+audio_alert aubridge,nil
+ausrc_srate 48000
+ausrc_channels 2
+auplay_srate 48000
+module_path /usr/lib/baresip/modules
+module g711.so
+module ausine.so
+module aubridge.so
+module_tmp uuid.so
+module_tmp account.so
+module_app menu.so
+`, vFreePort(t))
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acct := fmt.Sprintf("<sip:1009@%s>;auth_pass=1234;regint=60\n", pbx.internal)
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(acct), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", dir, "-t", "16", "-e", "/dial sip:9196@"+pbx.internal.String())
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Error("baresip did not quit")
+	}
+	log := out.String()
+	for _, want := range []string{"200 OK () [1 binding]", "Call established: sip:9196@", "audio=64000/64000"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("baresip never printed %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("baresip:\n%s", vTail(log, 3000))
+	}
 }
 
 // vanillaEcho: 1000 calls 9196 (answer, echo): no early media during the sleep before the

@@ -11,6 +11,7 @@ import (
 	"github.com/icholy/digest"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
 // registerPhone registers 1001 (password 1234) from ph's socket with its own address as the
@@ -195,6 +196,23 @@ func TestParseMultiReg(t *testing.T) {
 		"Contact": MultiRegContact, "true": MultiRegCallID, "yes": MultiRegCallID} {
 		if got := parseMultiReg(v); got != want {
 			t.Errorf("parseMultiReg(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestMultiRegPerUser: sip-allow-multiple-registrations=false on a user (param or variable)
+// turns the profile's multiple registrations off for that user, as sofia's avoid_multi_reg.
+func TestMultiRegPerUser(t *testing.T) {
+	p := &Profile{cfg: ProfileConfig{MultipleRegistrations: MultiRegContact}}
+	no := []xmlconf.KV{{Name: "sip-allow-multiple-registrations", Value: "false"}}
+	yes := []xmlconf.KV{{Name: "sip-allow-multiple-registrations", Value: "true"}}
+	for _, c := range []struct {
+		u    *xmlconf.User
+		want MultiReg
+	}{{nil, MultiRegContact}, {&xmlconf.User{}, MultiRegContact}, {&xmlconf.User{Params: no}, MultiRegOff},
+		{&xmlconf.User{Vars: no}, MultiRegOff}, {&xmlconf.User{Params: yes}, MultiRegContact}} {
+		if got := p.multiRegFor(c.u); got != c.want {
+			t.Errorf("multiRegFor(%+v) = %v, want %v", c.u, got, c.want)
 		}
 	}
 }

@@ -63,6 +63,9 @@ type ProfileConfig struct {
 	// AllowDefaultPassword (allow-default-password): accept the default password 1234, an empty
 	// one or an a1-hash of either from public addresses too, with a warning (as goswitch -insecure).
 	AllowDefaultPassword bool
+	// MultipleRegistrations (multiple-registrations): one registration per user (unset/false),
+	// per contact ("contact") or per Call-ID ("true").
+	MultipleRegistrations MultiReg
 }
 
 // GatewayConfig is one <gateway>.
@@ -222,6 +225,8 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 			pc.DisableRegister = boolParam(v)
 		case "accept-blind-reg":
 			pc.AcceptBlindReg = boolParam(v)
+		case "multiple-registrations":
+			pc.MultipleRegistrations = parseMultiReg(v)
 		case "refer-requires-auth":
 			pc.ReferRequiresAuth = boolParam(v)
 		case "disable-transfer":

@@ -77,6 +77,7 @@ const testConf = `<?xml version="1.0"?>
           <param name="inbound-codec-prefs" value="PCMU,PCMA"/>
           <param name="outbound-codec-prefs" value="PCMU,PCMA"/>
           <param name="user-agent-string" value="goswitch-test"/>
+          <param name="multiple-registrations" value="contact"/>
           {{internal_extra}}
         </settings>
       </profile>

@@ -322,6 +322,7 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	transport := transportName(req)
 	callID := req.CallID().Value()
+	mreg := p.multiRegFor(du)
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	for _, h := range contacts {
 		for _, cv := range splitContacts(h.Value()) {
@@ -353,7 +354,7 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			}
 			curi := ch.Address.String()
 			if exp == 0 {
-				for _, reg := range p.ep.regs.remove(p.cfg.Name, user, domain, curi) {
+				for _, reg := range p.ep.regs.unregister(mreg, p.cfg.Name, user, domain, curi, callID) {
 					p.ep.publishReg("sofia::unregister", reg, "")
 				}
 				continue
@@ -370,6 +371,7 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				ContactURI: curi, Expires: time.Now().Add(time.Duration(exp) * time.Second),
 				NetworkIP: src.Addr().String(), NetworkPort: int(src.Port()), Transport: transport,
 				UserAgent: ua, AuthUser: authUser, Realm: realm, NAT: nat}
+			p.ep.regs.supersede(mreg, reg) // FreeSWITCH fires no event for these
 			updated := p.ep.regs.upsert(reg)
 			upd := ""
 			if updated {

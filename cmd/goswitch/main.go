@@ -240,12 +240,13 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		_ = os.WriteFile(pid, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
 		defer os.Remove(pid)
 	}
-	logger.Info("goswitch ready", "sessions_max", func() int64 { _, _, m, _ := h.SessionStats(); return m }())
-	defer fsc.started(dirs.Run)()
-
+	// Signals are ours before "ready" is said: a supervisor (or a test) that signals as soon as
+	// it reads it must not meet the default action, which kills without draining.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	logger.Info("goswitch ready", "sessions_max", func() int64 { _, _, m, _ := h.SessionStats(); return m }())
+	defer fsc.started(dirs.Run)()
 	consoleDone := make(chan struct{})
 	if o.console {
 		go runConsole(ctx, h, stdin, stdout, consoleDone)

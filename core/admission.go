@@ -181,7 +181,9 @@ func (h *Host) overLimit(dir Direction, now time.Time) string {
 		if rate >= h.sps.Load() {
 			return RefuseSPS
 		}
-		if h.adm.overloaded.Load() && !h.adm.throttle.take(now) {
+		// Only a peek: the token is taken when the session starts (admit), so INVITEs that are
+		// challenged or fail authentication do not use up the rate left for real calls.
+		if h.adm.overloaded.Load() && !h.adm.throttle.peek(now) {
 			return RefuseOverload
 		}
 	}
@@ -389,18 +391,25 @@ func (t *throttle) increase(calm bool) bool {
 }
 
 // take admits one call if the rate allows it now (a token bucket holding 100 ms of calls).
-func (t *throttle) take(now time.Time) bool {
+func (t *throttle) take(now time.Time) bool { return t.tokensAt(now, true) }
+
+// peek says whether take would admit a call now, without taking its token.
+func (t *throttle) peek(now time.Time) bool { return t.tokensAt(now, false) }
+
+func (t *throttle) tokensAt(now time.Time, take bool) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if dt := now.Sub(t.last).Seconds(); dt > 0 {
 		t.tokens = min(max(1, t.rate/10), t.tokens+dt*t.rate)
 		t.last = now
 	}
-	if t.tokens >= 1 {
-		t.tokens--
-		return true
+	if t.tokens < 1 {
+		return false
 	}
-	return false
+	if take {
+		t.tokens--
+	}
+	return true
 }
 
 func (a *admission) stopLagMonitor() {

@@ -113,13 +113,17 @@ func TestReclaimerRunsAfterALoad(t *testing.T) {
 }
 
 // While overloaded, new inbound calls are throttled, not shut out: the throttle admits a few a
-// second (at least 5) and refuses the rest.
+// second (at least 5) and refuses the rest. CheckAdmission only peeks; the token goes when the
+// session starts, so INVITEs that are challenged or fail authentication cost real calls nothing.
 func TestAdmissionOverloadThrottles(t *testing.T) {
 	h := admissionHost(t)
 	core.ObserveLagForTest(h, time.Second, time.Second)
 	admitted, refused := 0, 0
 	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		if h.CheckAdmission(core.Inbound) == nil {
+		for i := 0; i < 5; i++ { // challenged INVITEs: checked, never started
+			h.CheckAdmission(core.Inbound)
+		}
+		if h.CheckAdmission(core.Inbound) == nil && core.StartInboundForTest(h) {
 			admitted++
 		} else {
 			refused++

@@ -25,3 +25,9 @@ func ReclaimTicksForTest(counts []int) int {
 	}
 	return n
 }
+
+// StartInboundForTest takes what admit takes for an inbound session once CheckAdmission passed:
+// the overload throttle's token.
+func StartInboundForTest(h *Host) bool {
+	return !h.adm.overloaded.Load() || h.adm.throttle.take(time.Now())
+}

@@ -541,6 +541,8 @@ func (h *Host) admit(s *Session) error {
 	// progress must not fail because many callers arrived at once.
 	case s.direction == Inbound && h.spsWindow.rate(now) >= h.sps.Load():
 		reason = RefuseSPS
+	case s.direction == Inbound && h.adm.overloaded.Load() && !h.adm.throttle.take(now):
+		reason = RefuseOverload // the token CheckAdmission only peeked at
 	}
 	if reason != "" {
 		h.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,7 @@ type nonceCache struct {
 type nonceState struct {
 	issued time.Time
 	nc     int
+	src    netip.Addr // the address the challenge went to: only it may answer it
 }
 
 func newNonceCache(ttl time.Duration) *nonceCache {
@@ -35,13 +37,13 @@ func newNonceCache(ttl time.Duration) *nonceCache {
 	return &nonceCache{ttl: ttl, m: map[string]*nonceState{}}
 }
 
-func (c *nonceCache) issue() string {
+func (c *nonceCache) issue(src netip.Addr) string {
 	var b [16]byte
 	rand.Read(b[:])
 	n := hex.EncodeToString(b[:])
 	now := time.Now()
 	c.mu.Lock()
-	c.m[n] = &nonceState{issued: now}
+	c.m[n] = &nonceState{issued: now, src: src}
 	c.n++
 	if c.n%256 == 0 { // sweep expired nonces now and then
 		for k, v := range c.m {
@@ -54,12 +56,15 @@ func (c *nonceCache) issue() string {
 	return n
 }
 
-// check validates a nonce and its count: (known, stale).
-func (c *nonceCache) check(nonce string, nc int, qop bool) (ok, stale bool) {
+// check validates a nonce and its count: (known, stale). A nonce answered from another address
+// than the one it was issued to is stale: the answer gets a fresh challenge, not a failure, so a
+// forged source address cannot run up another address's failure count (and get it banned), and a
+// nonce seen from one address cannot be replayed from a forged one.
+func (c *nonceCache) check(nonce string, nc int, qop bool, src netip.Addr) (ok, stale bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st, found := c.m[nonce]
-	if !found {
+	if !found || st.src != src {
 		return false, true
 	}
 	if time.Since(st.issued) > c.ttl {
@@ -87,15 +92,18 @@ const (
 
 // verifyDigest checks credentials from an Authorization/Proxy-Authorization header against the
 // directory user (password or a1-hash). realm is the realm we challenged with.
-func verifyDigest(nonces *nonceCache, hdr, method string, user *xmlconf.User, realm string) (authResult, *digest.Credentials) {
+// src is the request's source address (see nonceCache.check).
+func verifyDigest(nonces *nonceCache, hdr, method string, user *xmlconf.User, realm string, src netip.Addr) (authResult, *digest.Credentials) {
 	if scheme, _, _ := strings.Cut(strings.TrimSpace(hdr), " "); hdr == "" || !strings.EqualFold(scheme, "Digest") {
 		return authMissing, nil // none, or a scheme we do not know: challenge (RFC 4475 regaut01)
 	}
 	cred, err := digest.ParseCredentials(hdr)
 	if err != nil {
-		return authFailed, nil
+		// Unparseable credentials prove nothing about a password: challenge again rather than
+		// count a failure, which costs a forged packet nothing.
+		return authMissing, nil
 	}
-	ok, stale := nonces.check(cred.Nonce, cred.Nc, cred.QOP != "")
+	ok, stale := nonces.check(cred.Nonce, cred.Nc, cred.QOP != "", src)
 	if stale {
 		return authStale, cred
 	}
@@ -125,8 +133,8 @@ func verifyDigest(nonces *nonceCache, hdr, method string, user *xmlconf.User, re
 	return authOK, cred
 }
 
-func (c *nonceCache) challenge(realm string, stale bool) string {
-	ch := digest.Challenge{Realm: realm, Nonce: c.issue(), Algorithm: "MD5", QOP: []string{"auth"}, Stale: stale}
+func (c *nonceCache) challenge(realm string, stale bool, src netip.Addr) string {
+	ch := digest.Challenge{Realm: realm, Nonce: c.issue(src), Algorithm: "MD5", QOP: []string{"auth"}, Stale: stale}
 	return ch.String()
 }
 

@@ -61,8 +61,8 @@ func firstVar(name string, ss ...*core.Session) string {
 // registeredContact reports whether uri is the dial URI of a live registration on this profile
 // (user/ and sofia_contact dial strings resolve to it).
 func (p *Profile) registeredContact(uri string) bool {
-	if p.ep.regs == nil {
-		return false
+	if p.ep.regs == nil || p.cfg.AcceptBlindReg {
+		return false // accept-blind-reg: a registration proves no password
 	}
 	for _, r := range p.ep.regs.all(p.cfg.Name) {
 		if r.dialURI() == uri {

@@ -93,7 +93,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 				}
 			}
 		}
-		res, _ := verifyDigest(p.nonces, hdr, "INVITE", du, realm)
+		res, _ := verifyDigest(p.nonces, hdr, "INVITE", du, realm, src.Addr())
 		reason := ""
 		if (res == authOK || res == authFailed) && p.sec.UserLocked(username, src.Addr()) {
 			res, reason = authFailed, "user-locked" // the answer a wrong password gets
@@ -101,7 +101,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		switch res {
 		case authMissing, authStale:
 			r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
-			r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale)))
+			r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale, src.Addr())))
 			p.challenged.remember(req, r)
 			tx.Respond(r)
 			return

@@ -117,7 +117,9 @@ func (p *Profile) sendNotify(s *Subscription, j notifyJob) {
 		req.AppendHeader(sip.NewHeader("Content-Type", ctype))
 		req.SetBody([]byte(body))
 	}
-	p.route(req, s.Transport, s.NAT, ip, port)
+	// Back to where the SUBSCRIBE came from, never to a host its Contact or Record-Route names:
+	// those are the subscriber's words, and obeying them would make goswitch a NOTIFY reflector.
+	p.route(req, s.Transport, true, ip, port)
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
 	res, err := p.cli.Do(ctx, req)

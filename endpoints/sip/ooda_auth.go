@@ -50,7 +50,7 @@ func (p *Profile) authorizeRequest(req *sip.Request, tx sip.ServerTransaction) (
 			}
 		}
 	}
-	res, _ := verifyDigest(p.nonces, hdr, string(req.Method), du, realm)
+	res, _ := verifyDigest(p.nonces, hdr, string(req.Method), du, realm, src.Addr())
 	// The same lockout, failure counting and default-password rule as INVITE and REGISTER, so
 	// SUBSCRIBE or MESSAGE is no way around them for a password guesser.
 	reason := ""
@@ -60,7 +60,7 @@ func (p *Profile) authorizeRequest(req *sip.Request, tx sip.ServerTransaction) (
 	switch res {
 	case authMissing, authStale:
 		r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
-		r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale)))
+		r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale, src.Addr())))
 		tx.Respond(r)
 		return nil, false
 	case authFailed:
@@ -121,10 +121,8 @@ func (p *Profile) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	if len(regs) == 0 {
-		if dir := p.ep.h.Config().Directory(); dir == nil || dir.User(to.User, to.Host) == nil {
-			tx.Respond(sip.NewResponseFromRequest(req, 404, "Not Found", nil))
-			return
-		}
+		// The same answer for an unknown user and one not registered here: a MESSAGE must not
+		// tell a stranger which users exist.
 		tx.Respond(sip.NewResponseFromRequest(req, 480, "Temporarily Unavailable", nil))
 		return
 	}

@@ -359,6 +359,9 @@ func TestMessageToRegisteredUser(t *testing.T) {
 	if res := send("msg-1", "sip:1003@127.0.0.1"); !strings.HasPrefix(res, "SIP/2.0 480") {
 		t.Errorf("MESSAGE to an unregistered user: %s", res)
 	}
+	if res := send("msg-0", "sip:9999@127.0.0.1"); !strings.HasPrefix(res, "SIP/2.0 480") {
+		t.Errorf("MESSAGE to an unknown user must be answered as an unregistered one (no enumeration): %s", res)
+	}
 	reg := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("register_only.xml"), "-s", "1001", "-au", "1001", "-ap", "1234",
 		"-key", "contact_port", itoa(phone.port()))
 	reg.wait(t, "register 1001")

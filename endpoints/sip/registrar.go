@@ -281,7 +281,7 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		if h := req.GetHeader("Authorization"); h != nil {
 			hdr = h.Value()
 		}
-		res, cred := verifyDigest(p.nonces, hdr, "REGISTER", du, realm)
+		res, cred := verifyDigest(p.nonces, hdr, "REGISTER", du, realm, src.Addr())
 		reason := ""
 		if res == authOK && cred != nil && !strings.EqualFold(cred.Username, user) {
 			res, reason = authFailed, "username-mismatch" // inbound-reg-force-matching-username
@@ -292,7 +292,7 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		switch res {
 		case authMissing, authStale:
 			r := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
-			r.AppendHeader(sip.NewHeader("WWW-Authenticate", p.nonces.challenge(realm, res == authStale)))
+			r.AppendHeader(sip.NewHeader("WWW-Authenticate", p.nonces.challenge(realm, res == authStale, src.Addr())))
 			tx.Respond(r)
 			return
 		case authFailed:

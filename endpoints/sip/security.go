@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -134,11 +135,13 @@ func (p *Profile) secFilter(info sip.TransportReadProps, data []byte) (drop bool
 	if err != nil {
 		return false
 	}
-	if len(data) >= 8 && string(data[:8]) == "SIP/2.0 " {
-		return false
+	if len(bytes.Trim(data, "\r\n")) == 0 {
+		return false // keep-alive CRLFs (the whole read, or a stream could hide a request behind them)
 	}
-	if len(strings.TrimSpace(string(data[:min(len(data), 4)]))) == 0 {
-		return false // keep-alive CRLFs
+	// A datagram is one message, so a response passes; a stream read can carry a response
+	// followed by requests, so over TCP/TLS nothing from a banned source passes.
+	if strings.EqualFold(info.Transport, "udp") && len(data) >= 8 && string(data[:8]) == "SIP/2.0 " {
+		return false
 	}
 	return !p.sec.Request(ap.Addr())
 }

@@ -163,6 +163,22 @@ func (t *Table) Ban(src netip.Addr, d time.Duration, reason, service, user strin
 			}
 		}
 	}
+	if len(t.bans) >= maxEntries {
+		// Still full of live bans: the one that ends soonest makes room, so the table stays
+		// bounded however many sources an attack uses (permanent bans, the operator's, stay).
+		var soonest netip.Addr
+		var end time.Time
+		for k, b := range t.bans {
+			if !b.Until.IsZero() && (end.IsZero() || b.Until.Before(end)) {
+				soonest, end = k, b.Until
+			}
+		}
+		if end.IsZero() {
+			t.mu.Unlock()
+			return false // every entry is a permanent ban
+		}
+		delete(t.bans, soonest)
+	}
 	t.bans[a] = &ban{Ban: Ban{Addr: a, Since: now, Until: until, Reason: reason, Service: service, User: user}}
 	t.mu.Unlock()
 	t.total.Add(1)

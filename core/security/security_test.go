@@ -3,6 +3,7 @@ package security
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -212,5 +213,32 @@ func TestIPv6BansTheSlash64(t *testing.T) {
 	tb.Command(context.Background(), "del 2001:db8::42", &out)
 	if !strings.Contains(out.String(), "+OK lifted 2001:db8::/64") {
 		t.Fatal(out.String())
+	}
+}
+
+// A table full of live bans makes room by dropping the one that ends soonest: however many
+// sources an attack uses, the table stays bounded, and an operator's permanent ban stays.
+func TestBanTableBounded(t *testing.T) {
+	tb := NewTable(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	c := &clock{t: time.Unix(1e9, 0)}
+	tb.now = c.now
+	permanent := netip.MustParseAddr("198.51.100.1")
+	tb.Ban(permanent, 0, "manual", "api", "")
+	first := netip.AddrFrom4([4]byte{10, 0, 0, 1})
+	tb.Ban(first, time.Minute, "flood", "sip/internal", "") // ends soonest
+	for i := 2; len(tb.bans) < maxEntries; i++ {
+		tb.Ban(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), time.Hour, "flood", "sip/internal", "")
+	}
+	if !tb.Ban(netip.MustParseAddr("203.0.113.9"), time.Hour, "flood", "sip/internal", "") {
+		t.Fatal("a new ban past the cap was not taken")
+	}
+	if n := len(tb.bans); n != maxEntries {
+		t.Errorf("table holds %d bans, want at most %d", n, maxEntries)
+	}
+	if tb.Banned(first) {
+		t.Error("the ban ending soonest should have made room")
+	}
+	if !tb.Banned(permanent) || !tb.Banned(netip.MustParseAddr("203.0.113.9")) {
+		t.Error("the permanent ban and the new one must stay")
 	}
 }

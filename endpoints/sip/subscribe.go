@@ -87,13 +87,17 @@ func (p *Profile) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, code, statusText(code), nil))
 		return
 	}
-	if p.ep.subs.full(from.Address.User, from.Address.Host) {
+	src := sourceAddr(req)
+	subscriber := "ip:" + src.Addr().String()
+	if user != nil {
+		subscriber = "user:" + strings.ToLower(user.ID)
+	}
+	if p.ep.subs.full(subscriber) {
 		r := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
 		r.AppendHeader(sip.NewHeader("Retry-After", "60"))
 		tx.Respond(r)
 		return
 	}
-	src := sourceAddr(req)
 	transport := transportName(req)
 	s := &Subscription{
 		Profile: p.cfg.Name, CallID: req.CallID().Value(), LocalTag: sip.GenerateTagN(12), RemoteTag: tagOf(from.Params),

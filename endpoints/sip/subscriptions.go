@@ -190,7 +190,7 @@ const (
 )
 
 // full reports whether user@host may not add another subscription.
-func (ss *subscriptions) full(user, host string) bool {
+func (ss *subscriptions) full(subscriber string) bool {
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()
 	if len(ss.m) >= maxSubscriptions {
@@ -198,11 +198,20 @@ func (ss *subscriptions) full(user, host string) bool {
 	}
 	n := 0
 	for _, s := range ss.m {
-		if strings.EqualFold(s.User, user) && strings.EqualFold(s.Host, host) {
+		if s.subscriber() == subscriber {
 			n++
 		}
 	}
 	return n >= maxSubscriptionsPerUser
+}
+
+// subscriber is who the per-subscriber cap counts: the authenticated user, else the source
+// address. Never the From header, which the sender writes as it likes.
+func (s *Subscription) subscriber() string {
+	if s.AuthUser != "" {
+		return "user:" + strings.ToLower(s.AuthUser)
+	}
+	return "ip:" + s.NetworkIP
 }
 
 func (ss *subscriptions) all() []*Subscription {

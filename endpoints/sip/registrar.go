@@ -167,27 +167,9 @@ func (r *registry) upsert(reg *Registration) (updated bool) {
 
 // remove deletes registrations of user@host matching contactURI ("" = all) and returns them.
 func (r *registry) remove(profile, user, host, contactURI string) []*Registration {
-	k := regKey(user, host)
-	r.mu.Lock()
-	var kept, gone []*Registration
-	for _, reg := range r.m[k] {
-		if reg.Profile == profile && (contactURI == "" || reg.ContactURI == contactURI) {
-			gone = append(gone, reg)
-		} else {
-			kept = append(kept, reg)
-		}
-	}
-	if len(kept) == 0 {
-		delete(r.m, k)
-	} else {
-		r.m[k] = kept
-	}
-	r.mu.Unlock()
-	for _, reg := range gone {
-		r.db.Write(`DELETE FROM sip_registrations WHERE profile_name=? AND sip_user=? AND sip_host=? AND contact_uri=?`,
-			reg.Profile, reg.User, reg.Host, reg.ContactURI)
-	}
-	return gone
+	return r.removeFunc(profile, user, host, func(reg *Registration) bool {
+		return contactURI == "" || reg.ContactURI == contactURI
+	})
 }
 
 // sweep expires registrations once a second and fires sofia::expire.

@@ -100,15 +100,10 @@ func ParseConfig(snap *xmlconf.Snapshot) (Config, error) {
 			if err != nil || n < 0 {
 				return cfg, fmt.Errorf("%v: event_socket.conf: invalid %s %q", pos, name, val)
 			}
-			switch strings.ToLower(name) {
-			case "auth-fail-max":
-				cfg.Security.FailMax = n
-			case "auth-fail-window":
-				cfg.Security.FailWindow = time.Duration(n) * time.Second
-			case "auth-ban-time":
-				cfg.Security.BanTime = time.Duration(n) * time.Second
-			case "auth-fail-delay":
+			if name = strings.ToLower(name); name == "auth-fail-delay" {
 				cfg.AuthFailDelay = time.Duration(n) * time.Millisecond
+			} else {
+				cfg.Security.SetParam(name, n)
 			}
 		case "auth-trusted-acl":
 			for _, v := range strings.Split(val, ",") {

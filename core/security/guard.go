@@ -34,6 +34,40 @@ type Policy struct {
 	Trusted func(netip.Addr) bool
 }
 
+// SetParam applies one of the lockout and rate-limit params every listener's config shares
+// (auth-fail-max, auth-fail-window, auth-ban-time, auth-user-fail-max, auth-user-fail-window,
+// auth-user-lock-time, pike-max-requests, pike-window, pike-block-time; times in seconds) and
+// reports whether name is one of them.
+func (p *Policy) SetParam(name string, n int) bool {
+	secs := time.Duration(n) * time.Second
+	switch name {
+	case "auth-fail-max":
+		p.FailMax = n
+	case "auth-fail-window":
+		p.FailWindow = secs
+	case "auth-ban-time":
+		p.BanTime = secs
+	case "auth-user-fail-max":
+		p.UserFailMax = n
+	case "auth-user-fail-window":
+		p.UserFailWindow = secs
+	case "auth-user-lock-time":
+		p.UserLockTime = secs
+	case "pike-max-requests":
+		p.PikeMax = n
+	case "pike-window":
+		p.PikeWindow = secs
+	case "pike-block-time":
+		p.PikeBlock = secs
+	default:
+		return false
+	}
+	return true
+}
+
+// IsParam reports whether name is one of the params SetParam takes.
+func IsParam(name string) bool { var p Policy; return p.SetParam(name, 0) }
+
 // DefaultPolicy is the lockout every listener has unless configured otherwise: 5 failures in
 // 60 s ban a source for 15 minutes; 10 failures for a user within 10 minutes lock that user for
 // 1 minute (then 2, 4, ...) from sources it never authenticated from. Pike is off here; SIP

@@ -44,33 +44,16 @@ func defaultSIPPolicy(profile string) security.Policy {
 
 // securityParam parses one security param into pc; false when name is not one.
 func securityParam(pc *ProfileConfig, name, v string, atoi func(name, v string) int) bool {
-	pol := &pc.Security
-	secs := func() time.Duration { return time.Duration(atoi(name, v)) * time.Second }
 	switch name {
-	case "auth-fail-max":
-		pol.FailMax = atoi(name, v)
-	case "auth-fail-window":
-		pol.FailWindow = secs()
-	case "auth-ban-time":
-		pol.BanTime = secs()
-	case "auth-user-fail-max":
-		pol.UserFailMax = atoi(name, v)
-	case "auth-user-fail-window":
-		pol.UserFailWindow = secs()
-	case "auth-user-lock-time":
-		pol.UserLockTime = secs()
-	case "pike-max-requests":
-		pol.PikeMax = atoi(name, v)
-	case "pike-window":
-		pol.PikeWindow = secs()
-	case "pike-block-time":
-		pol.PikeBlock = secs()
 	case "pike-loopback":
-		pol.PikeLoopback = boolParam(v)
+		pc.Security.PikeLoopback = boolParam(v)
 	case "security-trusted-acl":
 		pc.TrustedACL = append(pc.TrustedACL, splitComma(v)...)
 	default:
-		return false
+		if !security.IsParam(name) {
+			return false
+		}
+		pc.Security.SetParam(name, atoi(name, v))
 	}
 	return true
 }

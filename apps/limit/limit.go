@@ -22,6 +22,7 @@ import (
 const moduleName = "mod_hash"
 
 func init() {
+	core.RegisterModule(core.ModuleInfo{Name: moduleName, New: newStore})
 	core.RegisterApp(core.AppInfo{Name: "limit", Module: "mod_dptools", Flags: core.AppNoMedia,
 		Syntax: "<backend> <realm> <id> [<max>[/<interval>]] [number [dialplan [context]]]",
 		Short:  "Limit", App: core.AppFunc(limitApp)})
@@ -62,19 +63,14 @@ type store struct {
 	held map[string]map[string]bool // uuid -> keys it holds
 }
 
-var (
-	storesMu sync.Mutex
-	stores   = map[*core.Host]*store{}
-)
+func newStore(*core.Host) (any, error) {
+	return &store{keys: map[string]*counter{}, held: map[string]map[string]bool{}}, nil
+}
 
+// storeFor returns h's hash backend, nil when mod_hash is not loaded (modules.conf.xml).
 func storeFor(h *core.Host) *store {
-	storesMu.Lock()
-	defer storesMu.Unlock()
-	st := stores[h]
-	if st == nil {
-		st = &store{keys: map[string]*counter{}, held: map[string]map[string]bool{}}
-		stores[h] = st
-	}
+	v, _ := h.Module(moduleName)
+	st, _ := v.(*store)
 	return st
 }
 
@@ -170,10 +166,10 @@ func parseMax(v string) (int, time.Duration) {
 // acquire counts s and, on its first count, watches it so the counts go at hangup (and at a
 // transfer unless limit_ignore_transfer).
 func acquire(s *core.Session, backend, realm, resource string, max int, interval time.Duration) (bool, error) {
-	if backend != "hash" {
+	st := storeFor(s.Host())
+	if backend != "hash" || st == nil {
 		return false, fmt.Errorf("limit subsystem %s not found", backend)
 	}
-	st := storeFor(s.Host())
 	ok, first := st.incr(s, realm, resource, max, interval)
 	if ok && first {
 		s.SetVar("limit_backend", backend)
@@ -264,7 +260,9 @@ func limitExecute(ctx context.Context, s *core.Session, args string) error {
 	}
 	err = s.Execute(ctx, f[4], appArgs)
 	if interval == 0 {
-		storeFor(s.Host()).release(s.UUID(), f[1], f[2])
+		if st := storeFor(s.Host()); st != nil {
+			st.release(s.UUID(), f[1], f[2])
+		}
 	}
 	return err
 }
@@ -275,11 +273,12 @@ func apiUsage(_ context.Context, h *core.Host, args string, w io.Writer) error {
 		_, err := io.WriteString(w, "USAGE: limit_usage <backend> <realm> <id>\n")
 		return err
 	}
-	if f[0] != "hash" {
+	st := storeFor(h)
+	if f[0] != "hash" || st == nil {
 		_, err := io.WriteString(w, "-ERR Limit subsystem "+f[0]+" not found\n")
 		return err
 	}
-	n, rate := storeFor(h).usage(f[1], f[2])
+	n, rate := st.usage(f[1], f[2])
 	if len(f) > 3 && f[3] == "rate" {
 		_, err := fmt.Fprintf(w, "%d/%d", n, rate)
 		return err
@@ -289,11 +288,11 @@ func apiUsage(_ context.Context, h *core.Host, args string, w io.Writer) error {
 }
 
 func apiStatus(_ context.Context, h *core.Host, args string, w io.Writer) error {
-	if strings.TrimSpace(args) != "hash" {
+	st := storeFor(h)
+	if strings.TrimSpace(args) != "hash" || st == nil {
 		_, err := io.WriteString(w, "-ERR\n")
 		return err
 	}
-	st := storeFor(h)
 	st.mu.Lock()
 	keys := make([]string, 0, len(st.keys))
 	for k := range st.keys {
@@ -311,11 +310,11 @@ func apiStatus(_ context.Context, h *core.Host, args string, w io.Writer) error 
 }
 
 func apiReset(_ context.Context, h *core.Host, args string, w io.Writer) error {
-	if strings.TrimSpace(args) != "hash" {
+	st := storeFor(h)
+	if strings.TrimSpace(args) != "hash" || st == nil {
 		_, err := io.WriteString(w, "-ERR\n")
 		return err
 	}
-	st := storeFor(h)
 	st.mu.Lock()
 	st.keys = map[string]*counter{}
 	st.held = map[string]map[string]bool{}
@@ -326,11 +325,11 @@ func apiReset(_ context.Context, h *core.Host, args string, w io.Writer) error {
 
 func apiIntervalReset(_ context.Context, h *core.Host, args string, w io.Writer) error {
 	f := strings.Fields(args)
-	if len(f) < 3 || f[0] != "hash" {
+	st := storeFor(h)
+	if len(f) < 3 || f[0] != "hash" || st == nil {
 		_, err := io.WriteString(w, "-ERR\n")
 		return err
 	}
-	st := storeFor(h)
 	st.mu.Lock()
 	if c := st.keys[hashKey(f[1], f[2])]; c != nil {
 		c.rate, c.windowStart = 0, time.Now()

@@ -24,6 +24,7 @@ import (
 const moduleName = "mod_valet_parking"
 
 func init() {
+	core.RegisterModule(core.ModuleInfo{Name: moduleName, New: newLots})
 	core.RegisterApp(core.AppInfo{Name: "valet_park", Module: moduleName,
 		Syntax: "<lotname> <extension>|[ask [<min>] [<max>] [<to>] [<prompt>]|auto in|out [min] [max]]",
 		Short:  "valet_park", App: core.AppFunc(valetPark)})
@@ -37,19 +38,14 @@ type lots struct {
 	lots map[string]map[string]*core.Session
 }
 
-var (
-	allMu sync.Mutex
-	all   = map[*core.Host]*lots{}
-)
+func newLots(*core.Host) (any, error) {
+	return &lots{lots: map[string]map[string]*core.Session{}}, nil
+}
 
+// lotsFor returns h's parking lots, nil when mod_valet_parking is not loaded (modules.conf.xml).
 func lotsFor(h *core.Host) *lots {
-	allMu.Lock()
-	defer allMu.Unlock()
-	l := all[h]
-	if l == nil {
-		l = &lots{lots: map[string]map[string]*core.Session{}}
-		all[h] = l
-	}
+	v, _ := h.Module(moduleName)
+	l, _ := v.(*lots)
 	return l
 }
 
@@ -104,6 +100,9 @@ func valetPark(ctx context.Context, s *core.Session, args string) error {
 	}
 	lot, slot := f[0], f[1]
 	l := lotsFor(s.Host())
+	if l == nil {
+		return fmt.Errorf("valet_park: %s is not loaded", moduleName)
+	}
 	atoi := func(i, def int) int {
 		if len(f) > i {
 			if n, err := strconv.Atoi(f[i]); err == nil {
@@ -221,6 +220,10 @@ func fire(s *core.Session, action, lot, slot string, by *core.Session) {
 
 func apiInfo(_ context.Context, h *core.Host, args string, w io.Writer) error {
 	l := lotsFor(h)
+	if l == nil {
+		_, err := io.WriteString(w, "-ERR "+moduleName+" is not loaded\n")
+		return err
+	}
 	want := strings.TrimSpace(args)
 	l.mu.Lock()
 	names := make([]string, 0, len(l.lots))

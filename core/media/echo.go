@@ -12,7 +12,6 @@ func (p *RTPPort) Echo() (stop func()) {
 	if err != nil {
 		l = &relayLink{to: p, toPT: p.Codec().PT, spf: uint32(p.Codec().rtpSamplesPerFrame())}
 	}
-	l.echo = true
 	l.stop = func() {
 		if cur := p.peer.Load(); cur != nil && cur.to == p {
 			p.peer.CompareAndSwap(cur, nil)

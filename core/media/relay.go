@@ -14,7 +14,6 @@ type relayLink struct {
 	buf  []byte
 	stop func()
 	drop bool // codecs changed into something this relay cannot carry
-	echo bool // a port's Echo: to is the port itself; digits are not sent back (echo.go)
 
 	prevSPF uint32 // duration of the packets the previous link sent, to continue its timeline
 }
@@ -124,7 +123,7 @@ func (p *RTPPort) relink() {
 		if err != nil {
 			nl = &relayLink{to: to, drop: true}
 		}
-		nl.stop, nl.prevSPF, nl.echo = old.stop, old.spf, old.echo
+		nl.stop, nl.prevSPF = old.stop, old.spf
 		from.peer.CompareAndSwap(old, nl)
 	}
 }

@@ -474,7 +474,7 @@ func (p *RTPPort) emitDTMF(d DTMF) {
 		// Relayed to a leg that takes RFC 4733 as packets: the digits that get here did not come
 		// as relayed packets (SIP INFO, in-band, or held back for a hooked channel), so the
 		// bridged leg gets them re-sent.
-		if l := p.peer.Load(); l != nil && !l.echo {
+		if l := p.peer.Load(); l != nil && l.to != p { // not an echo (echo.go)
 			peer = l.to
 		}
 	}
@@ -634,7 +634,7 @@ func (p *RTPPort) String() string {
 	}
 	if l := p.peer.Load(); l != nil {
 		s += " -> relay"
-		if l.echo {
+		if l.to == p {
 			s += "(echo)"
 		} else if l.rp != nil {
 			s += "(" + l.rp.String() + ")"

@@ -192,7 +192,7 @@ func (p *RTPPort) ingestEvent(payload []byte, link *relayLink) {
 	d, ok, prev, okPrev := p.dtmfRx.ingest(p.rxHdr.Timestamp, payload)
 	// A hooked channel (bind_meta_app) sees each digit before the other leg does: the digit is
 	// then re-sent there when it ends, unless the channel kept it.
-	raw := link != nil && !link.echo && link.to.forwardsEvents() && !p.dtmfHooked()
+	raw := link != nil && link.to != p && link.to.forwardsEvents() && !p.dtmfHooked()
 	if raw {
 		link.to.relayEvent(&p.rxHdr, payload, link)
 	}

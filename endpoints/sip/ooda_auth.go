@@ -102,8 +102,8 @@ func (p *Profile) paramBool(name string, def bool) bool {
 
 // onMessage delivers an authorised out-of-dialog MESSAGE (RFC 3428) to the registered
 // contacts of its recipient on this profile, as FreeSWITCH's chat does for a local user:
-// 202 Accepted when it went out, 480 when the user is not registered, 404 for no such user.
-// In a dialog it is not implemented.
+// 202 Accepted when it went out; 480 when the user is not registered here or does not exist
+// (one answer for both, so MESSAGE tells nobody which users exist). In a dialog: 501.
 func (p *Profile) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	to := req.To().Address
 	if tagOf(req.To().Params) != "" || to.User == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/logging"
+	"github.com/goswitch/goswitch/core/netguard"
 )
 
 // conn is one event-socket connection, inbound or outbound. The reader goroutine runs commands;
@@ -245,7 +246,7 @@ func (c *conn) stat() ListenerStat {
 
 // serveInbound runs an inbound connection: ACL, auth/request, then commands.
 func (s *Server) serveInbound(nc net.Conn) {
-	if !s.guard.Request(remoteIP(nc.RemoteAddr())) {
+	if !s.guard.Request(netguard.RemoteIP(nc.RemoteAddr())) {
 		_ = nc.Close() // banned: no answer
 		return
 	}
@@ -329,7 +330,7 @@ func (c *conn) dispatch(m *Message) bool {
 				return c.authFailed("", "banned")
 			}
 			if args == c.srv.cfg.Password {
-				c.srv.guard.Success(remoteIP(c.nc.RemoteAddr()), "")
+				c.srv.guard.Success(netguard.RemoteIP(c.nc.RemoteAddr()), "")
 				c.authed = true
 				_ = c.nc.SetReadDeadline(time.Time{})
 				return c.reply("+OK accepted") == nil
@@ -436,7 +437,7 @@ func (c *conn) userauth(args string) bool {
 	if c.authBanned() {
 		return c.authFailed(userDomain, "banned")
 	}
-	if c.srv.guard.UserLocked(userDomain, remoteIP(c.nc.RemoteAddr())) {
+	if c.srv.guard.UserLocked(userDomain, netguard.RemoteIP(c.nc.RemoteAddr())) {
 		return c.authFailed(userDomain, "user-locked")
 	}
 	snap := c.srv.h.Config()
@@ -473,7 +474,7 @@ func (c *conn) userauth(args string) bool {
 	if c.allowedEvents["all"] {
 		c.allowedEvents = nil
 	}
-	c.srv.guard.Success(remoteIP(c.nc.RemoteAddr()), userDomain)
+	c.srv.guard.Success(netguard.RemoteIP(c.nc.RemoteAddr()), userDomain)
 	c.authed = true
 	_ = c.nc.SetReadDeadline(time.Time{})
 	return c.reply("+OK accepted",

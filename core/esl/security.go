@@ -1,10 +1,10 @@
 package esl
 
 import (
-	"net"
 	"net/netip"
 	"time"
 
+	"github.com/goswitch/goswitch/core/netguard"
 	"github.com/goswitch/goswitch/core/security"
 )
 
@@ -35,18 +35,10 @@ func (s *Server) newGuard() *security.Guard {
 // Guard returns the event socket's security guard (counters).
 func (s *Server) Guard() *security.Guard { return s.guard }
 
-func remoteIP(a net.Addr) netip.Addr {
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}
-
 // authFailed counts a failed auth, waits the failure delay (cut short by Stop), answers
 // -ERR invalid and ends the connection.
 func (c *conn) authFailed(user, reason string) bool {
-	c.srv.guard.Failure(remoteIP(c.nc.RemoteAddr()), user, reason)
+	c.srv.guard.Failure(netguard.RemoteIP(c.nc.RemoteAddr()), user, reason)
 	if d := c.srv.cfg.AuthFailDelay; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -62,4 +54,4 @@ func (c *conn) authFailed(user, reason string) bool {
 
 // authBanned reports whether the connection's source was banned meanwhile (by another
 // connection): its credentials are refused, right or wrong.
-func (c *conn) authBanned() bool { return c.srv.h.Bans.Refuse(remoteIP(c.nc.RemoteAddr())) }
+func (c *conn) authBanned() bool { return c.srv.h.Bans.Refuse(netguard.RemoteIP(c.nc.RemoteAddr())) }

@@ -188,7 +188,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 // admit applies Allow and the caps; it returns the wrapped connection or nil (closed).
 func (l *Listener) admit(nc net.Conn) net.Conn {
-	src := remoteAddr(nc)
+	src := RemoteIP(nc.RemoteAddr())
 	if f := l.allow.Load(); f != nil && src.IsValid() && !(*f)(src) {
 		l.denied.Add(1)
 		reset(nc)
@@ -255,11 +255,18 @@ func sourceKey(a netip.Addr) netip.Addr {
 	return a
 }
 
-func remoteAddr(nc net.Conn) netip.Addr {
-	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		return ta.AddrPort().Addr().Unmap()
+// RemoteIP is a's IP address (IPv4-in-IPv6 unmapped), without formatting and parsing it for
+// the TCP and UDP addresses sockets give: it runs for every connection and datagram.
+func RemoteIP(a net.Addr) netip.Addr {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case nil:
+		return netip.Addr{}
 	}
-	ap, err := netip.ParseAddrPort(nc.RemoteAddr().String())
+	ap, err := netip.ParseAddrPort(a.String())
 	if err != nil {
 		return netip.Addr{}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/goswitch/goswitch/core/netguard"
 	"github.com/goswitch/goswitch/core/security"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
@@ -114,8 +115,8 @@ func (p *Profile) secFilter(info sip.TransportReadProps, data []byte) (drop bool
 	if p.sec == nil || info.RemoteAddr == nil {
 		return false
 	}
-	ap, err := netip.ParseAddrPort(info.RemoteAddr.String())
-	if err != nil {
+	src := netguard.RemoteIP(info.RemoteAddr)
+	if !src.IsValid() {
 		return false
 	}
 	if len(bytes.Trim(data, "\r\n")) == 0 {
@@ -126,7 +127,7 @@ func (p *Profile) secFilter(info sip.TransportReadProps, data []byte) (drop bool
 	if strings.EqualFold(info.Transport, "udp") && len(data) >= 8 && string(data[:8]) == "SIP/2.0 " {
 		return false
 	}
-	return !p.sec.Request(ap.Addr())
+	return !p.sec.Request(src)
 }
 
 // authFailure counts a failed digest authentication of user from src. reason is what the log

@@ -195,7 +195,12 @@ func TestAcceptErrorsRetried(t *testing.T) {
 	l2 := New(&flakyListener{Listener: ln, n: 1 << 30}, Config{Log: slog.New(slog.DiscardHandler)})
 	done := make(chan error, 1)
 	go func() { _, err := l2.Accept(); done <- err }()
-	time.Sleep(50 * time.Millisecond)
+	// Close while Accept is backing off (a few EMFILEs in), not before it started.
+	for deadline := time.Now().Add(2 * time.Second); l2.Stats().AcceptErrors < 3; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Accept never met the listener's EMFILE")
+		}
+	}
 	l2.Close()
 	select {
 	case err := <-done:

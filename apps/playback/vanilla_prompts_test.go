@@ -2,6 +2,7 @@ package playback_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -208,9 +209,16 @@ func TestVanillaMOHEmbedded(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		st := &sinkStream{rate: rate, want: rate / 10, cancel: cancel}
-		_ = playback.PlayTo(ctx, st, "local_stream://moh", playback.Options{Config: snap})
+		err := playback.PlayTo(ctx, st, "local_stream://moh", playback.Options{Config: snap})
 		cancel()
+		if err != nil && !errors.Is(err, context.Canceled) { // the sink cancels once it has enough
+			t.Fatalf("%d Hz: local_stream://moh: %v", rate, err)
+		}
 		st.mu.Lock()
+		if len(st.pcm) < rate/10 {
+			st.mu.Unlock()
+			t.Fatalf("%d Hz: local_stream://moh played %d samples, want %d", rate, len(st.pcm), rate/10)
+		}
 		got := st.pcm[:rate/10]
 		st.mu.Unlock()
 		if !slices.ContainsFunc(starts, func(s []int16) bool { return slices.Equal(s, got) }) {

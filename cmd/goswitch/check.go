@@ -23,7 +23,7 @@ var checkSupportedModules = map[string]bool{
 	"mod_dialplan_xml": true, "mod_event_socket": true, "mod_cdr_csv": true, "mod_voicemail": true,
 	"mod_conference": true, "mod_console": true, "mod_logfile": true, "mod_tone_stream": true,
 	"mod_sndfile": true, "mod_local_stream": true, "mod_say_en": true, "mod_hash": true,
-	"mod_expr": true, "mod_db": true, "mod_valet_parking": true,
+	"mod_expr": true, "mod_db": true, "mod_valet_parking": true, "mod_fifo": true,
 }
 
 // checkFallbackApps is used only when no application registered itself (a

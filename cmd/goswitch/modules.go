@@ -7,6 +7,7 @@ import (
 	_ "github.com/goswitch/goswitch/apps/conference"
 	_ "github.com/goswitch/goswitch/apps/dptools"
 	_ "github.com/goswitch/goswitch/apps/eavesdrop"
+	_ "github.com/goswitch/goswitch/apps/fifo"
 	_ "github.com/goswitch/goswitch/apps/ivr"
 	_ "github.com/goswitch/goswitch/apps/limit"
 	_ "github.com/goswitch/goswitch/apps/playback"

@@ -573,6 +573,7 @@ func TestVanillaInterop(t *testing.T) {
 		}},
 		{"conference_3000", vanillaConference},
 		{"hold_music", vanillaHold},
+		{"park_5900_fifo", vanillaPark},
 		{"voicemail_mwi_callerid", vanillaVoicemailAndCallerID},
 	}
 	var wg sync.WaitGroup

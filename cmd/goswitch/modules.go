@@ -5,6 +5,7 @@ package main
 import (
 	_ "github.com/goswitch/goswitch/apps/bridge"
 	_ "github.com/goswitch/goswitch/apps/conference"
+	_ "github.com/goswitch/goswitch/apps/db"
 	_ "github.com/goswitch/goswitch/apps/dptools"
 	_ "github.com/goswitch/goswitch/apps/eavesdrop"
 	_ "github.com/goswitch/goswitch/apps/fifo"

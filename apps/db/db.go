@@ -77,7 +77,9 @@ func moduleFor(h *core.Host) (*module, error) {
 	return m, nil
 }
 
-func (m *module) exec(ctx context.Context, q string, args ...any) error { return m.db.Exec(ctx, q, args...) }
+func (m *module) exec(ctx context.Context, q string, args ...any) error {
+	return m.db.Exec(ctx, q, args...)
+}
 
 func (m *module) queryStrings(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := m.db.SQL().QueryContext(ctx, q, args...)

@@ -126,6 +126,8 @@ func (c *call) Indicate(ctx context.Context, ind core.Indication) error {
 		return c.refer(ctx, ind.Data)
 	case "deflect":
 		return c.refer(ctx, ind.Data)
+	case "display":
+		return c.sendDisplay(ctx, ind.Data)
 	}
 	return nil
 }

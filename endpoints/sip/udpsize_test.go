@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -88,4 +89,23 @@ func suiteTag(t *testing.T, suite string) int {
 	}
 	t.Fatalf("no suite %s", suite)
 	return 0
+}
+
+// TestBigUDPResponse: a response over the 1,300 bytes sipgo allows a UDP request still goes out
+// (sipgo's server transactions write responses without that check; IP fragments them, as sofia
+// sends them): an OPTIONS that crossed twelve proxies gets its 200 with all twelve Vias back,
+// about 2 KB. A guard against a sipgo upgrade that applies the request limit to responses.
+func TestBigUDPResponse(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "internal"))
+	var vias strings.Builder
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&vias, "Via: SIP/2.0/UDP proxy%d.carrier-with-a-long-name.example.net:5060;branch=z9hG4bK-proxy-%d-0123456789abcdef;received=192.0.2.%d\n", i, i, i+1)
+	}
+	u.send(u.request("OPTIONS", "sip:9196@"+env.addr(t, "internal").String(), "big-udp", 1, vias.String(), ""))
+	res := u.recv(3 * time.Second)
+	t.Logf("response: %d bytes, %d Vias", len(res), strings.Count(res, "Via:"))
+	if !strings.HasPrefix(res, "SIP/2.0 200") || len(res) <= udpSizeLimit {
+		t.Fatalf("OPTIONS through 12 proxies: %d bytes back, want a 200 over %d bytes: %.200q", len(res), udpSizeLimit, res)
+	}
 }

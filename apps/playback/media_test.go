@@ -2,6 +2,7 @@ package playback_test
 
 import (
 	"encoding/binary"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -350,11 +351,11 @@ func writeTone(t *testing.T, path string, rate int, freq float64, d time.Duratio
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := media.NewWavWriter(f, rate, media.WavPCM)
+	w, err := audio.NewWavWriter(f, rate, audio.WavPCM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := media.NewToneGenerator("v=-6;%("+strconv.Itoa(int(d/time.Millisecond))+",0,"+strconv.Itoa(int(freq))+")", rate)
+	g, err := audio.NewToneGenerator("v=-6;%("+strconv.Itoa(int(d/time.Millisecond))+",0,"+strconv.Itoa(int(freq))+")", rate)
 	if err != nil {
 		t.Fatal(err)
 	}

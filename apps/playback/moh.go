@@ -2,6 +2,7 @@ package playback
 
 import (
 	"errors"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
@@ -24,7 +25,7 @@ const holdMusic = "v=-20;" +
 
 // NewHoldMusic returns the built-in music-on-hold source at rate; it never ends.
 func NewHoldMusic(rate int) media.Source {
-	g, err := media.NewToneGenerator(holdMusic, rate)
+	g, err := audio.NewToneGenerator(holdMusic, rate)
 	if err != nil {
 		panic("playback: hold music script: " + err.Error())
 	}
@@ -77,7 +78,7 @@ func (p *player) localStream(name string) error {
 	for len(files) > 0 {
 		before := p.samples
 		for _, f := range files {
-			if err := p.playFile(f); err != nil && !isNotFound(err) && !errors.Is(err, media.ErrWavFormat) {
+			if err := p.playFile(f); err != nil && !isNotFound(err) && !errors.Is(err, audio.ErrWavFormat) {
 				return err
 			}
 		}

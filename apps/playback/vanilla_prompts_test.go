@@ -3,6 +3,7 @@ package playback_test
 import (
 	"context"
 	"errors"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -133,7 +134,7 @@ func writePackTone(t *testing.T, path string, rate int) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	g, err := media.NewToneGenerator("%(200,0,440)", rate)
+	g, err := audio.NewToneGenerator("%(200,0,440)", rate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func writePackTone(t *testing.T, path string, rate int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := media.NewWavWriter(f, rate, media.WavPCM)
+	w, err := audio.NewWavWriter(f, rate, audio.WavPCM)
 	if err == nil {
 		err = w.Write(pcm)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -126,7 +126,7 @@ func wavSeconds(path string) (int, error) {
 		return 0, err
 	}
 	defer f.Close()
-	r, err := media.NewWavReader(f)
+	r, err := audio.NewWavReader(f)
 	if err != nil {
 		return 0, err
 	}

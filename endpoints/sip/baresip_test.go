@@ -2,6 +2,7 @@ package sip
 
 import (
 	"fmt"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/internal/peer"
 	"os"
 	"os/exec"
@@ -9,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/goswitch/goswitch/core/media"
 )
 
 func baresipPath(t *testing.T) string {
@@ -84,7 +83,7 @@ module_app menu.so
 		if s == nil || s.Var("rtp_has_crypto") == "" {
 			return false
 		}
-		p, ok := s.Port().(*media.RTPPort)
+		p, ok := s.Port().(*rtp.RTPPort)
 		if !ok {
 			return false
 		}

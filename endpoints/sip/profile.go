@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -18,7 +19,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/goswitch/goswitch/core/logging"
-	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/netguard"
 	"github.com/goswitch/goswitch/core/security"
 )
@@ -43,7 +43,7 @@ type Profile struct {
 	tlsPort int
 
 	nonces *nonceCache
-	alloc  *media.PortAllocator
+	alloc  *rtp.PortAllocator
 	sec    *security.Guard // bans, lockout, pike (security.go)
 
 	calls    sync.Map // callID|localTag -> *call
@@ -98,7 +98,7 @@ func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
 		}
 	}
 	if pc.RTPStartPort > 0 && pc.RTPEndPort > pc.RTPStartPort {
-		p.alloc = media.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
+		p.alloc = rtp.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
 		p.alloc.Quarantine = p.portQuarantine()
 	}
 	return p, nil

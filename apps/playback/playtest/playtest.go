@@ -5,6 +5,7 @@ package playtest
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"io"
 	"log/slog"
 	"math"
@@ -336,7 +337,7 @@ func ReadWav(t testing.TB, path string) ([]int16, int) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := media.NewWavReader(f)
+	r, err := audio.NewWavReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}

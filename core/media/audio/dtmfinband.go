@@ -1,7 +1,8 @@
-package media
+package audio
 
 import (
 	"fmt"
+	"github.com/goswitch/goswitch/core/media"
 	"math"
 	"time"
 )
@@ -18,12 +19,12 @@ type InbandDetector struct {
 	cur     rune
 	hits    int
 	misses  int
-	onDTMF  func(DTMF)
+	onDTMF  func(media.DTMF)
 	blockMs float64
 }
 
 // NewInbandDetector detects at rate and calls fn (from the caller's goroutine) per digit.
-func NewInbandDetector(rate int, fn func(DTMF)) *InbandDetector {
+func NewInbandDetector(rate int, fn func(media.DTMF)) *InbandDetector {
 	n := rate * 256 / 10000 // 25.6 ms: 205 samples at 8 kHz (the classic block)
 	d := &InbandDetector{rate: rate, block: make([]int16, n), onDTMF: fn, blockMs: float64(n) * 1000 / float64(rate)}
 	for i := range 4 {
@@ -34,8 +35,8 @@ func NewInbandDetector(rate int, fn func(DTMF)) *InbandDetector {
 }
 
 // OnFrame implements Tap (read direction only: we detect what the far end sends).
-func (d *InbandDetector) OnFrame(dir Dir, f *Frame) {
-	if dir == DirRead && f.Rate == d.rate {
+func (d *InbandDetector) OnFrame(dir media.Dir, f *media.Frame) {
+	if dir == media.DirRead && f.Rate == d.rate {
 		d.Process(f.PCM)
 	}
 }
@@ -123,7 +124,7 @@ func (d *InbandDetector) step(digit rune) {
 func (d *InbandDetector) report() {
 	if d.cur != 0 && d.hits >= 2 && d.onDTMF != nil {
 		dur := time.Duration(float64(d.hits) * d.blockMs * float64(time.Millisecond))
-		d.onDTMF(DTMF{Digit: d.cur, Duration: dur, Source: "INBAND_AUDIO"})
+		d.onDTMF(media.DTMF{Digit: d.cur, Duration: dur, Source: "INBAND_AUDIO"})
 	}
 	d.cur, d.hits = 0, 0
 }

@@ -1,32 +1,33 @@
-package media
+package audio
 
 import (
 	"io"
 	"math"
 )
 
-// noise is a small xorshift generator: comfort noise needs no cryptographic quality and must not
+// Noise is a small xorshift generator: comfort noise needs no cryptographic quality and must not
 // touch shared state (math/rand's global source locks).
-type noise struct{ s uint32 }
+type Noise struct{ s uint32 }
 
-func newNoise(seed uint32) noise {
+func NewNoise(seed uint32) Noise {
 	if seed == 0 {
 		seed = 0x9E3779B9
 	}
-	return noise{seed}
+	return Noise{seed}
 }
 
-func (n *noise) next() int32 {
+// Next returns the next sample, uniform in [-32768, 32767].
+func (n *Noise) Next() int32 {
 	n.s ^= n.s << 13
 	n.s ^= n.s >> 17
 	n.s ^= n.s << 5
 	return int32(n.s>>16) - 32768 // uniform in [-32768, 32767]
 }
 
-// fill writes uniform noise with the given peak amplitude.
-func (n *noise) fill(dst []int16, peak int32) {
+// Fill writes uniform noise with the given peak amplitude.
+func (n *Noise) Fill(dst []int16, peak int32) {
 	for i := range dst {
-		dst[i] = int16(n.next() * peak / 32768)
+		dst[i] = int16(n.Next() * peak / 32768)
 	}
 }
 
@@ -42,7 +43,7 @@ type SilenceSource struct {
 	rate    int
 	left    int // samples left; < 0 = forever
 	divisor int
-	n       noise
+	n       Noise
 }
 
 // NewSilence produces ms milliseconds (ms <= 0: forever) of silence at rate. A divisor > 0 adds
@@ -52,7 +53,7 @@ func NewSilence(rate, ms, divisor int) *SilenceSource {
 	if ms > 0 {
 		left = rate * ms / 1000
 	}
-	return &SilenceSource{rate: rate, left: left, divisor: divisor, n: newNoise(uint32(rate*31 + ms))}
+	return &SilenceSource{rate: rate, left: left, divisor: divisor, n: NewNoise(uint32(rate*31 + ms))}
 }
 
 // Rate implements Source.
@@ -69,7 +70,7 @@ func (s *SilenceSource) Read(pcm []int16) (int, error) {
 		s.left -= n
 	}
 	if s.divisor > 0 {
-		s.n.fill(pcm[:n], int32(1024/s.divisor)+1)
+		s.n.Fill(pcm[:n], int32(1024/s.divisor)+1)
 	} else {
 		clear(pcm[:n])
 	}
@@ -79,18 +80,18 @@ func (s *SilenceSource) Read(pcm []int16) (int, error) {
 // ComfortNoise fills frames with noise at an RFC 3389 level (-dBov); the mixer and the CN
 // receive path use it so silence never sounds like a dropped call.
 type ComfortNoise struct {
-	n    noise
+	n    Noise
 	peak int32
 }
 
 // NewComfortNoise creates a generator at level -dBov (FreeSWITCH's conference default 1400 maps to
 // roughly level 60 in these terms; callers choose).
 func NewComfortNoise(level uint8) *ComfortNoise {
-	return &ComfortNoise{n: newNoise(uint32(level) + 7), peak: cnLevelPeak(level)}
+	return &ComfortNoise{n: NewNoise(uint32(level) + 7), peak: cnLevelPeak(level)}
 }
 
 // SetLevel changes the level.
 func (c *ComfortNoise) SetLevel(level uint8) { c.peak = cnLevelPeak(level) }
 
 // Fill writes noise into dst.
-func (c *ComfortNoise) Fill(dst []int16) { c.n.fill(dst, c.peak) }
+func (c *ComfortNoise) Fill(dst []int16) { c.n.Fill(dst, c.peak) }

@@ -1,4 +1,4 @@
-package media
+package audio
 
 import (
 	"fmt"
@@ -172,6 +172,12 @@ func (sc *ToneScript) Generator(rate int) *ToneGenerator {
 	return &ToneGenerator{sc: sc, rate: rate, phase: make([]float64, 8)}
 }
 
+// Append queues o's segments after the ones g is playing (in-band digits sent while earlier
+// digits are still sounding).
+func (g *ToneGenerator) Append(o *ToneGenerator) {
+	g.sc.Segments = append(g.sc.Segments, o.sc.Segments...)
+}
+
 // Rate implements Source.
 func (g *ToneGenerator) Rate() int { return g.rate }
 
@@ -229,7 +235,7 @@ func (g *ToneGenerator) sample(s *ToneSegment) int16 {
 			g.phase[i] -= 2 * math.Pi
 		}
 	}
-	return clip16(int32(v * amp))
+	return Clip16(int32(v * amp))
 }
 
 // advance moves to the next segment; it reports true when the script is finished.

@@ -1,6 +1,7 @@
-package media
+package audio
 
 import (
+	"github.com/goswitch/goswitch/core/media"
 	"io"
 	"math"
 	"testing"
@@ -60,7 +61,7 @@ func TestParseTone(t *testing.T) {
 	}
 }
 
-func readAll(t *testing.T, src Source, limit int) []int16 {
+func readAll(t *testing.T, src media.Source, limit int) []int16 {
 	t.Helper()
 	var out []int16
 	buf := make([]int16, 160)

@@ -1,9 +1,10 @@
-package media
+package audio
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/goswitch/goswitch/core/media"
 	"io"
 	"os"
 
@@ -262,7 +263,7 @@ func (w *WavWriter) Rate() int { return w.rate }
 // Write appends samples (already at the file's rate).
 func (w *WavWriter) Write(pcm []int16) error {
 	if w.closed {
-		return ErrClosed
+		return media.ErrClosed
 	}
 	w.buf = w.buf[:0]
 	for _, s := range pcm {

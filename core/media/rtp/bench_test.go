@@ -1,6 +1,7 @@
-package media_test
+package rtp_test
 
 import (
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"testing"
@@ -8,7 +9,7 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/g722"
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
 
@@ -17,11 +18,11 @@ var g722 = media.CodecInfo{Name: "G722", PT: 9, ClockRate: 8000, SampleRate: 160
 // relayRig is leg A bridged to leg B by packet relay; packets are injected into leg A as if
 // they came from a phone, and leg B sends them to a sink socket (a real sendto per packet).
 type relayRig struct {
-	la, lb *media.RTPPort
+	la, lb *rtp.RTPPort
 	phone  netip.AddrPort
 	enc    *srtp.Context // the phone's encrypt context, nil for plain RTP
 	seq    uint16
-	hdr    rtp.Header
+	hdr    pionrtp.Header
 	pkts   [][]byte
 	stop   func()
 	sink   *net.UDPConn
@@ -32,10 +33,10 @@ func newRelayRig(tb testing.TB, suite string) *relayRig {
 	tb.Cleanup(clk.Close)
 	r := &relayRig{}
 	var err error
-	if r.la, err = media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk}); err != nil {
+	if r.la, err = rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk}); err != nil {
 		tb.Fatal(err)
 	}
-	if r.lb, err = media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk}); err != nil {
+	if r.lb, err = rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk}); err != nil {
 		tb.Fatal(err)
 	}
 	r.sink, _ = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -45,11 +46,11 @@ func newRelayRig(tb testing.TB, suite string) *relayRig {
 	r.la.SetRemote(r.phone, netip.AddrPort{})
 	r.lb.SetRemote(r.sink.LocalAddr().(*net.UDPAddr).AddrPort(), netip.AddrPort{})
 	if suite != "" {
-		s, _ := media.LookupSRTPSuite(suite)
-		phoneKey, _ := media.NewSRTPKey(s)
-		aKey, _ := media.NewSRTPKey(s)
-		bKey, _ := media.NewSRTPKey(s)
-		sinkKey, _ := media.NewSRTPKey(s)
+		s, _ := rtp.LookupSRTPSuite(suite)
+		phoneKey, _ := rtp.NewSRTPKey(s)
+		aKey, _ := rtp.NewSRTPKey(s)
+		bKey, _ := rtp.NewSRTPKey(s)
+		sinkKey, _ := rtp.NewSRTPKey(s)
 		r.la.SetSRTP(&aKey, &phoneKey)
 		r.lb.SetSRTP(&bKey, &sinkKey)
 		r.enc, _ = phoneKey.NewContext(false)
@@ -60,7 +61,7 @@ func newRelayRig(tb testing.TB, suite string) *relayRig {
 	for range 256 {
 		r.pkts = append(r.pkts, make([]byte, 0, 1500))
 	}
-	r.hdr = rtp.Header{Version: 2, PayloadType: 0, SSRC: 0x1234}
+	r.hdr = pionrtp.Header{Version: 2, PayloadType: 0, SSRC: 0x1234}
 	tb.Cleanup(func() { r.stop(); r.la.Close(); r.lb.Close(); r.sink.Close() })
 	return r
 }
@@ -176,7 +177,7 @@ func TestTranscodeNoAllocAndSize(t *testing.T) {
 }
 
 func BenchmarkJitter(b *testing.B) {
-	j := media.NewJitterBuffer(media.JitterConfig{})
+	j := rtp.NewJitterBuffer(rtp.JitterConfig{})
 	pay := make([]byte, 160)
 	dst := make([]byte, 0, 400)
 	now := time.Unix(0, 0)
@@ -188,26 +189,4 @@ func BenchmarkJitter(b *testing.B) {
 		now = now.Add(20 * time.Millisecond)
 		seq++
 	}
-}
-
-func BenchmarkMix(b *testing.B) {
-	b.Run("10", func(b *testing.B) {
-		m := media.NewMixer(media.MixerConfig{Manual: true, ComfortNoise: 60})
-		defer m.Close()
-		var mem []*media.MixMember
-		for range 10 {
-			mem = append(mem, m.Add())
-		}
-		frame := make([]int16, 160)
-		for i := range frame {
-			frame[i] = int16(i * 50)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			for _, x := range mem {
-				x.Write(frame)
-			}
-			m.Mix()
-		}
-	})
 }

@@ -1,27 +1,28 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
 // cnRig is a terminated PCMU port on a fake clock sending to a raw phone.
 type cnRig struct {
 	t     *testing.T
 	clk   *media.FakeClock
-	port  *media.RTPPort
+	port  *rtp.RTPPort
 	phone *rawPeer
 	tone  *media.Frame
 }
 
 func newCNRig(t *testing.T, cn uint8) *cnRig {
 	clk := media.NewFakeClock(testEpoch)
-	p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+	p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func newCNRig(t *testing.T, cn uint8) *cnRig {
 }
 
 // step writes f (nil: nothing), runs one tick and returns what the phone got (nil: nothing).
-func (r *cnRig) step(f *media.Frame) *rtp.Packet {
+func (r *cnRig) step(f *media.Frame) *pionrtp.Packet {
 	r.t.Helper()
 	if f != nil {
 		if err := r.port.Stream().WriteFrame(context.Background(), f); err != nil {
@@ -74,7 +75,7 @@ func TestComfortNoiseSend(t *testing.T) {
 	if p := r.step(nil); p != nil {
 		t.Fatalf("CN before any audio: %v", p)
 	}
-	var last *rtp.Packet
+	var last *pionrtp.Packet
 	for range 3 {
 		if last = r.step(r.tone); last == nil || last.PayloadType != 0 {
 			t.Fatalf("tone frame not sent as PCMU: %v", last)

@@ -1,8 +1,9 @@
-package media
+package rtp
 
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/goswitch/goswitch/core/media"
 	"time"
 )
 
@@ -76,15 +77,15 @@ type dtmfReceiver struct {
 }
 
 // ingest processes one packet and returns a digit when one completes.
-func (r *dtmfReceiver) ingest(ts uint32, payload []byte) (DTMF, bool, DTMF, bool) {
-	var prev DTMF
+func (r *dtmfReceiver) ingest(ts uint32, payload []byte) (media.DTMF, bool, media.DTMF, bool) {
+	var prev media.DTMF
 	var havePrev bool
 	e, err := ParseTelephoneEvent(payload)
 	if err != nil {
-		return DTMF{}, false, prev, false
+		return media.DTMF{}, false, prev, false
 	}
 	if r.haveDone && ts == r.endedTS {
-		return DTMF{}, false, prev, false // retransmitted end packet of a finished event
+		return media.DTMF{}, false, prev, false // retransmitted end packet of a finished event
 	}
 	if r.active && ts != r.ts {
 		// A new event began before the old one ended: report the old one now.
@@ -101,28 +102,28 @@ func (r *dtmfReceiver) ingest(ts uint32, payload []byte) (DTMF, bool, DTMF, bool
 		d := r.digit()
 		r.active, r.haveDone, r.endedTS, r.dur = false, true, ts, 0
 		if d.Digit == 0 {
-			return DTMF{}, false, prev, havePrev
+			return media.DTMF{}, false, prev, havePrev
 		}
 		return d, true, prev, havePrev
 	}
-	return DTMF{}, false, prev, havePrev
+	return media.DTMF{}, false, prev, havePrev
 }
 
-func (r *dtmfReceiver) digit() DTMF {
+func (r *dtmfReceiver) digit() media.DTMF {
 	d, _ := EventDigit(r.ev)
 	rate := r.rate
 	if rate == 0 {
 		rate = 8000
 	}
-	return DTMF{Digit: d, Duration: time.Duration(r.dur) * time.Second / time.Duration(rate), Source: "RTP"}
+	return media.DTMF{Digit: d, Duration: time.Duration(r.dur) * time.Second / time.Duration(rate), Source: "RTP"}
 }
 
 // dtmfSender produces the RFC 4733 packet sequence for queued digits, one step per ptime:
 // a first packet with the marker bit, updates with growing duration, three end packets with the
 // final duration (RFC 4733 §2.5.1.4), then a gap before the next digit.
 type dtmfSender struct {
-	queue   []DTMF
-	cur     DTMF
+	queue   []media.DTMF
+	cur     media.DTMF
 	active  bool
 	elapsed uint32 // RTP units sent so far
 	total   uint32

@@ -1,4 +1,4 @@
-package media
+package rtp
 
 // Echo sends every packet that arrives on the port back to its far end as it came: the same
 // payload and packet duration, renumbered onto the port's own SSRC/seq/ts like a relayed packet,
@@ -10,7 +10,7 @@ package media
 func (p *RTPPort) Echo() (stop func()) {
 	l, err := newRelayLink(p, p, false)
 	if err != nil {
-		l = &relayLink{to: p, toPT: p.Codec().PT, spf: uint32(p.Codec().rtpSamplesPerFrame())}
+		l = &relayLink{to: p, toPT: p.Codec().PT, spf: uint32(p.Codec().RTPSamplesPerFrame())}
 	}
 	l.stop = func() {
 		if cur := p.peer.Load(); cur != nil && cur.to == p {

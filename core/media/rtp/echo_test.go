@@ -1,4 +1,4 @@
-package media_test
+package rtp_test
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
 // TestEchoReturnsPacketsNotDigits: Echo sends each audio packet back unchanged (payload and
@@ -25,10 +25,10 @@ func TestEchoReturnsPacketsNotDigits(t *testing.T) {
 	if !strings.Contains(p.String(), "relay(echo)") {
 		t.Errorf("pipeline %s", p.String())
 	}
-	var prev *rtp.Packet
+	var prev *pionrtp.Packet
 	for i := range 5 {
 		pay := bytes.Repeat([]byte{byte(0x10 + i)}, 240)
-		phone.send(t, p.LocalAddr(), rtp.Header{Version: 2, PayloadType: 0, SSRC: 77, SequenceNumber: uint16(40 + i), Timestamp: uint32(9000 + 240*i)}, pay)
+		phone.send(t, p.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 0, SSRC: 77, SequenceNumber: uint16(40 + i), Timestamp: uint32(9000 + 240*i)}, pay)
 		got, ok := phone.recv(t, time.Second)
 		if !ok {
 			t.Fatalf("packet %d not echoed", i)
@@ -47,7 +47,7 @@ func TestEchoReturnsPacketsNotDigits(t *testing.T) {
 		if end {
 			ev[1] |= 0x80
 		}
-		phone.send(t, p.LocalAddr(), rtp.Header{Version: 2, PayloadType: 101, Marker: i == 0, SSRC: 77, SequenceNumber: uint16(45 + i), Timestamp: 10200}, ev)
+		phone.send(t, p.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 101, Marker: i == 0, SSRC: 77, SequenceNumber: uint16(45 + i), Timestamp: 10200}, ev)
 	}
 	select {
 	case d := <-digits:

@@ -1,15 +1,16 @@
-package media_test
+package rtp_test
 
 import (
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"testing"
 
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
-func rtpBytes(h rtp.Header, payload []byte) []byte {
-	b, _ := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
+func rtpBytes(h pionrtp.Header, payload []byte) []byte {
+	b, _ := (&pionrtp.Packet{Header: h, Payload: payload}).Marshal()
 	return b
 }
 
@@ -17,14 +18,14 @@ func rtpBytes(h rtp.Header, payload []byte) []byte {
 // relaying port (both with telephone-event 101): nothing may panic, and a digit, if reported,
 // must be a DTMF key.
 func FuzzIngest(f *testing.F) {
-	f.Add(rtpBytes(rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, Timestamp: 160, SSRC: 1}, make([]byte, 160)))
-	f.Add(rtpBytes(rtp.Header{Version: 2, PayloadType: 101, Marker: true, SequenceNumber: 2, Timestamp: 320, SSRC: 1}, []byte{1, 0x8a, 0x03, 0x20}))
-	f.Add(rtpBytes(rtp.Header{Version: 2, PayloadType: 13, SequenceNumber: 3, Timestamp: 480, SSRC: 1}, []byte{40}))
-	f.Add(rtpBytes(rtp.Header{Version: 2, Padding: true, PayloadType: 0, SequenceNumber: 4, SSRC: 1, CSRC: []uint32{5}}, []byte{1, 2, 3, 3}))
-	f.Add(rtpBytes(rtp.Header{Version: 2, Extension: true, ExtensionProfile: 0xBEDE, PayloadType: 0, SequenceNumber: 5, SSRC: 1}, []byte{1}))
+	f.Add(rtpBytes(pionrtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1, Timestamp: 160, SSRC: 1}, make([]byte, 160)))
+	f.Add(rtpBytes(pionrtp.Header{Version: 2, PayloadType: 101, Marker: true, SequenceNumber: 2, Timestamp: 320, SSRC: 1}, []byte{1, 0x8a, 0x03, 0x20}))
+	f.Add(rtpBytes(pionrtp.Header{Version: 2, PayloadType: 13, SequenceNumber: 3, Timestamp: 480, SSRC: 1}, []byte{40}))
+	f.Add(rtpBytes(pionrtp.Header{Version: 2, Padding: true, PayloadType: 0, SequenceNumber: 4, SSRC: 1, CSRC: []uint32{5}}, []byte{1, 2, 3, 3}))
+	f.Add(rtpBytes(pionrtp.Header{Version: 2, Extension: true, ExtensionProfile: 0xBEDE, PayloadType: 0, SequenceNumber: 5, SSRC: 1}, []byte{1}))
 	f.Add([]byte{0x80, 0xc8, 0, 1})
 	clk := media.NewFakeClock(testEpoch)
-	term, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, InbandDTMF: true})
+	term, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, InbandDTMF: true})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -32,8 +33,8 @@ func FuzzIngest(f *testing.F) {
 	term.SetCodec(pcmu, 101)
 	term.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.AddrPort{})
 	term.Stream()
-	la, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk})
-	lb, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk})
+	la, _ := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk})
+	lb, _ := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk})
 	defer la.Close()
 	defer lb.Close()
 	la.SetCodec(pcmu, 101)
@@ -44,7 +45,7 @@ func FuzzIngest(f *testing.F) {
 	defer stop()
 	bad := make(chan media.DTMF, 100)
 	check := func(d media.DTMF) {
-		if _, ok := media.DigitEvent(d.Digit); !ok {
+		if _, ok := rtp.DigitEvent(d.Digit); !ok {
 			select {
 			case bad <- d:
 			default:

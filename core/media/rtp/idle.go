@@ -1,4 +1,8 @@
-package media
+package rtp
+
+import (
+	"github.com/goswitch/goswitch/core/media"
+)
 
 // Idle fill and in-band DTMF switches of an RTP port: what a terminated leg sends while the
 // application writes nothing (FreeSWITCH's send_silence_when_idle), and tone generation for the
@@ -20,11 +24,11 @@ func (p *RTPPort) SetInbandDTMFGenerate(on bool) { p.genInband.Store(on) }
 
 // sendIdleLocked sends one frame of silence (or faint noise) for a tick the application left
 // empty. smu must be held.
-func (p *RTPPort) sendIdleLocked(div int32, ci CodecInfo, spf uint32, dir Direction) {
-	n := ci.samplesPerFrame()
+func (p *RTPPort) sendIdleLocked(div int32, ci media.CodecInfo, spf uint32, dir media.Direction) {
+	n := ci.SamplesPerFrame()
 	pcm := p.encPCM[:n]
 	if div > 0 {
-		p.idleNoise.fill(pcm, 1024/div+1)
+		p.idleNoise.Fill(pcm, 1024/div+1)
 	} else {
 		clear(pcm)
 	}

@@ -1,7 +1,8 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ func TestDTMFGenerateInband(t *testing.T) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
 	a := newPort(t, clk, pcmu, 101)
-	b, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk})
+	b, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

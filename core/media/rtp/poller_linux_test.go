@@ -1,8 +1,9 @@
 //go:build linux && (amd64 || arm64)
 
-package media
+package rtp
 
 import (
+	"github.com/goswitch/goswitch/core/media"
 	"net"
 	"net/netip"
 	"testing"
@@ -13,7 +14,7 @@ import (
 // (here: while we hold the port's receive lock) keeps its kernel arrival time, so jitter figures
 // and OnRelayed see the wait instead of hiding it.
 func TestKernelArrivalStamp(t *testing.T) {
-	clk := NewSoftClock(1)
+	clk := media.NewSoftClock(1)
 	defer clk.Close()
 	got := make(chan time.Duration, 1)
 	la, err := ListenRTP(netip.MustParseAddr("127.0.0.1"), 0, RTPConfig{Clock: clk, RTCPInterval: -1,
@@ -39,14 +40,14 @@ func TestKernelArrivalStamp(t *testing.T) {
 	defer sink.Close()
 	phone, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	defer phone.Close()
-	pcmu := CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}
+	pcmu := media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}
 	if err := la.SetCodec(pcmu, 101); err != nil {
 		t.Skip("PCMU not registered in this package's tests:", err)
 	}
 	lb.SetCodec(pcmu, 101)
 	la.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.AddrPort{})
 	lb.SetRemote(sink.LocalAddr().(*net.UDPAddr).AddrPort(), netip.AddrPort{})
-	stop, err := Bridge(la, lb)
+	stop, err := media.Bridge(la, lb)
 	if err != nil {
 		t.Fatal(err)
 	}

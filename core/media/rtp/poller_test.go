@@ -1,7 +1,8 @@
-package media_test
+package rtp_test
 
 import (
 	"encoding/binary"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"sync"
@@ -27,14 +28,14 @@ func TestManyPortsChurn(t *testing.T) {
 	_ = sink.SetReadBuffer(1 << 20)
 	phone, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	defer phone.Close()
-	type pair struct{ a, b *media.RTPPort }
+	type pair struct{ a, b *rtp.RTPPort }
 	var ps []pair
 	for range pairs {
-		a, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+		a, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+		b, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +64,7 @@ func TestManyPortsChurn(t *testing.T) {
 				return
 			default:
 			}
-			p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+			p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 			if err != nil {
 				t.Error(err)
 				return

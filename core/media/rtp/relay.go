@@ -1,6 +1,7 @@
-package media
+package rtp
 
 import (
+	"github.com/goswitch/goswitch/core/media"
 	"sync/atomic"
 )
 
@@ -9,7 +10,7 @@ type relayLink struct {
 	to   *RTPPort
 	toPT uint8
 	spf  uint32
-	tc   *Transcoder // nil when the codecs match
+	tc   *media.Transcoder // nil when the codecs match
 	rp   *repacketizer
 	buf  []byte
 	stop func()
@@ -24,7 +25,7 @@ type relayLink struct {
 // (record_session, eavesdrop) still see both directions: relayed packets are also decoded for
 // them. It reports false when the ports cannot be joined this way; Bridge then falls back to
 // copying frames through both Streams.
-func (p *RTPPort) Relay(to Port) (stop func(), ok bool) {
+func (p *RTPPort) Relay(to media.Port) (stop func(), ok bool) {
 	q, isRTP := to.(*RTPPort)
 	if !isRTP || q == p {
 		return nil, false
@@ -49,24 +50,24 @@ func (p *RTPPort) Relay(to Port) (stop func(), ok bool) {
 		if l := q.peer.Load(); l != nil && l.to == p {
 			q.peer.CompareAndSwap(l, nil)
 		}
-		p.setDTMFPeer(nil)
-		q.setDTMFPeer(nil)
+		p.SetDTMFPeer(nil)
+		q.SetDTMFPeer(nil)
 	}
 	ab.stop, ba.stop = stopFn, stopFn
 	// Digits cross as packets when both legs negotiated telephone-event; otherwise the digit is
 	// re-sent on the other leg (in-band or INFO) through its SendDTMF.
 	if !p.forwardsEvents() {
-		q.setDTMFPeer(p) // digits arriving on q reach p through p.SendDTMF
+		q.SetDTMFPeer(p) // digits arriving on q reach p through p.SendDTMF
 	}
 	if !q.forwardsEvents() {
-		p.setDTMFPeer(q)
+		p.SetDTMFPeer(q)
 	}
 	p.peer.Store(ab)
 	q.peer.Store(ba)
 	return stopFn, true
 }
 
-func (p *RTPPort) setDTMFPeer(to Port) {
+func (p *RTPPort) SetDTMFPeer(to media.Port) {
 	p.mu.Lock()
 	p.dtmfPeer = to
 	p.mu.Unlock()
@@ -79,24 +80,24 @@ func (p *RTPPort) setDTMFPeer(to Port) {
 // change its kind when a re-INVITE changes one leg.
 func newRelayLink(from, to *RTPPort, repack bool) (*relayLink, error) {
 	fc, tc := from.Codec(), to.Codec()
-	l := &relayLink{to: to, toPT: tc.PT, spf: uint32(fc.rtpSamplesPerFrame())}
-	if fc.ptime() != tc.ptime() || fc.ClockRate != tc.ClockRate {
+	l := &relayLink{to: to, toPT: tc.PT, spf: uint32(fc.RTPSamplesPerFrame())}
+	if fc.Interval() != tc.Interval() || fc.ClockRate != tc.ClockRate {
 		// Forwarding 20 ms packets to a leg that negotiated 30 ms (or another clock) is not
 		// what it agreed to receive; decode and re-encode in its framing.
 		if !repack {
-			return nil, ErrNoCommonCodec
+			return nil, media.ErrNoCommonCodec
 		}
 		rp, err := newRepacketizer(fc, tc)
 		if err != nil {
 			return nil, err
 		}
-		l.rp, l.spf, l.buf = rp, uint32(tc.rtpSamplesPerFrame()), make([]byte, maxPacket)
+		l.rp, l.spf, l.buf = rp, uint32(tc.RTPSamplesPerFrame()), make([]byte, maxPacket)
 		return l, nil
 	}
 	if fc.Same(tc) {
 		return l, nil
 	}
-	t, err := NewTranscoder(fc, tc)
+	t, err := media.NewTranscoder(fc, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -133,5 +134,5 @@ func (p *RTPPort) relink() {
 func (p *RTPPort) forwardsEvents() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.tePT != 0 && p.dtmfMode == DTMFRFC2833 && !p.genInband.Load()
+	return p.tePT != 0 && p.dtmfMode == media.DTMFRFC2833 && !p.genInband.Load()
 }

@@ -1,7 +1,8 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"math"
 	"net"
 	"net/netip"
@@ -12,7 +13,7 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/l16"
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
 // tonePhone is a far end on a bare UDP socket: it sends a continuous 1 kHz PCMU tone at its
@@ -50,7 +51,7 @@ func (p *tonePhone) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPA
 func (p *tonePhone) send(ctx context.Context, to netip.AddrPort) {
 	c, _ := media.LookupCodec("PCMU", 8000, 1)
 	enc := c.NewEncoder()
-	h := rtp.Header{Version: 2, PayloadType: 0, SSRC: p.ssrc}
+	h := pionrtp.Header{Version: 2, PayloadType: 0, SSRC: p.ssrc}
 	pcm := make([]int16, 8*120)
 	buf := make([]byte, 1500)
 	var phase int
@@ -82,7 +83,7 @@ func (p *tonePhone) receive() {
 		if err != nil {
 			return
 		}
-		var pkt rtp.Packet
+		var pkt pionrtp.Packet
 		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != 0 {
 			continue
 		}
@@ -150,12 +151,12 @@ func TestRelayPtimeChange(t *testing.T) {
 		t.Run(change, func(t *testing.T) {
 			clk := media.NewSoftClock(1)
 			defer clk.Close()
-			la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+			la, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer la.Close()
-			lb, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+			lb, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +302,7 @@ func TestRelayClockChange(t *testing.T) {
 	}
 	var lastTS uint32
 	for i := range 5 {
-		pa.send(t, la.LocalAddr(), rtp.Header{Version: 2, PayloadType: 0, SSRC: 1, SequenceNumber: uint16(i), Timestamp: uint32(i) * 160}, ulaw)
+		pa.send(t, la.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 0, SSRC: 1, SequenceNumber: uint16(i), Timestamp: uint32(i) * 160}, ulaw)
 		pkt, ok := pb.recv(t, 2*time.Second)
 		if !ok {
 			t.Fatalf("A->B packet %d not relayed", i)
@@ -312,7 +313,7 @@ func TestRelayClockChange(t *testing.T) {
 		lastTS = pkt.Timestamp
 	}
 	for i := range 5 {
-		pb.send(t, lb.LocalAddr(), rtp.Header{Version: 2, PayloadType: 96, SSRC: 2, SequenceNumber: uint16(i), Timestamp: uint32(i) * 320}, pcm16)
+		pb.send(t, lb.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 96, SSRC: 2, SequenceNumber: uint16(i), Timestamp: uint32(i) * 320}, pcm16)
 		pkt, ok := pa.recv(t, 2*time.Second)
 		if !ok {
 			t.Fatalf("B->A packet %d not relayed", i)

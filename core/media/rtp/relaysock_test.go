@@ -1,7 +1,8 @@
-package media_test
+package rtp_test
 
 import (
 	"encoding/binary"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"runtime"
@@ -19,12 +20,12 @@ import (
 func TestRelaySocketPath(t *testing.T) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
-	la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1, Timeout: time.Minute})
+	la, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer la.Close()
-	lb, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+	lb, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +109,8 @@ func TestRelaySocketPath(t *testing.T) {
 func BenchmarkRelaySocket(b *testing.B) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
-	la, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
-	lb, _ := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+	la, _ := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
+	lb, _ := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 	defer la.Close()
 	defer lb.Close()
 	phone, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})

@@ -1,6 +1,9 @@
-package media
+package rtp
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/goswitch/goswitch/core/media"
+)
 
 // repacketizer re-frames one relayed direction whose legs differ in ptime or RTP clock (a
 // re-INVITE changed one leg of a relayed bridge): payloads are decoded into a PCM queue and
@@ -8,12 +11,12 @@ import "fmt"
 // It runs on the source port's reader goroutine under the target's send lock; all buffers are
 // allocated up front, so the steady state allocates nothing.
 type repacketizer struct {
-	from, to CodecInfo
-	dec      Decoder
-	enc      Encoder
-	rs       *Resampler
+	from, to media.CodecInfo
+	dec      media.Decoder
+	enc      media.Encoder
+	rs       *media.Resampler
 	pcm, rsd []int16 // one decoded input packet, and the same resampled
-	q        []int16 // samples at to.pcmRate() waiting for a full output frame
+	q        []int16 // samples at to.PCMRate() waiting for a full output frame
 	n, off   int     // queued samples end and start
 	outSPF   int     // PCM samples per output frame
 	outRTP   uint32  // RTP timestamp units per output frame
@@ -28,19 +31,19 @@ type repacketizer struct {
 
 const repackMax = 48 * 120 // samples: 120 ms at 48 kHz, the largest packet we accept
 
-func newRepacketizer(from, to CodecInfo) (*repacketizer, error) {
-	fc, tc, fi, ti, err := codecPair(from, to)
+func newRepacketizer(from, to media.CodecInfo) (*repacketizer, error) {
+	fc, tc, fi, ti, err := media.CodecPair(from, to)
 	if err != nil {
 		return nil, err
 	}
 	r := &repacketizer{from: fi, to: ti, dec: fc.NewDecoder(), enc: tc.NewEncoder(), fresh: true}
-	r.outSPF, r.outRTP = r.to.samplesPerFrame(), uint32(r.to.rtpSamplesPerFrame())
+	r.outSPF, r.outRTP = r.to.SamplesPerFrame(), uint32(r.to.RTPSamplesPerFrame())
 	if r.outSPF <= 0 || r.outSPF > repackMax {
 		return nil, fmt.Errorf("media: cannot re-packetize to %s", r.to)
 	}
 	r.pcm = make([]int16, repackMax)
-	if r.from.pcmRate() != r.to.pcmRate() {
-		r.rs = NewResampler(r.from.pcmRate(), r.to.pcmRate())
+	if r.from.PCMRate() != r.to.PCMRate() {
+		r.rs = media.NewResampler(r.from.PCMRate(), r.to.PCMRate())
 		r.rsd = make([]int16, repackMax+1)
 	}
 	r.q = make([]int16, 2*repackMax+r.outSPF)
@@ -72,7 +75,7 @@ func (r *repacketizer) push(ssrc uint32, ts uint32, payload []byte) {
 		r.anchored = false // re-anchor on the next packet; its timestamp tells how much was lost
 		return
 	}
-	r.nextIn = ts + uint32(n*max(r.from.ClockRate, 1)/r.from.pcmRate())
+	r.nextIn = ts + uint32(n*max(r.from.ClockRate, 1)/r.from.PCMRate())
 	pcm := r.pcm[:n]
 	if r.rs != nil {
 		pcm = r.rsd[:r.rs.Process(r.rsd, pcm)]
@@ -111,5 +114,5 @@ func (r *repacketizer) interrupt() {
 }
 
 func (r *repacketizer) String() string {
-	return fmt.Sprintf("repacketize(%s %s->%s %s)", r.from.Name, r.from.ptime(), r.to.Name, r.to.ptime())
+	return fmt.Sprintf("repacketize(%s %s->%s %s)", r.from.Name, r.from.Interval(), r.to.Name, r.to.Interval())
 }

@@ -1,7 +1,8 @@
-package media_test
+package rtp_test
 
 import (
 	"encoding/binary"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // rtcpRig is a phone (RTP and RTCP sockets) talking to leg A, relayed to leg B, which talks to
 // a far-end socket: the phone sees leg A's reports.
 type rtcpRig struct {
-	la, lb          *media.RTPPort
+	la, lb          *rtp.RTPPort
 	phone, phoneCtl *net.UDPConn
 	far             *net.UDPConn
 	clk             *media.SoftClock
@@ -26,10 +27,10 @@ func newRTCPRig(t *testing.T) *rtcpRig {
 	t.Helper()
 	r := &rtcpRig{clk: media.NewSoftClock(1)}
 	var err error
-	if r.la, err = media.ListenRTP(lo, 0, media.RTPConfig{Clock: r.clk, RTCPInterval: 100 * time.Millisecond}); err != nil {
+	if r.la, err = rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: r.clk, RTCPInterval: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	if r.lb, err = media.ListenRTP(lo, 0, media.RTPConfig{Clock: r.clk, RTCPInterval: -1}); err != nil {
+	if r.lb, err = rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: r.clk, RTCPInterval: -1}); err != nil {
 		t.Fatal(err)
 	}
 	udp := func() *net.UDPConn {

@@ -1,4 +1,4 @@
-package media_test
+package rtp_test
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
 // TestLossConcealmentAndComfortNoise sends audio with a hole (PLC frames) and then RFC 3389
@@ -28,7 +28,7 @@ func TestLossConcealmentAndComfortNoise(t *testing.T) {
 		tk := time.NewTicker(20 * time.Millisecond)
 		defer tk.Stop()
 		for i := 0; i < 60 && ctx.Err() == nil; i++ {
-			h := rtp.Header{Version: 2, PayloadType: 0, SSRC: 3, SequenceNumber: uint16(i), Timestamp: uint32(i * 160)}
+			h := pionrtp.Header{Version: 2, PayloadType: 0, SSRC: 3, SequenceNumber: uint16(i), Timestamp: uint32(i * 160)}
 			switch {
 			case i == 10 || i == 11: // lost
 			case i >= 30:

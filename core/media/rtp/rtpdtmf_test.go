@@ -1,12 +1,14 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
 func waitDigits(t *testing.T, ch <-chan media.DTMF, n int) []media.DTMF {
@@ -51,7 +53,7 @@ func TestDTMFInbandOverRTP(t *testing.T) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
 	a := newPort(t, clk, pcmu, 0) // no telephone-event: digits go in-band
-	b, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, InbandDTMF: true})
+	b, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, InbandDTMF: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestDTMFCrossesBridge(t *testing.T) {
 	defer clk.Close()
 	phoneA, legA := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
 	legB := newPort(t, clk, pcmu, 0)
-	phoneB, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, InbandDTMF: true})
+	phoneB, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, InbandDTMF: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,9 +137,9 @@ func TestDTMFRelayForwardsEvents(t *testing.T) {
 	stop, _ := media.Bridge(legA, legB)
 	defer stop()
 	b := make([]byte, 4)
-	for i, ev := range []media.TelephoneEvent{{Event: 3, Duration: 160}, {Event: 3, Duration: 320}, {Event: 3, End: true, Duration: 480}, {Event: 3, End: true, Duration: 480}, {Event: 3, End: true, Duration: 480}} {
+	for i, ev := range []rtp.TelephoneEvent{{Event: 3, Duration: 160}, {Event: 3, Duration: 320}, {Event: 3, End: true, Duration: 480}, {Event: 3, End: true, Duration: 480}, {Event: 3, End: true, Duration: 480}} {
 		ev.Marshal(b)
-		phoneA.send(t, legA.LocalAddr(), rtp.Header{Version: 2, PayloadType: 101, Marker: i == 0, SSRC: 1, SequenceNumber: uint16(i), Timestamp: 8000}, b)
+		phoneA.send(t, legA.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 101, Marker: i == 0, SSRC: 1, SequenceNumber: uint16(i), Timestamp: 8000}, b)
 		p, ok := phoneB.recv(t, 2*time.Second)
 		if !ok || p.PayloadType != 96 || p.Payload[0] != 3 {
 			t.Fatalf("event packet %d not forwarded: %+v", i, p)
@@ -163,14 +165,14 @@ func TestHoldStopsSending(t *testing.T) {
 	a.SetDirection(media.RecvOnly)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	go media.Play(ctx, a.Stream(), media.NewSilence(8000, 0, 10))
+	go media.Play(ctx, a.Stream(), audio.NewSilence(8000, 0, 10))
 	if _, ok := phone.recv(t, 250*time.Millisecond); ok {
 		t.Fatal("sent while on hold")
 	}
 	a.SetDirection(media.SendRecv)
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel2()
-	go media.Play(ctx2, a.Stream(), media.NewSilence(8000, 0, 10))
+	go media.Play(ctx2, a.Stream(), audio.NewSilence(8000, 0, 10))
 	p, ok := phone.recv(t, time.Second)
 	if !ok {
 		t.Fatal("nothing sent after unhold")
@@ -181,8 +183,8 @@ func TestHoldStopsSending(t *testing.T) {
 // TestCloseFromCallbacks: hanging up from OnTimeout or OnDTMF closes the port without deadlock.
 func TestCloseFromCallbacks(t *testing.T) {
 	done := make(chan struct{})
-	self := make(chan *media.RTPPort, 1)
-	p, err := media.ListenRTP(lo, 0, media.RTPConfig{Timeout: 100 * time.Millisecond, OnTimeout: func() { (<-self).Close(); close(done) }})
+	self := make(chan *rtp.RTPPort, 1)
+	p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Timeout: 100 * time.Millisecond, OnTimeout: func() { (<-self).Close(); close(done) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
-package media
+package rtp
 
 import (
 	"errors"
 	"fmt"
+	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -10,13 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
 
 // RTPConfig configures an RTP port. Zero values are FreeSWITCH's defaults where it has them.
 type RTPConfig struct {
-	Clock        Clock         // shared media clock; nil = a private one owned by the port
+	Clock        media.Clock   // shared media clock; nil = a private one owned by the port
 	NoLatch      bool          // disable symmetric RTP (do not learn the remote from packets)
 	Timeout      time.Duration // rtp_timeout_sec: no RTP for this long -> OnTimeout (0 = off)
 	HoldTimeout  time.Duration // rtp_hold_timeout_sec, used while Direction is not sendrecv
@@ -63,8 +65,8 @@ type RTPPort struct {
 	rtcp    *net.UDPConn
 	local   netip.AddrPort
 	release func()
-	clk     Clock
-	ownClk  *SoftClock
+	clk     media.Clock
+	ownClk  *media.SoftClock
 	log     *slog.Logger
 
 	closed    atomic.Bool
@@ -72,23 +74,23 @@ type RTPPort struct {
 	wg        sync.WaitGroup
 
 	mu          sync.Mutex // negotiated settings and lifecycle
-	codec       CodecInfo
+	codec       media.CodecInfo
 	tePT        uint8
 	cnTxPT      uint8 // RFC 3389 PT to send silence as; 0 = CN not negotiated or suppress_cng
-	dtmfMode    DTMFMode
-	infoSender  func(DTMF) error
-	dtmfHook    func() bool            // SetDTMFGate: a hook wants digits before the bridged leg
-	dtmfDeliver func(DTMF) (kept bool) // OnDTMF, or SetDTMFGate\'s deliver: says whether the digit stays
-	dtmfPeer    Port
+	dtmfMode    media.DTMFMode
+	infoSender  func(media.DTMF) error
+	dtmfHook    func() bool                  // SetDTMFGate: a hook wants digits before the bridged leg
+	dtmfDeliver func(media.DTMF) (kept bool) // OnDTMF, or SetDTMFGate\'s deliver: says whether the digit stays
+	dtmfPeer    media.Port
 	keyLocal    *SRTPKey // current SDES keys, to recognise a re-INVITE that repeats them
 	keyRemote   *SRTPKey
 	signaled    netip.AddrPort // remote address from the SDP, before latching
-	dir         Direction
+	dir         media.Direction
 	tickCancel  func()
 	tickPeriod  time.Duration
 	rtcpCancel  func()
 
-	stream     atomic.Pointer[termStream]
+	stream     atomic.Pointer[media.TermStream]
 	remote     atomic.Pointer[netip.AddrPort]
 	remoteRTCP atomic.Pointer[netip.AddrPort]
 	latched    atomic.Bool
@@ -114,42 +116,42 @@ type RTPPort struct {
 	// Reader goroutine (or InjectPacket) only; injMu makes the two exclusive. Uncontended in
 	// normal operation, so it costs a few nanoseconds per packet.
 	injMu  sync.Mutex
-	rxHdr  rtp.Header
+	rxHdr  pionrtp.Header
 	dtmfRx dtmfReceiver
 
 	// Send side: everything below is guarded by smu (relay, clock tick and DTMF all send).
 	smu      sync.Mutex
 	seq      sequencer
 	enc      *srtp.Context
-	txHdr    rtp.Header
+	txHdr    pionrtp.Header
 	txBuf    []byte
 	dtmfTx   dtmfSender
-	inbandTx *ToneGenerator
-	encoder  Encoder
-	decoder  Decoder
-	codecImp CodecInfo
+	inbandTx *audio.ToneGenerator
+	encoder  media.Encoder
+	decoder  media.Decoder
+	codecImp media.CodecInfo
 	encPCM   []int16
 	decPCM   []int16
 	rsPCM    []int16
 	payBuf   []byte
-	encRS    *Resampler
-	decRS    *Resampler
-	detector *InbandDetector
-	dtmfOut  []DTMF // in-band digits detected during the tick, reported after it
+	encRS    *media.Resampler
+	decRS    *media.Resampler
+	detector *audio.InbandDetector
+	dtmfOut  []media.DTMF // in-band digits detected during the tick, reported after it
 
 	// Write-direction taps on a relayed leg (record_session on a bridged call).
 	txTapJB    *JitterBuffer
-	tapDecoder Decoder
+	tapDecoder media.Decoder
 	tapPCM     []int16
 	tapPay     []byte
-	tapRS      *Resampler
-	cn         *ComfortNoise
+	tapRS      *media.Resampler
+	cn         *audio.ComfortNoise
 	rtpTSNow   uint32
 	lastSR     uint32
 	lastSRAt   time.Time
 
 	cnTx          cnSender      // comfort noise send state
-	idleNoise     noise         // SetIdleSilence's noise (smu)
+	idleNoise     audio.Noise   // SetIdleSilence's noise (smu)
 	lastTick      time.Time     // deadline of the previous tick, to count frames a late clock skipped
 	lastTickPtime time.Duration // the ptime lastTick was counted in
 
@@ -215,15 +217,15 @@ func newRTPPort(c1, c2 *net.UDPConn, cfg RTPConfig) *RTPPort {
 		cfg.RTCPInterval = 5 * time.Second
 	}
 	p := &RTPPort{cfg: cfg, conn: c1, rtcp: c2, local: c1.LocalAddr().(*net.UDPAddr).AddrPort(),
-		clk: cfg.Clock, log: cfg.Log, seq: newSequencer(), txBuf: make([]byte, maxPacket+64), idleNoise: newNoise(0)}
+		clk: cfg.Clock, log: cfg.Log, seq: newSequencer(), txBuf: make([]byte, maxPacket+64), idleNoise: audio.NewNoise(0)}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	if p.clk == nil {
-		p.ownClk = NewSoftClock(1)
+		p.ownClk = media.NewSoftClock(1)
 		p.clk = p.ownClk
 	}
-	p.codec = CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1, Ptime: 20 * time.Millisecond}
+	p.codec = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1, Ptime: 20 * time.Millisecond}
 	p.audioPT.Store(0)
 	p.canTx.Store(true)
 	p.inband.Store(cfg.InbandDTMF)
@@ -282,12 +284,12 @@ func (p *RTPPort) Remote() netip.AddrPort {
 // SetCodec sets the negotiated audio codec (with its PT and ptime) and the telephone-event
 // payload type (0 = none negotiated, DTMF then goes in-band). It may be called again after a
 // re-INVITE; the outgoing SSRC and sequence continue.
-func (p *RTPPort) SetCodec(ci CodecInfo, telephoneEventPT uint8) error {
-	impl, err := codecFor(ci)
+func (p *RTPPort) SetCodec(ci media.CodecInfo, telephoneEventPT uint8) error {
+	impl, err := media.CodecFor(ci)
 	if err != nil {
 		return err
 	}
-	ci = mergeInfo(ci, impl.Info())
+	ci = media.MergeInfo(ci, impl.Info())
 	if ci.Ptime == 0 {
 		ci.Ptime = impl.Info().Ptime
 	}
@@ -337,7 +339,7 @@ func (p *RTPPort) SetComfortNoise(pt uint8) {
 }
 
 // Codec returns the negotiated audio codec.
-func (p *RTPPort) Codec() CodecInfo {
+func (p *RTPPort) Codec() media.CodecInfo {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.codec
@@ -411,41 +413,41 @@ func (p *RTPPort) Secure() bool { return p.dec.Load() != nil }
 
 // SetDirection applies the negotiated direction: we send only when it allows (hold = sendonly
 // or inactive from the far end's view), and the hold timeout applies while not sendrecv.
-func (p *RTPPort) SetDirection(d Direction) {
+func (p *RTPPort) SetDirection(d media.Direction) {
 	p.mu.Lock()
 	p.dir = d
 	p.mu.Unlock()
-	p.holdTO.Store(d != SendRecv)
+	p.holdTO.Store(d != media.SendRecv)
 	p.canTx.Store(d.CanSend())
 	p.lastRecv.Store(time.Now().UnixNano())
 }
 
 // Direction returns the current direction.
-func (p *RTPPort) Direction() Direction {
+func (p *RTPPort) Direction() media.Direction {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.dir
 }
 
 // SetDTMFMode selects how SendDTMF sends digits.
-func (p *RTPPort) SetDTMFMode(m DTMFMode) {
+func (p *RTPPort) SetDTMFMode(m media.DTMFMode) {
 	p.mu.Lock()
 	p.dtmfMode = m
 	p.mu.Unlock()
 }
 
 // SetInfoSender installs the SIP INFO (application/dtmf-relay) sender used in DTMFInfo mode.
-func (p *RTPPort) SetInfoSender(fn func(DTMF) error) {
+func (p *RTPPort) SetInfoSender(fn func(media.DTMF) error) {
 	p.mu.Lock()
 	p.infoSender = fn
 	p.mu.Unlock()
 }
 
 // OnDTMF sets the receiver of digits (RFC 4733 or in-band); it runs on the port's goroutines.
-func (p *RTPPort) OnDTMF(fn func(DTMF)) {
-	var deliver func(DTMF) bool
+func (p *RTPPort) OnDTMF(fn func(media.DTMF)) {
+	var deliver func(media.DTMF) bool
 	if fn != nil {
-		deliver = func(d DTMF) bool { fn(d); return false }
+		deliver = func(d media.DTMF) bool { fn(d); return false }
 	}
 	p.mu.Lock()
 	p.dtmfDeliver = deliver
@@ -458,14 +460,14 @@ func (p *RTPPort) SetInbandDTMF(on bool) { p.inband.Store(on) }
 
 // ReceiveDTMF hands a digit that arrived outside RTP (SIP INFO) to the same path as RTP
 // digits: OnDTMF and, when bridged, the other leg.
-func (p *RTPPort) ReceiveDTMF(d DTMF) {
+func (p *RTPPort) ReceiveDTMF(d media.DTMF) {
 	if d.Source == "" {
 		d.Source = "ENDPOINT"
 	}
 	p.emitDTMF(d)
 }
 
-func (p *RTPPort) emitDTMF(d DTMF) {
+func (p *RTPPort) emitDTMF(d media.DTMF) {
 	p.stDTMF.Add(1)
 	p.mu.Lock()
 	peer := p.dtmfPeer
@@ -485,7 +487,7 @@ func (p *RTPPort) emitDTMF(d DTMF) {
 
 // deliverDTMF hands a digit to the channel (OnDTMF or the gate's deliver) and reports
 // whether the channel kept it.
-func (p *RTPPort) deliverDTMF(d DTMF) (kept bool) {
+func (p *RTPPort) deliverDTMF(d media.DTMF) (kept bool) {
 	p.mu.Lock()
 	deliver := p.dtmfDeliver
 	p.mu.Unlock()
@@ -500,7 +502,7 @@ func (p *RTPPort) deliverDTMF(d DTMF) (kept bool) {
 // OnDTMF's) and reports whether the channel kept the digit, which then does not cross a bridge;
 // hooked reports whether such a hook is installed. While hooked, RFC 4733 digits are not relayed
 // packet by packet but re-sent on the bridged leg once they end (as FreeSWITCH always does).
-func (p *RTPPort) SetDTMFGate(hooked func() bool, deliver func(DTMF) (kept bool)) {
+func (p *RTPPort) SetDTMFGate(hooked func() bool, deliver func(media.DTMF) (kept bool)) {
 	p.mu.Lock()
 	p.dtmfHook, p.dtmfDeliver = hooked, deliver
 	p.mu.Unlock()
@@ -522,15 +524,15 @@ func (p *RTPPort) callback(fn func()) {
 }
 
 // Stream starts the terminated-media path (jitter buffer, decoder, encoder on the clock).
-func (p *RTPPort) Stream() Stream {
+func (p *RTPPort) Stream() media.Stream {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s := p.stream.Load(); s != nil {
 		return s
 	}
-	s := newTermStream(p.codec.pcmRate(), p.codec.ptime())
+	s := media.NewTermStream(p.codec.PCMRate(), p.codec.Interval())
 	if p.closed.Load() {
-		s.close()
+		s.Close()
 	}
 	p.stream.Store(s)
 	p.ensureTickLocked()
@@ -541,7 +543,7 @@ func (p *RTPPort) ensureTickLocked() {
 	if p.tickCancel != nil || p.closed.Load() {
 		return
 	}
-	p.tickPeriod = p.codec.ptime()
+	p.tickPeriod = p.codec.Interval()
 	p.tickCancel = p.clk.Every(p.tickPeriod, p.tick)
 	if p.rtcpCancel == nil && p.cfg.RTCPInterval > 0 {
 		p.rtcpCancel = p.clk.Every(p.cfg.RTCPInterval, p.sendReport)
@@ -586,7 +588,7 @@ func (p *RTPPort) Close() error {
 		}
 		p.mu.Unlock()
 		if s := p.stream.Load(); s != nil {
-			s.close()
+			s.Close()
 		}
 		p.stopPolling()
 		if p.inCallback.Load() > 0 {

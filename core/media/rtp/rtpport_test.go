@@ -1,7 +1,9 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"sync"
@@ -10,7 +12,7 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/g711"
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
 var lo = netip.MustParseAddr("127.0.0.1")
@@ -22,9 +24,9 @@ var testEpoch = time.Unix(1700000000, 0)
 var pcmu = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, Ptime: 20 * time.Millisecond}
 var pcma = media.CodecInfo{Name: "PCMA", PT: 8, ClockRate: 8000, Ptime: 20 * time.Millisecond}
 
-func newPort(t *testing.T, clk media.Clock, ci media.CodecInfo, te uint8) *media.RTPPort {
+func newPort(t *testing.T, clk media.Clock, ci media.CodecInfo, te uint8) *rtp.RTPPort {
 	t.Helper()
-	p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk})
+	p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func newPort(t *testing.T, clk media.Clock, ci media.CodecInfo, te uint8) *media
 	return p
 }
 
-func connect(a, b *media.RTPPort) {
+func connect(a, b *rtp.RTPPort) {
 	a.SetRemote(b.LocalAddr(), netip.AddrPort{})
 	b.SetRemote(a.LocalAddr(), netip.AddrPort{})
 }
@@ -60,7 +62,7 @@ func hearTone(t *testing.T, from, to media.Port) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		g, _ := media.NewToneGenerator("%(1000,0,1000);loops=-1", from.Stream().Rate())
+		g, _ := audio.NewToneGenerator("%(1000,0,1000);loops=-1", from.Stream().Rate())
 		_ = media.Play(ctx, from.Stream(), g)
 	}()
 	defer wg.Wait()
@@ -139,16 +141,16 @@ func newRawPeer(t *testing.T) *rawPeer {
 
 func (r *rawPeer) addr() netip.AddrPort { return r.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
 
-func (r *rawPeer) send(t *testing.T, to netip.AddrPort, h rtp.Header, payload []byte) {
+func (r *rawPeer) send(t *testing.T, to netip.AddrPort, h pionrtp.Header, payload []byte) {
 	t.Helper()
-	pkt := rtp.Packet{Header: h, Payload: payload}
+	pkt := pionrtp.Packet{Header: h, Payload: payload}
 	b, _ := pkt.Marshal()
 	if _, err := r.conn.WriteToUDPAddrPort(b, to); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (r *rawPeer) recv(t *testing.T, timeout time.Duration) (*rtp.Packet, bool) {
+func (r *rawPeer) recv(t *testing.T, timeout time.Duration) (*pionrtp.Packet, bool) {
 	t.Helper()
 	buf := make([]byte, 2000)
 	r.conn.SetReadDeadline(time.Now().Add(timeout))
@@ -156,7 +158,7 @@ func (r *rawPeer) recv(t *testing.T, timeout time.Duration) (*rtp.Packet, bool) 
 	if err != nil {
 		return nil, false
 	}
-	var p rtp.Packet
+	var p pionrtp.Packet
 	if err := p.Unmarshal(buf[:n]); err != nil {
 		t.Fatal(err)
 	}
@@ -177,13 +179,13 @@ func TestRelayRewritesAndLatches(t *testing.T) {
 	}
 	defer stop()
 	payload := make([]byte, 160)
-	var prev *rtp.Packet
+	var prev *pionrtp.Packet
 	for i, src := range []struct {
 		ssrc uint32
 		seq  uint16
 		ts   uint32
 	}{{111, 10, 1000}, {111, 11, 1160}, {111, 12, 1320}, {222, 500, 90000}, {222, 501, 90160}} {
-		phoneA.send(t, la.LocalAddr(), rtp.Header{Version: 2, PayloadType: 0, SSRC: src.ssrc, SequenceNumber: src.seq, Timestamp: src.ts}, payload)
+		phoneA.send(t, la.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 0, SSRC: src.ssrc, SequenceNumber: src.seq, Timestamp: src.ts}, payload)
 		p, ok := phoneB.recv(t, 2*time.Second)
 		if !ok {
 			t.Fatalf("packet %d not relayed", i)
@@ -209,12 +211,12 @@ func TestRelayRewritesAndLatches(t *testing.T) {
 	}
 	// Once latched, packets from a stranger are ignored.
 	stranger := newRawPeer(t)
-	stranger.send(t, la.LocalAddr(), rtp.Header{Version: 2, PayloadType: 0, SSRC: 9, SequenceNumber: 1}, payload)
+	stranger.send(t, la.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 0, SSRC: 9, SequenceNumber: 1}, payload)
 	if _, ok := phoneB.recv(t, 200*time.Millisecond); ok {
 		t.Error("stranger's packet relayed")
 	}
 	// Replies from phone B reach phone A at its latched address.
-	phoneB.send(t, lb.LocalAddr(), rtp.Header{Version: 2, PayloadType: 0, SSRC: 5, SequenceNumber: 1}, payload)
+	phoneB.send(t, lb.LocalAddr(), pionrtp.Header{Version: 2, PayloadType: 0, SSRC: 5, SequenceNumber: 1}, payload)
 	if _, ok := phoneA.recv(t, 2*time.Second); !ok {
 		t.Error("reverse direction not relayed to latched address")
 	}
@@ -222,7 +224,7 @@ func TestRelayRewritesAndLatches(t *testing.T) {
 
 func TestRTPTimeout(t *testing.T) {
 	fired := make(chan struct{})
-	p, err := media.ListenRTP(lo, 0, media.RTPConfig{Timeout: 300 * time.Millisecond, OnTimeout: func() { close(fired) }})
+	p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Timeout: 300 * time.Millisecond, OnTimeout: func() { close(fired) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,17 +239,17 @@ func TestRTPTimeout(t *testing.T) {
 
 func TestAllocator(t *testing.T) {
 	// Find a free region by binding a probe first.
-	probe, err := media.ListenRTP(lo, 0, media.RTPConfig{})
+	probe, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := int(probe.LocalAddr().Port())
 	probe.Close()
-	a := media.NewPortAllocator(lo, base, base+5)
+	a := rtp.NewPortAllocator(lo, base, base+5)
 	a.Quarantine = time.Hour
-	var got []*media.RTPPort
+	var got []*rtp.RTPPort
 	for {
-		p, err := a.Allocate(media.RTPConfig{})
+		p, err := a.Allocate(rtp.RTPConfig{})
 		if err != nil {
 			break
 		}
@@ -260,7 +262,7 @@ func TestAllocator(t *testing.T) {
 		t.Fatalf("allocated %d pairs from a 3-pair range", len(got))
 	}
 	got[0].Close()
-	if _, err := a.Allocate(media.RTPConfig{}); err == nil {
+	if _, err := a.Allocate(rtp.RTPConfig{}); err == nil {
 		t.Error("quarantined port handed out again")
 	}
 	for _, p := range got[1:] {
@@ -285,15 +287,15 @@ func TestReconfigureUnderTraffic(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, p := range []*media.RTPPort{pa, pb} {
+	for _, p := range []*rtp.RTPPort{pa, pb} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g, _ := media.NewToneGenerator("%(1000,0,700);loops=-1", 8000)
+			g, _ := audio.NewToneGenerator("%(1000,0,700);loops=-1", 8000)
 			media.Play(ctx, p.Stream(), g)
 		}()
 	}
-	suite, _ := media.LookupSRTPSuite("AEAD_AES_128_GCM")
+	suite, _ := rtp.LookupSRTPSuite("AEAD_AES_128_GCM")
 	for i := 0; ctx.Err() == nil; i++ {
 		ci := pcmu
 		if i%2 == 1 {
@@ -303,8 +305,8 @@ func TestReconfigureUnderTraffic(t *testing.T) {
 		pb.SetCodec(ci, 101)
 		la.SetDirection([]media.Direction{media.SendRecv, media.SendOnly}[i%2])
 		pa.SendDTMF(media.DTMF{Digit: '1', Duration: 50 * time.Millisecond})
-		k1, _ := media.NewSRTPKey(suite)
-		k2, _ := media.NewSRTPKey(suite)
+		k1, _ := rtp.NewSRTPKey(suite)
+		k2, _ := rtp.NewSRTPKey(suite)
 		lb.SetSRTP(&k1, &k2)
 		pb.SetSRTP(&k2, &k1)
 		_ = la.String()

@@ -1,7 +1,8 @@
-package media
+package rtp
 
 import (
 	"errors"
+	"github.com/goswitch/goswitch/core/media"
 	"net"
 	"net/netip"
 	"os"
@@ -146,7 +147,7 @@ func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te ui
 			if p.cfg.OnRelayed != nil {
 				p.cfg.OnRelayed(now)
 			}
-			if st == nil || (!st.hasTaps() && !p.inband.Load()) {
+			if st == nil || (!st.HasTaps() && !p.inband.Load()) {
 				return
 			}
 			// A media bug (record_session, eavesdrop) or in-band DTMF detection (start_dtmf)
@@ -197,7 +198,7 @@ func (p *RTPPort) ingestEvent(payload []byte, link *relayLink) {
 		link.to.relayEvent(&p.rxHdr, payload, link)
 	}
 	for _, x := range [2]struct {
-		d  DTMF
+		d  media.DTMF
 		ok bool
 	}{{prev, okPrev}, {d, ok}} {
 		if !x.ok {

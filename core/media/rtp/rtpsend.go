@@ -1,10 +1,12 @@
-package media
+package rtp
 
 import (
+	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"math"
 	"time"
 
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 )
 
 // sendLocked builds, encrypts and sends one packet. smu must be held.
@@ -70,10 +72,10 @@ func (p *RTPPort) tickLocked(deadline time.Time) {
 			return
 		}
 	}
-	spf := uint32(ci.rtpSamplesPerFrame())
+	spf := uint32(ci.RTPSamplesPerFrame())
 	// A late clock skips deadlines rather than bursting; the RTP timeline must still follow wall
 	// time, so the skipped frames become a timestamp gap (with the marker bit on the next packet).
-	frames := p.elapsedFramesLocked(deadline, ci.ptime())
+	frames := p.elapsedFramesLocked(deadline, ci.Interval())
 	if frames > 1 {
 		p.seq.skip((frames - 1) * spf)
 		p.rtpTSNow += (frames - 1) * spf
@@ -81,7 +83,7 @@ func (p *RTPPort) tickLocked(deadline time.Time) {
 	st := p.stream.Load()
 	if st != nil {
 		p.receiveFrameLocked(st, ci)
-		if p.txTapJB != nil && p.peer.Load() != nil && st.hasTaps() {
+		if p.txTapJB != nil && p.peer.Load() != nil && st.HasTaps() {
 			p.tapRelayedLocked(st, ci)
 		}
 	}
@@ -97,16 +99,16 @@ func (p *RTPPort) tickLocked(deadline time.Time) {
 			sent = true
 		}
 	case p.inbandTx != nil:
-		n, err := ReadFull(p.inbandTx, p.encPCM[:ci.samplesPerFrame()])
+		n, err := media.ReadFull(p.inbandTx, p.encPCM[:ci.SamplesPerFrame()])
 		if err != nil || n == 0 {
 			p.inbandTx = nil
 			break
 		}
-		clear(p.encPCM[n:ci.samplesPerFrame()])
-		sent = p.encodeSendLocked(p.encPCM[:ci.samplesPerFrame()], ci, spf, dir)
+		clear(p.encPCM[n:ci.SamplesPerFrame()])
+		sent = p.encodeSendLocked(p.encPCM[:ci.SamplesPerFrame()], ci, spf, dir)
 	}
 	if st != nil {
-		pcm, fl, ok := st.take(p.encPCM[:0])
+		pcm, fl, ok := st.Take(p.encPCM[:0])
 		p.encPCM = pcm[:cap(pcm)]
 		local := !sent && p.peer.Load() == nil
 		switch {
@@ -114,8 +116,8 @@ func (p *RTPPort) tickLocked(deadline time.Time) {
 			p.sendIdleLocked(p.idleDiv.Load(), ci, spf, dir)
 		case local && cnpt != 0 && (!ok || isSilence(pcm, fl)) && p.sendCNLocked(cnpt, pcm, ok, frames, spf, dir):
 		case ok && local:
-			if st.rate != ci.pcmRate() {
-				pcm = p.resampleLocked(&p.encRS, pcm, st.rate, ci.pcmRate())
+			if st.Rate() != ci.PCMRate() {
+				pcm = p.resampleLocked(&p.encRS, pcm, st.Rate(), ci.PCMRate())
 			}
 			p.cnTx.on = false
 			p.encodeSendLocked(pcm, ci, spf, dir)
@@ -142,13 +144,13 @@ func (p *RTPPort) elapsedFramesLocked(deadline time.Time, ptime time.Duration) u
 	return uint32((d + ptime/2) / ptime) // rounded: a clock may pass wall times, not deadlines
 }
 
-func (p *RTPPort) setupCodecLocked(ci CodecInfo) bool {
-	impl, err := codecFor(ci)
+func (p *RTPPort) setupCodecLocked(ci media.CodecInfo) bool {
+	impl, err := media.CodecFor(ci)
 	if err != nil {
 		return false
 	}
 	p.encoder, p.decoder, p.codecImp = impl.NewEncoder(), impl.NewDecoder(), ci
-	n := max(ci.samplesPerFrame(), 48*120)
+	n := max(ci.SamplesPerFrame(), 48*120)
 	p.encPCM = make([]int16, n)
 	p.decPCM = make([]int16, n)
 	p.rsPCM = make([]int16, n)
@@ -157,15 +159,15 @@ func (p *RTPPort) setupCodecLocked(ci CodecInfo) bool {
 	return true
 }
 
-func (p *RTPPort) resampleLocked(rs **Resampler, pcm []int16, from, to int) []int16 {
+func (p *RTPPort) resampleLocked(rs **media.Resampler, pcm []int16, from, to int) []int16 {
 	if *rs == nil || (*rs).In() != from || (*rs).Out() != to {
-		*rs = NewResampler(from, to)
+		*rs = media.NewResampler(from, to)
 	}
 	n := (*rs).Process(p.rsPCM, pcm)
 	return p.rsPCM[:n]
 }
 
-func (p *RTPPort) encodeSendLocked(pcm []int16, ci CodecInfo, spf uint32, dir Direction) bool {
+func (p *RTPPort) encodeSendLocked(pcm []int16, ci media.CodecInfo, spf uint32, dir media.Direction) bool {
 	if !dir.CanSend() {
 		return false
 	}
@@ -195,7 +197,7 @@ type cnSender struct {
 // sendCNLocked runs on a tick with nothing but silence to send: one SID at the start of the
 // silence, then one every cnRefresh frames, instead of silence frames (or nothing). It reports
 // false when CN cannot stand in, and a silence frame should go out as audio.
-func (p *RTPPort) sendCNLocked(pt uint8, pcm []int16, haveFrame bool, frames, spf uint32, dir Direction) bool {
+func (p *RTPPort) sendCNLocked(pt uint8, pcm []int16, haveFrame bool, frames, spf uint32, dir media.Direction) bool {
 	if !dir.CanSend() || !p.seq.sent {
 		return false // like FreeSWITCH, CN only continues a stream that has started
 	}
@@ -218,8 +220,8 @@ func (p *RTPPort) sendCNLocked(pt uint8, pcm []int16, haveFrame bool, frames, sp
 
 // isSilence reports whether an outgoing frame is silence: marked so (comfort noise heard from a
 // bridged leg, silence fill) or digital zero.
-func isSilence(pcm []int16, fl FrameFlags) bool {
-	if fl&FrameSilence != 0 {
+func isSilence(pcm []int16, fl media.FrameFlags) bool {
+	if fl&media.FrameSilence != 0 {
 		return true
 	}
 	for _, s := range pcm {
@@ -245,55 +247,55 @@ func cnLevel(pcm []int16) (uint8, bool) {
 
 // receiveFrameLocked pops the jitter buffer and delivers one decoded (or concealed, or comfort
 // noise) frame to the stream.
-func (p *RTPPort) receiveFrameLocked(st *termStream, ci CodecInfo) {
-	spf := ci.samplesPerFrame()
+func (p *RTPPort) receiveFrameLocked(st *media.TermStream, ci media.CodecInfo) {
+	spf := ci.SamplesPerFrame()
 	pay, status := p.jb.Load().Pop(p.payBuf[:0])
 	pcm := p.decPCM[:spf]
-	var fl FrameFlags
+	var fl media.FrameFlags
 	switch status {
 	case JitterOK:
 		n, err := p.decoder.Decode(p.decPCM, pay)
 		if err != nil || n == 0 {
 			pcm = pcm[:p.decoder.Conceal(pcm)]
-			fl = FrameConcealed
+			fl = media.FrameConcealed
 		} else {
 			pcm = p.decPCM[:n]
 		}
 	case JitterLost:
 		pcm = pcm[:p.decoder.Conceal(pcm)]
-		fl = FrameConcealed
+		fl = media.FrameConcealed
 	default:
 		if p.inCN.Load() {
 			if p.cn == nil {
-				p.cn = NewComfortNoise(70)
+				p.cn = audio.NewComfortNoise(70)
 			}
 			p.cn.SetLevel(uint8(p.cnLevel.Load()))
 			p.cn.Fill(pcm)
-			fl = FrameCNG | FrameSilence
+			fl = media.FrameCNG | media.FrameSilence
 		} else {
 			clear(pcm)
-			fl = FrameSilence
+			fl = media.FrameSilence
 		}
 	}
-	if st.rate != ci.pcmRate() {
-		pcm = p.resampleLocked(&p.decRS, pcm, ci.pcmRate(), st.rate)
+	if st.Rate() != ci.PCMRate() {
+		pcm = p.resampleLocked(&p.decRS, pcm, ci.PCMRate(), st.Rate())
 	}
 	if p.inband.Load() {
 		if p.detector == nil {
-			p.detector = NewInbandDetector(st.rate, func(d DTMF) { p.dtmfOut = append(p.dtmfOut, d) })
+			p.detector = audio.NewInbandDetector(st.Rate(), func(d media.DTMF) { p.dtmfOut = append(p.dtmfOut, d) })
 		}
 		p.detector.Process(pcm)
 	}
-	p.rtpTSNow += uint32(ci.rtpSamplesPerFrame())
-	st.deliver(pcm, p.rtpTSNow, fl)
+	p.rtpTSNow += uint32(ci.RTPSamplesPerFrame())
+	st.Deliver(pcm, p.rtpTSNow, fl)
 }
 
 // SendDTMF sends a digit as the port negotiated: RFC 4733 events when a telephone-event PT was
 // agreed, otherwise in-band tones; SIP INFO in DTMFInfo mode. A zero Duration uses the configured
 // default (FreeSWITCH's 2000 samples).
-func (p *RTPPort) SendDTMF(d DTMF) error {
+func (p *RTPPort) SendDTMF(d media.DTMF) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return media.ErrClosed
 	}
 	if _, ok := DigitEvent(d.Digit); !ok {
 		return ErrBadEvent
@@ -306,22 +308,22 @@ func (p *RTPPort) SendDTMF(d DTMF) error {
 	mode, te, info := p.dtmfMode, p.tePT, p.infoSender
 	p.mu.Unlock()
 	switch {
-	case mode == DTMFNone:
+	case mode == media.DTMFNone:
 		return nil
-	case mode == DTMFInfo && info != nil && !p.genInband.Load():
+	case mode == media.DTMFInfo && info != nil && !p.genInband.Load():
 		return info(d)
 	}
 	p.smu.Lock()
-	if te != 0 && mode == DTMFRFC2833 && !p.genInband.Load() {
+	if te != 0 && mode == media.DTMFRFC2833 && !p.genInband.Load() {
 		p.dtmfTx.queue = append(p.dtmfTx.queue, d)
 	} else {
-		g, err := NewDTMFTone(string(d.Digit), d.Duration, 50*time.Millisecond, p.codec.pcmRate())
+		g, err := audio.NewDTMFTone(string(d.Digit), d.Duration, 50*time.Millisecond, p.codec.PCMRate())
 		if err != nil {
 			p.smu.Unlock()
 			return err
 		}
 		if p.inbandTx != nil { // append to the digits already playing
-			p.inbandTx.sc.Segments = append(p.inbandTx.sc.Segments, g.sc.Segments...)
+			p.inbandTx.Append(g)
 		} else {
 			p.inbandTx = g
 		}
@@ -335,7 +337,7 @@ func (p *RTPPort) SendDTMF(d DTMF) error {
 
 // relayPacket sends a packet received on another port through this one: new SSRC/seq/ts,
 // this leg's SRTP key, transcoded when the link says so. Called from the source's reader.
-func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bool) {
+func (p *RTPPort) relayPacket(h *pionrtp.Header, payload []byte, l *relayLink, cn bool) {
 	p.smu.Lock()
 	defer p.smu.Unlock()
 	if p.dtmfTx.busy() || p.inbandTx != nil || p.closed.Load() || l.drop {
@@ -363,7 +365,7 @@ func (p *RTPPort) relayPacket(h *rtp.Header, payload []byte, l *relayLink, cn bo
 
 // relayRepackedLocked is relayPacket for a link whose legs differ in ptime or clock: one input
 // packet yields zero, one or more packets in this leg's framing.
-func (p *RTPPort) relayRepackedLocked(h *rtp.Header, payload []byte, l *relayLink, cn bool) {
+func (p *RTPPort) relayRepackedLocked(h *pionrtp.Header, payload []byte, l *relayLink, cn bool) {
 	rp := l.rp
 	if cn {
 		// The source went quiet: forward its SID at the current position of the timeline.
@@ -400,17 +402,17 @@ func (p *RTPPort) sendRelayedLocked(pt uint8, m bool, seq uint16, ts uint32, pay
 		return
 	}
 	p.sendLocked(pt, m, seq, ts, payload)
-	if st := p.stream.Load(); st != nil && !cn && st.hasTaps() {
+	if st := p.stream.Load(); st != nil && !cn && st.HasTaps() {
 		// Keep a copy for the write-direction taps, decoded on the next tick.
 		if p.txTapJB == nil {
-			p.txTapJB = NewJitterBuffer(JitterConfig{Rate: max(p.codec.ClockRate, 8000), Ptime: p.codec.ptime()})
+			p.txTapJB = NewJitterBuffer(JitterConfig{Rate: max(p.codec.ClockRate, 8000), Ptime: p.codec.Interval()})
 		}
 		p.txTapJB.Push(seq, ts, p.seq.ssrc, m, payload, time.Now())
 	}
 }
 
 // relayEvent forwards a telephone-event packet with this leg's telephone-event PT.
-func (p *RTPPort) relayEvent(h *rtp.Header, payload []byte, l *relayLink) {
+func (p *RTPPort) relayEvent(h *pionrtp.Header, payload []byte, l *relayLink) {
 	p.mu.Lock()
 	te := p.tePT
 	p.mu.Unlock()
@@ -439,9 +441,9 @@ func (p *RTPPort) relayEvent(h *rtp.Header, payload []byte, l *relayLink) {
 }
 
 // tapRelayedLocked decodes one frame of what the relay sent and shows it to DirWrite taps.
-func (p *RTPPort) tapRelayedLocked(st *termStream, ci CodecInfo) {
+func (p *RTPPort) tapRelayedLocked(st *media.TermStream, ci media.CodecInfo) {
 	if p.tapDecoder == nil {
-		impl, err := codecFor(ci)
+		impl, err := media.CodecFor(ci)
 		if err != nil {
 			return
 		}
@@ -450,7 +452,7 @@ func (p *RTPPort) tapRelayedLocked(st *termStream, ci CodecInfo) {
 	}
 	pay, status := p.txTapJB.Pop(p.tapPay[:0])
 	p.tapPay = pay
-	spf := ci.samplesPerFrame()
+	spf := ci.SamplesPerFrame()
 	pcm := p.tapPCM[:spf]
 	switch status {
 	case JitterOK:
@@ -462,12 +464,12 @@ func (p *RTPPort) tapRelayedLocked(st *termStream, ci CodecInfo) {
 	default:
 		return
 	}
-	if st.rate != ci.pcmRate() {
+	if st.Rate() != ci.PCMRate() {
 		if p.tapRS == nil {
-			p.tapRS = NewResampler(ci.pcmRate(), st.rate)
+			p.tapRS = media.NewResampler(ci.PCMRate(), st.Rate())
 		}
 		n := p.tapRS.Process(p.rsPCM, pcm)
 		pcm = p.rsPCM[:n]
 	}
-	st.runTaps(DirWrite, pcm, 0, 0)
+	st.RunTaps(media.DirWrite, pcm, 0, 0)
 }

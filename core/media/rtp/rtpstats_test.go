@@ -1,11 +1,10 @@
-package media_test
+package rtp_test
 
 import (
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"math"
 	"testing"
 	"time"
-
-	"github.com/goswitch/goswitch/core/media"
 )
 
 type rxPkt struct {
@@ -33,7 +32,7 @@ func seqRange(ssrc uint32, from, to int, skip func(int) bool) []rxPkt {
 	return out
 }
 
-func feed(s *media.RTPStats, pkts []rxPkt) {
+func feed(s *rtp.RTPStats, pkts []rxPkt) {
 	at := testEpoch
 	for _, p := range pkts {
 		s.Update(p.ssrc, p.seq, uint32(p.seq)*160, at, 8000)
@@ -52,43 +51,43 @@ func TestRTPStatsSequence(t *testing.T) {
 		name string
 		pkts []rxPkt
 		ok   bool
-		want media.RTPReception // Jitter and FractionLost not compared
+		want rtp.RTPReception // Jitter and FractionLost not compared
 	}{
-		{"nothing", nil, false, media.RTPReception{}},
+		{"nothing", nil, false, rtp.RTPReception{}},
 		// The first packet of a new source only starts its probation (A.1): not counted.
-		{"probation: one packet", seqs(7), false, media.RTPReception{}},
+		{"probation: one packet", seqs(7), false, rtp.RTPReception{}},
 		{"in order", seqRange(1, 100, 109, nil), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 109, Received: 9, Expected: 9}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 109, Received: 9, Expected: 9}},
 		{"probation restarts on a gap", seqs(10, 20, 21, 22), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 22, Received: 2, Expected: 2}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 22, Received: 2, Expected: 2}},
 		{"wrap", seqRange(1, 65530, 65541, nil), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 65541, Received: 11, Expected: 11}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 65541, Received: 11, Expected: 11}},
 		{"two wraps", seqRange(1, 65530, 2*65536+5, nil), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 2*65536 + 5, Received: 65547, Expected: 65547}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 2*65536 + 5, Received: 65547, Expected: 65547}},
 		{"reorder", seqs(1, 2, 3, 5, 4, 6), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 6, Received: 5, Expected: 5}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 6, Received: 5, Expected: 5}},
 		{"reorder across the wrap", seqs(65533, 65534, 65535, 1, 0, 2), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 65538, Received: 5, Expected: 5}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 65538, Received: 5, Expected: 5}},
 		{"late packet after the wrap is not a new cycle", seqs(65534, 65535, 0, 1, 65535, 2), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 65538, Received: 5, Expected: 4, TotalLost: -1}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 65538, Received: 5, Expected: 4, TotalLost: -1}},
 		{"duplicates", seqs(1, 2, 3, 3, 3, 4), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 4, Received: 5, Expected: 3, TotalLost: -2}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 4, Received: 5, Expected: 3, TotalLost: -2}},
 		{"loss", seqRange(1, 1, 10, func(s int) bool { return s >= 5 && s <= 7 }), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 10, Received: 6, Expected: 9, TotalLost: 3}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 10, Received: 6, Expected: 9, TotalLost: 3}},
 		{"loss across the wrap", seqRange(1, 65500, 65601, func(s int) bool { return s%10 == 0 }), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 65601, Received: 90, Expected: 100, TotalLost: 10}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 65601, Received: 90, Expected: 100, TotalLost: 10}},
 		{"one large jump is ignored", cat(seqRange(1, 1, 5, nil), seqs(40000), seqRange(1, 6, 7, nil)), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 7, Received: 6, Expected: 6}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 7, Received: 6, Expected: 6}},
 		{"two in sequence after a jump restart", cat(seqRange(1, 1, 5, nil), seqs(40000, 40001, 40002)), true,
-			media.RTPReception{SSRC: 1, ExtHighest: 40002, Received: 2, Expected: 2}},
+			rtp.RTPReception{SSRC: 1, ExtHighest: 40002, Received: 2, Expected: 2}},
 		{"new SSRC starts over", cat(seqRange(1, 1, 10, nil), seqRange(2, 500, 502, nil)), true,
-			media.RTPReception{SSRC: 2, ExtHighest: 502, Received: 2, Expected: 2}},
+			rtp.RTPReception{SSRC: 2, ExtHighest: 502, Received: 2, Expected: 2}},
 		{"new SSRC on probation: no block", cat(seqRange(1, 1, 10, nil), seqRange(2, 500, 500, nil)), false,
-			media.RTPReception{}},
+			rtp.RTPReception{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var s media.RTPStats
+			var s rtp.RTPStats
 			feed(&s, tc.pkts)
 			got, ok := s.Snapshot()
 			got.Jitter, got.FractionLost = 0, 0
@@ -103,7 +102,7 @@ func TestRTPStatsSequence(t *testing.T) {
 }
 
 func TestRTPStatsFractionLost(t *testing.T) {
-	var s media.RTPStats
+	var s rtp.RTPStats
 	report := func(wantFrac uint8, wantLost int32) {
 		t.Helper()
 		r, ok := s.Report()
@@ -130,7 +129,7 @@ func TestRTPStatsFractionLost(t *testing.T) {
 }
 
 func TestRTPStatsLostClamp(t *testing.T) {
-	var s media.RTPStats
+	var s rtp.RTPStats
 	at := testEpoch
 	seq := uint16(0)
 	// Gaps just under MAX_DROPOUT: each packet loses 2998, 3000 packets lose ~9M > 2^23-1.
@@ -151,7 +150,7 @@ func TestRTPStatsLostClamp(t *testing.T) {
 // 0 (RTP units at 8 kHz) give J = 40/16 = 2, then 77/16 = 4, then 72/16 = 4 (J*16 += |D| -
 // (J*16+8)/16), and against the floating-point formula on a longer sequence.
 func TestRTPStatsJitter(t *testing.T) {
-	var s media.RTPStats
+	var s rtp.RTPStats
 	offsets := []time.Duration{0, 0, 5 * time.Millisecond, 0, 0} // late by, per 20 ms packet
 	want := []uint32{0, 0, 2, 4, 4}
 	for i, off := range offsets {
@@ -163,7 +162,7 @@ func TestRTPStatsJitter(t *testing.T) {
 
 	// Pseudo-random delays at 48 kHz, starting a few days after the epoch (the conversion to
 	// RTP units must not overflow), compared with J += (|D| - J)/16 in float.
-	s = media.RTPStats{}
+	s = rtp.RTPStats{}
 	base := time.Now().Add(72 * time.Hour)
 	var jf, prevTransit float64
 	x := uint32(12345)
@@ -198,7 +197,7 @@ func TestRTPStatsJitter(t *testing.T) {
 }
 
 func TestRTPStatsNoAlloc(t *testing.T) {
-	var s media.RTPStats
+	var s rtp.RTPStats
 	seq := uint16(0)
 	at := testEpoch
 	if a := testing.AllocsPerRun(1000, func() {
@@ -211,7 +210,7 @@ func TestRTPStatsNoAlloc(t *testing.T) {
 }
 
 func BenchmarkRTPStats(b *testing.B) {
-	var s media.RTPStats
+	var s rtp.RTPStats
 	seq := uint16(0)
 	at := time.Now()
 	b.ReportAllocs()
@@ -225,7 +224,7 @@ func BenchmarkRTPStats(b *testing.B) {
 // TestRTPStatsConcurrent reads while the receive path updates (run with -race): every
 // snapshot must be one consistent state, never a mix of two.
 func TestRTPStatsConcurrent(t *testing.T) {
-	var s media.RTPStats
+	var s rtp.RTPStats
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -1,12 +1,14 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"github.com/zaf/g711"
 )
@@ -17,10 +19,10 @@ import (
 func TestSRTPInteropEverySuite(t *testing.T) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
-	for _, suite := range media.SRTPSuites {
+	for _, suite := range rtp.SRTPSuites {
 		t.Run(suite.Name, func(t *testing.T) {
-			portKey, _ := media.NewSRTPKey(suite)
-			phoneKey, _ := media.NewSRTPKey(suite)
+			portKey, _ := rtp.NewSRTPKey(suite)
+			phoneKey, _ := rtp.NewSRTPKey(suite)
 			port := newPort(t, clk, pcmu, 0)
 			if err := port.SetSRTP(&portKey, &phoneKey); err != nil {
 				t.Fatal(err)
@@ -41,7 +43,7 @@ func TestSRTPInteropEverySuite(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Phone -> port: a 1 kHz tone in PCMU, encrypted.
-			g, _ := media.NewToneGenerator("%(2000,0,1000)", 8000)
+			g, _ := audio.NewToneGenerator("%(2000,0,1000)", 8000)
 			pcm := make([]int16, 160)
 			payload := make([]byte, 160)
 			done := make(chan struct{})
@@ -56,7 +58,7 @@ func TestSRTPInteropEverySuite(t *testing.T) {
 					for j, s := range pcm {
 						payload[j] = g711.EncodeUlawFrame(s)
 					}
-					pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: 77}, Payload: payload}
+					pkt := &pionrtp.Packet{Header: pionrtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: 77}, Payload: payload}
 					b, _ := pkt.Marshal()
 					out, err := enc.EncryptRTP(nil, b, nil)
 					if err != nil {
@@ -80,14 +82,14 @@ func TestSRTPInteropEverySuite(t *testing.T) {
 				}
 			}
 			// Port -> phone.
-			go media.Play(ctx, port.Stream(), media.NewSilence(8000, 200, 50))
+			go media.Play(ctx, port.Stream(), audio.NewSilence(8000, 200, 50))
 			buf := make([]byte, 1500)
 			phone.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 			n, _, err := phone.conn.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var h rtp.Header
+			var h pionrtp.Header
 			plain, err := dec.DecryptRTP(nil, buf[:n], &h)
 			if err != nil {
 				t.Fatalf("phone cannot decrypt our packet: %v", err)
@@ -97,7 +99,7 @@ func TestSRTPInteropEverySuite(t *testing.T) {
 			}
 			cancel()
 			<-done
-			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1000, Timestamp: 160000, SSRC: 77}, Payload: payload}
+			pkt := &pionrtp.Packet{Header: pionrtp.Header{Version: 2, PayloadType: 0, SequenceNumber: 1000, Timestamp: 160000, SSRC: 77}, Payload: payload}
 			b, _ := pkt.Marshal()
 			replay, _ := enc.EncryptRTP(nil, b, nil)
 			phone.conn.WriteToUDPAddrPort(replay, port.LocalAddr())
@@ -125,9 +127,9 @@ func TestSRTPInteropEverySuite(t *testing.T) {
 func TestSRTPRelayBetweenLegs(t *testing.T) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
-	suite, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
-	k1, _ := media.NewSRTPKey(suite)
-	k2, _ := media.NewSRTPKey(suite)
+	suite, _ := rtp.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
+	k1, _ := rtp.NewSRTPKey(suite)
+	k2, _ := rtp.NewSRTPKey(suite)
 	phoneA, legA := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
 	legB, phoneB := newPort(t, clk, pcmu, 101), newPort(t, clk, pcmu, 101)
 	connect(phoneA, legA)
@@ -143,7 +145,7 @@ func TestSRTPRelayBetweenLegs(t *testing.T) {
 	hearTone(t, phoneA, phoneB)
 	hearTone(t, phoneB, phoneA)
 	// Re-key (re-INVITE) on both ends of leg A: media keeps flowing.
-	k3, _ := media.NewSRTPKey(suite)
+	k3, _ := rtp.NewSRTPKey(suite)
 	phoneA.SetSRTP(&k1, &k3)
 	legA.SetSRTP(&k3, &k1)
 	hearTone(t, phoneB, phoneA)

@@ -1,53 +1,10 @@
-package media
+package rtp
 
 import (
+	"github.com/goswitch/goswitch/core/media"
 	"testing"
 	"time"
 )
-
-func TestInbandRoundTrip(t *testing.T) {
-	for _, rate := range []int{8000, 16000} {
-		var got []DTMF
-		det := NewInbandDetector(rate, func(d DTMF) { got = append(got, d) })
-		g, err := NewDTMFTone("0123456789*#ABCD", 100*time.Millisecond, 60*time.Millisecond, rate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pcm := readAll(t, g, 1<<22)
-		// Add faint noise: detection must survive it.
-		n := newNoise(1)
-		for i := range pcm {
-			pcm[i] += int16(n.next() / 200)
-		}
-		for off := 0; off < len(pcm); off += rate / 50 {
-			det.Process(pcm[off:min(off+rate/50, len(pcm))])
-		}
-		det.Process(make([]int16, rate/10))
-		s := ""
-		for _, d := range got {
-			s += string(d.Digit)
-			if d.Source != "INBAND_AUDIO" || d.Duration < 50*time.Millisecond || d.Duration > 130*time.Millisecond {
-				t.Errorf("%d Hz: %+v", rate, d)
-			}
-		}
-		if s != "0123456789*#ABCD" {
-			t.Errorf("%d Hz: detected %q", rate, s)
-		}
-	}
-}
-
-func TestInbandRejectsSpeechLikeTones(t *testing.T) {
-	var got []DTMF
-	det := NewInbandDetector(8000, func(d DTMF) { got = append(got, d) })
-	for _, spec := range []string{"%(1000,0,440,480)", "%(1000,0,1004)", "%(1000,0,697,770)", "v=-60;%(1000,0,697,1209)"} {
-		g, _ := NewToneGenerator(spec, 8000)
-		det.Process(readAll(t, g, 1<<20))
-		det.Process(make([]int16, 800))
-	}
-	if len(got) != 0 {
-		t.Fatalf("false detections: %+v", got)
-	}
-}
 
 func TestTelephoneEventCodec(t *testing.T) {
 	b := make([]byte, 4)
@@ -67,9 +24,9 @@ func TestTelephoneEventCodec(t *testing.T) {
 
 func TestDTMFSenderReceiver(t *testing.T) {
 	var s dtmfSender
-	s.queue = []DTMF{{Digit: '1', Duration: 250 * time.Millisecond}, {Digit: '#', Duration: 100 * time.Millisecond}}
+	s.queue = []media.DTMF{{Digit: '1', Duration: 250 * time.Millisecond}, {Digit: '#', Duration: 100 * time.Millisecond}}
 	r := dtmfReceiver{rate: 8000}
-	var got []DTMF
+	var got []media.DTMF
 	ts := uint32(1000)
 	b := make([]byte, 4)
 	packets := 0

@@ -1,6 +1,8 @@
-package media_test
+package rtp_test
 
 import (
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"testing"
 	"time"
@@ -58,7 +60,7 @@ func TestCodecChangeMidCall(t *testing.T) {
 func TestRTCPSenderReports(t *testing.T) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
-	p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: 40 * time.Millisecond})
+	p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: 40 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestRTCPSenderReports(t *testing.T) {
 	rtcpSock, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	defer rtcpSock.Close()
 	p.SetRemote(phone.addr(), rtcpSock.LocalAddr().(*net.UDPAddr).AddrPort())
-	go media.Play(t.Context(), p.Stream(), media.NewSilence(8000, 2000, 10))
+	go media.Play(t.Context(), p.Stream(), audio.NewSilence(8000, 2000, 10))
 	buf := make([]byte, 1500)
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {

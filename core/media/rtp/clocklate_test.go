@@ -1,7 +1,8 @@
-package media_test
+package rtp_test
 
 import (
 	"context"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 // so the timeline keeps following wall time; sequence numbers stay consecutive.
 func TestLateTickTimestampGap(t *testing.T) {
 	clk := media.NewFakeClock(testEpoch)
-	p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: clk, RTCPInterval: -1})
+	p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: clk, RTCPInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

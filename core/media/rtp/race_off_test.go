@@ -1,5 +1,5 @@
 //go:build !race
 
-package media_test
+package rtp_test
 
 const raceOn = false

@@ -1,10 +1,11 @@
 package core
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // statsPort is a media port that counts what it carries (rtp.RTPPort).

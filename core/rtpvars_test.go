@@ -1,9 +1,10 @@
 package core
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 func TestSetRTPVars(t *testing.T) {

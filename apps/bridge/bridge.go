@@ -6,13 +6,13 @@ package bridge
 import (
 	"context"
 	"errors"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 func init() {

@@ -2,10 +2,11 @@ package conference
 
 import (
 	"errors"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // recording writes the conference mix (everyone, plus what is played to the room) to a WAV file.

@@ -1,7 +1,6 @@
 package playback
 
 import (
-	"github.com/goswitch/goswitch/core/media/audio"
 	"io/fs"
 	"os"
 	"path"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/sounds"
 )
 

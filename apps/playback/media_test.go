@@ -2,7 +2,6 @@ package playback_test
 
 import (
 	"encoding/binary"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,7 +12,7 @@ import (
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
-
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/internal/testconf"
 )
 

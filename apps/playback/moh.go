@@ -2,15 +2,14 @@ package playback
 
 import (
 	"errors"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
 	"strconv"
 
 	"github.com/beevik/etree"
-
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // holdMusic is what local_stream:// plays when no music files are configured: a soft, slow

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"io"
 	"log/slog"
 	"strconv"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 

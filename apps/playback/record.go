@@ -3,13 +3,13 @@ package playback
 import (
 	"context"
 	"errors"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // RecordOptions describe one recording (switch_ivr_record_file).

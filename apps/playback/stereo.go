@@ -2,8 +2,9 @@ package playback
 
 import (
 	"encoding/binary"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"io"
+
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // stereoWav writes a 16-bit interleaved stereo WAV (record_session with RECORD_STEREO: the

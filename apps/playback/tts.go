@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"os/exec"
 	"strings"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // ttsCommand is the speech synthesizer used for say: file strings and speak-text phrase actions.

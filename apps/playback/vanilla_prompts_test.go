@@ -3,7 +3,6 @@ package playback_test
 import (
 	"context"
 	"errors"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,9 +16,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 	"github.com/goswitch/goswitch/internal/testconf"
 	"github.com/goswitch/goswitch/sounds"

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // forward copies a message into another mailbox of the domain (forward-key), optionally with a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,9 +11,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 

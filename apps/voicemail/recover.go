@@ -3,9 +3,10 @@ package voicemail
 import (
 	"context"
 	"errors"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"os"
 	"path/filepath"
+
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // A message being recorded has a voicemail_partial row (same database, a table FreeSWITCH does

@@ -3,7 +3,6 @@ package voicemail_test
 import (
 	"context"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 const vmConf = `<section name="configuration">

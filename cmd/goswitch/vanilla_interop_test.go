@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"math"
 	"math/rand"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/internal/peer"
 	"github.com/goswitch/goswitch/internal/testconf"
 )

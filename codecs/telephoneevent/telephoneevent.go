@@ -6,10 +6,10 @@ package telephoneevent
 
 import (
 	"errors"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 func init() { media.RegisterCodec(Codec{}) }

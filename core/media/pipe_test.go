@@ -2,10 +2,11 @@ package media_test
 
 import (
 	"context"
-	"github.com/goswitch/goswitch/core/media"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 func TestPipeCarriesAudioAndDTMF(t *testing.T) {

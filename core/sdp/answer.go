@@ -2,11 +2,11 @@ package sdp
 
 import (
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"strconv"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	psdp "github.com/pion/sdp/v3"
 )
 

@@ -1,11 +1,11 @@
 package sdp
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // Config is our side of a negotiation: where our RTP port is and what we accept.

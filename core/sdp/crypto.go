@@ -4,10 +4,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // Crypto is one SDES a=crypto attribute (RFC 4568 §9.1):

@@ -3,11 +3,11 @@ package sdp
 import (
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"math/big"
 	"strconv"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	psdp "github.com/pion/sdp/v3"
 )
 

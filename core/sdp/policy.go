@@ -1,8 +1,9 @@
 package sdp
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"strings"
+
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // SecureMode is FreeSWITCH's rtp_secure_media setting.

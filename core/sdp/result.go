@@ -1,12 +1,12 @@
 package sdp
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // Result is what a negotiation decided, ready to apply to an RTPPort:

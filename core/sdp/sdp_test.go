@@ -3,7 +3,6 @@ package sdp
 import (
 	"bytes"
 	"errors"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"os"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 func seed(t testing.TB, name string) []byte {

@@ -2,14 +2,15 @@ package sip
 
 import (
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/rtp"
-	"github.com/goswitch/goswitch/internal/peer"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media/rtp"
+	"github.com/goswitch/goswitch/internal/peer"
 )
 
 func baresipPath(t *testing.T) string {

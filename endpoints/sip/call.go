@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,9 +14,9 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
 )
 

@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"github.com/goswitch/goswitch/core/media/audio"
 	"net/netip"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // inbandExt: an IVR-like read after start_dtmf, and a bridge with detection on the caller's leg.

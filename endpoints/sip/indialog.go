@@ -1,15 +1,14 @@
 package sip
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // findCall matches an in-dialog request to its call by Call-ID and our tag (the To-tag).

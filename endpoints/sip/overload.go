@@ -2,14 +2,13 @@ package sip
 
 import (
 	"errors"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // overloadResponse is the answer to an INVITE the switch cannot take: FreeSWITCH's "503 Maximum

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // TestSIPpCalleeSeesCaller: 1000 calls 1001; both have effective_caller_id_* in the directory.

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -17,8 +16,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core/logging"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/netguard"
 	"github.com/goswitch/goswitch/core/security"
 )

@@ -2,12 +2,12 @@ package sip
 
 import (
 	"errors"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"strconv"
 	"strings"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
 )
 

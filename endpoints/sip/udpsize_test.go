@@ -2,12 +2,12 @@ package sip
 
 import (
 	"context"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // registerUDPContact registers user with a UDP contact on port (register_only.xml from its own

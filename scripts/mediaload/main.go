@@ -28,8 +28,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"log"
 	"net"
 	"net/netip"
@@ -42,6 +40,8 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/g711"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 var (

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media/audio"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"log"
 	"net"
 	"net/netip"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // The parent (engine) and child (phones) talk over the child's stdin/stdout:

@@ -5,7 +5,6 @@ package playtest
 
 import (
 	"context"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"io"
 	"log/slog"
 	"math"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 

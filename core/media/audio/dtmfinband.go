@@ -2,9 +2,10 @@ package audio
 
 import (
 	"fmt"
-	"github.com/goswitch/goswitch/core/media"
 	"math"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 // InbandDetector finds DTMF tones in linear PCM with the Goertzel algorithm: blocks of ~25.6 ms,

@@ -1,9 +1,10 @@
 package audio
 
 import (
-	"github.com/goswitch/goswitch/core/media"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 func TestInbandRoundTrip(t *testing.T) {

@@ -1,10 +1,11 @@
 package audio
 
 import (
-	"github.com/goswitch/goswitch/core/media"
 	"io"
 	"math"
 	"testing"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 func TestParseTone(t *testing.T) {

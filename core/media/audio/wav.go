@@ -4,10 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media"
 	"io"
 	"os"
 
+	"github.com/goswitch/goswitch/core/media"
 	"github.com/zaf/g711"
 )
 

@@ -1,7 +1,6 @@
 package rtp_test
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"testing"
@@ -9,6 +8,7 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/g722"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	pionrtp "github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )

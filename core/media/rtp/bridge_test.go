@@ -1,13 +1,13 @@
 package rtp_test
 
 import (
-	"github.com/goswitch/goswitch/core/media/audio"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/pion/rtcp"
 )
 

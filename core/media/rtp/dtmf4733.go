@@ -3,8 +3,9 @@ package rtp
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/goswitch/goswitch/core/media"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 // RFC 4733 telephone-event payload: event(8) E(1) R(1) volume(6) duration(16).

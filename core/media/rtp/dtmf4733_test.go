@@ -1,9 +1,10 @@
 package rtp
 
 import (
-	"github.com/goswitch/goswitch/core/media"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 func TestTelephoneEventCodec(t *testing.T) {

@@ -1,11 +1,11 @@
 package rtp_test
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net/netip"
 	"testing"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	pionrtp "github.com/pion/rtp"
 )
 

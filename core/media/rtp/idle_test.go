@@ -2,11 +2,11 @@ package rtp_test
 
 import (
 	"context"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // TestDTMFGenerateInband: with SetInbandDTMFGenerate a leg that negotiated telephone-event sends

@@ -3,11 +3,12 @@
 package rtp
 
 import (
-	"github.com/goswitch/goswitch/core/media"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 // TestKernelArrivalStamp: a packet that waits in the socket while its shard is busy elsewhere

@@ -2,7 +2,6 @@ package rtp_test
 
 import (
 	"encoding/binary"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // TestManyPortsChurn runs many relayed pairs at once over real sockets (on Linux they share

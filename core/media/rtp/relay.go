@@ -1,8 +1,11 @@
 package rtp
 
 import (
-	"github.com/goswitch/goswitch/core/media"
 	"sync/atomic"
+	"time"
+
+	"github.com/goswitch/goswitch/core/media"
+	pionrtp "github.com/pion/rtp"
 )
 
 // relayLink is one direction of a packet relay: packets arriving on the owner go out through to.
@@ -135,4 +138,143 @@ func (p *RTPPort) forwardsEvents() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.tePT != 0 && p.dtmfMode == media.DTMFRFC2833 && !p.genInband.Load()
+}
+
+// relayPacket sends a packet received on another port through this one: new SSRC/seq/ts,
+// this leg's SRTP key, transcoded when the link says so. Called from the source's reader.
+func (p *RTPPort) relayPacket(h *pionrtp.Header, payload []byte, l *relayLink, cn bool) {
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if p.dtmfTx.busy() || p.inbandTx != nil || p.closed.Load() || l.drop {
+		return // our own digits own the stream right now, or the link is broken
+	}
+	if l.rp != nil {
+		p.relayRepackedLocked(h, payload, l, cn)
+		return
+	}
+	spf := l.spf
+	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, spf)
+	m = m || h.Marker
+	pt := l.toPT
+	if cn {
+		pt = cnPT
+	} else if l.tc != nil {
+		n, err := l.tc.Transcode(l.buf, payload)
+		if err != nil {
+			return
+		}
+		payload = l.buf[:n]
+	}
+	p.sendRelayedLocked(pt, m, seq, ts, payload, cn)
+}
+
+// relayRepackedLocked is relayPacket for a link whose legs differ in ptime or clock: one input
+// packet yields zero, one or more packets in this leg's framing.
+func (p *RTPPort) relayRepackedLocked(h *pionrtp.Header, payload []byte, l *relayLink, cn bool) {
+	rp := l.rp
+	if cn {
+		// The source went quiet: forward its SID at the current position of the timeline.
+		rp.interrupt()
+		seq, ts, _ := p.mapRepackedLocked(l, h.SSRC, rp.inTS(h.Timestamp))
+		p.sendRelayedLocked(cnPT, true, seq, ts, payload, true)
+		return
+	}
+	rp.push(h.SSRC, h.Timestamp, payload)
+	for {
+		pay, its, gap, ok := rp.pop(l.buf)
+		if !ok {
+			return
+		}
+		seq, ts, m := p.mapRepackedLocked(l, h.SSRC, its)
+		p.sendRelayedLocked(l.toPT, m || gap || h.Marker, seq, ts, pay, false)
+	}
+}
+
+// mapRepackedLocked numbers a packet of a re-packetizing link. Its first packet continues right
+// after the last one the link it replaced sent.
+func (p *RTPPort) mapRepackedLocked(l *relayLink, ssrc, ts uint32) (uint16, uint32, bool) {
+	restart, spf := l.rp.fresh, l.spf
+	if restart && l.prevSPF != 0 {
+		spf = l.prevSPF
+	}
+	l.rp.fresh = false
+	return p.seq.mapRenumbered(ssrc, ts, spf, restart)
+}
+
+// sendRelayedLocked sends a relayed packet and keeps a copy for write-direction taps.
+func (p *RTPPort) sendRelayedLocked(pt uint8, m bool, seq uint16, ts uint32, payload []byte, cn bool) {
+	if !p.canTx.Load() {
+		return
+	}
+	p.sendLocked(pt, m, seq, ts, payload)
+	if st := p.stream.Load(); st != nil && !cn && st.HasTaps() {
+		// Keep a copy for the write-direction taps, decoded on the next tick.
+		if p.txTapJB == nil {
+			p.txTapJB = NewJitterBuffer(JitterConfig{Rate: max(p.codec.ClockRate, 8000), Ptime: p.codec.Interval()})
+		}
+		p.txTapJB.Push(seq, ts, p.seq.ssrc, m, payload, time.Now())
+	}
+}
+
+// relayEvent forwards a telephone-event packet with this leg's telephone-event PT.
+func (p *RTPPort) relayEvent(h *pionrtp.Header, payload []byte, l *relayLink) {
+	p.mu.Lock()
+	te := p.tePT
+	p.mu.Unlock()
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if te == 0 || p.closed.Load() || !p.canTx.Load() {
+		return
+	}
+	if rp := l.rp; rp != nil {
+		// Re-packetized audio has our own sequence numbers; events join that numbering, and
+		// their timestamps and durations move to this leg's clock.
+		var ev [4]byte
+		if rp.from.ClockRate != rp.to.ClockRate && len(payload) >= 4 {
+			copy(ev[:], payload)
+			d := uint32(ev[2])<<8 | uint32(ev[3])
+			d = min(d*uint32(rp.to.ClockRate)/uint32(max(rp.from.ClockRate, 1)), 0xffff)
+			ev[2], ev[3] = byte(d>>8), byte(d)
+			payload = ev[:]
+		}
+		seq, ts, m := p.mapRepackedLocked(l, h.SSRC, rp.inTS(h.Timestamp))
+		p.sendLocked(te, m || h.Marker, seq, ts, payload)
+		return
+	}
+	seq, ts, m := p.seq.mapRelay(h.SSRC, h.SequenceNumber, h.Timestamp, l.spf)
+	p.sendLocked(te, m || h.Marker, seq, ts, payload)
+}
+
+// tapRelayedLocked decodes one frame of what the relay sent and shows it to DirWrite taps.
+func (p *RTPPort) tapRelayedLocked(st *media.TermStream, ci media.CodecInfo) {
+	if p.tapDecoder == nil {
+		impl, err := media.CodecFor(ci)
+		if err != nil {
+			return
+		}
+		p.tapDecoder = impl.NewDecoder()
+		p.tapPCM = make([]int16, len(p.decPCM))
+	}
+	pay, status := p.txTapJB.Pop(p.tapPay[:0])
+	p.tapPay = pay
+	spf := ci.SamplesPerFrame()
+	pcm := p.tapPCM[:spf]
+	switch status {
+	case JitterOK:
+		if n, err := p.tapDecoder.Decode(p.tapPCM, pay); err == nil {
+			pcm = p.tapPCM[:n]
+		}
+	case JitterLost:
+		pcm = pcm[:p.tapDecoder.Conceal(pcm)]
+	default:
+		return
+	}
+	if st.Rate() != ci.PCMRate() {
+		if p.tapRS == nil {
+			p.tapRS = media.NewResampler(ci.PCMRate(), st.Rate())
+		}
+		n := p.tapRS.Process(p.rsPCM, pcm)
+		pcm = p.rsPCM[:n]
+	}
+	st.RunTaps(media.DirWrite, pcm, 0, 0)
 }

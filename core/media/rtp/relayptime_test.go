@@ -2,7 +2,6 @@ package rtp_test
 
 import (
 	"context"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"math"
 	"net"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/l16"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	pionrtp "github.com/pion/rtp"
 )
 

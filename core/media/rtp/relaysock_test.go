@@ -2,7 +2,6 @@ package rtp_test
 
 import (
 	"encoding/binary"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"runtime"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // TestRelaySocketPath relays real datagrams (phone -> leg A socket -> leg B -> sink), so the

@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"fmt"
+
 	"github.com/goswitch/goswitch/core/media"
 )
 

@@ -2,12 +2,12 @@ package rtp_test
 
 import (
 	"context"
-	"github.com/goswitch/goswitch/core/media/audio"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	pionrtp "github.com/pion/rtp"
 )
 

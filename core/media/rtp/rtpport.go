@@ -3,8 +3,6 @@ package rtp
 import (
 	"errors"
 	"fmt"
-	"github.com/goswitch/goswitch/core/media"
-	"github.com/goswitch/goswitch/core/media/audio"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -12,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	pionrtp "github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )

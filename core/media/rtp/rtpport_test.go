@@ -2,8 +2,6 @@ package rtp_test
 
 import (
 	"context"
-	"github.com/goswitch/goswitch/core/media/audio"
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"net"
 	"net/netip"
 	"sync"
@@ -12,6 +10,8 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/g711"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	pionrtp "github.com/pion/rtp"
 )
 

@@ -2,11 +2,12 @@ package rtp
 
 import (
 	"errors"
-	"github.com/goswitch/goswitch/core/media"
 	"net"
 	"net/netip"
 	"os"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
 )
 
 const cnPT = 13 // RFC 3389 comfort noise, static payload type

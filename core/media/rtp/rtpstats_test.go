@@ -1,10 +1,11 @@
 package rtp_test
 
 import (
-	"github.com/goswitch/goswitch/core/media/rtp"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 type rxPkt struct {

@@ -508,7 +508,7 @@ func park(ctx context.Context, s *core.Session, args string) error {
 }
 
 // echo sends back what it hears until the call ends.
-// echoer is a leg port that returns its packets as they came (media.RTPPort.Echo).
+// echoer is a leg port that returns its packets as they came (rtp.RTPPort.Echo).
 type echoer interface{ Echo() (stop func()) }
 
 // echo returns what the caller sends: RTP legs packet by packet (same payload, same ptime,

@@ -14,9 +14,9 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
 )
 
@@ -33,7 +33,7 @@ type call struct {
 	ds *sipgo.DialogServerSession // inbound
 	dc *sipgo.DialogClientSession // outbound
 
-	port *media.RTPPort
+	port *rtp.RTPPort
 
 	respMu      sync.Mutex // serialises provisional responses against the final one
 	mu          sync.Mutex
@@ -292,9 +292,9 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 }
 
 // newPort binds an RTP port from the profile's range (or any free pair) on the shared clock.
-func (c *call) newPort() (*media.RTPPort, error) {
+func (c *call) newPort() (*rtp.RTPPort, error) {
 	p := c.p
-	cfg := media.RTPConfig{Clock: p.ep.h.Clock, Timeout: p.cfg.RTPTimeout, HoldTimeout: p.cfg.RTPHoldTimeout}
+	cfg := rtp.RTPConfig{Clock: p.ep.h.Clock, Timeout: p.cfg.RTPTimeout, HoldTimeout: p.cfg.RTPHoldTimeout}
 	if p.cfg.RTPTimeout > 0 {
 		cfg.OnTimeout = func() {
 			if c.s != nil {
@@ -302,12 +302,12 @@ func (c *call) newPort() (*media.RTPPort, error) {
 			}
 		}
 	}
-	var port *media.RTPPort
+	var port *rtp.RTPPort
 	var err error
 	if p.alloc != nil {
 		port, err = p.alloc.Allocate(cfg)
 	} else {
-		port, err = media.ListenRTP(p.rtpIP, 0, cfg)
+		port, err = rtp.ListenRTP(p.rtpIP, 0, cfg)
 	}
 	if err != nil {
 		return nil, err

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // findCall matches an in-dialog request to its call by Call-ID and our tag (the To-tag).
@@ -242,12 +242,12 @@ func (p *Profile) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		if b := strings.TrimSpace(body); b != "" {
 			digit = []rune(b)[0]
 			if n, err := strconv.Atoi(b); err == nil && n >= 0 && n <= 15 {
-				digit, _ = media.EventDigit(uint8(n))
+				digit, _ = rtp.EventDigit(uint8(n))
 			}
 		}
 	}
 	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
-	if _, ok := media.DigitEvent(digit); ok {
+	if _, ok := rtp.DigitEvent(digit); ok {
 		d := media.DTMF{Digit: digit, Duration: dur, Source: "INBAND_SIGNALING"}
 		if c.port != nil {
 			c.port.ReceiveDTMF(d) // reaches OnDTMF and, when bridged, the other leg

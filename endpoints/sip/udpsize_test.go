@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // registerUDPContact registers user with a UDP contact on port (register_only.xml from its own
@@ -50,7 +50,7 @@ func TestBigInviteGoesOverTCP(t *testing.T) {
 	uas := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_srtp_full.xml"), "-s", "1001", "-p", port, "-t", "t1",
 		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)))
 	// uas_srtp_full.xml checks the offer's tags 1, 4 and 7 by suite name.
-	if len(media.SRTPSuites) != 7 || suiteTag(t, "AEAD_AES_256_GCM") != 1 || suiteTag(t, "AES_CM_128_HMAC_SHA1_80") != 4 || suiteTag(t, "AES_CM_128_NULL_AUTH") != 7 {
+	if len(rtp.SRTPSuites) != 7 || suiteTag(t, "AEAD_AES_256_GCM") != 1 || suiteTag(t, "AES_CM_128_HMAC_SHA1_80") != 4 || suiteTag(t, "AES_CM_128_NULL_AUTH") != 7 {
 		t.Fatal("suite list changed: update uas_srtp_full.xml")
 	}
 	registerUDPContact(t, env, "1001", port)
@@ -82,7 +82,7 @@ func TestBigInviteFallsBackToUDP(t *testing.T) {
 
 // suiteTag is the a=crypto tag of suite in goswitch's full offer (FreeSWITCH's order).
 func suiteTag(t *testing.T, suite string) int {
-	for i, s := range media.SRTPSuites {
+	for i, s := range rtp.SRTPSuites {
 		if s.Name == suite {
 			return i + 1
 		}

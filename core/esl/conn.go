@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/esl/wire"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/netguard"
@@ -272,11 +273,11 @@ func (s *Server) serveInbound(nc net.Conn) {
 // loop reads and runs commands until the client leaves or a command ends the connection.
 func (c *conn) loop() {
 	for {
-		limit := MaxBody
+		limit := wire.MaxBody
 		if !c.authed {
 			limit = preAuthMaxBody
 		}
-		m, err := readMessage(c.r, limit)
+		m, err := wire.ReadMessageLimit(c.r, limit)
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() && !c.authed {
 				c.srv.h.Log.Info("event socket: client failed to authenticate in time", "remote", c.nc.RemoteAddr().String())

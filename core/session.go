@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -583,7 +584,7 @@ func (s *Session) HasDTMFHook() bool {
 func (s *Session) DeliverDTMF(d media.DTMF) (kept bool) {
 	s.publishChannel("DTMF", func(e *event.Event) {
 		e.Add("DTMF-Digit", string(d.Digit))
-		e.Add("DTMF-Duration", itoa(d.Samples()))
+		e.Add("DTMF-Duration", strconv.Itoa(d.Samples()))
 		src := d.Source
 		if src == "" {
 			src = "UNKNOWN"

@@ -1,4 +1,4 @@
-package esl
+package wire
 
 import (
 	"bufio"
@@ -6,57 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/goswitch/goswitch/core/event"
 )
-
-// Frame is one server frame: its headers and the body announced by Content-Length.
-type Frame struct {
-	Headers event.Headers
-	Body    string
-}
-
-// Type returns the Content-Type header.
-func (f *Frame) Type() string { return f.Headers.Get("Content-Type") }
-
-// ReplyText returns the Reply-Text header.
-func (f *Frame) ReplyText() string { return f.Headers.Get("Reply-Text") }
-
-// ReadFrame reads one frame as ESL clients do.
-func ReadFrame(r *bufio.Reader) (*Frame, error) {
-	f := &Frame{}
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return nil, err
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			if len(f.Headers) == 0 {
-				continue
-			}
-			break
-		}
-		name, value, _ := strings.Cut(line, ":")
-		f.Headers = append(f.Headers, event.Header{Name: name, Value: strings.TrimLeft(value, " ")})
-	}
-	if cl := f.Headers.Get("Content-Length"); cl != "" {
-		n, err := strconv.Atoi(cl)
-		if err != nil || n < 0 || n > MaxBody {
-			return nil, fmt.Errorf("esl: bad Content-Length %q", cl)
-		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, err
-		}
-		f.Body = string(b)
-	}
-	return f, nil
-}
 
 // Client is a minimal inbound ESL client (what gs_cli uses). Replies (command/reply,
 // api/response) are returned by the calling method; everything else (events, log/data,

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/goswitch/goswitch/core/netguard"
+	"github.com/goswitch/goswitch/web"
 )
 
 // SIP over WebSocket (RFC 7118), FreeSWITCH's ws-binding and wss-binding profile params
@@ -19,7 +20,7 @@ import (
 // with wss.pem from the profile's certificate directory (self-signed on first start, as
 // FreeSWITCH creates it). A phone registered over a WebSocket is reachable only through its
 // connection: its calls go to the address the REGISTER came from, which sipgo's connection pool
-// maps to that socket.
+// maps to that socket. A plain HTTP request on either port gets the web phone (package web).
 
 // wsListen binds host:port of a binding value; an empty host is the profile's sip-ip. With
 // sip-port 0 (tests) the port is 0 too.
@@ -44,7 +45,7 @@ func (p *Profile) startWS() {
 		if l, err := p.wsListen(b); err != nil {
 			p.log.Error("ws-binding not available; SIP over WebSocket is off", "binding", b, "err", err)
 		} else {
-			p.wsL = netguard.New(l, p.guardConfig("ws"))
+			p.wsL = newWSDemux(netguard.New(l, p.guardConfig("ws")), web.Handler(), p.log)
 		}
 	}
 	if b := p.cfg.WSSBinding; b != "" {
@@ -60,7 +61,7 @@ func (p *Profile) startWS() {
 		}
 		gc := p.guardConfig("wss")
 		gc.TLS = conf
-		p.wssL = netguard.New(l, gc)
+		p.wssL = newWSDemux(netguard.New(l, gc), web.Handler(), p.log)
 	}
 }
 

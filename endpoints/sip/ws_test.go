@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ import (
 	"github.com/icholy/digest"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/internal/peer"
+	"github.com/goswitch/goswitch/web"
 )
 
 var wsExtras = envOpt{internalExtra: `<param name="ws-binding" value=":5066"/><param name="wss-binding" value=":7443"/>`}
@@ -174,4 +178,37 @@ func TestWebSocketRegisterAndCall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWebPhonePage: a plain HTTPS request on the wss port gets the web phone and SIP.js, while
+// WebSocket upgrades on the same port are SIP.
+func TestWebPhonePage(t *testing.T) {
+	env := newEnv(t, wsExtras)
+	var p *Profile
+	for _, x := range env.ep.profiles {
+		if x.cfg.Name == "internal" {
+			p = x
+		}
+	}
+	cl := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	get := func(path string) (int, string, string) {
+		res, err := cl.Get("https://" + p.WSSAddr().String() + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+	}
+	if code, _, body := get("/"); code != 200 || !strings.Contains(body, "goswitch web phone") {
+		t.Errorf("GET /: %d %.200q", code, body)
+	}
+	if web.SIPJSDir() == "" {
+		peer.Missing(t, "SIP.js not installed (npm ci in web/)")
+	}
+	if code, ct, body := get("/sipjs/index.js"); code != 200 || !strings.Contains(ct, "javascript") || !strings.Contains(body, "export") {
+		t.Errorf("GET /sipjs/index.js: %d %s %.100q", code, ct, body)
+	}
+	ph := dialWS(t, "wss", p.WSSAddr().String()) // the same port still speaks SIP
+	ph.register("127.0.0.1", "1001")
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every goswitch test, after installing what the tests need on a fresh Debian machine:
-# SIPp (sip-tester), baresip, sipvicious (svcrack), tmux and espeak-ng from Debian, Go modules and staticcheck from the module proxy.
+# SIPp (sip-tester), baresip, sipvicious (svcrack), tmux, espeak-ng, chromium, nodejs/npm and sox from
+# Debian, SIP.js and playwright-core from npm (web/), Go modules and staticcheck from the module proxy.
 # Usage: scripts/test.sh            (CI=true makes a missing interop peer a failure, not a skip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ command -v baresip >/dev/null 2>&1 || pkgs+=(baresip)
 command -v svcrack >/dev/null 2>&1 || pkgs+=(sipvicious) # brute-force tests (endpoints/sip)
 command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
 command -v espeak-ng >/dev/null 2>&1 || pkgs+=(espeak-ng) # say:/speak text-to-speech tests
+command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)   # web phone browser test (WebRTC)
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+command -v sox >/dev/null 2>&1 || pkgs+=(sox)             # the browser's fake microphone tone
 if [ ${#pkgs[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -18,6 +23,9 @@ if [ ${#pkgs[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
+
+echo "== npm ci (web phone: SIP.js; browser test: playwright-core, using Debian's chromium)"
+(cd web && npm ci --no-audit --no-fund >/dev/null)
 
 echo "== go mod download"
 go mod download

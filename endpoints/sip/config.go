@@ -39,6 +39,8 @@ type ProfileConfig struct {
 	MinSE               time.Duration
 	NonceTTL            time.Duration
 	TLS                 bool
+	WSBinding           string // ws-binding, e.g. ":5066"
+	WSSBinding          string // wss-binding, e.g. ":7443"
 	TLSPort             int
 	TLSCertDir          string
 	MaxRecvRPS          int             // per source address; 0 = off (sets the pike limit, see security.go)
@@ -205,6 +207,10 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 			pc.NonceTTL = time.Duration(atoi(name, v)) * time.Second
 		case "tls":
 			pc.TLS = boolParam(v)
+		case "ws-binding":
+			pc.WSBinding = v
+		case "wss-binding":
+			pc.WSSBinding = v
 		case "tls-sip-port":
 			pc.TLSPort = atoi(name, v)
 		case "tls-cert-dir":

@@ -151,6 +151,10 @@ func (p *Profile) localContact(user, transport string) *sip.ContactHeader {
 		c.Address.Port = p.tlsPort
 		c.Address.UriParams = sip.NewParams()
 		c.Address.UriParams.Add("transport", "tls")
+	} else if ap := p.wsListenerFor(t); ap.IsValid() {
+		c.Address.Port = int(ap.Port())
+		c.Address.UriParams = sip.NewParams()
+		c.Address.UriParams.Add("transport", t)
 	}
 	return c
 }

@@ -35,6 +35,7 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	}
 	switch transport {
 	case "udp", "tcp", "tls":
+	case "ws", "wss": // a WebSocket phone, through the connection it registered over (ws.go)
 	default:
 		return nil, &core.CallError{Cause: core.CauseInvalidURL, Reason: "transport " + transport}
 	}
@@ -116,6 +117,9 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 		contact.Address.UriParams.Add("transport", transport)
 		if transport == "tls" && p.tlsPort != 0 {
 			contact.Address.Port = p.tlsPort
+		}
+		if ap := p.wsListenerFor(transport); ap.IsValid() {
+			contact.Address.Port = int(ap.Port())
 		}
 	}
 	req.AppendHeader(&contact)

@@ -38,6 +38,8 @@ type Profile struct {
 	udp     net.PacketConn
 	tcp     net.Listener
 	tlsL    net.Listener
+	wsL     net.Listener // ws-binding (ws.go)
+	wssL    net.Listener // wss-binding
 	port    int
 	tlsPort int
 
@@ -172,6 +174,7 @@ func (p *Profile) start() error {
 		p.tlsL, p.tlsPort = netguard.New(l, gc), l.Addr().(*net.TCPAddr).Port
 	}
 	p.tcp = netguard.New(p.tcp, p.guardConfig("tcp"))
+	p.startWS()
 	// sipgo logs what it cannot parse raw, at ERROR: cut and rate limited, strangers cannot fill the disk.
 	slogger := slog.New(logging.Limit(p.log.With("sipgo", true).Handler(), logging.LimitOptions{}))
 	opts := []sipgo.UserAgentOption{
@@ -220,6 +223,12 @@ func (p *Profile) start() error {
 	serve(func() error { return srv.ServeTCP(p.tcp) })
 	if p.tlsL != nil {
 		serve(func() error { return srv.ServeTLS(p.tlsL) })
+	}
+	if p.wsL != nil {
+		serve(func() error { return srv.ServeWS(p.wsL) })
+	}
+	if p.wssL != nil {
+		serve(func() error { return srv.ServeWSS(p.wssL) })
 	}
 	// ServeUDP registers the listener in sipgo's pool from its goroutine; until then a request
 	// sent from this profile (a gateway REGISTER at start-up) would try to bind a second socket
@@ -290,6 +299,11 @@ func (p *Profile) stop() {
 	p.tcp.Close()
 	if p.tlsL != nil {
 		p.tlsL.Close()
+	}
+	for _, l := range []net.Listener{p.wsL, p.wssL} {
+		if l != nil {
+			l.Close()
+		}
 	}
 	p.ua.Close()
 	p.wg.Wait()

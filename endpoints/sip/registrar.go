@@ -44,8 +44,9 @@ func (r *Registration) dialURI() string {
 		out.Scheme = "sip"
 	}
 	// Behind NAT the contact is unreachable: use the address the REGISTER came from (for TCP/TLS
-	// that is the phone's own connection, which sipgo's pool reuses).
-	if r.NAT {
+	// that is the phone's own connection, which sipgo's pool reuses). A WebSocket phone's contact
+	// (sip:x@y.invalid;transport=ws) is never reachable: only its connection is.
+	if r.NAT || isWebSocket(r.Transport) {
 		out.Host, out.Port = r.NetworkIP, r.NetworkPort
 	}
 	s := out.String()

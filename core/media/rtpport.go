@@ -110,6 +110,8 @@ type RTPPort struct {
 	cnLevel    atomic.Uint32
 	teRecvPT   atomic.Uint32 // telephone-event PT accepted on receive
 	audioPT    atomic.Uint32
+	demux      atomic.Pointer[DemuxFunc] // SetDemux: STUN/DTLS on the RTP socket (WebRTC)
+	rtcpMux    atomic.Bool               // SetRTCPMux: RTCP shares the RTP socket (RFC 5761)
 
 	// Reader goroutine (or InjectPacket) only; injMu makes the two exclusive. Uncontended in
 	// normal operation, so it costs a few nanoseconds per packet.

@@ -81,10 +81,16 @@ func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
 // batch by the poll shard).
 func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te uint32) {
 	if len(pkt) < 12 || pkt[0]>>6 != 2 {
-		p.stDropped.Add(1)
+		if !p.demuxed(pkt, from) {
+			p.stDropped.Add(1)
+		}
 		return
 	}
 	if pt := pkt[1] & 0x7f; pt >= 72 && pt <= 76 { // RTCP multiplexed on the RTP port (RFC 5761)
+		if p.rtcpMux.Load() {
+			p.handleRTCP(pkt)
+			return
+		}
 		p.stDropped.Add(1)
 		return
 	}
@@ -176,7 +182,9 @@ func (p *RTPPort) latch(from netip.AddrPort) bool {
 	}
 	f := from
 	p.remote.Store(&f)
-	if rr := p.remoteRTCP.Load(); rr == nil || !rr.IsValid() || rr.Addr() != from.Addr() {
+	if p.rtcpMux.Load() {
+		p.remoteRTCP.Store(&f)
+	} else if rr := p.remoteRTCP.Load(); rr == nil || !rr.IsValid() || rr.Addr() != from.Addr() {
 		rtcp := netip.AddrPortFrom(from.Addr(), from.Port()+1)
 		p.remoteRTCP.Store(&rtcp)
 	}

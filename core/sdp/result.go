@@ -31,6 +31,7 @@ type Result struct {
 	LocalKey         media.SRTPKey // encrypts what we send
 	RemoteKey        media.SRTPKey // decrypts what we receive
 	RemoteHasCrypto  string        // first suite the far end offered (rtp_has_crypto)
+	WebRTC           *WebRTCRemote // a DTLS-SRTP line: keys come from the handshake, not LocalKey
 }
 
 // Vars returns the FreeSWITCH channel variables describing the result.
@@ -51,6 +52,9 @@ func (r *Result) Vars() map[string]string {
 	}
 	if r.RemoteHasCrypto != "" {
 		v["rtp_has_crypto"] = r.RemoteHasCrypto
+	}
+	if r.WebRTC != nil {
+		v["media_webrtc"] = "true"
 	}
 	if r.Secure {
 		v["rtp_secure_media_confirmed"] = "true"

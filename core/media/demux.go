@@ -31,6 +31,10 @@ func (p *RTPPort) demuxed(pkt []byte, from netip.AddrPort) bool {
 	return true
 }
 
+// OnClose sets a function Close calls first (once), so what rides on the port (a WebRTC
+// leg's DTLS session) ends with it whoever closes it. It must not block on the port's goroutines.
+func (p *RTPPort) OnClose(fn func()) { p.onClose.Store(&fn) }
+
 // SetRTCPMux makes RTCP share the RTP socket (RFC 5761 a=rtcp-mux, required by WebRTC): RTCP
 // that arrives there is taken, reports are sent there, and latching keeps RTCP on the RTP address.
 func (p *RTPPort) SetRTCPMux(on bool) { p.rtcpMux.Store(on) }

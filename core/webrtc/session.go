@@ -66,6 +66,7 @@ type Session struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	started atomic.Bool
+	closed  atomic.Bool
 	keyed   chan struct{} // closed when the SRTP keys are in the port
 	done    chan struct{} // closed when the handshake ended, well or not
 	errMu   sync.Mutex
@@ -96,6 +97,9 @@ func New(port *media.RTPPort, cfg Config) (*Session, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	port.SetRTCPMux(true)
 	port.SetDemux(s.demux)
+	// The port may be closed by whoever owns the call (the core closes a session's port); the
+	// session then ends too, off the closing goroutine, which may be one Close would wait for.
+	port.OnClose(func() { go s.Close() })
 	return s, nil
 }
 
@@ -269,6 +273,10 @@ func (s *Session) Profile() string {
 
 // Close ends DTLS (close_notify) and detaches from the port. The port stays open.
 func (s *Session) Close() {
+	if s.closed.Swap(true) {
+		s.wg.Wait()
+		return
+	}
 	s.cancel()
 	if c := s.conn.Load(); c != nil {
 		_ = c.Close()

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	gsmedia "github.com/goswitch/goswitch/core/media"
 	_ "github.com/goswitch/goswitch/codecs/g711" // PCMU for the tone
+	gsmedia "github.com/goswitch/goswitch/core/media"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"

@@ -367,4 +367,3 @@ func toneShare(pcm []int16, f float64) float64 {
 	}
 	return 2 * (s1*s1 + s2*s2 - coeff*s1*s2) / (float64(len(pcm)) * e)
 }
-

@@ -37,7 +37,7 @@ func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 		if m.secure() && cfg.Secure.Mode == SecureForbidden && !m.dtls() {
 			continue
 		}
-		if !wantSRTP && cfg.Secure.Mode == SecureMandatory {
+		if !wantSRTP && !m.dtls() && cfg.Secure.Mode == SecureMandatory { // DTLS-SRTP is SRTP
 			continue
 		}
 		r, ok := cfg.pickCodec(m, true)

@@ -47,7 +47,10 @@ type Config struct {
 	// OnFailed is called once, from the session's goroutine, when the handshake fails (wrong
 	// fingerprint, timeout): the endpoint hangs the call up, as FreeSWITCH does on DTLS failure.
 	OnFailed func(error)
-	Log      *slog.Logger
+	// AllowPeer, if set, filters the addresses whose connectivity checks are answered
+	// (FreeSWITCH's apply-candidate-acl): a browser's candidate outside it is never selected.
+	AllowPeer func(netip.Addr) bool
+	Log       *slog.Logger
 }
 
 // Session is one WebRTC leg's ICE-lite agent and DTLS-SRTP transport on an RTPPort.
@@ -113,6 +116,9 @@ func (s *Session) Local() Local {
 func (s *Session) demux(pkt []byte, from netip.AddrPort) {
 	switch {
 	case pkt[0] < 4: // STUN (RFC 7983)
+		if s.cfg.AllowPeer != nil && !s.cfg.AllowPeer(from.Addr().Unmap()) {
+			return
+		}
 		ru := ""
 		if p := s.remoteUfrag.Load(); p != nil {
 			ru = *p

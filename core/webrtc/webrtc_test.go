@@ -206,3 +206,33 @@ func TestWrongFingerprint(t *testing.T) {
 		t.Fatalf("peer received %d packets", n)
 	}
 }
+
+// Checks from an address AllowPeer refuses (apply-candidate-acl) are not answered: the browser's
+// ICE fails and no pair is selected.
+func TestAllowPeerRefusesChecks(t *testing.T) {
+	ctx := ctxT(t, 20*time.Second)
+	p, err := webrtcpeer.New(webrtcpeer.Options{FailAfter: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	offer, err := p.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLeg(t, webrtc.Config{AllowPeer: func(a netip.Addr) bool { return a == netip.MustParseAddr("127.0.0.2") }})
+	answer, r, err := sdp.Answer([]byte(offer), l.sdpConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.apply(t, r)
+	if err := p.SetAnswer(string(answer)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitConnected(ctx); err == nil {
+		t.Fatal("connected although every check came from a refused address")
+	}
+	if sel := l.sess.Selected(); sel.IsValid() {
+		t.Fatalf("pair %s selected", sel)
+	}
+}

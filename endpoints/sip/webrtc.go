@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 
 	"github.com/goswitch/goswitch/core"
@@ -35,7 +36,7 @@ func (c *call) ensureWebRTC(port *media.RTPPort) error {
 	if c.rtc != nil {
 		return nil
 	}
-	s, err := webrtc.New(port, webrtc.Config{OnFailed: c.webrtcFailed, Log: c.p.ep.log})
+	s, err := webrtc.New(port, webrtc.Config{OnFailed: c.webrtcFailed, AllowPeer: c.p.candidateACL(), Log: c.p.ep.log})
 	if err != nil {
 		return err
 	}
@@ -88,5 +89,25 @@ func (c *call) closeWebRTC() {
 	c.mu.Unlock()
 	if s != nil {
 		s.Close()
+	}
+}
+
+// candidateACL is the profile's apply-candidate-acl (comma-separated ACL names, the param may
+// repeat in FreeSWITCH; here the last value wins): connectivity checks are answered only from
+// addresses one of the lists allows. Unset, every source is answered: the check's
+// MESSAGE-INTEGRITY already proves it is the browser that got our SDP.
+func (p *Profile) candidateACL() func(netip.Addr) bool {
+	lists := splitComma(p.cfg.Params["apply-candidate-acl"])
+	if len(lists) == 0 {
+		return nil
+	}
+	set := p.ep.ACL()
+	return func(a netip.Addr) bool {
+		for _, l := range lists {
+			if set.CheckToken(l, a).Allowed {
+				return true
+			}
+		}
+		return false
 	}
 }

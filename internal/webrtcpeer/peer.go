@@ -42,6 +42,9 @@ type Options struct {
 	// AnswerActive makes the peer answer a=setup:active (DTLS client), as Chrome does; pion's
 	// default answer is passive.
 	AnswerActive bool
+	// FailAfter, if set, is how long ICE may go without a working pair before the connection
+	// fails (pion's default is 25 s), for tests that expect no connection.
+	FailAfter time.Duration
 }
 
 // New makes a peer restricted to IPv4 loopback host candidates, PCMU only.
@@ -61,6 +64,9 @@ func New(opts Options) (*Peer, error) {
 	// goswitch's SDP declares no a=ssrc (its SSRC is the relayed stream's); browsers take the
 	// one audio stream of the section, and this makes pion do the same.
 	se.SetHandleUndeclaredSSRCWithoutAnswer(true)
+	if opts.FailAfter > 0 {
+		se.SetICETimeouts(opts.FailAfter/2, opts.FailAfter, opts.FailAfter/4)
+	}
 	if opts.AnswerActive {
 		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
 			return nil, err

@@ -47,6 +47,7 @@ func (s *Session) installKeys(conn *dtls.Conn, client bool) error {
 	if err := s.port.SetSRTP(&local, &remote); err != nil {
 		return err
 	}
+	s.keys = [2]media.SRTPKey{local, remote}
 	s.profile.Store(&name)
 	return nil
 }

@@ -76,6 +76,7 @@ type Session struct {
 	err     error
 	conn    atomic.Pointer[dtls.Conn]
 	profile atomic.Pointer[string]
+	keys    [2]media.SRTPKey // local, remote: written before keyed closes (tests, benchmarks)
 	wg      sync.WaitGroup
 	peer    *net.UDPAddr // stands for the selected pair in pion's API; writes go to selected
 }

@@ -3,6 +3,8 @@ package core
 import (
 	"errors"
 	"strings"
+
+	"github.com/goswitch/goswitch/core/internal/bracket"
 )
 
 // DialVars are variables from a {...}, [...] or <...> block, in order.
@@ -56,7 +58,7 @@ func ParseDialString(s string) (*DialString, error) {
 	s = strings.TrimSpace(s)
 	ds := &DialString{}
 	if strings.HasPrefix(s, "<") {
-		end := closing(s, 0, '<', '>')
+		end := bracket.End(s, 0, bracket.Quoted)
 		if end < 0 {
 			return nil, errors.New("unterminated <> block")
 		}
@@ -115,35 +117,11 @@ func leadingBlock(s string, open, close byte) (DialVars, string, error) {
 	if !strings.HasPrefix(s, string(open)) {
 		return nil, s, nil
 	}
-	end := closing(s, 0, open, close)
+	end := bracket.End(s, 0, bracket.Quoted)
 	if end < 0 {
 		return nil, s, errors.New("unterminated " + string(open) + string(close) + " block")
 	}
 	return parseVarBlock(s[1:end]), s[end+1:], nil
-}
-
-// closing finds the close byte matching s[start], honouring nesting and single quotes.
-func closing(s string, start int, open, close byte) int {
-	depth := 0
-	quoted := false
-	for i := start; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\':
-			i++
-		case c == '\'':
-			quoted = !quoted
-		case quoted:
-		case c == open:
-			depth++
-		case c == close:
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 // splitTop splits s on sep outside {} [] <> blocks, quotes and escapes.

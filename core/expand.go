@@ -3,6 +3,8 @@ package core
 import (
 	"strconv"
 	"strings"
+
+	"github.com/goswitch/goswitch/core/internal/bracket"
 )
 
 // Expander performs FreeSWITCH's variable expansion (switch_channel_expand_variables):
@@ -25,7 +27,7 @@ func (x *Expander) expand(s string, depth int) string {
 		return s
 	}
 	// Fast path for a template that is exactly one ${...}: no builder, no copy.
-	if len(s) > 3 && s[0] == '$' && s[1] == '{' && matchBrace(s, 1) == len(s)-1 {
+	if len(s) > 3 && s[0] == '$' && s[1] == '{' && bracket.End(s, 1, bracket.Plain) == len(s)-1 {
 		return x.reference(s[2:len(s)-1], depth)
 	}
 	var b strings.Builder
@@ -51,7 +53,7 @@ func (x *Expander) expand(s string, depth int) string {
 			b.WriteByte('$')
 			continue
 		}
-		end := matchBrace(s, j)
+		end := bracket.End(s, j, bracket.Plain)
 		if end < 0 { // unterminated: keep the text as FreeSWITCH does
 			b.WriteString(s[i:])
 			break
@@ -138,23 +140,6 @@ func apiSplit(inner string) int {
 		case c == '_' || c == '-' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
 		default:
 			return -1
-		}
-	}
-	return -1
-}
-
-// matchBrace returns the index of the '}' closing the '{' at open, honouring nesting.
-func matchBrace(s string, open int) int {
-	depth := 0
-	for i := open; i < len(s); i++ {
-		switch s[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-			if depth == 0 {
-				return i
-			}
 		}
 	}
 	return -1

@@ -7,7 +7,7 @@ import (
 	"github.com/goswitch/goswitch/core/media"
 )
 
-// idleFiller is a port that can send silence while nothing is written (media.RTPPort).
+// idleFiller is a port that can send silence while nothing is written (rtp.RTPPort).
 type idleFiller interface {
 	SetIdleSilence(divisor int)
 	Stream() media.Stream

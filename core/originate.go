@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -370,8 +371,8 @@ func (o *originator) newLegSession(l DialLeg, vars DialVars) *Session {
 		ap := a.Profile()
 		p.Context = ap.Context
 		p.NetworkAddr = ap.NetworkAddr
-		aName = firstNonEmpty(a.vars.Value("effective_caller_id_name"), ap.CallerIDName)
-		aNum = firstNonEmpty(a.vars.Value("effective_caller_id_number"), ap.CallerIDNumber)
+		aName = cmp.Or(a.vars.Value("effective_caller_id_name"), ap.CallerIDName)
+		aNum = cmp.Or(a.vars.Value("effective_caller_id_number"), ap.CallerIDNumber)
 		p.ANI = ap.ANI
 		p.RDNIS = ap.RDNIS
 	} else {
@@ -381,17 +382,17 @@ func (o *originator) newLegSession(l DialLeg, vars DialVars) *Session {
 	// the originating channel): in a dial string, or among the callee's directory variables that
 	// user/ adds to the new leg, they are the B-leg's own for its later calls, never what the
 	// callee is shown.
-	p.CallerIDName = firstNonEmpty(get("origination_caller_id_name"), aName)
-	p.CallerIDNumber = firstNonEmpty(get("origination_caller_id_number"), aNum, "0000000000")
+	p.CallerIDName = cmp.Or(get("origination_caller_id_name"), aName)
+	p.CallerIDNumber = cmp.Or(get("origination_caller_id_number"), aNum, "0000000000")
 	p.OrigCallerIDName, p.OrigCallerIDNum = p.CallerIDName, p.CallerIDNumber
-	p.CalleeIDName = firstNonEmpty(get("origination_callee_id_name"), "Outbound Call")
-	p.CalleeIDNumber = firstNonEmpty(get("origination_callee_id_number"), l.Target)
+	p.CalleeIDName = cmp.Or(get("origination_callee_id_name"), "Outbound Call")
+	p.CalleeIDNumber = cmp.Or(get("origination_callee_id_number"), l.Target)
 	if p.ANI == "" {
 		p.ANI = p.CallerIDNumber
 	}
 	opts := SessionOptions{
 		UUID:       get("origination_uuid"),
-		Name:       firstNonEmpty(get("origination_channel_name"), l.Endpoint+"/"+l.Target),
+		Name:       cmp.Or(get("origination_channel_name"), l.Endpoint+"/"+l.Target),
 		Direction:  Outbound,
 		Profile:    p,
 		Originator: a,

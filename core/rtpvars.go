@@ -5,12 +5,12 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
-// statsPort is a media port that counts what it carries (media.RTPPort).
+// statsPort is a media port that counts what it carries (rtp.RTPPort).
 type statsPort interface {
-	Stats() media.PortStats
+	Stats() rtp.PortStats
 }
 
 // rtpTotals sums the counters of the ports of ended calls, for the metrics endpoint; live ports
@@ -108,7 +108,7 @@ func (s *Session) rtpStatsAtHangup() {
 // setRTPVars writes FreeSWITCH's rtp_audio_* set: integers plain, doubles with two decimals.
 // What goswitch does not measure is written as FreeSWITCH writes it for a stream without that
 // feature (0, and quality 100 / MOS 4.50 for a clean stream).
-func setRTPVars(v *Vars, st media.PortStats) {
+func setRTPVars(v *Vars, st rtp.PortStats) {
 	// Full names, and constant strings for the zeros, keep this to one allocation per counter.
 	u := func(name string, n uint64) {
 		if n == 0 {

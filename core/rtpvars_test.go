@@ -4,12 +4,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 func TestSetRTPVars(t *testing.T) {
 	v := NewVars()
-	setRTPVars(v, media.PortStats{PacketsIn: 100, BytesIn: 17152, PacketsOut: 90, BytesOut: 15480, DTMFIn: 1,
+	setRTPVars(v, rtp.PortStats{PacketsIn: 100, BytesIn: 17152, PacketsOut: 90, BytesOut: 15480, DTMFIn: 1,
 		MediaIn: 96, MediaBytesIn: 15360, EventsIn: 3, CNIn: 1, MediaBytesOut: 14400, CNOut: 2,
 		RTCPIn: 4, RTCPBytesIn: 208, Lost: 5, RxJitter: 1500 * time.Microsecond})
 	for name, want := range map[string]string{
@@ -32,7 +32,7 @@ func TestSetRTPVars(t *testing.T) {
 
 // BenchmarkSetRTPVars is the per-call cost of the hangup counters.
 func BenchmarkSetRTPVars(b *testing.B) {
-	st := media.PortStats{PacketsIn: 1000, BytesIn: 172000, PacketsOut: 1000, BytesOut: 172000}
+	st := rtp.PortStats{PacketsIn: 1000, BytesIn: 172000, PacketsOut: 1000, BytesOut: 172000}
 	b.ReportAllocs()
 	for b.Loop() {
 		setRTPVars(NewVars(), st)

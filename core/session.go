@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/xmlconf"
@@ -580,11 +580,11 @@ func (s *Session) HasDTMFHook() bool {
 }
 
 // DeliverDTMF is QueueDTMF that reports whether the channel kept the digit: a hook swallowed it,
-// so it must not cross a bridge (media.RTPPort.SetDTMFGate).
+// so it must not cross a bridge (rtp.RTPPort.SetDTMFGate).
 func (s *Session) DeliverDTMF(d media.DTMF) (kept bool) {
 	s.publishChannel("DTMF", func(e *event.Event) {
 		e.Add("DTMF-Digit", string(d.Digit))
-		e.Add("DTMF-Duration", itoa(d.Samples()))
+		e.Add("DTMF-Duration", strconv.Itoa(d.Samples()))
 		src := d.Source
 		if src == "" {
 			src = "UNKNOWN"

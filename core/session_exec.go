@@ -1,10 +1,12 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -178,24 +180,24 @@ func (s *Session) FillEvent(e *event.Event, withVars bool) {
 	s.mu.Unlock()
 	e.Add("Channel-State", st.String())
 	e.Add("Channel-Call-State", cs.String())
-	e.Add("Channel-State-Number", itoa(int(st)))
+	e.Add("Channel-State-Number", strconv.Itoa(int(st)))
 	e.Add("Channel-Name", name)
 	e.Add("Unique-ID", s.uuid)
 	e.Add("Call-Direction", s.direction.String())
 	e.Add("Presence-Call-Direction", s.direction.String())
-	e.Add("Channel-HIT-Dialplan", boolStr(s.direction == Inbound))
+	e.Add("Channel-HIT-Dialplan", strconv.FormatBool(s.direction == Inbound))
 	if pid := s.vars.Value("presence_id"); pid != "" {
 		e.Add("Channel-Presence-ID", pid)
 	}
-	e.Add("Channel-Call-UUID", firstNonEmpty(s.vars.Value("call_uuid"), s.uuid))
+	e.Add("Channel-Call-UUID", cmp.Or(s.vars.Value("call_uuid"), s.uuid))
 	e.Add("Answer-State", s.answerState())
 	if hungup {
 		e.Add("Hangup-Cause", cause.String())
 	}
 	if port := s.Port(); port != nil {
 		c := port.Codec()
-		rate := itoa(c.SampleRate)
-		bitRate := itoa(codecBitRate(c.Name, c.SampleRate))
+		rate := strconv.Itoa(c.SampleRate)
+		bitRate := strconv.Itoa(codecBitRate(c.Name, c.SampleRate))
 		e.Add("Channel-Read-Codec-Name", c.Name)
 		e.Add("Channel-Read-Codec-Rate", rate)
 		e.Add("Channel-Read-Codec-Bit-Rate", bitRate)
@@ -259,10 +261,10 @@ func addProfileHeaders(e *event.Event, prefix string, dir Direction, p *CallerPr
 		dir.String(), dir.String(), p.Username, p.Dialplan, p.CallerIDName, p.CallerIDNumber,
 		p.OrigCallerIDName, p.OrigCallerIDNum, p.CalleeIDName, p.CalleeIDNumber,
 		p.NetworkAddr, p.ANI, p.DestNumber, p.UUID, p.Source, p.TransferSource, p.Context,
-		p.RDNIS, p.ChanName, itoa(p.ProfileIndex), epochMicros(p.Created), epochMicros(t.Created),
+		p.RDNIS, p.ChanName, strconv.Itoa(p.ProfileIndex), epochMicros(p.Created), epochMicros(t.Created),
 		epochMicros(t.Answered), epochMicros(t.Progress), epochMicros(t.ProgressMedia),
 		epochMicros(t.Hungup), epochMicros(t.Transferred), "0", epochMicros(t.Bridged),
-		"0", "0", "true", boolStr(p.PrivacyHideName), boolStr(p.PrivacyHideNum),
+		"0", "0", "true", strconv.FormatBool(p.PrivacyHideName), strconv.FormatBool(p.PrivacyHideNum),
 	}
 	for i, v := range values {
 		e.Add(names[i], v)

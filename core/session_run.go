@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goswitch/goswitch/core/event"
@@ -77,7 +79,7 @@ func (s *Session) setCallState(cs CallState) {
 	}
 	s.publishChannel(event.ChannelCallstate, func(e *event.Event) {
 		e.Add("Original-Channel-Call-State", old.String())
-		e.Add("Channel-Call-State-Number", itoa(int(cs)))
+		e.Add("Channel-Call-State-Number", strconv.Itoa(int(cs)))
 	})
 }
 
@@ -118,7 +120,7 @@ func (s *Session) hunt(p CallerProfile) (*Route, error) {
 		names = []string{"XML"}
 	}
 	for _, n := range names {
-		name, _, _ := cut(n, ':')
+		name, _, _ := strings.Cut(n, ":")
 		dp, ok := s.h.Dialplan(name)
 		if !ok {
 			s.log.Warn("dialplan not found", "dialplan", name)
@@ -460,7 +462,7 @@ func (s *Session) Hangup(c Cause) {
 	started := s.started
 	s.mu.Unlock()
 	s.vars.Set("hangup_cause", c.String())
-	s.vars.Set("hangup_cause_q850", itoa(int(c.q850())))
+	s.vars.Set("hangup_cause_q850", strconv.Itoa(int(c.q850())))
 	s.cancel(&CallError{Cause: c})
 	if !started { // never admitted: nothing will run the state machine
 		close(s.done)

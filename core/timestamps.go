@@ -71,7 +71,7 @@ func (s *Session) setTimestamps() {
 	if port := s.Port(); port != nil {
 		c := port.Codec()
 		for _, kv := range [][2]string{{"read_codec", c.Name}, {"write_codec", c.Name},
-			{"read_rate", itoa(c.SampleRate)}, {"write_rate", itoa(c.SampleRate)}} {
+			{"read_rate", strconv.Itoa(c.SampleRate)}, {"write_rate", strconv.Itoa(c.SampleRate)}} {
 			if s.vars.Value(kv[0]) == "" && kv[1] != "" && kv[1] != "0" {
 				s.vars.Set(kv[0], kv[1])
 			}

@@ -2,6 +2,8 @@ package core
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -128,4 +130,25 @@ func (v *Vars) Clone() *Vars {
 		c.Set(kv[0], kv[1])
 	}
 	return c
+}
+
+// splitList splits on sep, trimming blanks and dropping empty items.
+func splitList(s string, sep byte) []string {
+	var out []string
+	for _, p := range strings.Split(s, string(sep)) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// True is FreeSWITCH's switch_true: yes, on, true, t, enabled, active, allow, a non-zero number.
+func True(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "yes", "on", "true", "t", "enabled", "active", "allow":
+		return true
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	return err == nil && n != 0
 }

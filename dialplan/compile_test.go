@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -53,7 +54,7 @@ func TestCompileBadDynamicFailsAtHunt(t *testing.T) {
 	dp := compileString(t, dpXML(`<extension name="d"><condition field="destination_number" expression="${p}("><action application="x"/></condition></extension>`))
 	ch := newFake()
 	_, _, err := traceOf(t, dp, ch, "default", "1")
-	if !errors.Is(err, ErrNoRoute) {
+	if !errors.Is(err, core.ErrNoRoute) {
 		t.Fatal(err)
 	}
 }

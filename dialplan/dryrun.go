@@ -82,8 +82,8 @@ func (d *DryRun) Name() string {
 }
 
 // Run hunts on h's current configuration. Trace gets every line; the route
-// is returned, or ErrNoRoute.
-func (d *DryRun) Run(ctx context.Context, h *core.Host, trace Tracer) (*Route, error) {
+// is returned, or core.ErrNoRoute.
+func (d *DryRun) Run(ctx context.Context, h *core.Host, trace Tracer) (*core.Route, error) {
 	dp, err := FromSnapshot(h.Config())
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (d *DryRun) Run(ctx context.Context, h *core.Host, trace Tracer) (*Route, e
 
 // WriteRoute prints a route the way `goswitch trace` does: one action a
 // line at column 0, "Action app(data)" or "ANTI-Action app(data)".
-func WriteRoute(w io.Writer, r *Route) {
+func WriteRoute(w io.Writer, r *core.Route) {
 	for _, a := range r.Actions {
 		kind := "Action "
 		if a.Anti {
@@ -160,7 +160,7 @@ func apiDialplanTrace(ctx context.Context, h *core.Host, args string, w io.Write
 			io.WriteString(w, "["+levelName(level)+"] "+line+"\n")
 		}
 	})
-	if errors.Is(err, ErrNoRoute) {
+	if errors.Is(err, core.ErrNoRoute) {
 		io.WriteString(w, "-ERR NO_ROUTE_DESTINATION\n")
 		return nil
 	}

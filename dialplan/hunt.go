@@ -23,23 +23,6 @@ type Channel interface {
 	Now() time.Time
 }
 
-// Action is one collected dialplan action.
-type Action struct {
-	App, Data string
-	Anti      bool
-	Extension string
-}
-
-// Route is what a hunt collected.
-type Route struct {
-	Context    string
-	Extensions []string // extensions that matched or queued actions, in order
-	Actions    []Action
-}
-
-// ErrNoRoute means the hunt queued no action (NO_ROUTE_DESTINATION).
-var ErrNoRoute = errors.New("dialplan: no route")
-
 // Tracer receives FreeSWITCH's dialplan log lines ("Dialplan: ..." at debug;
 // warnings and errors such as "Context x not found" at their level).
 type Tracer func(level slog.Level, line string)
@@ -60,19 +43,19 @@ type hunter struct {
 	ch    Channel
 	h     Hunt
 	name  string // channel name
-	route *Route
+	route *core.Route
 	trace bool  // format debug lines
 	clk   clock // scratch for clock()
 }
 
 // Hunt walks the context for h.Dest as mod_dialplan_xml does and returns the
-// collected actions, or ErrNoRoute when none were queued. Inline actions run
+// collected actions, or core.ErrNoRoute when none were queued. Inline actions run
 // on ch during the hunt and are not part of the route.
-func (d *Dialplan) Hunt(ctx context.Context, ch Channel, h Hunt) (*Route, error) {
+func (d *Dialplan) Hunt(ctx context.Context, ch Channel, h Hunt) (*core.Route, error) {
 	if h.Context == "" {
 		h.Context = "default"
 	}
-	hu := &hunter{dp: d, ctx: ctx, ch: ch, h: h, route: &Route{Context: h.Context, Actions: make([]Action, 0, 16)}, trace: h.Trace != nil && !h.NoDebug}
+	hu := &hunter{dp: d, ctx: ctx, ch: ch, h: h, route: &core.Route{Context: h.Context, Actions: make([]core.Action, 0, 16)}, trace: h.Trace != nil && !h.NoDebug}
 	if hu.trace {
 		hu.name = ch.Name()
 	}
@@ -87,7 +70,7 @@ func (d *Dialplan) Hunt(ctx context.Context, ch Channel, h Hunt) (*Route, error)
 	}
 	if c == nil {
 		hu.log(slog.LevelWarn, "Context "+h.Context+" not found")
-		return nil, ErrNoRoute
+		return nil, core.ErrNoRoute
 	}
 	start := 0
 	if switchTrue(ch.Var("auto_hunt")) {
@@ -116,7 +99,7 @@ func (d *Dialplan) Hunt(ctx context.Context, ch Channel, h Hunt) (*Route, error)
 		}
 	}
 	if len(hu.route.Actions) == 0 {
-		return nil, ErrNoRoute
+		return nil, core.ErrNoRoute
 	}
 	return hu.route, nil
 }
@@ -311,7 +294,7 @@ func (hu *hunter) queue(sp string, ext *Extension, a *action, data string, anti 
 		hu.inline(a.app, data)
 		return
 	}
-	hu.route.Actions = append(hu.route.Actions, Action{App: a.app, Data: data, Anti: anti, Extension: ext.Name})
+	hu.route.Actions = append(hu.route.Actions, core.Action{App: a.app, Data: data, Anti: anti, Extension: ext.Name})
 }
 
 // inline runs a routing-safe application during the hunt, as exec_app does:

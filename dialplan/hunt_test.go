@@ -21,7 +21,7 @@ type huntCase struct {
 	xml   string // extensions of context "default"
 	dest  string
 	setup func(*fakeChan)
-	want  []string // route lines; nil = ErrNoRoute
+	want  []string // route lines; nil = core.ErrNoRoute
 	vars  map[string]string
 	trace []string // lines that must appear in the trace, in order (channel name elided as C)
 }
@@ -42,8 +42,8 @@ func runHuntCases(t *testing.T, cases []huntCase) {
 			}
 			trace, route, err := traceOf(t, dp, ch, "default", dest)
 			if tc.want == nil {
-				if !errors.Is(err, ErrNoRoute) {
-					t.Fatalf("want ErrNoRoute, got %v %q", err, route)
+				if !errors.Is(err, core.ErrNoRoute) {
+					t.Fatalf("want core.ErrNoRoute, got %v %q", err, route)
 				}
 			} else if err != nil {
 				t.Fatalf("hunt: %v\n%s", err, strings.Join(trace, "\n"))
@@ -289,7 +289,7 @@ func TestHuntInlineErrorLogged(t *testing.T) {
 			errs = append(errs, line)
 		}
 	}})
-	if !errors.Is(err, ErrNoRoute) || len(errs) != 1 || errs[0] != "This application cannot be executed inline" {
+	if !errors.Is(err, core.ErrNoRoute) || len(errs) != 1 || errs[0] != "This application cannot be executed inline" {
 		t.Fatalf("err=%v errs=%q", err, errs)
 	}
 }
@@ -327,7 +327,7 @@ func TestHuntContexts(t *testing.T) {
 			warn = line
 		}
 	}})
-	if !errors.Is(err, ErrNoRoute) || warn != "Context nowhere not found" {
+	if !errors.Is(err, core.ErrNoRoute) || warn != "Context nowhere not found" {
 		t.Fatalf("err=%v warn=%q", err, warn)
 	}
 }

@@ -56,26 +56,10 @@ func (xmlDialplan) Hunt(ctx context.Context, s *core.Session, dest, context stri
 		return nil, err
 	}
 	log := s.Log()
-	r, err := dp.Hunt(ctx, s, Hunt{
+	return dp.Hunt(ctx, s, Hunt{
 		Context: context,
 		Dest:    dest,
 		Trace:   func(level slog.Level, line string) { log.Log(ctx, level, line) },
 		NoDebug: !log.Enabled(ctx, slog.LevelDebug),
 	})
-	if errors.Is(err, ErrNoRoute) {
-		return nil, core.ErrNoRoute
-	}
-	if err != nil {
-		return nil, err
-	}
-	return r.Core(), nil
-}
-
-// Core converts a route to core's type.
-func (r *Route) Core() *core.Route {
-	out := &core.Route{Context: r.Context, Extensions: r.Extensions, Actions: make([]core.Action, len(r.Actions))}
-	for i, a := range r.Actions {
-		out.Actions[i] = core.Action{App: a.App, Data: a.Data, Anti: a.Anti, Extension: a.Extension}
-	}
-	return out
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core"
 )
 
 // TestVanillaRoutes checks the routes FreeSWITCH's vanilla dialplan gives.
@@ -58,7 +60,7 @@ func TestVanillaRoutes(t *testing.T) {
 	}
 	// features has no catch-all and no continue extension.
 	ch := newFake()
-	if _, err := dp.Hunt(context.Background(), ch, Hunt{Context: "features", Dest: "nothing"}); !errors.Is(err, ErrNoRoute) {
+	if _, err := dp.Hunt(context.Background(), ch, Hunt{Context: "features", Dest: "nothing"}); !errors.Is(err, core.ErrNoRoute) {
 		t.Errorf("features nothing: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 func init() {
@@ -275,11 +276,11 @@ func Source(spec string, rate int) (media.Source, error) {
 	spec = strings.TrimSpace(spec)
 	switch {
 	case strings.HasPrefix(spec, "silence"):
-		return media.NewSilence(rate, 1000, 0), nil
+		return audio.NewSilence(rate, 1000, 0), nil
 	case strings.HasPrefix(spec, "tone_stream://"):
-		return media.NewToneGenerator(strings.TrimPrefix(spec, "tone_stream://"), rate)
+		return audio.NewToneGenerator(strings.TrimPrefix(spec, "tone_stream://"), rate)
 	}
-	return media.NewToneGenerator(spec, rate)
+	return audio.NewToneGenerator(spec, rate)
 }
 
 // joinEarly connects the B-leg's early media to the caller.

@@ -67,6 +67,8 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 	}
 	rest := a[2:]
 	switch cmd := a[1]; cmd {
+	case "dial", "bgdial":
+		c.apiDial(ctx, mod, rest, cmd == "bgdial", w)
 	case "list":
 		delim := ";"
 		if len(rest) > 1 && rest[0] == "delim" {

@@ -176,6 +176,11 @@ func attend(ctx context.Context, s *core.Session, mod *Module, name string, p *P
 		}
 	}
 	c.addMember(mem)
+	if created {
+		for _, oc := range autoOutcalls(s, p.Name) {
+			mod.dialOut(c.Name, oc)
+		}
+	}
 	mem.run(ctx)
 	c.removeMember(mem)
 	select {

@@ -29,9 +29,17 @@ type Module struct {
 
 	mu    sync.Mutex
 	confs map[string]*Conference
+
+	outcalls sync.WaitGroup  // auto outcalls and bgdial calls still being dialled
+	base     context.Context // ends with the module: outcalls in progress give up
+	cancel   context.CancelFunc
 }
 
-func newModule(h *core.Host) *Module { return &Module{h: h, confs: map[string]*Conference{}} }
+func newModule(h *core.Host) *Module {
+	m := &Module{h: h, confs: map[string]*Conference{}}
+	m.base, m.cancel = context.WithCancel(context.Background())
+	return m
+}
 
 // Of returns the conference module of a host, or nil when it is not built in.
 func Of(h *core.Host) *Module {
@@ -45,9 +53,11 @@ func Of(h *core.Host) *Module {
 
 // Stop kicks every member so the conferences end with the host.
 func (m *Module) Stop(ctx context.Context) error {
+	m.cancel()
 	for _, c := range m.List() {
 		c.kickAll("")
 	}
+	m.outcalls.Wait()
 	return nil
 }
 

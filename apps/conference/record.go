@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // recording writes the conference mix (everyone, plus what is played to the room) to a WAV file.
@@ -48,7 +48,7 @@ func (c *Conference) StartRecording(path string) error {
 	if err != nil {
 		return err
 	}
-	w, err := media.NewWavWriter(f, c.rate, media.WavPCM)
+	w, err := audio.NewWavWriter(f, c.rate, audio.WavPCM)
 	if err != nil {
 		f.Close()
 		return err

@@ -36,6 +36,7 @@ func init() {
 	reg("respond", "<respond_data>", "Send session respond", noMedia, respond)
 	reg("deflect", "<deflect_data>", "Send call deflect", noMedia, indicate("deflect"))
 	reg("redirect", "<redirect_data>", "Send session redirect", noMedia, indicate("redirect"))
+	reg("send_display", "<text>[|<number>]", "Send session a new display", noMedia, sendDisplay)
 	reg("set", "<varname>=<value>", "Set a channel variable", inline, set)
 	reg("export", "<varname>=<value>", "Export a channel variable across a bridge", inline, export)
 	reg("bridge_export", "<varname>=<value>", "Export a channel variable across a bridge", inline, export)
@@ -117,6 +118,17 @@ func indicate(kind string) core.AppFunc {
 		}
 		return nil
 	}
+}
+
+// sendDisplay updates what the far end's phone shows for the other party; a phone that refuses
+// it is logged, not hung up.
+func sendDisplay(ctx context.Context, s *core.Session, args string) error {
+	if l := s.Leg(); l != nil {
+		if err := l.Indicate(ctx, core.Indication{Kind: "display", Data: s.Expand(args)}); err != nil {
+			s.Log().Info("send_display: " + err.Error())
+		}
+	}
+	return nil
 }
 
 // splitVar splits "name=value" (or FreeSWITCH's older "name,value" form when there is no '=').
@@ -496,7 +508,7 @@ func park(ctx context.Context, s *core.Session, args string) error {
 }
 
 // echo sends back what it hears until the call ends.
-// echoer is a leg port that returns its packets as they came (media.RTPPort.Echo).
+// echoer is a leg port that returns its packets as they came (rtp.RTPPort.Echo).
 type echoer interface{ Echo() (stop func()) }
 
 // echo returns what the caller sends: RTP legs packet by packet (same payload, same ptime,

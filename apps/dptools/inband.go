@@ -13,7 +13,7 @@ import (
 // turns the digits the channel sends into tones in its audio. spandsp_start_dtmf and
 // spandsp_stop_dtmf are mod_spandsp's names for the same detector.
 
-// inbandPort is what an RTP leg offers for in-band DTMF (media.RTPPort).
+// inbandPort is what an RTP leg offers for in-band DTMF (rtp.RTPPort).
 type inbandPort interface {
 	SetInbandDTMF(on bool)
 	SetInbandDTMFGenerate(on bool)

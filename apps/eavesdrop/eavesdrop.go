@@ -43,7 +43,7 @@ func eavesdrop(ctx context.Context, s *core.Session, args string) error {
 		return eavesdropAll(ctx, s)
 	}
 	t, ok := s.Host().Session(args)
-	if !ok || t == s || t.HungUp() || t.Media() == nil {
+	if !ok || t == s || t.HungUp() || t.Media() == nil || !groupAllows(s, t) {
 		indicate(ctx, s, "eavesdrop_indicate_failed")
 		s.Log().Info("eavesdrop: no channel " + args)
 		return nil
@@ -59,7 +59,7 @@ func eavesdropAll(ctx context.Context, s *core.Session) error {
 		seen := map[*core.Session]bool{}
 		found := false
 		for _, t := range s.Host().Sessions() {
-			if t == s || seen[t] || t.HungUp() || !t.Answered() || t.Media() == nil || t.Var("eavesdrop_target") != "" {
+			if t == s || seen[t] || t.HungUp() || !t.Answered() || t.Media() == nil || t.Var("eavesdrop_target") != "" || !groupAllows(s, t) {
 				continue
 			}
 			if p := t.Peer(); p != nil {
@@ -83,6 +83,21 @@ func eavesdropAll(ctx context.Context, s *core.Session) error {
 		}
 	}
 	return nil
+}
+
+// groupAllows applies the listener's eavesdrop_require_group: when it is set, only a channel
+// whose eavesdrop_group (a comma-separated list) names that group may be listened to.
+func groupAllows(s, t *core.Session) bool {
+	want := s.Var("eavesdrop_require_group")
+	if want == "" {
+		return true
+	}
+	for _, g := range strings.Split(t.Var("eavesdrop_group"), ",") {
+		if strings.TrimSpace(g) == want {
+			return true
+		}
+	}
+	return false
 }
 
 func indicate(ctx context.Context, s *core.Session, name string) {

@@ -152,3 +152,23 @@ func TestWhisperAndBarge(t *testing.T) {
 		t.Errorf("after *: partner hears the target at %.3f", g)
 	}
 }
+
+// TestRequireGroup: with eavesdrop_require_group the listener gets only channels whose
+// eavesdrop_group lists that group; others fail as an unknown channel would.
+func TestRequireGroup(t *testing.T) {
+	h := playtest.NewHost(t, playtest.Conf(""))
+	in, _ := playtest.NewCall(t, h, "sales", [2]string{"eavesdrop_group", "support, sales"})
+	out, _ := playtest.NewCall(t, h, "other", [2]string{"eavesdrop_group", "billing"})
+	playtest.Run(t, in, "answer", "", "park", "")
+	playtest.Run(t, out, "answer", "", "park", "")
+	waitFor(t, "parked", func() bool { return in.State() == core.StatePark && out.State() == core.StatePark })
+	refused, _ := playtest.NewCall(t, h, "spy1", [2]string{"eavesdrop_require_group", "sales"})
+	playtest.Run(t, refused, "eavesdrop", out.UUID(), "set", "refused=yes", "park", "")
+	waitFor(t, "refused for another group", func() bool { return refused.Var("refused") == "yes" })
+	if refused.Var("eavesdrop_target") != "" {
+		t.Errorf("listened to a channel outside the required group")
+	}
+	ok, _ := playtest.NewCall(t, h, "spy2", [2]string{"eavesdrop_require_group", "sales"})
+	playtest.Run(t, ok, "eavesdrop", "all")
+	waitFor(t, "listening to the sales channel", func() bool { return ok.Var("eavesdrop_target") == in.UUID() })
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/sounds"
 )
 
@@ -76,7 +77,7 @@ func OpenSound(name, prefix string, rate int) (media.Source, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		src, err := media.NewWavReader(f)
+		src, err := audio.NewWavReader(f)
 		if err != nil {
 			f.Close()
 			return nil, nil, err
@@ -95,7 +96,7 @@ func OpenSound(name, prefix string, rate int) (media.Source, func(), error) {
 			if err != nil {
 				continue
 			}
-			src, err := media.NewWavReader(f)
+			src, err := audio.NewWavReader(f)
 			if err != nil {
 				f.Close()
 				return nil, nil, err

@@ -12,7 +12,7 @@ import (
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
-
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/internal/testconf"
 )
 
@@ -350,11 +350,11 @@ func writeTone(t *testing.T, path string, rate int, freq float64, d time.Duratio
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := media.NewWavWriter(f, rate, media.WavPCM)
+	w, err := audio.NewWavWriter(f, rate, audio.WavPCM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := media.NewToneGenerator("v=-6;%("+strconv.Itoa(int(d/time.Millisecond))+",0,"+strconv.Itoa(int(freq))+")", rate)
+	g, err := audio.NewToneGenerator("v=-6;%("+strconv.Itoa(int(d/time.Millisecond))+",0,"+strconv.Itoa(int(freq))+")", rate)
 	if err != nil {
 		t.Fatal(err)
 	}

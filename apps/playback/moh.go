@@ -8,8 +8,8 @@ import (
 	"strconv"
 
 	"github.com/beevik/etree"
-
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // holdMusic is what local_stream:// plays when no music files are configured: a soft, slow
@@ -24,7 +24,7 @@ const holdMusic = "v=-20;" +
 
 // NewHoldMusic returns the built-in music-on-hold source at rate; it never ends.
 func NewHoldMusic(rate int) media.Source {
-	g, err := media.NewToneGenerator(holdMusic, rate)
+	g, err := audio.NewToneGenerator(holdMusic, rate)
 	if err != nil {
 		panic("playback: hold music script: " + err.Error())
 	}
@@ -77,7 +77,7 @@ func (p *player) localStream(name string) error {
 	for len(files) > 0 {
 		before := p.samples
 		for _, f := range files {
-			if err := p.playFile(f); err != nil && !isNotFound(err) && !errors.Is(err, media.ErrWavFormat) {
+			if err := p.playFile(f); err != nil && !isNotFound(err) && !errors.Is(err, audio.ErrWavFormat) {
 				return err
 			}
 		}

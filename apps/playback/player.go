@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -225,7 +225,7 @@ func (p *player) silence(ms int) error {
 	if ms <= 0 {
 		return p.checkDTMF()
 	}
-	return p.pump(media.NewSilence(p.st.Rate(), ms, 0))
+	return p.pump(audio.NewSilence(p.st.Rate(), ms, 0))
 }
 
 const maxDepth = 16
@@ -278,14 +278,14 @@ func (p *player) play(file string) error {
 			}
 			return nil
 		case "tone_stream":
-			g, err := media.NewToneGenerator(rest, p.st.Rate())
+			g, err := audio.NewToneGenerator(rest, p.st.Rate())
 			if err != nil {
 				return err
 			}
 			return p.pump(g)
 		case "silence_stream":
 			ms, div := parseSilence(rest)
-			return p.pump(media.NewSilence(p.st.Rate(), ms, div))
+			return p.pump(audio.NewSilence(p.st.Rate(), ms, div))
 		case "local_stream":
 			return p.localStream(rest)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // RecordOptions describe one recording (switch_ivr_record_file).
@@ -17,7 +18,7 @@ type RecordOptions struct {
 	SilenceThresh int           // average absolute sample level below which a frame is silent; 0 = off
 	SilenceHits   int           // seconds of continuous silence that end the recording
 	Stop          func(d rune) bool
-	Format        media.WavFormat // default PCM
+	Format        audio.WavFormat // default PCM
 }
 
 // Recorded describes a finished recording.
@@ -68,9 +69,9 @@ func Record(ctx context.Context, s *core.Session, path string, o RecordOptions) 
 	}
 	defer f.Close()
 	if o.Format == 0 {
-		o.Format = media.WavPCM
+		o.Format = audio.WavPCM
 	}
-	w, err := media.NewWavWriter(f, st.Rate(), o.Format)
+	w, err := audio.NewWavWriter(f, st.Rate(), o.Format)
 	if err != nil {
 		return Recorded{}, err
 	}

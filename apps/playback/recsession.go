@@ -83,17 +83,17 @@ func (r *sessionRecording) send(pcm []int16) {
 	}
 }
 
-// recordings holds the live record_session bugs per channel uuid, for stop_record_session.
-var recordings sync.Map // uuid -> *recordingSet
+// recordingsKey is the channel private data holding the channel's live record_session bugs,
+// for stop_record_session. The set lives and dies with the session.
+const recordingsKey = "playback.recordings"
 
 type recordingSet struct {
 	mu   sync.Mutex
 	recs map[string]*sessionRecording
 }
 
-func setFor(uuid string) *recordingSet {
-	v, _ := recordings.LoadOrStore(uuid, &recordingSet{recs: map[string]*sessionRecording{}})
-	return v.(*recordingSet)
+func setFor(s *core.Session) *recordingSet {
+	return s.PrivateOrStore(recordingsKey, &recordingSet{recs: map[string]*sessionRecording{}}).(*recordingSet)
 }
 
 // SessionRecordingOptions choose what record_session writes.
@@ -111,7 +111,7 @@ func StartSessionRecording(s *core.Session, path string, o SessionRecordingOptio
 	if st == nil {
 		return core.ErrNoMedia
 	}
-	set := setFor(s.UUID())
+	set := setFor(s)
 	set.mu.Lock()
 	if _, dup := set.recs[path]; dup {
 		set.mu.Unlock()
@@ -199,11 +199,7 @@ loop:
 	if set.recs[r.path] == r {
 		delete(set.recs, r.path)
 	}
-	empty := len(set.recs) == 0
 	set.mu.Unlock()
-	if empty {
-		recordings.CompareAndDelete(s.UUID(), set)
-	}
 	s.SetVar("record_samples", itoa64(samples))
 	s.SetVar("record_seconds", itoa64(samples/int64(r.rate)))
 	s.SetVar("record_ms", itoa64(samples*1000/int64(r.rate)))
@@ -215,11 +211,10 @@ loop:
 // StopSessionRecording stops record_session for path ("all" stops every one) and waits until the
 // files are closed. It reports how many it stopped.
 func StopSessionRecording(ctx context.Context, s *core.Session, path string) int {
-	v, ok := recordings.Load(s.UUID())
+	set, ok := s.Private(recordingsKey).(*recordingSet)
 	if !ok {
 		return 0
 	}
-	set := v.(*recordingSet)
 	set.mu.Lock()
 	var stop []*sessionRecording
 	for p, r := range set.recs {

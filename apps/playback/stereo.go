@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // stereoWav writes a 16-bit interleaved stereo WAV (record_session with RECORD_STEREO: the
@@ -15,11 +15,11 @@ type stereoWav struct {
 	ch   int
 	data int64
 	buf  []byte
-	hdr  media.HeaderSync
+	hdr  audio.HeaderSync
 }
 
 func newStereoWav(w io.WriteSeeker, rate, channels int) (*stereoWav, error) {
-	s := &stereoWav{w: w, rate: rate, ch: channels, hdr: media.NewHeaderSync(w, rate*2*channels)}
+	s := &stereoWav{w: w, rate: rate, ch: channels, hdr: audio.NewHeaderSync(w, rate*2*channels)}
 	_, err := w.Write(s.header())
 	return s, err
 }
@@ -65,5 +65,5 @@ func (s *stereoWav) close() error {
 	if _, err := s.w.Seek(0, io.SeekEnd); err != nil {
 		return err
 	}
-	return media.SyncFile(s.w)
+	return audio.SyncFile(s.w)
 }

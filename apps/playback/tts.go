@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // ttsCommand is the speech synthesizer used for say: file strings and speak-text phrase actions.
@@ -40,7 +40,7 @@ func (p *player) speak(text string) error {
 		}
 		return fmt.Errorf("playback: tts: %w", err)
 	}
-	src, err := media.NewWavReader(&out)
+	src, err := audio.NewWavReader(&out)
 	if err != nil {
 		return fmt.Errorf("playback: tts output: %w", err)
 	}

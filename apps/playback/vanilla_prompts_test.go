@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 	"github.com/goswitch/goswitch/internal/testconf"
 	"github.com/goswitch/goswitch/sounds"
@@ -133,7 +133,7 @@ func writePackTone(t *testing.T, path string, rate int) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	g, err := media.NewToneGenerator("%(200,0,440)", rate)
+	g, err := audio.NewToneGenerator("%(200,0,440)", rate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func writePackTone(t *testing.T, path string, rate int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := media.NewWavWriter(f, rate, media.WavPCM)
+	w, err := audio.NewWavWriter(f, rate, audio.WavPCM)
 	if err == nil {
 		err = w.Write(pcm)
 	}

@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // forward copies a message into another mailbox of the domain (forward-key), optionally with a
@@ -109,20 +108,20 @@ func concatWav(dst string, files ...string) error {
 		return err
 	}
 	defer out.Close()
-	var w *media.WavWriter
+	var w *audio.WavWriter
 	buf := make([]int16, 4096)
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
-		r, err := media.NewWavReader(f)
+		r, err := audio.NewWavReader(f)
 		if err != nil {
 			f.Close()
 			return err
 		}
 		if w == nil {
-			if w, err = media.NewWavWriter(out, r.Rate(), media.WavPCM); err != nil {
+			if w, err = audio.NewWavWriter(out, r.Rate(), audio.WavPCM); err != nil {
 				f.Close()
 				return err
 			}

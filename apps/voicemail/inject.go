@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -126,7 +125,7 @@ func wavSeconds(path string) (int, error) {
 		return 0, err
 	}
 	defer f.Close()
-	r, err := media.NewWavReader(f)
+	r, err := audio.NewWavReader(f)
 	if err != nil {
 		return 0, err
 	}

@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // A message being recorded has a voicemail_partial row (same database, a table FreeSWITCH does
 // not know) from the beep until it is indexed in voicemail_msgs or thrown away. The recording's
-// WAV header is kept current once a second (media.WavWriter), so when the process dies mid-message
+// WAV header is kept current once a second (audio.WavWriter), so when the process dies mid-message
 // the next start finds the row, fixes the header to the file's length and delivers the message
 // (index row, vm::maintenance, MESSAGE_WAITING, email as configured) like a finished one.
 var partialSchema = []string{
@@ -88,7 +88,7 @@ func (m *Module) recoverOne(ctx context.Context, p *Profile, msg *Message) bool 
 	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM voicemail_msgs WHERE uuid = ?`, msg.UUID).Scan(&indexed); err != nil || indexed > 0 {
 		return false // stored just before the crash
 	}
-	frames, rate, err := media.RepairWav(msg.Path)
+	frames, rate, err := audio.RepairWav(msg.Path)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			m.h.Log.Warn("voicemail: recovery: unreadable recording kept on disk", "path", msg.Path, "err", err)

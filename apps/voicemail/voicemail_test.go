@@ -15,6 +15,7 @@ import (
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 const vmConf = `<section name="configuration">
@@ -283,8 +284,8 @@ func inject(t *testing.T, h *core.Host, id string, freq float64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := media.NewWavWriter(f, 8000, media.WavPCM)
-	g, _ := media.NewToneGenerator("v=-6;%(3000,0,"+strings.TrimSuffix(strings.TrimSuffix(fmt.Sprint(freq), ".0"), ".")+")", 8000)
+	w, _ := audio.NewWavWriter(f, 8000, audio.WavPCM)
+	g, _ := audio.NewToneGenerator("v=-6;%(3000,0,"+strings.TrimSuffix(strings.TrimSuffix(fmt.Sprint(freq), ".0"), ".")+")", 8000)
 	buf := make([]int16, 24000)
 	n, _ := media.ReadFull(g, buf)
 	if err := w.Write(buf[:n]); err != nil {

@@ -16,31 +16,6 @@ import (
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
-// checkSupportedModules are the FreeSWITCH modules goswitch implements. A
-// modules.conf.xml <load> of anything else is reported and skipped.
-var checkSupportedModules = map[string]bool{
-	"mod_sofia": true, "mod_loopback": true, "mod_commands": true, "mod_dptools": true,
-	"mod_dialplan_xml": true, "mod_event_socket": true, "mod_cdr_csv": true, "mod_voicemail": true,
-	"mod_conference": true, "mod_console": true, "mod_logfile": true, "mod_tone_stream": true,
-	"mod_sndfile": true, "mod_local_stream": true, "mod_say_en": true, "mod_hash": true,
-	"mod_expr": true, "mod_db": true, "mod_valet_parking": true,
-}
-
-// checkFallbackApps is used only when no application registered itself (a
-// binary or test built without the module set): the applications goswitch
-// provides, from ARCHITECTURE.md. With modules linked in, core.LookupApp
-// decides.
-var checkFallbackApps = map[string]bool{
-	"answer": true, "pre_answer": true, "ring_ready": true, "hangup": true, "set": true,
-	"export": true, "unset": true, "log": true, "sleep": true, "respond": true, "transfer": true,
-	"execute_extension": true, "park": true, "echo": true, "info": true, "event": true,
-	"bind_meta_app": true, "bridge": true, "playback": true, "play_and_get_digits": true,
-	"read": true, "record": true, "record_session": true, "gentones": true, "say": true,
-	"phrase": true, "ivr": true, "voicemail": true, "conference": true, "hash": true,
-	"multiset": true, "set_global": true, "hold": true, "intercept": true, "eavesdrop": true,
-	"deflect": true, "eval": true,
-}
-
 // checkSupportedSections are the freeswitch.xml sections goswitch reads.
 var checkSupportedSections = map[string]bool{
 	"configuration": true, "dialplan": true, "directory": true, "languages": true,
@@ -195,13 +170,6 @@ func (c *checkReport) sections(snap *xmlconf.Snapshot) {
 // modules reports <load module="..."/> entries of pre_load_modules.conf,
 // modules.conf and post_load_modules.conf that goswitch does not have.
 func (c *checkReport) modules(snap *xmlconf.Snapshot) {
-	have := map[string]bool{}
-	for name := range checkSupportedModules {
-		have[name] = true
-	}
-	for _, m := range core.Modules() {
-		have[m.Name] = true
-	}
 	for _, file := range []string{"pre_load_modules.conf", "modules.conf", "post_load_modules.conf"} {
 		cfg := snap.Configuration(file)
 		if cfg == nil {
@@ -209,21 +177,52 @@ func (c *checkReport) modules(snap *xmlconf.Snapshot) {
 		}
 		for _, l := range cfg.FindElements("modules/load") {
 			name := l.SelectAttrValue("module", "")
-			if !have[name] && !core.ModuleBuiltIn(name) {
+			if !core.ModuleBuiltIn(name) {
 				c.warn(snap.Pos(l), "module %s is not supported", name)
 			}
 		}
 	}
 }
 
-// checkAppKnown says whether a dialplan application exists: from the registry
-// when modules registered apps, else from the fallback list.
+// checkAppKnown says whether a dialplan application is registered. cmd/goswitch links the whole
+// module set (modules.go), so the registry is the one list.
 func checkAppKnown(name string) bool {
-	if len(core.Apps()) == 0 {
-		return checkFallbackApps[name]
-	}
 	_, ok := core.LookupApp(name)
 	return ok
+}
+
+// checkEndpointKnown says whether a dial-string endpoint ("sofia", "user", ...) is registered.
+func checkEndpointKnown(name string) bool {
+	for _, e := range core.Endpoints() {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkEndpoints returns the endpoint names of a bridge dial string, parsed by the grammar
+// bridge itself uses (core.ParseDialString). Endpoints built at run time ("${...}") are skipped.
+func checkEndpoints(dial string) ([]string, error) {
+	ds, err := core.ParseDialString(dial)
+	if errors.Is(err, core.ErrEmptyDialString) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, seq := range ds.Seqs {
+		for _, g := range seq.Groups {
+			for _, l := range g.Legs {
+				if l.Endpoint == "" || l.Target == "" || strings.ContainsAny(l.Endpoint, "${}") {
+					continue
+				}
+				out = append(out, l.Endpoint)
+			}
+		}
+	}
+	return out, nil
 }
 
 // applications reports dialplan actions and IVR menu-exec-app entries whose
@@ -245,7 +244,11 @@ func (c *checkReport) applications(snap *xmlconf.Snapshot) {
 			if (a.Tag != "action" && a.Tag != "anti-action") || a.SelectAttrValue("application", "") != "bridge" {
 				continue
 			}
-			for _, ep := range checkEndpoints(a.SelectAttrValue("data", "")) {
+			eps, err := checkEndpoints(a.SelectAttrValue("data", ""))
+			if err != nil {
+				c.warn(snap.Pos(a), "bridge %s: %v (%s)", a.SelectAttrValue("data", ""), err, checkWhere(a))
+			}
+			for _, ep := range eps {
 				if !checkEndpointKnown(ep) {
 					c.warn(snap.Pos(a), "endpoint %s/ is not supported (%s)", ep, checkWhere(a))
 				}
@@ -268,96 +271,6 @@ func (c *checkReport) applications(snap *xmlconf.Snapshot) {
 			c.warn(snap.Pos(e), "application %s is not supported (ivr menu %s)", app, menu)
 		}
 	}
-}
-
-// checkFallbackEndpoints plays for endpoints what checkFallbackApps plays
-// for applications (FS-COMPAT 4.2).
-var checkFallbackEndpoints = map[string]bool{
-	"sofia": true, "user": true, "loopback": true, "error": true, "group": true, "pickup": true,
-}
-
-func checkEndpointKnown(name string) bool {
-	eps := core.Endpoints()
-	if len(eps) == 0 {
-		return checkFallbackEndpoints[name]
-	}
-	for _, e := range eps {
-		if e.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// checkEndpoints returns the endpoint names of a bridge dial string
-// (FS-COMPAT 4.1): legs separated by ',' '|' or ":_:" outside braces,
-// brackets and quotes, each with its {} <> [] variable blocks removed.
-// Legs built at run time (starting with "${") are skipped.
-func checkEndpoints(dial string) []string {
-	var legs []string
-	depth, start := 0, 0
-	var quote byte
-	for i := 0; i < len(dial); i++ {
-		ch := dial[i]
-		switch {
-		case quote != 0:
-			if ch == quote {
-				quote = 0
-			}
-		case ch == '\\':
-			i++
-		case ch == '\'':
-			quote = ch
-		case ch == '{' || ch == '[' || ch == '<':
-			depth++
-		case ch == '}' || ch == ']' || ch == '>':
-			if depth > 0 {
-				depth--
-			}
-		case depth == 0 && (ch == ',' || ch == '|'):
-			legs = append(legs, dial[start:i])
-			start = i + 1
-		case depth == 0 && strings.HasPrefix(dial[i:], ":_:"):
-			legs = append(legs, dial[start:i])
-			start = i + 3
-			i += 2
-		}
-	}
-	legs = append(legs, dial[start:])
-	var out []string
-	for _, leg := range legs {
-		leg = strings.TrimSpace(leg)
-		for len(leg) > 0 && (leg[0] == '{' || leg[0] == '[' || leg[0] == '<') {
-			end := checkBlockEnd(leg)
-			if end < 0 {
-				break
-			}
-			leg = strings.TrimSpace(leg[end+1:])
-		}
-		ep, _, ok := strings.Cut(leg, "/")
-		if !ok || ep == "" || strings.ContainsAny(ep, "${}") {
-			continue
-		}
-		out = append(out, ep)
-	}
-	return out
-}
-
-// checkBlockEnd returns the index of the bracket closing s[0], or -1.
-func checkBlockEnd(s string) int {
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '{', '[', '<':
-			depth++
-		case '}', ']', '>':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 // checkWhere names the extension and context an action belongs to.

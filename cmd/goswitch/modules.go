@@ -5,8 +5,10 @@ package main
 import (
 	_ "github.com/goswitch/goswitch/apps/bridge"
 	_ "github.com/goswitch/goswitch/apps/conference"
+	_ "github.com/goswitch/goswitch/apps/db"
 	_ "github.com/goswitch/goswitch/apps/dptools"
 	_ "github.com/goswitch/goswitch/apps/eavesdrop"
+	_ "github.com/goswitch/goswitch/apps/fifo"
 	_ "github.com/goswitch/goswitch/apps/ivr"
 	_ "github.com/goswitch/goswitch/apps/limit"
 	_ "github.com/goswitch/goswitch/apps/playback"

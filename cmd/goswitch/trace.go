@@ -91,7 +91,7 @@ func traceWith(env traceEnv, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "[INFO] "+line)
 		}
 	})
-	if errors.Is(err, dialplan.ErrNoRoute) {
+	if errors.Is(err, core.ErrNoRoute) {
 		fmt.Fprintln(stderr, "[NOTICE] No Route, Aborting")
 		fmt.Fprintln(stderr, "[NOTICE] Hangup "+d.Name()+" [CS_ROUTING] [NO_ROUTE_DESTINATION]")
 		return 1

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/internal/peer"
 	"github.com/goswitch/goswitch/internal/testconf"
 )
@@ -451,10 +452,10 @@ func isConstant(p []byte, b byte) bool {
 }
 
 // dtmfTone is a PCMU source playing the digits as tones (120 ms each, 80 ms apart; -7 dBFS per
-// frequency, media.NewDTMFTone's level), 300 ms of silence, then then.
+// frequency, audio.NewDTMFTone's level), 300 ms of silence, then then.
 func dtmfTone(t *testing.T, digits string, then func(int) []byte) func(int) []byte {
 	t.Helper()
-	g, err := media.NewDTMFTone(digits, 120*time.Millisecond, 80*time.Millisecond, 8000)
+	g, err := audio.NewDTMFTone(digits, 120*time.Millisecond, 80*time.Millisecond, 8000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,6 +574,7 @@ func TestVanillaInterop(t *testing.T) {
 		}},
 		{"conference_3000", vanillaConference},
 		{"hold_music", vanillaHold},
+		{"park_5900_fifo", vanillaPark},
 		{"voicemail_mwi_callerid", vanillaVoicemailAndCallerID},
 	}
 	var wg sync.WaitGroup

@@ -11,11 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/goswitch/goswitch/core/esl"
+	"github.com/goswitch/goswitch/core/esl/wire"
 	"github.com/goswitch/goswitch/core/logging"
 )
 
-func connect(o options, stderr io.Writer) (*esl.Client, error) {
+func connect(o options, stderr io.Writer) (*wire.Client, error) {
 	addr := net.JoinHostPort(o.host, o.port)
 	attempts := 1
 	if o.retry {
@@ -23,11 +23,11 @@ func connect(o options, stderr io.Writer) (*esl.Client, error) {
 	}
 	var err error
 	for i := 0; i < attempts; i++ {
-		var c *esl.Client
-		if c, err = esl.Dial(addr, o.user, o.password, o.connectTimeout); err == nil {
+		var c *wire.Client
+		if c, err = wire.Dial(addr, o.user, o.password, o.connectTimeout); err == nil {
 			return c, nil
 		}
-		if err == esl.ErrAuth {
+		if err == wire.ErrAuth {
 			break
 		}
 		if i+1 < attempts {
@@ -39,7 +39,7 @@ func connect(o options, stderr io.Writer) (*esl.Client, error) {
 }
 
 // apiCall runs a console line as fs_cli does: `api <line>` with `console_execute: true`.
-func apiCall(c *esl.Client, line string, timeout time.Duration) (string, error) {
+func apiCall(c *wire.Client, line string, timeout time.Duration) (string, error) {
 	if timeout <= 0 {
 		return c.API(line)
 	}
@@ -82,7 +82,7 @@ func execute(o options, stdout, stderr io.Writer) int {
 // console is an interactive session.
 type console struct {
 	o      options
-	c      *esl.Client
+	c      *wire.Client
 	out    io.Writer
 	ed     *editor // nil in batch mode
 	outMu  sync.Mutex
@@ -170,7 +170,7 @@ func interactive(o options, stdin io.Reader, stdout, stderr io.Writer) int {
 		cs.print("Disconnected, reconnecting...\n")
 		for {
 			time.Sleep(time.Second)
-			if cs.c, err = esl.Dial(net.JoinHostPort(o.host, o.port), o.user, o.password, o.connectTimeout); err == nil {
+			if cs.c, err = wire.Dial(net.JoinHostPort(o.host, o.port), o.user, o.password, o.connectTimeout); err == nil {
 				break
 			}
 		}
@@ -224,7 +224,7 @@ var fnKeys = map[int]string{1: "help", 2: "status", 3: "show channels", 4: "show
 	10: "fsctl pause", 11: "fsctl resume", 12: "version"}
 
 // frame prints a server frame; it reports true when the server said goodbye.
-func (cs *console) frame(f *esl.Frame) bool {
+func (cs *console) frame(f *wire.Frame) bool {
 	switch f.Type() {
 	case "log/data":
 		uuid := f.Headers.Get("User-Data")

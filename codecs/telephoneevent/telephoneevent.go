@@ -1,6 +1,6 @@
 // Package telephoneevent registers RFC 4733 "telephone-event/8000" in the codec registry so it
 // shows in "show codec" and SDP negotiation can find it, and exposes the payload helpers. The
-// events themselves are generated and parsed by core/media's RTP ports (media.TelephoneEvent),
+// events themselves are generated and parsed by core/media's RTP ports (rtp.TelephoneEvent),
 // because DTMF is part of every leg's pipeline; this package is the codec-shaped face of it.
 package telephoneevent
 
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 func init() { media.RegisterCodec(Codec{}) }
@@ -38,8 +39,8 @@ func (nopCoder) Decode([]int16, []byte) (int, error) { return 0, ErrNotAudio }
 func (nopCoder) Conceal(dst []int16) int             { clear(dst); return len(dst) }
 
 // Parse decodes an RFC 4733 payload.
-func Parse(payload []byte) (media.TelephoneEvent, error) { return media.ParseTelephoneEvent(payload) }
+func Parse(payload []byte) (rtp.TelephoneEvent, error) { return rtp.ParseTelephoneEvent(payload) }
 
 // Digit maps an event code to its DTMF key; Event is the reverse.
-func Digit(ev uint8) (rune, bool) { return media.EventDigit(ev) }
-func Event(d rune) (uint8, bool)  { return media.DigitEvent(d) }
+func Digit(ev uint8) (rune, bool) { return rtp.EventDigit(ev) }
+func Event(d rune) (uint8, bool)  { return rtp.DigitEvent(d) }

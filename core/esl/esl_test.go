@@ -12,6 +12,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/esl"
+	"github.com/goswitch/goswitch/core/esl/wire"
 	"github.com/goswitch/goswitch/core/event"
 )
 
@@ -325,10 +326,10 @@ func TestTranscriptSendmsg(t *testing.T) {
 
 func TestClient(t *testing.T) {
 	e := newEnv(t)
-	if _, err := esl.Dial(e.addr, "", "wrong", 5*time.Second); err == nil {
+	if _, err := wire.Dial(e.addr, "", "wrong", 5*time.Second); err == nil {
 		t.Fatal("wrong password accepted")
 	}
-	c, err := esl.Dial(e.addr, "", "ClueCon", 5*time.Second)
+	c, err := wire.Dial(e.addr, "", "ClueCon", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goswitch/goswitch/core/esl"
+	"github.com/goswitch/goswitch/core/esl/wire"
 )
 
 // FuzzReadMessage feeds arbitrary client bytes to the command reader: it must never panic, and
@@ -24,14 +24,14 @@ func FuzzReadMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		r := bufio.NewReader(strings.NewReader(in))
 		for i := 0; i < 8; i++ {
-			m, err := esl.ReadMessage(r)
+			m, err := wire.ReadMessage(r)
 			if err != nil {
 				return
 			}
 			if m.Command == "" {
 				t.Fatal("empty command")
 			}
-			if len(m.Body) > esl.MaxBody {
+			if len(m.Body) > wire.MaxBody {
 				t.Fatal("body over limit")
 			}
 		}
@@ -46,7 +46,7 @@ func FuzzReadFrame(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		r := bufio.NewReader(strings.NewReader(in))
 		for i := 0; i < 8; i++ {
-			if _, err := esl.ReadFrame(r); err != nil {
+			if _, err := wire.ReadFrame(r); err != nil {
 				return
 			}
 		}

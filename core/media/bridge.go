@@ -36,24 +36,24 @@ type Relayer interface {
 
 // dtmfPeerSetter is implemented by our ports: digits received are also sent to the peer.
 type dtmfPeerSetter interface {
-	setDTMFPeer(to Port)
+	SetDTMFPeer(to Port)
 }
 
 func linkDTMF(a, b Port) (unlink func()) {
 	sa, okA := a.(dtmfPeerSetter)
 	sb, okB := b.(dtmfPeerSetter)
 	if okA {
-		sa.setDTMFPeer(b)
+		sa.SetDTMFPeer(b)
 	}
 	if okB {
-		sb.setDTMFPeer(a)
+		sb.SetDTMFPeer(a)
 	}
 	return func() {
 		if okA {
-			sa.setDTMFPeer(nil)
+			sa.SetDTMFPeer(nil)
 		}
 		if okB {
-			sb.setDTMFPeer(nil)
+			sb.SetDTMFPeer(nil)
 		}
 	}
 }

@@ -87,8 +87,8 @@ func Codecs() []CodecInfo {
 	return out
 }
 
-// codecFor resolves a negotiated CodecInfo to its implementation.
-func codecFor(ci CodecInfo) (Codec, error) {
+// CodecFor resolves a negotiated CodecInfo to its implementation.
+func CodecFor(ci CodecInfo) (Codec, error) {
 	c, ok := LookupCodec(ci.Name, ci.ClockRate, ci.Channels)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s/%d", ErrNoCodec, ci.Name, ci.ClockRate)
@@ -96,33 +96,33 @@ func codecFor(ci CodecInfo) (Codec, error) {
 	return c, nil
 }
 
-// codecPair looks up both sides of a conversion and fills in what each implementation knows
+// CodecPair looks up both sides of a conversion and fills in what each implementation knows
 // (sample rate, channels) on the infos.
-func codecPair(from, to CodecInfo) (fc, tc Codec, fi, ti CodecInfo, err error) {
-	if fc, err = codecFor(from); err != nil {
+func CodecPair(from, to CodecInfo) (fc, tc Codec, fi, ti CodecInfo, err error) {
+	if fc, err = CodecFor(from); err != nil {
 		return
 	}
-	if tc, err = codecFor(to); err != nil {
+	if tc, err = CodecFor(to); err != nil {
 		return
 	}
-	return fc, tc, mergeInfo(from, fc.Info()), mergeInfo(to, tc.Info()), nil
+	return fc, tc, MergeInfo(from, fc.Info()), MergeInfo(to, tc.Info()), nil
 }
 
-// samplesPerFrame is the PCM sample count of one ptime at the codec's PCM rate.
-func (ci CodecInfo) samplesPerFrame() int {
-	return ci.pcmRate() * int(ci.ptime().Milliseconds()) / 1000
+// SamplesPerFrame is the PCM sample count of one ptime at the codec's PCM rate.
+func (ci CodecInfo) SamplesPerFrame() int {
+	return ci.PCMRate() * int(ci.Interval().Milliseconds()) / 1000
 }
 
-// rtpSamplesPerFrame is the RTP timestamp increment of one ptime (G.722 runs its RTP clock at 8000).
-func (ci CodecInfo) rtpSamplesPerFrame() int {
+// RTPSamplesPerFrame is the RTP timestamp increment of one ptime (G.722 runs its RTP clock at 8000).
+func (ci CodecInfo) RTPSamplesPerFrame() int {
 	cr := ci.ClockRate
 	if cr == 0 {
-		cr = ci.pcmRate()
+		cr = ci.PCMRate()
 	}
-	return cr * int(ci.ptime().Milliseconds()) / 1000
+	return cr * int(ci.Interval().Milliseconds()) / 1000
 }
 
-func (ci CodecInfo) pcmRate() int {
+func (ci CodecInfo) PCMRate() int {
 	if ci.SampleRate != 0 {
 		return ci.SampleRate
 	}
@@ -132,7 +132,7 @@ func (ci CodecInfo) pcmRate() int {
 	return 8000
 }
 
-func (ci CodecInfo) ptime() time.Duration {
+func (ci CodecInfo) Interval() time.Duration {
 	if ci.Ptime <= 0 {
 		return 20 * time.Millisecond
 	}
@@ -148,5 +148,5 @@ func (ci CodecInfo) Same(o CodecInfo) bool {
 
 // String gives "PCMU/8000 pt=0 20ms".
 func (ci CodecInfo) String() string {
-	return fmt.Sprintf("%s/%d pt=%d %s", ci.Name, ci.ClockRate, ci.PT, ci.ptime())
+	return fmt.Sprintf("%s/%d pt=%d %s", ci.Name, ci.ClockRate, ci.PT, ci.Interval())
 }

@@ -29,7 +29,7 @@ type pipe struct {
 	cancel  func()
 	mu      sync.Mutex
 	closed  [2]bool
-	streams [2]*termStream
+	streams [2]*TermStream
 	onDTMF  [2]func(DTMF)
 	peers   [2]Port   // bridged ports that also receive side i's incoming digits
 	dtmfQ   [2][]DTMF // digits travelling towards side i
@@ -55,7 +55,7 @@ func NewPipe(cfg PipeConfig) (a, b *PipePort) {
 		p.cfg.Clock = p.ownClk
 	}
 	for i := range p.streams {
-		p.streams[i] = newTermStream(cfg.Rate, cfg.Ptime)
+		p.streams[i] = NewTermStream(cfg.Rate, cfg.Ptime)
 		p.buf[i] = make([]int16, 0, p.streams[i].samples)
 	}
 	p.silence = make([]int16, p.streams[0].samples)
@@ -89,14 +89,14 @@ func (p *pipe) tick(deadline time.Time) {
 	p.mu.Unlock()
 	for from := range 2 {
 		to := 1 - from
-		pcm, _, ok := p.streams[from].take(p.buf[from])
+		pcm, _, ok := p.streams[from].Take(p.buf[from])
 		p.buf[from] = pcm
 		fl := FrameFlags(0)
 		if !ok {
 			pcm, fl = p.silence, FrameSilence
 		}
 		p.ts[to] += skipped * uint32(p.streams[to].samples)
-		p.streams[to].deliver(pcm, p.ts[to], fl)
+		p.streams[to].Deliver(pcm, p.ts[to], fl)
 		p.ts[to] += uint32(len(pcm))
 	}
 	for i, ds := range digits {
@@ -128,7 +128,7 @@ func (e *PipePort) OnDTMF(fn func(DTMF)) {
 	e.p.mu.Unlock()
 }
 
-func (e *PipePort) setDTMFPeer(to Port) {
+func (e *PipePort) SetDTMFPeer(to Port) {
 	e.p.mu.Lock()
 	e.p.peers[e.side] = to
 	e.p.mu.Unlock()
@@ -160,7 +160,7 @@ func (e *PipePort) Close() error {
 	p.closed[e.side] = true
 	both := p.closed[0] && p.closed[1]
 	p.mu.Unlock()
-	p.streams[e.side].close()
+	p.streams[e.side].Close()
 	if both {
 		p.cancel()
 		if p.ownClk != nil {

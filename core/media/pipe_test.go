@@ -1,27 +1,30 @@
-package media
+package media_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 func TestPipeCarriesAudioAndDTMF(t *testing.T) {
-	clk := NewSoftClock(1)
+	clk := media.NewSoftClock(1)
 	defer clk.Close()
-	a, b := NewPipe(PipeConfig{Clock: clk, Name: "loopback/1000"})
+	a, b := media.NewPipe(media.PipeConfig{Clock: clk, Name: "loopback/1000"})
 	defer a.Close()
 	defer b.Close()
-	got := make(chan DTMF, 1)
-	b.OnDTMF(func(d DTMF) { got <- d })
+	got := make(chan media.DTMF, 1)
+	b.OnDTMF(func(d media.DTMF) { got <- d })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
 	go func() {
-		g, _ := NewToneGenerator("%(200,0,1000)", 8000)
-		_ = Play(ctx, a.Stream(), g)
+		g, _ := audio.NewToneGenerator("%(200,0,1000)", 8000)
+		_ = media.Play(ctx, a.Stream(), g)
 	}()
-	var f Frame
+	var f media.Frame
 	heard := false
 	for i := 0; i < 30 && !heard; i++ {
 		if err := b.Stream().ReadFrame(ctx, &f); err != nil {
@@ -30,12 +33,12 @@ func TestPipeCarriesAudioAndDTMF(t *testing.T) {
 		if len(f.PCM) != 160 || f.Rate != 8000 {
 			t.Fatalf("frame %d samples at %d", len(f.PCM), f.Rate)
 		}
-		heard = f.Flags&FrameSilence == 0 && energy(f.PCM) > 0
+		heard = f.Flags&media.FrameSilence == 0 && audio.Energy(f.PCM) > 0
 	}
 	if !heard {
 		t.Fatal("tone never reached the other end")
 	}
-	if err := a.SendDTMF(DTMF{Digit: '5', Duration: 100 * time.Millisecond}); err != nil {
+	if err := a.SendDTMF(media.DTMF{Digit: '5', Duration: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -52,12 +55,12 @@ func TestPipeCarriesAudioAndDTMF(t *testing.T) {
 }
 
 func TestPipeReadCancel(t *testing.T) {
-	a, b := NewPipe(PipeConfig{})
+	a, b := media.NewPipe(media.PipeConfig{})
 	defer a.Close()
 	defer b.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var f Frame
+	var f media.Frame
 	// Drain whatever the clock already delivered; a cancelled ctx must end the wait.
 	for i := 0; i < 10; i++ {
 		if err := b.Stream().ReadFrame(ctx, &f); err != nil {
@@ -68,12 +71,12 @@ func TestPipeReadCancel(t *testing.T) {
 }
 
 func TestPipePacesWrites(t *testing.T) {
-	a, b := NewPipe(PipeConfig{Rate: 16000})
+	a, b := media.NewPipe(media.PipeConfig{Rate: 16000})
 	defer a.Close()
 	defer b.Close()
 	ctx := context.Background()
 	start := time.Now()
-	f := Frame{PCM: make([]int16, 160), Rate: 8000} // resampled to 16 kHz by WriteFrame
+	f := media.Frame{PCM: make([]int16, 160), Rate: 8000} // resampled to 16 kHz by WriteFrame
 	for range 10 {
 		if err := a.Stream().WriteFrame(ctx, &f); err != nil {
 			t.Fatal(err)
@@ -86,10 +89,10 @@ func TestPipePacesWrites(t *testing.T) {
 }
 
 func TestPipeCloseFromOnDTMF(t *testing.T) {
-	a, b := NewPipe(PipeConfig{})
+	a, b := media.NewPipe(media.PipeConfig{})
 	done := make(chan struct{})
-	b.OnDTMF(func(DTMF) { a.Close(); b.Close(); close(done) })
-	a.SendDTMF(DTMF{Digit: '1'})
+	b.OnDTMF(func(media.DTMF) { a.Close(); b.Close(); close(done) })
+	a.SendDTMF(media.DTMF{Digit: '1'})
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// termStream is the Stream of a terminated leg (RTP port or pipe end). Its owner's clock tick
+// TermStream is the Stream of a terminated leg (RTP port or pipe end). Its owner's clock tick
 // feeds decoded frames in with deliver and takes frames to encode out with take; applications
 // block in ReadFrame/WriteFrame, so they run at exactly the media clock's pace.
-type termStream struct {
+type TermStream struct {
 	rate    int
 	ptime   time.Duration
 	samples int
@@ -37,9 +37,9 @@ const (
 	outDepth = 2 // WriteFrame blocks once 40 ms are queued, which paces file playback
 )
 
-func newTermStream(rate int, ptime time.Duration) *termStream {
+func NewTermStream(rate int, ptime time.Duration) *TermStream {
 	spf := rate * int(ptime/time.Millisecond) / 1000
-	return &termStream{
+	return &TermStream{
 		rate: rate, ptime: ptime, samples: spf,
 		in:      newFrameQueue(inDepth, spf),
 		out:     newFrameQueue(outDepth, spf),
@@ -48,11 +48,11 @@ func newTermStream(rate int, ptime time.Duration) *termStream {
 	}
 }
 
-func (s *termStream) Rate() int            { return s.rate }
-func (s *termStream) Ptime() time.Duration { return s.ptime }
+func (s *TermStream) Rate() int            { return s.rate }
+func (s *TermStream) Ptime() time.Duration { return s.ptime }
 
 // ReadFrame blocks until the clock delivers the next frame.
-func (s *termStream) ReadFrame(ctx context.Context, f *Frame) error {
+func (s *TermStream) ReadFrame(ctx context.Context, f *Frame) error {
 	s.started.Store(true)
 	pcm, ts, fl, err := s.in.pop(ctx, s.readBuf)
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *termStream) ReadFrame(ctx context.Context, f *Frame) error {
 }
 
 // WriteFrame queues f for sending, converting its rate and re-framing to the stream's ptime.
-func (s *termStream) WriteFrame(ctx context.Context, f *Frame) error {
+func (s *TermStream) WriteFrame(ctx context.Context, f *Frame) error {
 	s.started.Store(true)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -94,7 +94,7 @@ func (s *termStream) WriteFrame(ctx context.Context, f *Frame) error {
 }
 
 // AddTap attaches a media bug; remove detaches it.
-func (s *termStream) AddTap(t Tap) (remove func()) {
+func (s *TermStream) AddTap(t Tap) (remove func()) {
 	s.tapMu.Lock()
 	defer s.tapMu.Unlock()
 	old := s.taps.Load()
@@ -124,12 +124,12 @@ func (s *termStream) AddTap(t Tap) (remove func()) {
 	}
 }
 
-func (s *termStream) hasTaps() bool {
+func (s *TermStream) HasTaps() bool {
 	t := s.taps.Load()
 	return t != nil && len(*t) > 0
 }
 
-func (s *termStream) runTaps(dir Dir, pcm []int16, ts uint32, fl FrameFlags) {
+func (s *TermStream) RunTaps(dir Dir, pcm []int16, ts uint32, fl FrameFlags) {
 	t := s.taps.Load()
 	if t == nil || len(*t) == 0 {
 		return
@@ -141,25 +141,25 @@ func (s *termStream) runTaps(dir Dir, pcm []int16, ts uint32, fl FrameFlags) {
 }
 
 // deliver is called by the clock tick with the frame decoded for this ptime.
-func (s *termStream) deliver(pcm []int16, ts uint32, fl FrameFlags) {
-	s.runTaps(DirRead, pcm, ts, fl)
+func (s *TermStream) Deliver(pcm []int16, ts uint32, fl FrameFlags) {
+	s.RunTaps(DirRead, pcm, ts, fl)
 	s.in.tryPush(pcm, ts, fl, true)
 }
 
 // take is called by the clock tick to get the frame to send; ok=false when the app wrote nothing.
-func (s *termStream) take(dst []int16) ([]int16, FrameFlags, bool) {
+func (s *TermStream) Take(dst []int16) ([]int16, FrameFlags, bool) {
 	pcm, ts, fl, ok := s.out.tryPop(dst)
 	if ok {
-		s.runTaps(DirWrite, pcm, ts, fl)
+		s.RunTaps(DirWrite, pcm, ts, fl)
 	}
 	return pcm, fl, ok
 }
 
-func (s *termStream) close() {
+func (s *TermStream) Close() {
 	s.in.close()
 	s.out.close()
 }
 
-func (s *termStream) String() string {
+func (s *TermStream) String() string {
 	return fmt.Sprintf("stream(%dHz/%s)", s.rate, s.ptime)
 }

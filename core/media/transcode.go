@@ -46,22 +46,22 @@ func NewTranscoder(from, to CodecInfo) (*Transcoder, error) {
 	if t.direct = lookupDirect(from.Name, to.Name); t.direct != nil {
 		return t, nil
 	}
-	fc, tc, fi, ti, err := codecPair(from, to)
+	fc, tc, fi, ti, err := CodecPair(from, to)
 	if err != nil {
 		return nil, err
 	}
 	t.dec, t.enc = fc.NewDecoder(), tc.NewEncoder()
 	t.from, t.to = fi, ti
 	t.pcm = make([]int16, 48*120) // 120 ms at 48 kHz
-	if t.from.pcmRate() != t.to.pcmRate() {
-		t.rs = NewResampler(t.from.pcmRate(), t.to.pcmRate())
+	if t.from.PCMRate() != t.to.PCMRate() {
+		t.rs = NewResampler(t.from.PCMRate(), t.to.PCMRate())
 		t.pcm2 = make([]int16, 48*120)
 	}
 	return t, nil
 }
 
-// mergeInfo fills fields the SDP did not carry (SampleRate) from the implementation.
-func mergeInfo(neg, impl CodecInfo) CodecInfo {
+// MergeInfo fills fields the SDP did not carry (SampleRate) from the implementation.
+func MergeInfo(neg, impl CodecInfo) CodecInfo {
 	if neg.SampleRate == 0 {
 		neg.SampleRate = impl.SampleRate
 	}

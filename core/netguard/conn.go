@@ -70,9 +70,11 @@ func (c *timedConn) Read(b []byte) (int, error) {
 	}
 	n, err := c.Conn.Read(b)
 	if n > 0 {
-		was := c.fr.inMessage()
+		before := c.fr.starts
 		c.fr.feed(b[:n])
-		if !was && c.fr.inMessage() {
+		if c.fr.starts != before && c.fr.inMessage() {
+			// A message began in this read (also when the previous one ended in it, back to
+			// back): its time limit counts from now.
 			c.start = time.Now()
 		}
 	}
@@ -122,7 +124,8 @@ func (c *timedConn) Close() error {
 // LF; CR/LF between messages (RFC 5626 keep-alives) are not a message.
 type framer struct {
 	st      uint8
-	seenOne bool // a message has started (the first-message deadline no longer applies alone)
+	seenOne bool   // a message has started (the first-message deadline no longer applies alone)
+	starts  uint64 // messages begun
 	line    [40]byte
 	lineLen int
 	clen    int
@@ -150,6 +153,7 @@ func (f *framer) feed(p []byte) {
 				continue
 			}
 			f.st, f.lineLen, f.clen, f.seenOne = frHead, 0, 0, true
+			f.starts++
 			f.headByte(b)
 		case frHead:
 			f.headByte(b)

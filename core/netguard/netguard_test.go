@@ -291,3 +291,22 @@ func FuzzFramer(f *testing.F) {
 		}
 	})
 }
+
+// TestBackToBackMessageGetsItsOwnTime: a message that starts in the read that ends the one before
+// it gets the whole message timeout from its own start.
+func TestBackToBackMessageGetsItsOwnTime(t *testing.T) {
+	l := listen(t, Config{MessageTimeout: 400 * time.Millisecond, IdleTimeout: 5 * time.Second})
+	serve(t, l)
+	c := dialFrom(t, "127.0.0.1", l.Addr().String())
+	c.Write([]byte("OPTIONS sip:a SIP/2.0\r\nVia: x\r\n"))
+	time.Sleep(300 * time.Millisecond) // pacing: the first message is slow but within its time
+	c.Write([]byte("\r\nOPTIONS sip:b SIP/2.0\r\nVia: y\r\n"))
+	time.Sleep(300 * time.Millisecond) // the second one, 600 ms after the first began
+	c.Write([]byte("\r\n"))
+	if !echoes(c) {
+		t.Fatal("the second message was timed from the first one's start")
+	}
+	if st := l.Stats(); st.MessageTimeouts != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	psdp "github.com/pion/sdp/v3"
 )
 
@@ -201,7 +202,7 @@ func (c *Config) pickCrypto(m *mline, r *Result) (*Crypto, bool) {
 			continue
 		}
 		var lc Crypto
-		var lk media.SRTPKey
+		var lk rtp.SRTPKey
 		if k := c.LocalKey; k != nil && k.Suite.Name == rk.Suite.Name {
 			lk = *k
 			lk.MKI = nil

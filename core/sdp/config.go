@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // Config is our side of a negotiation: where our RTP port is and what we accept.
@@ -34,7 +35,7 @@ type Config struct {
 	RTCP           bool // add a=rtcp:<Port+1>
 	// LocalKey is the SRTP key we already send with (re-INVITE, UPDATE): an answer whose
 	// suite matches reuses it, so a refresh or hold does not reset the far end's SRTP context.
-	LocalKey *media.SRTPKey
+	LocalKey *rtp.SRTPKey
 	// CryptoInAVP makes SecureOptional offer one RTP/AVP line carrying the a=crypto lines
 	// (best-effort SDES, as baresip's mediaenc=srtp does) instead of the dual SAVP+AVP offer:
 	// half the size, for UDP INVITEs that must stay under 1300 bytes.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // Crypto is one SDES a=crypto attribute (RFC 4568 §9.1):
@@ -106,15 +106,15 @@ func (c Crypto) String() string {
 
 // Key converts the attribute to SRTP keying material; it fails for suites pion cannot do and for
 // keys of the wrong length, so such lines are skipped instead of mis-keyed.
-func (c Crypto) Key() (media.SRTPKey, error) {
-	s, ok := media.LookupSRTPSuite(c.Suite)
+func (c Crypto) Key() (rtp.SRTPKey, error) {
+	s, ok := rtp.LookupSRTPSuite(c.Suite)
 	if !ok {
-		return media.SRTPKey{}, fmt.Errorf("%w: %s", media.ErrSRTPSuite, c.Suite)
+		return rtp.SRTPKey{}, fmt.Errorf("%w: %s", rtp.ErrSRTPSuite, c.Suite)
 	}
 	if len(c.KeySalt) != s.KeyLen+s.SaltLen {
-		return media.SRTPKey{}, fmt.Errorf("%w: %s key is %d bytes, want %d", ErrCrypto, c.Suite, len(c.KeySalt), s.KeyLen+s.SaltLen)
+		return rtp.SRTPKey{}, fmt.Errorf("%w: %s key is %d bytes, want %d", ErrCrypto, c.Suite, len(c.KeySalt), s.KeyLen+s.SaltLen)
 	}
-	k := media.SRTPKey{Suite: s, Key: c.KeySalt[:s.KeyLen:s.KeyLen], Salt: c.KeySalt[s.KeyLen:]}
+	k := rtp.SRTPKey{Suite: s, Key: c.KeySalt[:s.KeyLen:s.KeyLen], Salt: c.KeySalt[s.KeyLen:]}
 	if c.MKILen > 0 {
 		k.MKI = new(big.Int).SetUint64(c.MKI).FillBytes(make([]byte, c.MKILen))
 	}
@@ -122,10 +122,10 @@ func (c Crypto) Key() (media.SRTPKey, error) {
 }
 
 // newLocalCrypto generates our key for a suite with the given tag.
-func newLocalCrypto(tag int, s media.SRTPSuite) (Crypto, media.SRTPKey, error) {
-	k, err := media.NewSRTPKey(s)
+func newLocalCrypto(tag int, s rtp.SRTPSuite) (Crypto, rtp.SRTPKey, error) {
+	k, err := rtp.NewSRTPKey(s)
 	if err != nil {
-		return Crypto{}, media.SRTPKey{}, err
+		return Crypto{}, rtp.SRTPKey{}, err
 	}
 	return Crypto{Tag: tag, Suite: s.Name, KeySalt: k.KeySalt()}, k, nil
 }

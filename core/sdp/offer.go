@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	psdp "github.com/pion/sdp/v3"
 )
 
@@ -23,7 +24,7 @@ type Offer struct {
 
 type offeredKey struct {
 	c Crypto
-	k media.SRTPKey
+	k rtp.SRTPKey
 }
 
 // BuildOffer makes an offer from our codec preferences. With SecureOptional it sends
@@ -125,7 +126,7 @@ func Reoffer(cfg Config, cur *Result) (*Offer, error) {
 	proto := cur.Proto
 	if cur.Secure {
 		// The answer must keep SRTP: a re-INVITE cannot silently downgrade the call.
-		cfg.Secure = SecurePolicy{Mode: SecureMandatory, Suites: []media.SRTPSuite{cur.LocalKey.Suite}}
+		cfg.Secure = SecurePolicy{Mode: SecureMandatory, Suites: []rtp.SRTPSuite{cur.LocalKey.Suite}}
 		if proto == "" {
 			proto = "RTP/SAVP"
 		}
@@ -342,7 +343,7 @@ func (o *Offer) keyAnswer(r *Result, m *mline) error {
 }
 
 func mustSuite(name string) string {
-	if s, ok := media.LookupSRTPSuite(name); ok {
+	if s, ok := rtp.LookupSRTPSuite(name); ok {
 		return s.Name
 	}
 	return name

@@ -3,7 +3,7 @@ package sdp
 import (
 	"strings"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // SecureMode is FreeSWITCH's rtp_secure_media setting.
@@ -18,7 +18,7 @@ const (
 // SecurePolicy is a parsed rtp_secure_media value.
 type SecurePolicy struct {
 	Mode   SecureMode
-	Suites []media.SRTPSuite // in preference order; empty = all we support, FreeSWITCH order
+	Suites []rtp.SRTPSuite // in preference order; empty = all we support, FreeSWITCH order
 }
 
 // ParseSecureMedia parses rtp_secure_media: "", "false", "forbidden", "true", "mandatory",
@@ -36,23 +36,23 @@ func ParseSecureMedia(v string) SecurePolicy {
 		p.Mode = SecureForbidden
 	}
 	for _, name := range strings.FieldsFunc(list, func(r rune) bool { return r == ':' || r == ',' || r == '|' }) {
-		if s, ok := media.LookupSRTPSuite(strings.TrimSpace(name)); ok {
+		if s, ok := rtp.LookupSRTPSuite(strings.TrimSpace(name)); ok {
 			p.Suites = append(p.Suites, s)
 		}
 	}
 	return p
 }
 
-func (p SecurePolicy) suites() []media.SRTPSuite {
+func (p SecurePolicy) suites() []rtp.SRTPSuite {
 	if len(p.Suites) > 0 {
 		return p.Suites
 	}
-	return media.SRTPSuites
+	return rtp.SRTPSuites
 }
 
 // accepts reports whether suite is allowed and its preference rank.
 func (p SecurePolicy) rank(name string) (int, bool) {
-	s, ok := media.LookupSRTPSuite(name)
+	s, ok := rtp.LookupSRTPSuite(name)
 	if !ok {
 		return 0, false
 	}

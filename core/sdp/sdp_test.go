@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 func seed(t testing.TB, name string) []byte {
@@ -438,14 +439,14 @@ func TestReoffer(t *testing.T) {
 
 // TestLocalKeyReuse: an answer reuses Config.LocalKey only when the chosen suite matches it.
 func TestLocalKeyReuse(t *testing.T) {
-	k80, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
-	k32, _ := media.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_32")
-	key80, _ := media.NewSRTPKey(k80)
-	key32, _ := media.NewSRTPKey(k32)
+	k80, _ := rtp.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_80")
+	k32, _ := rtp.LookupSRTPSuite("AES_CM_128_HMAC_SHA1_32")
+	key80, _ := rtp.NewSRTPKey(k80)
+	key32, _ := rtp.NewSRTPKey(k32)
 	offer := "v=0\r\no=- 1 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\n" +
 		"a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:Yd4L5Qi7A/8xay5ZHWR1jKk9j5Kvy9s2Zo3NOES2\r\n"
 	for _, tt := range []struct {
-		key   *media.SRTPKey
+		key   *rtp.SRTPKey
 		reuse bool
 	}{{nil, false}, {&key80, true}, {&key32, false}} {
 		c := cfg("optional")

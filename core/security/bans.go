@@ -16,6 +16,7 @@ package security
 import (
 	"context"
 	"fmt"
+	"github.com/goswitch/goswitch/core/logging"
 	"log/slog"
 	"net/netip"
 	"sort"
@@ -68,14 +69,25 @@ type Table struct {
 
 // NewTable returns an empty table that logs to log and publishes to bus (either may be nil).
 func NewTable(log *slog.Logger, bus *event.Bus) *Table {
-	return &Table{log: log, bus: bus, bans: map[netip.Addr]*ban{}, now: time.Now}
+	return &Table{log: limited(log), bus: bus, bans: map[netip.Addr]*ban{}, now: time.Now}
+}
+
+// limited bounds the SECURITY lines a flood of strangers can make a logger write (50 a second,
+// then one "suppressed" line a second), so an attack from many addresses cannot fill the disk.
+func limited(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return nil
+	}
+	return slog.New(logging.Limit(log.Handler(), logging.LimitOptions{PerKey: 5, Total: 50}))
 }
 
 // Key is the unit a ban (and every per-source count) applies to: the address for IPv4, its
-// /64 for IPv6, where one host commonly owns the whole /64 and could rotate through it.
+// /64 for a public IPv6 address, where one host commonly owns the whole /64 and could rotate
+// through it. A link-local or unique-local (fc00::/7) address keys alone: on a LAN a /64 holds
+// many hosts, and one of them must not get the others banned.
 func Key(a netip.Addr) netip.Addr {
 	a = a.Unmap()
-	if a.Is6() && !a.IsLoopback() {
+	if a.Is6() && !a.IsLoopback() && !a.IsLinkLocalUnicast() && !a.IsPrivate() {
 		if p, err := a.Prefix(64); err == nil {
 			return p.Addr()
 		}
@@ -85,7 +97,7 @@ func Key(a netip.Addr) netip.Addr {
 
 // keyString prints a key as the ban list and log lines show it.
 func keyString(k netip.Addr) string {
-	if k.Is6() && !k.IsLoopback() {
+	if k.Is6() && !k.IsLoopback() && !k.IsLinkLocalUnicast() && !k.IsPrivate() {
 		return k.String() + "/64"
 	}
 	return k.String()

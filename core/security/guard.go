@@ -130,7 +130,7 @@ const maxKnown = 32
 
 // NewGuard returns a guard applying pol, banning into t and logging SECURITY lines to log.
 func NewGuard(t *Table, pol Policy, log *slog.Logger) *Guard {
-	return &Guard{t: t, pol: pol, log: log, now: time.Now,
+	return &Guard{t: t, pol: pol, log: limited(log), now: time.Now,
 		src: map[netip.Addr]*window{}, pike: map[netip.Addr]*window{}, users: map[string]*userState{}}
 }
 
@@ -322,18 +322,39 @@ func (g *Guard) sweep(now time.Time) {
 			delete(g.users, k)
 		}
 	}
-	if len(g.src) >= maxEntries {
-		clear(g.src)
-	}
-	if len(g.pike) >= maxEntries {
-		clear(g.pike)
-	}
+	// Still full: a flood of spoofed or one-off sources. Drop those seen once first, so that
+	// the flood cannot wash out the count of a source that is really guessing.
+	evictWindows(g.src)
+	evictWindows(g.pike)
 	if len(g.users) >= maxEntries {
 		for k, u := range g.users {
-			if len(u.known) == 0 {
+			if len(u.known) == 0 && !now.Before(u.lockedUntil) && u.fail.n <= 1 {
 				delete(g.users, k)
 			}
 		}
+	}
+	if len(g.users) >= maxEntries { // a locked user keeps its lock whatever else goes
+		for k, u := range g.users {
+			if len(u.known) == 0 && !now.Before(u.lockedUntil) {
+				delete(g.users, k)
+			}
+		}
+	}
+}
+
+// evictWindows makes room in a full per-source map: first the sources seen once, then, if the
+// map is still full, everything.
+func evictWindows(m map[netip.Addr]*window) {
+	if len(m) < maxEntries {
+		return
+	}
+	for k, w := range m {
+		if w.n <= 1 {
+			delete(m, k)
+		}
+	}
+	if len(m) >= maxEntries {
+		clear(m)
 	}
 }
 

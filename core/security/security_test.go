@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -240,5 +241,57 @@ func TestBanTableBounded(t *testing.T) {
 	}
 	if !tb.Banned(permanent) || !tb.Banned(netip.MustParseAddr("203.0.113.9")) {
 		t.Error("the permanent ban and the new one must stay")
+	}
+}
+
+// TestLANIPv6KeysAlone: on a LAN (link-local, unique-local) one host's failures ban that host,
+// not its /64 neighbours.
+func TestLANIPv6KeysAlone(t *testing.T) {
+	for _, src := range []string{"fd00::1", "fe80::1"} {
+		g, tb, _, _, _ := newTest(DefaultPolicy("sip/internal"))
+		a := netip.MustParseAddr(src)
+		for i := 0; i < 5; i++ {
+			g.Failure(a, "1000", "bad-password")
+		}
+		neighbour := netip.MustParseAddr(strings.TrimSuffix(src, "1") + "2")
+		if !tb.Banned(a) || tb.Banned(neighbour) {
+			t.Errorf("%s: banned %v, neighbour %s banned %v; want only the host", src, tb.Banned(a), neighbour, tb.Banned(neighbour))
+		}
+	}
+}
+
+// TestSecurityLogFloodBounded: bans of thousands of sources write a bounded number of lines.
+func TestSecurityLogFloodBounded(t *testing.T) {
+	g, _, _, logs, _ := newTest(DefaultPolicy("sip/internal"))
+	for i := 0; i < 2000; i++ {
+		a := netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)})
+		for j := 0; j < 5; j++ {
+			g.Failure(a, "1000", "bad-password")
+		}
+	}
+	if n := strings.Count(logs.String(), "SECURITY "); n > 200 {
+		t.Errorf("%d SECURITY lines for 2000 banned sources in well under a second, want the flood bounded", n)
+	}
+}
+
+// TestSprayKeepsLockAndCounts: a spray of one-off usernames from one-off sources, enough to fill
+// the guard's maps, neither lifts a user's lock nor forgets a guessing source's count.
+func TestSprayKeepsLockAndCounts(t *testing.T) {
+	g, tb, _, _, _ := newTest(DefaultPolicy("sip/internal"))
+	for i := 0; i < 12; i++ { // lock 1000: failures from many strangers, none banned
+		g.Failure(netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)}), "1000", "bad-password")
+	}
+	for i := 0; i < 4; i++ { // a guesser one failure short of its ban
+		g.Failure(attacker, "1001", "bad-password")
+	}
+	for i := 0; i < maxEntries+10; i++ {
+		g.Failure(netip.AddrFrom4([4]byte{11, byte(i >> 16), byte(i >> 8), byte(i)}), "spray"+strconv.Itoa(i), "bad-password")
+	}
+	if !g.UserLocked("1000", netip.MustParseAddr("203.0.113.9")) {
+		t.Error("the spray lifted user 1000's lock")
+	}
+	g.Failure(attacker, "1001", "bad-password")
+	if !tb.Banned(attacker) {
+		t.Error("the spray washed out the guesser's failure count: its fifth failure did not ban it")
 	}
 }

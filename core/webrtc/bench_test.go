@@ -9,8 +9,9 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/g711"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/webrtc"
-	"github.com/pion/rtp"
+	pionrtp "github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
 
@@ -24,7 +25,7 @@ func cpuTime() time.Duration {
 
 // dtlsPair keys two goswitch sessions against each other over loopback (a is the client),
 // as a call's handshake with a browser does.
-func dtlsPair(tb testing.TB, pa, pb *media.RTPPort) (*webrtc.Session, *webrtc.Session) {
+func dtlsPair(tb testing.TB, pa, pb *rtp.RTPPort) (*webrtc.Session, *webrtc.Session) {
 	sa, err := webrtc.New(pa, webrtc.Config{})
 	if err != nil {
 		tb.Fatal(err)
@@ -57,8 +58,8 @@ func dtlsPair(tb testing.TB, pa, pb *media.RTPPort) (*webrtc.Session, *webrtc.Se
 	return sa, sb
 }
 
-func listen(tb testing.TB) *media.RTPPort {
-	p, err := media.ListenRTP(lo, 0, media.RTPConfig{RTCPInterval: -1})
+func listen(tb testing.TB) *rtp.RTPPort {
+	p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{RTCPInterval: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,11 +86,11 @@ func BenchmarkDTLSHandshake(b *testing.B) {
 // webrtcRig is a WebRTC leg (SRTP keyed by a real DTLS handshake with a stand-in browser
 // session) bridged by relay to a plain RTP leg, as a browser calling a SIP phone is.
 type webrtcRig struct {
-	web, plain *media.RTPPort
+	web, plain *rtp.RTPPort
 	browser    netip.AddrPort
 	phone      netip.AddrPort
 	enc        *srtp.Context // the browser's encrypt context (its exported local key)
-	hdr        rtp.Header
+	hdr        pionrtp.Header
 	seq        uint16
 	pkts       [][]byte
 }
@@ -118,7 +119,7 @@ func newWebRTCRig(tb testing.TB) *webrtcRig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(stop)
-	r.hdr = rtp.Header{Version: 2, PayloadType: 0, SSRC: 0x4321}
+	r.hdr = pionrtp.Header{Version: 2, PayloadType: 0, SSRC: 0x4321}
 	for range 256 {
 		r.pkts = append(r.pkts, make([]byte, 0, 1500))
 	}

@@ -3,7 +3,7 @@ package webrtc
 import (
 	"fmt"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/pion/dtls/v3"
 )
 
@@ -25,7 +25,7 @@ func (s *Session) installKeys(conn *dtls.Conn, client bool) error {
 	if !ok {
 		return fmt.Errorf("webrtc: DTLS use_srtp profile %#x not supported", uint16(prof))
 	}
-	suite, ok := media.LookupSRTPSuite(name)
+	suite, ok := rtp.LookupSRTPSuite(name)
 	if !ok {
 		return fmt.Errorf("webrtc: no SRTP suite %s", name)
 	}
@@ -38,8 +38,8 @@ func (s *Session) installKeys(conn *dtls.Conn, client bool) error {
 	if err != nil {
 		return fmt.Errorf("webrtc: export SRTP keys: %w", err)
 	}
-	ck := media.SRTPKey{Suite: suite, Key: km[:kl], Salt: km[2*kl : 2*kl+sl]}
-	sk := media.SRTPKey{Suite: suite, Key: km[kl : 2*kl], Salt: km[2*kl+sl:]}
+	ck := rtp.SRTPKey{Suite: suite, Key: km[:kl], Salt: km[2*kl : 2*kl+sl]}
+	sk := rtp.SRTPKey{Suite: suite, Key: km[kl : 2*kl], Salt: km[2*kl+sl:]}
 	local, remote := sk, ck
 	if client {
 		local, remote = ck, sk
@@ -47,7 +47,7 @@ func (s *Session) installKeys(conn *dtls.Conn, client bool) error {
 	if err := s.port.SetSRTP(&local, &remote); err != nil {
 		return err
 	}
-	s.keys = [2]media.SRTPKey{local, remote}
+	s.keys = [2]rtp.SRTPKey{local, remote}
 	s.profile.Store(&name)
 	return nil
 }

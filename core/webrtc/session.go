@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/pion/dtls/v3"
 	"github.com/pion/transport/v5/packetio"
 )
@@ -55,7 +55,7 @@ type Config struct {
 
 // Session is one WebRTC leg's ICE-lite agent and DTLS-SRTP transport on an RTPPort.
 type Session struct {
-	port *media.RTPPort
+	port *rtp.RTPPort
 	cfg  Config
 	ice  *iceLite
 	cert *Certificate
@@ -76,14 +76,14 @@ type Session struct {
 	err     error
 	conn    atomic.Pointer[dtls.Conn]
 	profile atomic.Pointer[string]
-	keys    [2]media.SRTPKey // local, remote: written before keyed closes (tests, benchmarks)
+	keys    [2]rtp.SRTPKey // local, remote: written before keyed closes (tests, benchmarks)
 	wg      sync.WaitGroup
 	peer    *net.UDPAddr // stands for the selected pair in pion's API; writes go to selected
 }
 
 // New attaches a session to port: from now on its STUN and DTLS datagrams come here and RTCP is
 // muxed on the RTP socket. Call Close when the call ends (before or with the port).
-func New(port *media.RTPPort, cfg Config) (*Session, error) {
+func New(port *rtp.RTPPort, cfg Config) (*Session, error) {
 	cert, err := ProcessCertificate()
 	if err != nil {
 		return nil, err

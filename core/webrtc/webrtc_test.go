@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
 	"github.com/goswitch/goswitch/core/webrtc"
 	"github.com/goswitch/goswitch/internal/webrtcpeer"
@@ -18,14 +18,14 @@ var lo = netip.MustParseAddr("127.0.0.1")
 // leg is goswitch's side: an RTP port with its WebRTC session, negotiated as the SIP
 // endpoint does it.
 type leg struct {
-	port *media.RTPPort
+	port *rtp.RTPPort
 	sess *webrtc.Session
 	res  *sdp.Result
 }
 
 func newLeg(t *testing.T, cfg webrtc.Config) *leg {
 	t.Helper()
-	port, err := media.ListenRTP(lo, 0, media.RTPConfig{})
+	port, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

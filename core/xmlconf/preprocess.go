@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/goswitch/goswitch/core/internal/bracket"
 )
 
 // maxIncludeDepth is FreeSWITCH's recursion limit for nested includes
@@ -109,7 +111,7 @@ func (pp *preprocessor) expand(raw string, p Pos) (expanded, rawView string, unt
 	var b strings.Builder
 	for i := 0; i < len(raw); {
 		if strings.HasPrefix(raw[i:], "$${") {
-			if end := findEndBrace(raw, i+2); end >= 0 {
+			if end := bracket.End(raw, i+2, bracket.Plain); end >= 0 {
 				if rawView == raw {
 					rawView = raw[:end]
 				}
@@ -129,23 +131,6 @@ func (pp *preprocessor) expand(raw string, p Pos) (expanded, rawView string, unt
 		i++
 	}
 	return b.String(), rawView, unterminated
-}
-
-// findEndBrace is switch_find_end_paren for '{' '}' starting at s[open]=='{'.
-func findEndBrace(s string, open int) int {
-	depth := 0
-	for i := open; i < len(s); i++ {
-		switch s[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 // indexFold is a case-insensitive strings.Index for an ASCII needle

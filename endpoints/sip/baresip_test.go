@@ -2,7 +2,6 @@ package sip
 
 import (
 	"fmt"
-	"github.com/goswitch/goswitch/internal/peer"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
+	"github.com/goswitch/goswitch/internal/peer"
 )
 
 func baresipPath(t *testing.T) string {
@@ -84,7 +84,7 @@ module_app menu.so
 		if s == nil || s.Var("rtp_has_crypto") == "" {
 			return false
 		}
-		p, ok := s.Port().(*media.RTPPort)
+		p, ok := s.Port().(*rtp.RTPPort)
 		if !ok {
 			return false
 		}

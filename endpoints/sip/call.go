@@ -14,9 +14,9 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
 	"github.com/goswitch/goswitch/core/webrtc"
 )
@@ -34,7 +34,7 @@ type call struct {
 	ds *sipgo.DialogServerSession // inbound
 	dc *sipgo.DialogClientSession // outbound
 
-	port *media.RTPPort
+	port *rtp.RTPPort
 	rtc  *webrtc.Session // WebRTC leg: ICE-lite and DTLS-SRTP on port (webrtc.go), under mu
 	// wantRTC makes our offers WebRTC (media_webrtc, or a WS/WSS target); set before the offer.
 	wantRTC bool
@@ -130,6 +130,8 @@ func (c *call) Indicate(ctx context.Context, ind core.Indication) error {
 		return c.refer(ctx, ind.Data)
 	case "deflect":
 		return c.refer(ctx, ind.Data)
+	case "display":
+		return c.sendDisplay(ctx, ind.Data)
 	}
 	return nil
 }
@@ -294,9 +296,9 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 }
 
 // newPort binds an RTP port from the profile's range (or any free pair) on the shared clock.
-func (c *call) newPort() (*media.RTPPort, error) {
+func (c *call) newPort() (*rtp.RTPPort, error) {
 	p := c.p
-	cfg := media.RTPConfig{Clock: p.ep.h.Clock, Timeout: p.cfg.RTPTimeout, HoldTimeout: p.cfg.RTPHoldTimeout}
+	cfg := rtp.RTPConfig{Clock: p.ep.h.Clock, Timeout: p.cfg.RTPTimeout, HoldTimeout: p.cfg.RTPHoldTimeout}
 	if p.cfg.RTPTimeout > 0 {
 		cfg.OnTimeout = func() {
 			if c.s != nil {
@@ -304,12 +306,12 @@ func (c *call) newPort() (*media.RTPPort, error) {
 			}
 		}
 	}
-	var port *media.RTPPort
+	var port *rtp.RTPPort
 	var err error
 	if p.alloc != nil {
 		port, err = p.alloc.Allocate(cfg)
 	} else {
-		port, err = media.ListenRTP(p.rtpIP, 0, cfg)
+		port, err = rtp.ListenRTP(p.rtpIP, 0, cfg)
 	}
 	if err != nil {
 		return nil, err

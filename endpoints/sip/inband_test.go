@@ -8,6 +8,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // inbandExt: an IVR-like read after start_dtmf, and a bridge with detection on the caller's leg.
@@ -31,7 +32,7 @@ func sendTones(t *testing.T, r *rtpPeer, dst netip.AddrPort, digits string, lead
 	enc := c.NewEncoder()
 	var pcm []int16
 	pcm = append(pcm, make([]int16, lead*8)...)
-	g, err := media.NewDTMFTone(digits, 120*time.Millisecond, 80*time.Millisecond, 8000)
+	g, err := audio.NewDTMFTone(digits, 120*time.Millisecond, 80*time.Millisecond, 8000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // supportedExt are the option tags we implement (Require of anything else gets 420).
-var supportedExt = map[string]bool{"timer": true, "replaces": false}
+var supportedExt = map[string]bool{"timer": true, "replaces": true}
 
 func callKey(callID, localTag string) string { return callID + "|" + localTag }
 
@@ -226,6 +226,13 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		c.lateOffer = true
+	}
+	s.SetVar("sip_to_tag", tagOf(ds.InviteRequest.To().Params)) // our tag, as FreeSWITCH names it
+	if code := p.inviteReplaces(req, c, s); code != 0 {
+		c.closeMedia()
+		p.failedIn.Add(1)
+		ds.Respond(code, statusText(code), nil)
+		return
 	}
 	p.calls.Store(c.key, c)
 	if err := s.Start(); err != nil {

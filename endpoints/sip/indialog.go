@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // findCall matches an in-dialog request to its call by Call-ID and our tag (the To-tag).
@@ -242,12 +242,12 @@ func (p *Profile) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		if b := strings.TrimSpace(body); b != "" {
 			digit = []rune(b)[0]
 			if n, err := strconv.Atoi(b); err == nil && n >= 0 && n <= 15 {
-				digit, _ = media.EventDigit(uint8(n))
+				digit, _ = rtp.EventDigit(uint8(n))
 			}
 		}
 	}
 	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
-	if _, ok := media.DigitEvent(digit); ok {
+	if _, ok := rtp.DigitEvent(digit); ok {
 		d := media.DTMF{Digit: digit, Duration: dur, Source: "INBAND_SIGNALING"}
 		if c.port != nil {
 			c.port.ReceiveDTMF(d) // reaches OnDTMF and, when bridged, the other leg
@@ -257,8 +257,10 @@ func (p *Profile) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// onRefer does a blind transfer: the other party (the bridged peer, else this channel) goes to
-// the Refer-To user in the dialplan; the referrer is hung up.
+// onRefer does a transfer. Blind: the other party (the bridged peer, else this channel) goes to
+// the Refer-To user in the dialplan; the referrer is hung up. Attended (Refer-To with Replaces
+// naming the referrer's other call): the two parties the referrer talks to are bridged together
+// and the referrer's two channels hang up.
 func (p *Profile) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	c := p.findCall(req)
 	if c == nil {
@@ -288,6 +290,20 @@ func (p *Profile) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 			"ip", sourceAddr(req).Addr().String(), "from", req.From().Address.User, "refer_to", rt.Address.User, "uuid", s.UUID())
 		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 		return
+	}
+	if id, ok := referReplaces(rt); ok {
+		if transferee, target, ok := p.attendedTarget(c, id); ok {
+			tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
+			s.SetVar("sip_refer_to", rt.Value())
+			go func() {
+				c.notifyRefer()
+				if err := p.completeAttended(transferee, target); err != nil {
+					s.Log().Warn("attended transfer failed", "err", err)
+				}
+			}()
+			return
+		}
+		// Not a call of ours, or not in a bridge: the transfer goes to the Refer-To user.
 	}
 	dest := rt.Address.User
 	tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))

@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // overloadResponse is the answer to an INVITE the switch cannot take: FreeSWITCH's "503 Maximum
@@ -29,14 +28,14 @@ func (p *Profile) admissionRefusal(err error) (*core.AdmissionError, bool) {
 	if ae, ok := core.IsAdmissionError(err); ok {
 		return ae, true
 	}
-	if errors.Is(err, media.ErrNoPorts) {
+	if errors.Is(err, rtp.ErrNoPorts) {
 		return p.ep.h.Refuse(core.RefuseRTPPorts), true
 	}
 	return nil, false
 }
 
 // portQuarantine is how long a released RTP pair stays out of use: the profile's
-// rtp-port-quarantine-ms, else switch.conf's, else media.DefaultQuarantine.
+// rtp-port-quarantine-ms, else switch.conf's, else rtp.DefaultQuarantine.
 func (p *Profile) portQuarantine() time.Duration {
 	v, ok := p.cfg.Params["rtp-port-quarantine-ms"]
 	if !ok {
@@ -51,7 +50,7 @@ func (p *Profile) portQuarantine() time.Duration {
 	if n, err := strconv.Atoi(v); ok && err == nil && n >= 0 {
 		return time.Duration(n) * time.Millisecond
 	}
-	return media.DefaultQuarantine
+	return rtp.DefaultQuarantine
 }
 
 // refuseInvite answers 503 with Retry-After when err is a refusal for want of capacity (sessions,

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // TestSIPpCalleeSeesCaller: 1000 calls 1001; both have effective_caller_id_* in the directory.
@@ -190,7 +190,7 @@ module_app menu.so
 		if s == nil {
 			return false
 		}
-		p, ok := s.Port().(*media.RTPPort)
+		p, ok := s.Port().(*rtp.RTPPort)
 		if !ok {
 			return false
 		}

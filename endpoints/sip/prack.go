@@ -217,8 +217,19 @@ func (p *Profile) onPrack(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
-	// A PRACK may carry an SDP offer or answer (RFC 3262 §5); an answer to our 183 is the only
-	// one we take (the 183 carried our answer already, so a body here is unusual): ignore it.
+	// A PRACK may carry an SDP answer (RFC 3262 §5): to a late-offer INVITE our reliable 183
+	// carried the offer, and this is the answer (the ACK then has none). Any other body (an
+	// answer to an answer) is ignored.
+	c.mu.Lock()
+	late := c.lateOffer && c.res == nil
+	c.mu.Unlock()
+	if late && len(req.Body()) > 0 {
+		if err := c.acceptAnswer(req.Body()); err != nil {
+			c.s.Log().Warn("answer in PRACK refused", "err", err)
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+	}
 	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 }
 

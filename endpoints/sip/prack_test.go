@@ -113,3 +113,18 @@ func TestSIPpOutboundSessionRefresh(t *testing.T) {
 	uas.wait(t, "refreshed uas")
 	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 }
+
+// TestSIPpLateOfferAnsweredInPrack: a caller without SDP gets goswitch's offer in the reliable 183
+// and answers in the PRACK (RFC 3262 §5): the early media reaches the port of that answer.
+// (Before: the PRACK's SDP was ignored and no media was sent.)
+func TestSIPpLateOfferAnsweredInPrack(t *testing.T) {
+	env := newEnv(t, rfcExtras)
+	peer := newRTPPeer(t)
+	a := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uac_100rel_late.xml"), "-s", "1000", "-au", "1000", "-ap", "1234",
+		"-key", "dest", "7100", "-key", "rtpport", itoa(peer.port()), "-d", "300", "-mi", "127.0.0.1")
+	a.wait(t, "late-offer 100rel caller")
+	if got, _ := peer.received(); got < 10 {
+		t.Errorf("%d RTP packets reached the port the PRACK answered with, want the early media (15)", got)
+	}
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}

@@ -16,9 +16,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-
 	"github.com/goswitch/goswitch/core/logging"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/netguard"
 	"github.com/goswitch/goswitch/core/security"
 )
@@ -43,7 +42,7 @@ type Profile struct {
 	tlsPort int
 
 	nonces *nonceCache
-	alloc  *media.PortAllocator
+	alloc  *rtp.PortAllocator
 	sec    *security.Guard // bans, lockout, pike (security.go)
 
 	calls    sync.Map // callID|localTag -> *call
@@ -98,7 +97,7 @@ func newProfile(e *Endpoint, pc ProfileConfig) (*Profile, error) {
 		}
 	}
 	if pc.RTPStartPort > 0 && pc.RTPEndPort > pc.RTPStartPort {
-		p.alloc = media.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
+		p.alloc = rtp.NewPortAllocator(p.rtpIP, pc.RTPStartPort, pc.RTPEndPort)
 		p.alloc.Quarantine = p.portQuarantine()
 	}
 	return p, nil

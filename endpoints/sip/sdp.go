@@ -7,6 +7,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
 )
 
@@ -63,8 +64,8 @@ const udpSuite = "AES_CM_128_HMAC_SHA1_80"
 func compactForUDP(pr sdpPrefs) sdpPrefs {
 	pr.udp = true
 	if pr.secure.Mode != sdp.SecureForbidden && len(pr.secure.Suites) == 0 {
-		if s, ok := media.LookupSRTPSuite(udpSuite); ok {
-			pr.secure.Suites = []media.SRTPSuite{s}
+		if s, ok := rtp.LookupSRTPSuite(udpSuite); ok {
+			pr.secure.Suites = []rtp.SRTPSuite{s}
 		}
 	}
 	return pr
@@ -92,7 +93,7 @@ func (c *call) prefs(answering bool) sdpPrefs {
 
 // sdpConfigLocked is our side of the next description; every call bumps the o= version
 // (RFC 3264 §8). Caller holds c.mu.
-func (c *call) sdpConfigLocked(port *media.RTPPort, pr sdpPrefs) sdp.Config {
+func (c *call) sdpConfigLocked(port *rtp.RTPPort, pr sdpPrefs) sdp.Config {
 	if c.sdpSessID == 0 {
 		c.sdpSessID = newSessID()
 		c.sdpVersion = c.sdpSessID
@@ -265,11 +266,11 @@ func (c *call) renegotiate() error {
 }
 
 // applyResult points the port at a negotiation result.
-func applyResult(port *media.RTPPort, r *sdp.Result) error {
+func applyResult(port *rtp.RTPPort, r *sdp.Result) error {
 	if err := port.SetCodec(r.Codec, r.TelephoneEventPT); err != nil {
 		return err
 	}
-	var lk, rk *media.SRTPKey
+	var lk, rk *rtp.SRTPKey
 	if r.Secure {
 		lk, rk = &r.LocalKey, &r.RemoteKey
 	}

@@ -2,12 +2,13 @@ package sip
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // registerUDPContact registers user with a UDP contact on port (register_only.xml from its own
@@ -49,7 +50,7 @@ func TestBigInviteGoesOverTCP(t *testing.T) {
 	uas := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_srtp_full.xml"), "-s", "1001", "-p", port, "-t", "t1",
 		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)))
 	// uas_srtp_full.xml checks the offer's tags 1, 4 and 7 by suite name.
-	if len(media.SRTPSuites) != 7 || suiteTag(t, "AEAD_AES_256_GCM") != 1 || suiteTag(t, "AES_CM_128_HMAC_SHA1_80") != 4 || suiteTag(t, "AES_CM_128_NULL_AUTH") != 7 {
+	if len(rtp.SRTPSuites) != 7 || suiteTag(t, "AEAD_AES_256_GCM") != 1 || suiteTag(t, "AES_CM_128_HMAC_SHA1_80") != 4 || suiteTag(t, "AES_CM_128_NULL_AUTH") != 7 {
 		t.Fatal("suite list changed: update uas_srtp_full.xml")
 	}
 	registerUDPContact(t, env, "1001", port)
@@ -81,11 +82,30 @@ func TestBigInviteFallsBackToUDP(t *testing.T) {
 
 // suiteTag is the a=crypto tag of suite in goswitch's full offer (FreeSWITCH's order).
 func suiteTag(t *testing.T, suite string) int {
-	for i, s := range media.SRTPSuites {
+	for i, s := range rtp.SRTPSuites {
 		if s.Name == suite {
 			return i + 1
 		}
 	}
 	t.Fatalf("no suite %s", suite)
 	return 0
+}
+
+// TestBigUDPResponse: a response over the 1,300 bytes sipgo allows a UDP request still goes out
+// (sipgo's server transactions write responses without that check; IP fragments them, as sofia
+// sends them): an OPTIONS that crossed twelve proxies gets its 200 with all twelve Vias back,
+// about 2 KB. A guard against a sipgo upgrade that applies the request limit to responses.
+func TestBigUDPResponse(t *testing.T) {
+	env := newEnv(t, envOpt{})
+	u := newRawUA(t, env.addr(t, "internal"))
+	var vias strings.Builder
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&vias, "Via: SIP/2.0/UDP proxy%d.carrier-with-a-long-name.example.net:5060;branch=z9hG4bK-proxy-%d-0123456789abcdef;received=192.0.2.%d\n", i, i, i+1)
+	}
+	u.send(u.request("OPTIONS", "sip:9196@"+env.addr(t, "internal").String(), "big-udp", 1, vias.String(), ""))
+	res := u.recv(3 * time.Second)
+	t.Logf("response: %d bytes, %d Vias", len(res), strings.Count(res, "Via:"))
+	if !strings.HasPrefix(res, "SIP/2.0 200") || len(res) <= udpSizeLimit {
+		t.Fatalf("OPTIONS through 12 proxies: %d bytes back, want a 200 over %d bytes: %.200q", len(res), udpSizeLimit, res)
+	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
 	"github.com/goswitch/goswitch/core/webrtc"
 )
@@ -30,7 +30,7 @@ func OfferWebRTC(get func(string) string, transport string) bool {
 }
 
 // ensureWebRTC attaches the leg's ICE-lite/DTLS session to port on first use.
-func (c *call) ensureWebRTC(port *media.RTPPort) error {
+func (c *call) ensureWebRTC(port *rtp.RTPPort) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.rtc != nil {
@@ -67,7 +67,7 @@ func (c *call) webrtcLocalLocked() *sdp.WebRTCLocal {
 }
 
 // startWebRTC starts (or, on a re-INVITE, refreshes) DTLS after a WebRTC negotiation.
-func (c *call) startWebRTC(port *media.RTPPort, r *sdp.Result) error {
+func (c *call) startWebRTC(port *rtp.RTPPort, r *sdp.Result) error {
 	if r.WebRTC == nil {
 		return nil
 	}

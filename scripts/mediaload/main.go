@@ -40,6 +40,8 @@ import (
 
 	_ "github.com/goswitch/goswitch/codecs/g711"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 var (
@@ -182,11 +184,11 @@ func phase(name string, bridged bool) result {
 		go r.run(&wg)
 		dst := addr(phoneB)
 		if bridged {
-			la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+			la, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: engClk, RTCPInterval: -1})
 			if err != nil {
 				log.Fatalf("stream %d: %v (raise ulimit -n?)", i, err)
 			}
-			lb, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+			lb, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: engClk, RTCPInterval: -1})
 			if err != nil {
 				log.Fatalf("stream %d: %v", i, err)
 			}
@@ -250,7 +252,7 @@ func term() {
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(context.Background())
 	var recvs []*receiver
-	var ports []*media.RTPPort
+	var ports []*rtp.RTPPort
 	var pw sync.WaitGroup
 	for i := 0; i < *n; i++ {
 		phone := udp()
@@ -259,7 +261,7 @@ func term() {
 		recvs = append(recvs, r)
 		wg.Add(1)
 		go r.run(&wg)
-		p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+		p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: engClk, RTCPInterval: -1})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -267,7 +269,7 @@ func term() {
 		p.SetRemote(addr(phone), netip.AddrPort{})
 		ports = append(ports, p)
 		pw.Add(1)
-		go func() { defer pw.Done(); _ = media.Play(ctx, p.Stream(), media.NewSilence(8000, 0, 100)) }()
+		go func() { defer pw.Done(); _ = media.Play(ctx, p.Stream(), audio.NewSilence(8000, 0, 100)) }()
 	}
 	time.Sleep(*warm)
 	c0, p0 := cpuTime(), sum(recvs)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
+	"github.com/goswitch/goswitch/core/media/rtp"
 )
 
 // The parent (engine) and child (phones) talk over the child's stdin/stdout:
@@ -69,7 +71,7 @@ func twoProcEngine() {
 			prev = res
 		}
 		if *mode == "term" {
-			p, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+			p, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: engClk, RTCPInterval: -1})
 			if err != nil {
 				log.Fatalf("stream %d: %v (raise ulimit -n?)", i, err)
 			}
@@ -77,15 +79,15 @@ func twoProcEngine() {
 			p.SetRemote(dst, netip.AddrPort{})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
-			go func() { defer close(done); _ = media.Play(ctx, p.Stream(), media.NewSilence(8000, 0, 100)) }()
+			go func() { defer close(done); _ = media.Play(ctx, p.Stream(), audio.NewSilence(8000, 0, 100)) }()
 			closers = append(closers, func() { cancel(); <-done; p.Close() })
 			continue
 		}
-		la, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1, OnRelayed: onRelayed})
+		la, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: engClk, RTCPInterval: -1, OnRelayed: onRelayed})
 		if err != nil {
 			log.Fatalf("stream %d: %v (raise ulimit -n?)", i, err)
 		}
-		lb, err := media.ListenRTP(lo, 0, media.RTPConfig{Clock: engClk, RTCPInterval: -1})
+		lb, err := rtp.ListenRTP(lo, 0, rtp.RTPConfig{Clock: engClk, RTCPInterval: -1})
 		if err != nil {
 			log.Fatalf("stream %d: %v", i, err)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -336,7 +337,7 @@ func ReadWav(t testing.TB, path string) ([]int16, int) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := media.NewWavReader(f)
+	r, err := audio.NewWavReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}

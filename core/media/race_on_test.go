@@ -1,6 +1,0 @@
-//go:build race
-
-package media_test
-
-// raceOn: the race detector makes sync.Pool drop items, so allocation guards do not apply.
-const raceOn = true

@@ -1,0 +1,5 @@
+//go:build !race
+
+package rtp_test
+
+const raceOn = false

@@ -35,7 +35,6 @@ const (
 // FINGERPRINT; the success response has XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT.
 type iceLite struct {
 	ufrag, pwd  string
-	remoteUfrag string // may be empty until the far end's SDP is known
 	integrity   stun.MessageIntegrity
 }
 

@@ -21,8 +21,16 @@ func (p *RTPPort) SetDemux(fn DemuxFunc) {
 	p.demux.Store(&fn)
 }
 
-// demuxed hands a non-RTP datagram to the demux hook, if one is installed.
+// demuxed takes a datagram that is not RTP: muxed RTCP when rtcp-mux is on, else STUN or DTLS
+// for the demux hook, if one is installed. It reports whether the datagram was taken.
 func (p *RTPPort) demuxed(pkt []byte, from netip.AddrPort) bool {
+	if len(pkt) >= 8 && pkt[0]>>6 == 2 {
+		if pt := pkt[1] & 0x7f; pt >= 72 && pt <= 76 && p.rtcpMux.Load() {
+			p.handleRTCP(pkt)
+			return true
+		}
+		return false
+	}
 	fn := p.demux.Load()
 	if fn == nil || len(pkt) == 0 || pkt[0] > 63 {
 		return false

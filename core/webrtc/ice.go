@@ -34,8 +34,8 @@ const (
 // requests must carry USERNAME "ourUfrag:theirUfrag", MESSAGE-INTEGRITY with our ice-pwd and a
 // FINGERPRINT; the success response has XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT.
 type iceLite struct {
-	ufrag, pwd  string
-	integrity   stun.MessageIntegrity
+	ufrag, pwd string
+	integrity  stun.MessageIntegrity
 }
 
 func newICELite() *iceLite {

@@ -367,3 +367,21 @@ func toneShare(pcm []int16, f float64) float64 {
 	}
 	return 2 * (s1*s1 + s2*s2 - coeff*s1*s2) / (float64(len(pcm)) * e)
 }
+
+// TestWebRTCCandidateACL: with apply-candidate-acl naming a list that refuses the browser's
+// address, goswitch answers none of its checks and ICE never connects.
+func TestWebRTCCandidateACL(t *testing.T) {
+	env := newEnv(t, envOpt{externalExtra: `<param name="apply-candidate-acl" value="trusted"/>`})
+	p := newPeer(t, webrtcpeer.Options{FailAfter: 2 * time.Second})
+	_, answer, hangup := webrtcCall(t, env, p, "9196", nil)
+	if err := p.SetAnswer(answer); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := p.WaitConnected(ctx); err == nil {
+		t.Fatal("ICE connected from 127.0.0.1, which apply-candidate-acl=trusted refuses")
+	}
+	hangup()
+	waitFor(t, "call gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}

@@ -16,7 +16,7 @@ import (
 // shows for the AVP half of a dual offer.
 func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 	cfg.defaults()
-	_, ms, err := parse(offer)
+	sd0, ms, err := parse(offer)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -31,11 +31,14 @@ func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 		if res != nil || m.media != "audio" || m.port == 0 {
 			continue
 		}
-		wantSRTP := m.secure() || (len(m.cryptos) > 0 && cfg.Secure.Mode != SecureForbidden)
-		if m.secure() && cfg.Secure.Mode == SecureForbidden {
+		if m.dtls() != (cfg.WebRTC != nil) {
+			continue // DTLS-SRTP only with an ICE/DTLS agent, and a WebRTC leg only that
+		}
+		wantSRTP := !m.dtls() && (m.secure() || (len(m.cryptos) > 0 && cfg.Secure.Mode != SecureForbidden))
+		if m.secure() && cfg.Secure.Mode == SecureForbidden && !m.dtls() {
 			continue
 		}
-		if !wantSRTP && cfg.Secure.Mode == SecureMandatory {
+		if !wantSRTP && !m.dtls() && cfg.Secure.Mode == SecureMandatory { // DTLS-SRTP is SRTP
 			continue
 		}
 		r, ok := cfg.pickCodec(m, true)
@@ -54,6 +57,13 @@ func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 		}
 		r.MediaIndex, r.Proto = m.index, m.proto
 		fillRemote(r, m)
+		if m.dtls() {
+			setup := cfg.WebRTC.Setup
+			if setup == "" {
+				setup = answerSetup(remoteWebRTC(sd0, m.index).Setup)
+			}
+			applyWebRTC(r, sd0, m, setup)
+		}
 		if cfg.ComfortNoisePT != 0 {
 			r.ComfortNoisePT = m.comfortNoise() // answered with the offerer's PT
 		}
@@ -81,7 +91,12 @@ func Answer(offer []byte, cfg Config) ([]byte, *Result, error) {
 			sd.MediaDescriptions = append(sd.MediaDescriptions, rejectLine(m))
 			continue
 		}
-		sd.MediaDescriptions = append(sd.MediaDescriptions, cfg.answerLine(m, res, localCrypto))
+		md := cfg.answerLine(m, res, localCrypto)
+		if res.WebRTC != nil {
+			cfg.addWebRTCMedia(md, res.WebRTC.LocalSetup, res.WebRTC.Mid)
+			addWebRTCSession(sd, res.WebRTC.Mid)
+		}
+		sd.MediaDescriptions = append(sd.MediaDescriptions, md)
 	}
 	b, err := sd.Marshal()
 	if err != nil {

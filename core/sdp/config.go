@@ -40,6 +40,9 @@ type Config struct {
 	// (best-effort SDES, as baresip's mediaenc=srtp does) instead of the dual SAVP+AVP offer:
 	// half the size, for UDP INVITEs that must stay under 1300 bytes.
 	CryptoInAVP bool
+	// WebRTC, when set, lets us answer DTLS-SRTP (UDP/TLS/RTP/SAVPF) lines and makes BuildOffer
+	// offer one (media_webrtc): the ICE-lite agent and DTLS identity of the leg (webrtc.go).
+	WebRTC *WebRTCLocal
 	// Supported filters codecs we can actually run; nil uses the media codec registry.
 	Supported func(name string, clockRate, channels int) bool
 }

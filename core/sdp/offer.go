@@ -74,6 +74,23 @@ func BuildOffer(cfg Config) (*Offer, error) {
 		}
 	}
 	sd := o.session()
+	switch {
+	case cfg.WebRTC != nil:
+		o.webrtcOffer(sd)
+	default:
+		o.plainOffer(sd)
+	}
+	b, err := sd.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	o.SDP = b
+	return o, nil
+}
+
+// plainOffer adds the RTP/AVP and RTP/SAVP lines the secure policy asks for.
+func (o *Offer) plainOffer(sd *psdp.SessionDescription) {
+	cfg := &o.cfg
 	switch cfg.Secure.Mode {
 	case SecureMandatory:
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/SAVP", true))
@@ -86,12 +103,6 @@ func BuildOffer(cfg Config) (*Offer, error) {
 	default:
 		sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline("RTP/AVP", false))
 	}
-	b, err := sd.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	o.SDP = b
-	return o, nil
 }
 
 // Reoffer builds the offer of a re-INVITE or UPDATE on an established session (hold, unhold,
@@ -136,7 +147,13 @@ func Reoffer(cfg Config, cur *Result) (*Offer, error) {
 		o.crypto = []offeredKey{{c, cur.LocalKey}}
 	}
 	sd := o.session()
-	sd.MediaDescriptions = append(sd.MediaDescriptions, o.mline(proto, cur.Secure))
+	md := o.mline(proto, cur.Secure)
+	if cur.WebRTC != nil && cfg.WebRTC != nil {
+		// Keep the DTLS role and transport: a refresh or hold must not restart the handshake.
+		cfg.addWebRTCMedia(md, cur.WebRTC.LocalSetup, cur.WebRTC.Mid)
+		addWebRTCSession(sd, cur.WebRTC.Mid)
+	}
+	sd.MediaDescriptions = append(sd.MediaDescriptions, md)
 	b, err := sd.Marshal()
 	if err != nil {
 		return nil, err
@@ -253,7 +270,7 @@ func ParseOffer(body []byte, cfg Config) (*Offer, error) {
 
 // ParseAnswer reads the answer to this offer and returns what to apply to the port.
 func (o *Offer) ParseAnswer(body []byte) (*Result, error) {
-	_, ms, err := parse(body)
+	sd, ms, err := parse(body)
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +292,17 @@ func (o *Offer) ParseAnswer(body []byte) (*Result, error) {
 		r.Direction = intersectDir(o.cfg.Direction, m.dir.Reverse())
 		if m.hold {
 			r.Direction, r.Hold = media.Inactive, true
+		}
+		if m.dtls() {
+			if o.cfg.WebRTC == nil {
+				continue
+			}
+			ours := o.cfg.WebRTC.Setup
+			if ours == "" {
+				ours = "actpass"
+			}
+			applyWebRTC(r, sd, m, localSetupFor(ours, remoteWebRTC(sd, m.index).Setup))
+			return r, nil
 		}
 		if len(m.cryptos) > 0 {
 			r.RemoteHasCrypto = m.cryptos[0].Suite

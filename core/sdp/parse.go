@@ -76,7 +76,7 @@ func parse(body []byte) (*psdp.SessionDescription, []*mline, error) {
 		if md.ConnectionInformation != nil && md.ConnectionInformation.Address != nil {
 			m.addr, _ = netip.ParseAddr(md.ConnectionInformation.Address.Address)
 		}
-		if m.addr.IsValid() && m.addr.IsUnspecified() {
+		if m.addr.IsValid() && m.addr.IsUnspecified() && !m.dtls() {
 			m.hold = true
 		}
 		for _, a := range md.Attributes {

@@ -28,10 +28,11 @@ type Result struct {
 	Hold             bool // the far end put us on hold (sendonly/inactive or c=0.0.0.0)
 	Secure           bool
 	Suite            string
-	Tag              int         // a=crypto tag of the negotiated keys, kept by Reoffer
-	LocalKey         rtp.SRTPKey // encrypts what we send
-	RemoteKey        rtp.SRTPKey // decrypts what we receive
-	RemoteHasCrypto  string      // first suite the far end offered (rtp_has_crypto)
+	Tag              int           // a=crypto tag of the negotiated keys, kept by Reoffer
+	LocalKey         rtp.SRTPKey   // encrypts what we send
+	RemoteKey        rtp.SRTPKey   // decrypts what we receive
+	RemoteHasCrypto  string        // first suite the far end offered (rtp_has_crypto)
+	WebRTC           *WebRTCRemote // a DTLS-SRTP line: keys come from the handshake, not LocalKey
 }
 
 // Vars returns the FreeSWITCH channel variables describing the result.
@@ -52,6 +53,9 @@ func (r *Result) Vars() map[string]string {
 	}
 	if r.RemoteHasCrypto != "" {
 		v["rtp_has_crypto"] = r.RemoteHasCrypto
+	}
+	if r.WebRTC != nil {
+		v["media_webrtc"] = "true"
 	}
 	if r.Secure {
 		v["rtp_secure_media_confirmed"] = "true"

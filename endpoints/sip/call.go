@@ -18,6 +18,7 @@ import (
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/sdp"
+	"github.com/goswitch/goswitch/core/webrtc"
 )
 
 const managerRequest = core.CauseManagerRequest
@@ -34,6 +35,9 @@ type call struct {
 	dc *sipgo.DialogClientSession // outbound
 
 	port *rtp.RTPPort
+	rtc  *webrtc.Session // WebRTC leg: ICE-lite and DTLS-SRTP on port (webrtc.go), under mu
+	// wantRTC makes our offers WebRTC (media_webrtc, or a WS/WSS target); set before the offer.
+	wantRTC bool
 
 	respMu      sync.Mutex // serialises provisional responses against the final one
 	mu          sync.Mutex
@@ -337,6 +341,7 @@ func newSessID() uint64 {
 }
 
 func (c *call) closeMedia() {
+	c.closeWebRTC()
 	if c.port != nil {
 		c.port.Close()
 	}

@@ -66,6 +66,7 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	}
 
 	c := &call{p: p, s: s, answeredC: make(chan struct{}), final: make(chan struct{})}
+	c.wantRTC = OfferWebRTC(vars.Value, transport)
 	setOriginatorCodec(s)
 	// The far end of an outbound leg is trusted to transfer only when it is a registered contact
 	// (it authenticated to register); a gateway or a bare URI is not.

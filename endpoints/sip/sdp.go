@@ -112,6 +112,7 @@ func (c *call) sdpConfigLocked(port *rtp.RTPPort, pr sdpPrefs) sdp.Config {
 		k := c.res.LocalKey
 		cfg.LocalKey = &k
 	}
+	cfg.WebRTC = c.webrtcLocalLocked()
 	return cfg
 }
 
@@ -126,12 +127,23 @@ func (c *call) answerOffer(offer []byte) (int, error) {
 			return 503, err
 		}
 	}
+	if sdp.IsWebRTCOffer(offer) {
+		if err := c.ensureWebRTC(port); err != nil {
+			if fresh {
+				port.Close()
+			}
+			return 503, err
+		}
+	}
 	c.mu.Lock()
 	cfg := c.sdpConfigLocked(port, pr)
 	c.mu.Unlock()
 	body, res, err := sdp.Answer(offer, cfg)
 	if err == nil {
 		err = applyResult(port, res)
+	}
+	if err == nil {
+		err = c.startWebRTC(port, res)
 	}
 	if err != nil {
 		if fresh {
@@ -156,6 +168,14 @@ func (c *call) buildOffer(pr sdpPrefs) ([]byte, error) {
 	if fresh {
 		var err error
 		if port, err = c.newPort(); err != nil {
+			return nil, err
+		}
+	}
+	if c.wantRTC {
+		if err := c.ensureWebRTC(port); err != nil {
+			if fresh {
+				port.Close()
+			}
 			return nil, err
 		}
 	}
@@ -191,6 +211,9 @@ func (c *call) acceptAnswer(body []byte) error {
 		return err
 	}
 	if err := applyResult(c.port, res); err != nil {
+		return err
+	}
+	if err := c.startWebRTC(c.port, res); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -251,8 +274,11 @@ func applyResult(port *rtp.RTPPort, r *sdp.Result) error {
 	if r.Secure {
 		lk, rk = &r.LocalKey, &r.RemoteKey
 	}
-	if err := port.SetSRTP(lk, rk); err != nil {
-		return err
+	// A WebRTC leg's keys come from its DTLS handshake (webrtc.go), not from the SDP.
+	if r.WebRTC == nil {
+		if err := port.SetSRTP(lk, rk); err != nil {
+			return err
+		}
 	}
 	port.SetRemote(r.Remote, r.RemoteRTCP)
 	port.SetDirection(r.Direction)

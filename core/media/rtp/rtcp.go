@@ -158,6 +158,10 @@ func (p *RTPPort) sendReport(now time.Time) {
 			return
 		}
 	}
+	if p.rtcpMux.Load() {
+		_ = p.writeTo(b, *r)
+		return
+	}
 	_, _ = p.rtcp.WriteToUDPAddrPort(b, *r)
 }
 

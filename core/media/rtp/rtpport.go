@@ -112,6 +112,9 @@ type RTPPort struct {
 	cnLevel    atomic.Uint32
 	teRecvPT   atomic.Uint32 // telephone-event PT accepted on receive
 	audioPT    atomic.Uint32
+	demux      atomic.Pointer[DemuxFunc] // SetDemux: STUN/DTLS on the RTP socket (WebRTC)
+	rtcpMux    atomic.Bool               // SetRTCPMux: RTCP shares the RTP socket (RFC 5761)
+	onClose    atomic.Pointer[func()]    // OnClose: the WebRTC transport ends with the port
 
 	// Reader goroutine (or InjectPacket) only; injMu makes the two exclusive. Uncontended in
 	// normal operation, so it costs a few nanoseconds per packet.
@@ -576,6 +579,9 @@ func (p *RTPPort) Stats() PortStats {
 func (p *RTPPort) Close() error {
 	p.closeOnce.Do(func() {
 		p.closed.Store(true)
+		if fn := p.onClose.Load(); fn != nil {
+			(*fn)()
+		}
 		if l := p.peer.Load(); l != nil && l.stop != nil {
 			l.stop()
 		}

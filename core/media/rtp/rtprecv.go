@@ -82,12 +82,12 @@ func (p *RTPPort) handle(pkt []byte, from netip.AddrPort, now time.Time) {
 // handleTE is handle with the telephone-event payload type already loaded (once per receive
 // batch by the poll shard).
 func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te uint32) {
-	if len(pkt) < 12 || pkt[0]>>6 != 2 {
-		p.stDropped.Add(1)
-		return
-	}
-	if pt := pkt[1] & 0x7f; pt >= 72 && pt <= 76 { // RTCP multiplexed on the RTP port (RFC 5761)
-		p.stDropped.Add(1)
+	if len(pkt) < 12 || pkt[0]>>6 != 2 || pkt[1]&0x7f >= 72 && pkt[1]&0x7f <= 76 {
+		// Not RTP: RTCP multiplexed on the RTP port (RFC 5761; an empty RR is 8 bytes), or STUN
+		// and DTLS for a WebRTC leg (demux.go).
+		if !p.demuxed(pkt, from) {
+			p.stDropped.Add(1)
+		}
 		return
 	}
 	if dec := p.dec.Load(); dec != nil {
@@ -178,7 +178,9 @@ func (p *RTPPort) latch(from netip.AddrPort) bool {
 	}
 	f := from
 	p.remote.Store(&f)
-	if rr := p.remoteRTCP.Load(); rr == nil || !rr.IsValid() || rr.Addr() != from.Addr() {
+	if p.rtcpMux.Load() {
+		p.remoteRTCP.Store(&f)
+	} else if rr := p.remoteRTCP.Load(); rr == nil || !rr.IsValid() || rr.Addr() != from.Addr() {
 		rtcp := netip.AddrPortFrom(from.Addr(), from.Port()+1)
 		p.remoteRTCP.Store(&rtcp)
 	}

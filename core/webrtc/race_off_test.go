@@ -1,0 +1,5 @@
+//go:build !race
+
+package webrtc_test
+
+const raceEnabled = false

@@ -71,6 +71,9 @@ type Session struct {
 	started atomic.Bool
 	closed  atomic.Bool
 	keyed   chan struct{} // closed when the SRTP keys are in the port
+	armed   chan struct{} // closed when the handshake timeout starts counting (Arm)
+	armOnce sync.Once
+	later   atomic.Bool // DeferArm: Start does not arm
 	done    chan struct{} // closed when the handshake ended, well or not
 	errMu   sync.Mutex
 	err     error
@@ -95,7 +98,7 @@ func New(port *rtp.RTPPort, cfg Config) (*Session, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Session{port: port, cfg: cfg, ice: newICELite(), cert: cert, buf: packetio.NewBuffer(),
-		selCh: make(chan struct{}), keyed: make(chan struct{}), done: make(chan struct{}),
+		selCh: make(chan struct{}), keyed: make(chan struct{}), done: make(chan struct{}), armed: make(chan struct{}),
 		peer: net.UDPAddrFromAddrPort(port.LocalAddr())}
 	s.buf.SetLimitSize(256 * 1024)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -170,6 +173,9 @@ func (s *Session) Relatch() {
 // a=setup is active); the client waits for the first successful check so it knows where to send.
 // Calling it again (re-INVITE) only updates the ICE username.
 func (s *Session) Start(r Remote, client bool) error {
+	if !s.later.Load() {
+		s.Arm()
+	}
 	u := r.Ufrag
 	s.remoteUfrag.Store(&u)
 	if r.Fingerprint == "" {
@@ -219,7 +225,20 @@ func (s *Session) run(opts []dtls.Option, client bool) {
 	}
 }
 
+// DeferArm makes the next Start wait for Arm before the handshake timeout counts: an inbound
+// leg's answer may wait for the dialplan (a bridge that rings), and the browser starts ICE and
+// DTLS only when it has our SDP.
+func (s *Session) DeferArm() { s.later.Store(true) }
+
+// Arm starts the handshake timeout (once our SDP is on its way).
+func (s *Session) Arm() { s.armOnce.Do(func() { close(s.armed) }) }
+
 func (s *Session) handshake(opts []dtls.Option, client bool) error {
+	select {
+	case <-s.armed:
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	defer cancel()
 	pc := &packetConn{s: s}

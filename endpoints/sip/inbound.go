@@ -451,6 +451,7 @@ func (c *call) Progress(ctx context.Context, withMedia bool) error {
 		c.mu.Unlock()
 		res := sip.NewResponseFromRequest(c.ds.InviteRequest, 183, "Session Progress", body)
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		c.armWebRTC()
 		return c.writeProvisional(res) // reliably with 100rel (prack.go)
 	}
 	return c.writeProvisional(sip.NewResponseFromRequest(c.ds.InviteRequest, 180, "Ringing", nil))
@@ -487,6 +488,7 @@ func (c *call) Answer(ctx context.Context) error {
 	res := sip.NewResponseFromRequest(c.ds.InviteRequest, 200, "OK", body)
 	if body != nil {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		c.armWebRTC()
 	}
 	res.AppendHeader(sip.NewHeader("Allow", allowHeader))
 	if sup := c.p.supportedHeader(); sup != "" {

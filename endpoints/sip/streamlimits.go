@@ -69,6 +69,11 @@ func (p *Profile) guardConfig(transport string) netguard.Config {
 	if f := p.ep.acceptFilter.Load(); f != nil {
 		c.Allow = *f
 	}
+	if isWebSocket(transport) {
+		// The guard's framer reads SIP on a raw stream; inside WebSocket frames it would see
+		// messages that never end. The demux bounds the upgrade request itself (wsdemux.go).
+		c.MessageTimeout = 0
+	}
 	// Every connection is a descriptor shared with RTP ports and the other listeners: a default
 	// cap is lowered to a quarter of RLIMIT_NOFILE so that one flooded listener cannot use them
 	// all; a configured one is kept, with a warning.

@@ -73,13 +73,27 @@ func (c *call) startWebRTC(port *rtp.RTPPort, r *sdp.Result) error {
 	}
 	c.mu.Lock()
 	s := c.rtc
+	waitSDP := c.inbound && !c.sdpSent
 	c.mu.Unlock()
 	if s == nil {
 		return errors.New("sip: WebRTC answer on a leg without a DTLS session")
 	}
+	if waitSDP {
+		s.DeferArm() // the handshake timeout counts from our 183 or 200 (armWebRTC)
+	}
 	s.Relatch() // the SDP's address must not replace the pair ICE selected
 	w := r.WebRTC
 	return s.Start(webrtc.Remote{Ufrag: w.Ufrag, Pwd: w.Pwd, Fingerprint: w.Fingerprint, Setup: w.Setup}, w.DTLSClient())
+}
+
+// armWebRTC starts the DTLS timeout once our SDP went out in a 183 or 200.
+func (c *call) armWebRTC() {
+	c.mu.Lock()
+	s := c.rtc
+	c.mu.Unlock()
+	if s != nil {
+		s.Arm()
+	}
 }
 
 // closeWebRTC ends DTLS with the call.

@@ -22,8 +22,12 @@ type wsDemux struct {
 	log          *slog.Logger
 }
 
-// maxHead bounds the request head read to tell an upgrade from a page request.
-const maxHead = 8 << 10
+// maxHead bounds the request head read to tell an upgrade from a page request, headTimeout the
+// time it may take to arrive.
+const (
+	maxHead     = 8 << 10
+	headTimeout = 10 * time.Second
+)
 
 func newWSDemux(l net.Listener, pages http.Handler, log *slog.Logger) *wsDemux {
 	d := &wsDemux{Listener: l, ws: make(chan net.Conn), done: make(chan struct{}), log: log}
@@ -48,6 +52,8 @@ func (d *wsDemux) acceptLoop() {
 
 // route reads the request head and hands the connection on, the head still to be read.
 func (d *wsDemux) route(c net.Conn) {
+	slow := time.AfterFunc(headTimeout, func() { c.Close() }) // a request head that dribbles
+	defer slow.Stop()
 	head := make([]byte, 0, 1024)
 	buf := make([]byte, 1024)
 	for !bytes.Contains(head, []byte("\r\n\r\n")) {

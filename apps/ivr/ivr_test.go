@@ -131,7 +131,7 @@ func TestTransferByLiteralAndRegex(t *testing.T) {
 		s, ph := playtest.NewCall(t, h, "1000")
 		hunted := watch(s)
 		playtest.Run(t, s, "ivr", "top")
-		time.Sleep(100 * time.Millisecond)
+		ph.WaitTone(0, 440, 2*time.Second)
 		ph.DTMF(tc.press) // during the greeting: cuts it
 		select {
 		case got := <-hunted:
@@ -156,9 +156,9 @@ func TestInvalidAndFailure(t *testing.T) {
 	h := playtest.NewHost(t, playtest.Conf(menusConf))
 	s, ph := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, s, "ivr", "top")
-	time.Sleep(400 * time.Millisecond)
+	m := ph.WaitTone(0, 440, 2*time.Second)
 	ph.DTMF("5")
-	time.Sleep(900 * time.Millisecond) // inter-digit timeout, invalid sound, short greeting
+	ph.WaitTone(m, 550, 3*time.Second) // inter-digit timeout, invalid sound, short greeting
 	ph.DTMF("3")
 	playtest.Wait(t, s, 5*time.Second)
 	if got := s.Var("ivr_menu_status"); got != "failure" {
@@ -196,16 +196,16 @@ func TestSubMenuTopPlayExit(t *testing.T) {
 	h := playtest.NewHost(t, playtest.Conf(menusConf))
 	s, ph := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, s, "ivr", "top")
-	step := func(d string, wait time.Duration) int {
-		time.Sleep(wait)
-		m := ph.Mark()
+	mark := 0
+	step := func(d string, prompt float64) int { // press d once prompt is playing
+		mark = ph.WaitTone(mark, prompt, 3*time.Second)
 		ph.DTMF(d)
-		return m
+		return mark
 	}
-	step("6", 400*time.Millisecond)              // into sub
-	subMark := step("*", 900*time.Millisecond)   // sub greets (660), menu-top
-	topMark := step("7", 900*time.Millisecond)   // top greet-long again, play sound
-	exitMark := step("0", 1200*time.Millisecond) // after play-sound: greet-short, then exit
+	step("6", 440)             // into sub
+	subMark := step("*", 660)  // sub greets (660), menu-top
+	topMark := step("7", 440)  // top greet-long again, play sound
+	exitMark := step("0", 550) // after play-sound: greet-short, then exit
 	playtest.Wait(t, s, 5*time.Second)
 	heard := ph.Heard()
 	if g := playtest.Goertzel(heard[:subMark], 660, 8000); g < 0.05 {
@@ -230,12 +230,12 @@ func TestPin(t *testing.T) {
 	h := playtest.NewHost(t, playtest.Conf(menusConf))
 	s, ph := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, s, "ivr", "pinned")
-	time.Sleep(300 * time.Millisecond)
+	m := ph.WaitTone(0, 440, 2*time.Second) // the pin prompt
 	ph.DTMF("1111#")
-	time.Sleep(500 * time.Millisecond)
-	mark := ph.Mark()
+	m = ph.WaitTone(m, 1800, 2*time.Second)    // bad pin
+	mark := ph.WaitTone(m, 440, 2*time.Second) // asked again
 	ph.DTMF("4321#")
-	time.Sleep(400 * time.Millisecond)
+	ph.WaitTone(mark, 700, 2*time.Second) // the menu greets
 	ph.DTMF("1")
 	playtest.Wait(t, s, 5*time.Second)
 	heard := ph.Heard()
@@ -256,10 +256,7 @@ func TestVanillaDemoIVR(t *testing.T) {
 	s, ph := playtest.NewCall(t, h, "1000")
 	hunted := watch(s)
 	playtest.Run(t, s, "ivr", "demo_ivr")
-	time.Sleep(3 * time.Second) // part of the long greeting (embedded prompts)
-	if v := playtest.Voiced(ph.Heard(), 8000, 300); v < time.Second {
-		t.Errorf("demo_ivr greeting: only %v of speech", v)
-	}
+	ph.WaitVoiced(0, 300, time.Second, 5*time.Second) // a second of the long greeting (embedded prompts)
 	ph.DTMF("2")
 	select {
 	case got := <-hunted:
@@ -286,10 +283,7 @@ func TestProjectConfDemoIVR(t *testing.T) {
 	s, ph := playtest.NewCall(t, h, "1000")
 	hunted := watch(s)
 	playtest.Run(t, s, "ivr", "demo_ivr")
-	time.Sleep(2 * time.Second)
-	if v := playtest.Voiced(ph.Heard(), 8000, 300); v < time.Second {
-		t.Errorf("demo_ivr greeting: only %v of speech", v)
-	}
+	ph.WaitVoiced(0, 300, time.Second, 5*time.Second) // a second of the long greeting (embedded prompts)
 	ph.DTMF("1005")
 	select {
 	case got := <-hunted:
@@ -307,20 +301,19 @@ func TestConfirmMacro(t *testing.T) {
 	h := playtest.NewHost(t, playtest.Conf(menusConf))
 	s, ph := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, s, "ivr", "confirmed")
-	time.Sleep(300 * time.Millisecond)
-	ph.DTMF("5") // confirm macro plays; '2' is not the confirm key: rejected as invalid
-	time.Sleep(600 * time.Millisecond)
-	m1 := ph.Mark()
+	const wait = 3 * time.Second
+	m := ph.WaitTone(0, 700, wait) // the greeting
+	ph.DTMF("5")                   // confirm macro plays; '2' is not the confirm key: rejected as invalid
+	m1 := ph.WaitTone(m, 1500, wait)
 	ph.DTMF("2")
-	time.Sleep(800 * time.Millisecond)
-	m2 := ph.Mark()
+	m2 := ph.WaitTone(m1, 700, wait) // greeted again
 	ph.DTMF("5")
-	time.Sleep(600 * time.Millisecond)
+	m = ph.WaitTone(m2, 1500, wait)
 	ph.DTMF("1") // confirmed: the 1200 Hz sound plays
-	time.Sleep(700 * time.Millisecond)
-	m3 := ph.Mark()
+	m = ph.WaitTone(m, 1200, wait)
+	m3 := ph.WaitTone(m, 700, wait) // and the menu greets again
 	ph.DTMF("0")
-	time.Sleep(300 * time.Millisecond)
+	ph.WaitTone(m3, 1500, wait)
 	ph.DTMF("1")
 	playtest.Wait(t, s, 5*time.Second)
 	heard := ph.Heard()

@@ -158,17 +158,7 @@ func (m *Module) list(profile, id, domain, uuid string) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Message
-	for rows.Next() {
-		var x Message
-		if err := rows.Scan(&x.Created, &x.Read, &x.User, &x.Domain, &x.UUID, &x.CIDName, &x.CIDNumber,
-			&x.Folder, &x.Path, &x.Len, &x.Flags, &x.ReadFlags, &x.FwBy); err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return scanMessages(rows)
 }
 
 // apiDelete is vm_delete <id>@<domain>[/profile] [<uuid>]: it removes one message, or the whole

@@ -221,6 +221,13 @@ func (m *Module) Messages(profile, id, domain string, saved, lifo bool) ([]Messa
 	if err != nil {
 		return nil, err
 	}
+	return scanMessages(rows)
+}
+
+// scanMessages reads voicemail_msgs rows selected as created_epoch, read_epoch, username, domain,
+// uuid, cid_name, cid_number, in_folder, file_path, message_len, flags, read_flags, forwarded_by,
+// and closes them.
+func scanMessages(rows *sql.Rows) ([]Message, error) {
 	defer rows.Close()
 	var out []Message
 	for rows.Next() {

@@ -64,7 +64,13 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
-// waitTone waits until the phone hears freq (the voicemail beep).
+// prompt waits until the phone hears 200 ms of speech from now on: the prompt the next key
+// answers (the key before it cut the previous one), so keys are pressed while their prompt plays,
+// as a caller does.
+func prompt(ph *playtest.Phone) {
+	ph.WaitVoiced(ph.Mark(), 300, 200*time.Millisecond, 10*time.Second)
+}
+
 func waitTone(t *testing.T, ph *playtest.Phone, freq float64, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -149,9 +155,9 @@ func TestDepositAndCheck(t *testing.T) {
 	// Retrieve it: password, main menu 1, hear the message, delete it with 7, exit with #.
 	c, pc := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, c, "voicemail", "check default example.com 1000")
-	time.Sleep(500 * time.Millisecond)
+	prompt(pc) // "please enter your password"
 	pc.DTMF("4321#")
-	time.Sleep(1500 * time.Millisecond) // "you have one new message" starts
+	prompt(pc) // "you have one new message"
 	pc.DTMF("1")
 	waitTone(t, pc, 1200, 20*time.Second) // number, date, then the message itself
 	pc.DTMF("7")
@@ -235,13 +241,13 @@ func TestLoginAsksForIDAndRecordsName(t *testing.T) {
 	h := playtest.NewHost(t, playtest.Conf(vmConf))
 	c, pc := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, c, "voicemail", "check default example.com")
-	time.Sleep(500 * time.Millisecond)
+	prompt(pc) // "please enter your id"
 	pc.DTMF("1000#")
-	time.Sleep(500 * time.Millisecond)
+	prompt(pc) // "password"
 	pc.DTMF("4321#")
-	time.Sleep(500 * time.Millisecond)
+	prompt(pc)
 	pc.DTMF("5") // config menu (cuts the announcements' menu prompt)
-	time.Sleep(500 * time.Millisecond)
+	prompt(pc)
 	pc.DTMF("3") // record name
 	waitTone(t, pc, 640, 20*time.Second)
 	time.Sleep(450 * time.Millisecond)
@@ -310,15 +316,15 @@ func TestForwardMessage(t *testing.T) {
 	inject(t, h, "1000", 1300)
 	c, pc := playtest.NewCall(t, h, "1000")
 	playtest.Run(t, c, "voicemail", "check default example.com 1000")
-	time.Sleep(300 * time.Millisecond)
+	prompt(pc) // "please enter your password"
 	pc.DTMF("4321#")
-	time.Sleep(400 * time.Millisecond)
+	prompt(pc)
 	pc.DTMF("1") // new messages
 	waitTone(t, pc, 1300, 20*time.Second)
 	pc.DTMF("8") // forward (stops the message)
-	time.Sleep(400 * time.Millisecond)
+	prompt(pc)
 	pc.DTMF("8") // no introduction
-	time.Sleep(400 * time.Millisecond)
+	prompt(pc)   // "enter the extension"
 	pc.DTMF("1002#")
 	time.Sleep(1500 * time.Millisecond)
 	pc.DTMF("#") // leave the message menu

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -346,9 +347,9 @@ func (t table) json() string {
 			b.WriteString("{\n")
 			for j, c := range t.cols {
 				b.WriteString("\t\t\t")
-				b.Write(cjsonString(c))
+				b.Write(event.AppendJSONString(nil, c))
 				b.WriteString(":\t")
-				b.Write(cjsonString(r[j]))
+				b.Write(event.AppendJSONString(nil, r[j]))
 				if j < len(t.cols)-1 {
 					b.WriteByte(',')
 				}
@@ -360,30 +361,6 @@ func (t table) json() string {
 	}
 	b.WriteString("\n}")
 	return b.String()
-}
-
-func cjsonString(s string) []byte {
-	b := []byte{'"'}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			if c < 0x20 {
-				b = append(b, []byte("\\u00"+strconv.FormatInt(int64(c)>>4, 16)+strconv.FormatInt(int64(c)&15, 16))...)
-				continue
-			}
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 // xml is `<result row_count="N"><row row_id="1"><col>value</col>...</row></result>` indented the

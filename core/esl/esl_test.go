@@ -20,39 +20,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func TestTranscriptAuth(t *testing.T) {
-	e := newEnv(t)
-	r := e.dialRaw(t)
-	r.expect("Content-Type: auth/request\n\n")
-	r.send("api esltest_echo hi\n\n")
-	r.expect("Content-Type: command/reply\nReply-Text: -ERR command not found\n\n")
-	r.send("\n\nauth ClueCon\r\n\r\n")
-	r.expect("Content-Type: command/reply\nReply-Text: +OK accepted\n\n")
-	r.send("bogus\n\n")
-	r.expect("Content-Type: command/reply\nReply-Text: -ERR command not found\n\n")
-	r.send("exit\n\n")
-	r.expect("Content-Type: command/reply\nReply-Text: +OK bye\n\n")
-	r.expect("Content-Type: text/disconnect-notice\nContent-Length: 67\n\nDisconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n")
-
-	bad := e.dialRaw(t)
-	bad.expect("Content-Type: auth/request\n\n")
-	bad.send("auth nope\n\n")
-	bad.expect("Content-Type: command/reply\nReply-Text: -ERR invalid\n\n")
-	bad.expect("Content-Type: text/disconnect-notice\nContent-Length: 67\n\nDisconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n")
-}
-
-func TestTranscriptUserauth(t *testing.T) {
-	e := newEnv(t)
-	r := e.dialRaw(t)
-	r.expect("Content-Type: auth/request\n\n")
-	r.send("userauth ops@example.com:s3cret\n\n")
-	r.expect("Content-Type: command/reply\nReply-Text: +OK accepted\nAllowed-Events: all\nAllowed-API: esltest_echo,status\nAllowed-LOG: true\n\n")
-	r.send("api esltest_echo ok\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 2\n\nok")
-	r.send("api esltest_log x\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 24\n\n-ERR permission denied!\n")
-}
-
 func TestAuthTimeout(t *testing.T) {
 	e := newEnv(t)
 	e.srv.SetAuthTimeout(200 * time.Millisecond)
@@ -84,24 +51,6 @@ func TestACLRejects(t *testing.T) {
 	r := &raw{t: t, nc: nc}
 	r.r = newReader(nc)
 	r.expect("Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n")
-}
-
-func TestTranscriptAPI(t *testing.T) {
-	e := newEnv(t)
-	r := e.dialRaw(t)
-	r.auth()
-	r.send("api esltest_echo hello world\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 11\n\nhello world")
-	r.send("api esltest_echo  padded  \nconsole_execute: true\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 6\n\npadded")
-	r.send("api esltest_echo a;;esltest_echo b\nconsole_execute: true\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 2\n\nab")
-	r.send("api esltest_echo a;;b\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 4\n\na;;b")
-	r.send("api nosuch thing\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 31\n\n-ERR nosuch Command not found!\n")
-	r.send("api esltest_echo\n\n")
-	r.expect("Content-Type: api/response\nContent-Length: 14\n\n-ERR no reply\n")
 }
 
 func TestTranscriptBgapi(t *testing.T) {

@@ -124,7 +124,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONString(dst, name)
+		dst = AppendJSONString(dst, name)
 		dst = append(dst, ':')
 	}
 	for _, h := range e.Headers {
@@ -135,18 +135,18 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				dst = appendJSONString(dst, it)
+				dst = AppendJSONString(dst, it)
 			}
 			dst = append(dst, ']')
 			continue
 		}
-		dst = appendJSONString(dst, h.Value)
+		dst = AppendJSONString(dst, h.Value)
 	}
 	if e.Body != "" {
 		field("Content-Length")
-		dst = appendJSONString(dst, strconv.Itoa(len(e.Body)))
+		dst = AppendJSONString(dst, strconv.Itoa(len(e.Body)))
 		field("_body")
-		dst = appendJSONString(dst, e.Body)
+		dst = AppendJSONString(dst, e.Body)
 	}
 	return append(dst, '}')
 }
@@ -154,9 +154,9 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 // JSON returns the text/event-json serialisation.
 func (e *Event) JSON() []byte { return e.AppendJSON(make([]byte, 0, 80*len(e.Headers)+len(e.Body)+32)) }
 
-// appendJSONString escapes like cJSON: quote, backslash, \b \f \n \r \t, other control bytes as
+// AppendJSONString appends s as a JSON string, escaped like cJSON: quote, backslash, \b \f \n \r \t, other control bytes as
 // \u00XX; everything else (UTF-8 included) is copied.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	clean := true
 	for i := 0; i < len(s); i++ {

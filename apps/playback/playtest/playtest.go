@@ -5,6 +5,7 @@ package playtest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -253,6 +254,59 @@ func (p *Phone) HeardSince(mark int) []int16 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]int16(nil), p.heard[mark:]...)
+}
+
+// WaitHeard waits until cond holds for what the phone heard after mark and returns the mark at
+// that moment. It fails the test after d, naming what: the condition a test sequences on.
+func (p *Phone) WaitHeard(mark int, d time.Duration, what string, cond func(pcm []int16) bool) int {
+	p.t.Helper()
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p.mu.Lock()
+		pcm := append([]int16(nil), p.heard[min(mark, len(p.heard)):]...)
+		end := len(p.heard)
+		p.mu.Unlock()
+		if cond(pcm) {
+			return end
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s not heard within %v", what, d)
+		}
+		<-tick.C
+	}
+}
+
+// WaitTone waits until the phone has heard freq after mark for 100 ms (consecutive 50 ms windows
+// whose power is mostly at freq, so any 50 ms Goertzel grid over the result holds one whole
+// window of it) and returns the mark at that moment. A test presses its next key once the prompt
+// it answers is playing instead of after a guessed delay.
+func (p *Phone) WaitTone(mark int, freq float64, d time.Duration) int {
+	p.t.Helper()
+	w := p.rate / 20
+	return p.WaitHeard(mark, d, fmt.Sprintf("%v Hz", freq), func(pcm []int16) bool {
+		run := 0
+		for i := 0; i+w <= len(pcm); i += w / 2 {
+			if Goertzel(pcm[i:i+w], freq, p.rate) <= 0.5 {
+				run = 0
+				continue
+			}
+			if run++; run >= 3 { // three half-step windows span 2w
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// WaitVoiced waits until the phone has heard at least v of sound above thresh (see Voiced) after
+// mark.
+func (p *Phone) WaitVoiced(mark int, thresh float64, v, d time.Duration) int {
+	p.t.Helper()
+	return p.WaitHeard(mark, d, fmt.Sprintf("%v of sound", v), func(pcm []int16) bool {
+		return Voiced(pcm, p.rate, thresh) >= v
+	})
 }
 
 // Reset forgets what was heard.

@@ -73,7 +73,7 @@ type Session struct {
 	keyed   chan struct{} // closed when the SRTP keys are in the port
 	armed   chan struct{} // closed when the handshake timeout starts counting (Arm)
 	armOnce sync.Once
-	later   atomic.Bool // DeferArm: Start does not arm
+	later   atomic.Bool   // DeferArm: Start does not arm
 	done    chan struct{} // closed when the handshake ended, well or not
 	errMu   sync.Mutex
 	err     error

@@ -38,6 +38,19 @@ func cnLevelPeak(level uint8) int32 {
 	return int32(math.Min(32767, rms*math.Sqrt(3)))
 }
 
+// CNLevel is the RFC 3389 noise level of pcm (its mean power) in -dBov (0..127); false for digital zero.
+func CNLevel(pcm []int16) (uint8, bool) {
+	var e float64
+	for _, s := range pcm {
+		e += float64(s) * float64(s)
+	}
+	if e == 0 || len(pcm) == 0 {
+		return 0, false
+	}
+	dbov := 10 * math.Log10(e/float64(len(pcm))/(32768*32768))
+	return uint8(min(max(-dbov, 0), 127)), true
+}
+
 // SilenceSource is silence_stream://<ms>[,<noise_divisor>]: silence or faint comfort noise.
 type SilenceSource struct {
 	rate    int

@@ -38,7 +38,8 @@ func cnLevelPeak(level uint8) int32 {
 	return int32(math.Min(32767, rms*math.Sqrt(3)))
 }
 
-// CNLevel is the RFC 3389 noise level of pcm (its mean power) in -dBov (0..127); false for digital zero.
+// CNLevel is the RFC 3389 noise level of pcm (its mean power) in -dBov (0..127); false for
+// digital zero.
 func CNLevel(pcm []int16) (uint8, bool) {
 	var e float64
 	for _, s := range pcm {

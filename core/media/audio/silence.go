@@ -26,9 +26,11 @@ func (n *Noise) Next() int32 {
 
 // Fill writes uniform noise with the given peak amplitude.
 func (n *Noise) Fill(dst []int16, peak int32) {
+	g := *n // a local copy stays in a register; the writes to dst would otherwise reload it
 	for i := range dst {
-		dst[i] = int16(n.Next() * peak / 32768)
+		dst[i] = int16(g.Next() * peak / 32768)
 	}
+	*n = g
 }
 
 // cnLevelPeak converts an RFC 3389 noise level (-dBov, 0..127) to a peak amplitude.

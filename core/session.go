@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/xmlconf"

@@ -14,6 +14,7 @@ import (
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/media"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 const moduleName = "mod_conference"
@@ -133,7 +134,7 @@ type Conference struct {
 	cancel        func()
 	mix           []int32
 	tickEvents    []tickEvent // tick's reusable list (the clock never overlaps a callback with itself)
-	noise         uint32
+	noise         audio.Noise
 	recs          []*recording
 	waitMod       bool // conference flag wait-mod
 	mintwo        bool // a member with mintwo joined
@@ -155,7 +156,7 @@ type source struct {
 
 func newConference(m *Module, name string, p *Profile, groups map[string][]Control) *Conference {
 	c := &Conference{
-		m: m, Name: name, UUID: uuid.NewString(), Profile: p, controlGroups: groups, noise: 0x9E3779B9,
+		m: m, Name: name, UUID: uuid.NewString(), Profile: p, controlGroups: groups, noise: audio.NewNoise(0),
 		rate: p.Rate, samples: p.Rate * p.Interval / 1000, created: time.Now(),
 		pin: p.Pin, modPin: p.ModeratorPin,
 	}

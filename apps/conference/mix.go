@@ -3,7 +3,7 @@ package conference
 import (
 	"time"
 
-	"github.com/goswitch/goswitch/apps/playback"
+	"github.com/goswitch/goswitch/core/media/audio"
 )
 
 // volumeTable is switch_change_sln_volume's gain per level (-4..4).
@@ -11,12 +11,12 @@ var volumeTable = [9]float64{0.20, 0.40, 0.60, 0.80, 1, 1.3, 2.3, 3.3, 4.3}
 
 func gain(level int) int32 { return int32(volumeTable[max(-4, min(4, level))+4] * 256) }
 
-func clip(v int32) int16 { return int16(max(-32768, min(32767, v))) }
-
-// The conference keeps its own mixer rather than media.Mixer, which lacks what the room needs:
-// FreeSWITCH's volume steps (switch_change_sln_volume, 0.8 per step down, not 3 dB), the talking
-// hangover with start/stop-talking transitions, members at other rates, audio played to one
-// member only (sounds, music on hold), the full mix for recordings, and wait-mod.
+// This is goswitch's one mixer (a generic media.Mixer existed and was deleted unused): the room
+// needs FreeSWITCH's volume steps (switch_change_sln_volume, 0.8 per step down, not 3 dB), the
+// talking hangover with start/stop-talking transitions, members at other rates, audio played to
+// one member only (sounds, music on hold), the full mix for recordings, and wait-mod. The DSP
+// pieces it shares with the rest of the switch (Energy, Clip16, comfort noise) are in
+// core/media/audio.
 
 // tickEvent is a talking transition found by tick, published once the lock is released.
 type tickEvent struct {
@@ -47,7 +47,7 @@ func (c *Conference) tick(time.Time) {
 			m.score = 0
 		} else {
 			m.hasIn = false
-			m.score = playback.Energy(m.in)
+			m.score = audio.Energy(m.in)
 		}
 		loud := m.hasInScore() && m.score >= m.energy
 		switch {
@@ -137,14 +137,14 @@ func (c *Conference) tick(time.Time) {
 			for i, s := range mix[:n] {
 				v := s - contrib[i]
 				nz |= v
-				out[i] = clip(v * g >> 8)
+				out[i] = audio.Clip16(v * g >> 8)
 			}
 			audible = nz != 0
 		}
 		if m.hasPriv {
 			audible = true
 			for i, p := range m.priv[:n] {
-				out[i] = clip(int32(out[i]) + int32(clip(p))*g>>8)
+				out[i] = audio.Clip16(int32(out[i]) + int32(audio.Clip16(p))*g>>8)
 			}
 		}
 		if !audible && c.Profile.ComfortNoise > 0 {
@@ -176,14 +176,5 @@ func (m *Member) hasInScore() bool { return m.score > 0 }
 // comfortNoise fills out with very faint noise; FreeSWITCH's level is a divisor (1400 is barely
 // audible), so the peak is 32768/level.
 func (c *Conference) comfortNoise(out []int16) {
-	peak := int32(32768 / c.Profile.ComfortNoise)
-	if peak < 1 {
-		peak = 1
-	}
-	for i := range out {
-		c.noise ^= c.noise << 13
-		c.noise ^= c.noise >> 17
-		c.noise ^= c.noise << 5
-		out[i] = int16(int32(c.noise%uint32(2*peak+1)) - peak)
-	}
+	c.noise.Fill(out, max(int32(32768/c.Profile.ComfortNoise), 1))
 }

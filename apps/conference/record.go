@@ -149,7 +149,7 @@ func (c *Conference) feedRecordings(mix []int32) {
 		}
 		pcm = pcm[:len(mix)]
 		for i, v := range mix {
-			pcm[i] = clip(v)
+			pcm[i] = audio.Clip16(v)
 		}
 		select {
 		case r.frames <- pcm:

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/beevik/etree"
+
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/audio"
 )

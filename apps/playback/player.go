@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/audio"

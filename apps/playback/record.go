@@ -37,22 +37,6 @@ func (r Recorded) Duration() time.Duration {
 	return time.Duration(r.Samples) * time.Second / time.Duration(r.Rate)
 }
 
-// Energy is FreeSWITCH's frame score: the average absolute sample value.
-func Energy(pcm []int16) int {
-	if len(pcm) == 0 {
-		return 0
-	}
-	var sum int64
-	for _, v := range pcm {
-		if v < 0 {
-			sum -= int64(v)
-		} else {
-			sum += int64(v)
-		}
-	}
-	return int(sum / int64(len(pcm)))
-}
-
 // Record writes what the caller says into a mono WAV file at the stream's rate until a stop
 // digit, the time limit, silence, or the end of ctx (the file is kept on hangup).
 func Record(ctx context.Context, s *core.Session, path string, o RecordOptions) (Recorded, error) {
@@ -106,7 +90,7 @@ func Record(ctx context.Context, s *core.Session, path string, o RecordOptions) 
 		}
 		rec.Samples += int64(len(fr.PCM))
 		if o.SilenceThresh > 0 && hits > 0 {
-			if Energy(fr.PCM) < o.SilenceThresh {
+			if audio.Energy(fr.PCM) < o.SilenceThresh {
 				silent++
 				if silent >= hits {
 					rec.Reason = "silence"

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/audio"

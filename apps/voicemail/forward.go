@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/goswitch/goswitch/core/media/audio"
 )
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media/audio"

@@ -1,6 +1,6 @@
 // Package telephoneevent registers RFC 4733 "telephone-event/8000" in the codec registry so it
 // shows in "show codec" and SDP negotiation can find it, and exposes the payload helpers. The
-// events themselves are generated and parsed by core/media's RTP ports (rtp.TelephoneEvent),
+// events themselves are generated and parsed by core/media/rtp's ports (rtp.TelephoneEvent),
 // because DTMF is part of every leg's pipeline; this package is the codec-shaped face of it.
 package telephoneevent
 

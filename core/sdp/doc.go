@@ -6,7 +6,7 @@
 //		Codecs: sdp.ParseCodecString("PCMU,PCMA,G722"), // codec prefs / codec_string / absolute_codec_string
 //		TelephoneEventPT: 101, Secure: sdp.ParseSecureMedia(vars["rtp_secure_media"]), RTCP: true}
 //	offer, err := sdp.BuildOffer(cfg)   // offer.SDP goes in the INVITE; keep offer for the answer
-//	res, err := offer.ParseAnswer(body) // then apply res to the media.RTPPort
+//	res, err := offer.ParseAnswer(body) // then apply res to the rtp.RTPPort
 //
 // Our answer (inbound leg):
 //

@@ -14,6 +14,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/rtp"

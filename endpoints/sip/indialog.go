@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/rtp"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media/rtp"
 )

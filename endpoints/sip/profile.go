@@ -16,6 +16,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
 	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/media/rtp"
 	"github.com/goswitch/goswitch/core/netguard"

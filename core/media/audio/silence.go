@@ -26,9 +26,11 @@ func (n *Noise) Next() int32 {
 
 // Fill writes uniform noise with the given peak amplitude.
 func (n *Noise) Fill(dst []int16, peak int32) {
+	g := *n // a local copy stays in a register; the writes to dst would otherwise reload it
 	for i := range dst {
-		dst[i] = int16(n.Next() * peak / 32768)
+		dst[i] = int16(g.Next() * peak / 32768)
 	}
+	*n = g
 }
 
 // cnLevelPeak converts an RFC 3389 noise level (-dBov, 0..127) to a peak amplitude.
@@ -36,6 +38,20 @@ func cnLevelPeak(level uint8) int32 {
 	// Uniform noise has rms = peak/sqrt(3).
 	rms := 32768 * math.Pow(10, -float64(level)/20)
 	return int32(math.Min(32767, rms*math.Sqrt(3)))
+}
+
+// CNLevel is the RFC 3389 noise level of pcm (its mean power) in -dBov (0..127); false for
+// digital zero.
+func CNLevel(pcm []int16) (uint8, bool) {
+	var e float64
+	for _, s := range pcm {
+		e += float64(s) * float64(s)
+	}
+	if e == 0 || len(pcm) == 0 {
+		return 0, false
+	}
+	dbov := 10 * math.Log10(e/float64(len(pcm))/(32768*32768))
+	return uint8(min(max(-dbov, 0), 127)), true
 }
 
 // SilenceSource is silence_stream://<ms>[,<noise_divisor>]: silence or faint comfort noise.

@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/goswitch/goswitch/core/media"
-	"github.com/zaf/g711"
 )
 
 // WavFormat is the sample encoding of a WAV file.
@@ -34,6 +33,29 @@ type WavReader struct {
 	bits     int
 	left     int64 // bytes left in the data chunk
 	buf      []byte
+	dec      media.Decoder // A-law and u-law files: the registry's G.711 decoder
+	pcm      []int16       // its output, before the channels are mixed down
+}
+
+// g711 names the registered codec that carries a G.711 WAV format ("" for linear PCM).
+func (f WavFormat) g711() string {
+	switch f {
+	case WavALaw:
+		return "PCMA"
+	case WavULaw:
+		return "PCMU"
+	}
+	return ""
+}
+
+// lookupG711 finds the codec for an A-law or u-law file in the registry (codecs/g711 registers
+// them), so the file code and the RTP path share one G.711 implementation.
+func lookupG711(f WavFormat) (media.Codec, error) {
+	c, ok := media.LookupCodec(f.g711(), 8000, 1)
+	if !ok {
+		return nil, fmt.Errorf("%w: format %d needs the %s codec registered", ErrWavFormat, f, f.g711())
+	}
+	return c, nil
 }
 
 // NewWavReader parses the RIFF header and positions r at the first sample.
@@ -103,6 +125,13 @@ func (w *WavReader) check() error {
 	if !ok {
 		return fmt.Errorf("%w: format %d, %d ch, %d Hz, %d bit", ErrWavFormat, w.format, w.channels, w.rate, w.bits)
 	}
+	if w.format.g711() != "" {
+		c, err := lookupG711(w.format)
+		if err != nil {
+			return err
+		}
+		w.dec = c.NewDecoder()
+	}
 	return nil
 }
 
@@ -132,6 +161,22 @@ func (w *WavReader) Read(pcm []int16) (int, error) {
 		err = nil
 	}
 	frames := n / bps
+	if w.dec != nil { // one byte per sample: decode them all, then mix the channels down
+		if cap(w.pcm) < n {
+			w.pcm = make([]int16, n)
+		}
+		if _, err := w.dec.Decode(w.pcm[:n], b[:n]); err != nil {
+			return 0, err
+		}
+		for i := range frames {
+			var acc int32
+			for c := range w.channels {
+				acc += int32(w.pcm[i*w.channels+c])
+			}
+			pcm[i] = int16(acc / int32(w.channels))
+		}
+		return w.result(frames, err)
+	}
 	for i := range frames {
 		var acc int32
 		for c := range w.channels {
@@ -140,18 +185,19 @@ func (w *WavReader) Read(pcm []int16) (int, error) {
 		}
 		pcm[i] = int16(acc / int32(w.channels))
 	}
+	return w.result(frames, err)
+}
+
+func (w *WavReader) result(frames int, err error) (int, error) {
 	if frames == 0 && err == nil {
 		return 0, io.EOF
 	}
 	return frames, err
 }
 
+// decode reads one linear sample (8-bit unsigned or 16-bit little-endian).
 func (w *WavReader) decode(b []byte) int16 {
 	switch {
-	case w.format == WavALaw:
-		return g711.DecodeAlawFrame(b[0])
-	case w.format == WavULaw:
-		return g711.DecodeUlawFrame(b[0])
 	case w.bits == 8:
 		return int16(int(b[0])-128) << 8
 	default:
@@ -172,6 +218,7 @@ type WavWriter struct {
 	buf    []byte
 	closed bool
 	hdr    HeaderSync
+	enc    media.Encoder // A-law and u-law: the registry's G.711 encoder
 }
 
 // HeaderSync rewrites the sizes of a canonical 44-byte WAV header (RIFF size at offset 4, data
@@ -225,6 +272,13 @@ func NewWavWriter(w io.WriteSeeker, rate int, format WavFormat) (*WavWriter, err
 		return nil, fmt.Errorf("%w: cannot write format %d", ErrWavFormat, format)
 	}
 	ww := &WavWriter{w: w, format: format, rate: rate}
+	if format != WavPCM {
+		c, err := lookupG711(format)
+		if err != nil {
+			return nil, err
+		}
+		ww.enc = c.NewEncoder()
+	}
 	bps := rate * 2
 	if format != WavPCM {
 		bps = rate
@@ -266,13 +320,13 @@ func (w *WavWriter) Write(pcm []int16) error {
 		return media.ErrClosed
 	}
 	w.buf = w.buf[:0]
-	for _, s := range pcm {
-		switch w.format {
-		case WavALaw:
-			w.buf = append(w.buf, g711.EncodeAlawFrame(s))
-		case WavULaw:
-			w.buf = append(w.buf, g711.EncodeUlawFrame(s))
-		default:
+	if w.enc != nil {
+		w.buf = append(w.buf, make([]byte, len(pcm))...)
+		if _, err := w.enc.Encode(w.buf, pcm); err != nil {
+			return err
+		}
+	} else {
+		for _, s := range pcm {
 			w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
 		}
 	}

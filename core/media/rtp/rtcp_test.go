@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
+
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/rtp"
-	"github.com/pion/rtcp"
 )
 
 // rtcpRig is a phone (RTP and RTCP sockets) talking to leg A, relayed to leg B, which talks to

@@ -1,7 +1,6 @@
 package rtp
 
 import (
-	"math"
 	"time"
 
 	"github.com/goswitch/goswitch/core/media"
@@ -206,7 +205,7 @@ func (p *RTPPort) sendCNLocked(pt uint8, pcm []int16, haveFrame bool, frames, sp
 	}
 	level := uint8(cnDefaultLevel)
 	if haveFrame {
-		if l, ok := cnLevel(pcm); ok {
+		if l, ok := audio.CNLevel(pcm); ok {
 			level = l
 		}
 	}
@@ -229,19 +228,6 @@ func isSilence(pcm []int16, fl media.FrameFlags) bool {
 		}
 	}
 	return true
-}
-
-// cnLevel is the RFC 3389 noise level of pcm in -dBov (0..127); false for digital zero.
-func cnLevel(pcm []int16) (uint8, bool) {
-	var e float64
-	for _, s := range pcm {
-		e += float64(s) * float64(s)
-	}
-	if e == 0 || len(pcm) == 0 {
-		return 0, false
-	}
-	dbov := 10 * math.Log10(e/float64(len(pcm))/(32768*32768))
-	return uint8(min(max(-dbov, 0), 127)), true
 }
 
 // receiveFrameLocked pops the jitter buffer and delivers one decoded (or concealed, or comfort

@@ -288,18 +288,31 @@ func CauseFromSIP(status int) Cause {
 }
 
 // CallError is a call failure that classifies itself: the cause, the SIP status that produced or
-// should carry it (0 when none), and a short reason for logs.
+// should carry it (0 when none), the leg's protocol-specific cause as its endpoint reported it
+// (Outcome.Proto, "sip:486"), and a short reason for logs.
 type CallError struct {
 	Cause  Cause
 	SIP    int
+	Proto  string
 	Reason string
 	Err    error
 }
 
+// ProtoCause is the protocol-specific cause: Proto, else "sip:<SIP>", else "".
+func (e *CallError) ProtoCause() string {
+	if e.Proto != "" {
+		return e.Proto
+	}
+	if e.SIP != 0 {
+		return "sip:" + strconv.Itoa(e.SIP)
+	}
+	return ""
+}
+
 func (e *CallError) Error() string {
 	s := e.Cause.String()
-	if e.SIP != 0 {
-		s += " (sip:" + strconv.Itoa(e.SIP) + ")"
+	if p := e.ProtoCause(); p != "" {
+		s += " (" + p + ")"
 	}
 	if e.Reason != "" {
 		s += ": " + e.Reason

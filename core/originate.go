@@ -351,9 +351,7 @@ func (o *originator) leg(ctx context.Context, l DialLeg, vars DialVars, timeout 
 
 // failure describes why an outbound leg ended before answer.
 func (s *Session) failure() error {
-	c := s.HangupCause()
-	sip, _ := strconv.Atoi(s.vars.Value("sip_term_status"))
-	return &CallError{Cause: c, SIP: sip}
+	return &CallError{Cause: s.HangupCause(), Proto: s.Outcome().Proto}
 }
 
 // newLegSession builds the B-leg channel with FreeSWITCH's caller-id rules.
@@ -417,9 +415,7 @@ func (o *originator) recordOutcome(s *Session, err error) {
 	cause := CauseNormalUnspecified
 	if errors.As(err, &ce) {
 		cause = ce.Cause
-		if ce.SIP != 0 {
-			a.vars.Set("last_bridge_proto_specific_hangup_cause", "sip:"+strconv.Itoa(ce.SIP))
-		}
+		a.setLastBridgeProto(ce.ProtoCause())
 	}
 	a.vars.Set("originate_disposition", cause.String())
 	a.vars.Set("originate_failed_cause", cause.String())

@@ -93,6 +93,7 @@ type Session struct {
 	originatee *Session
 	bridge     *bridge
 	cause      Cause
+	outcome    Outcome // how the leg's endpoint saw the call end (SetOutcome)
 	hungup     bool
 	times      Times
 	transfer   *transferRequest

@@ -72,9 +72,7 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 	bCause := b.HangupCause()
 	s.SetVar("bridge_hangup_cause", bCause.String())
 	s.SetVar("last_bridge_hangup_cause", bCause.String())
-	if st := b.Var("sip_term_status"); st != "" {
-		s.SetVar("last_bridge_proto_specific_hangup_cause", "sip:"+st)
-	}
+	s.RecordBridgeOutcome(b)
 	if taken(ctx, s) {
 		return nil
 	}
@@ -131,6 +129,9 @@ func handleFailure(ctx context.Context, s *core.Session, err error) error {
 	sip := 0
 	if errors.As(err, &ce) {
 		cause, sip = ce.Cause, ce.SIP
+		if n, ok := strings.CutPrefix(ce.ProtoCause(), "sip:"); ok {
+			sip, _ = strconv.Atoi(n)
+		}
 	}
 	s.Log().Info("Originate Failed.  Cause: " + cause.String())
 	s.SetVar("originate_failed_cause", cause.String())

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -171,8 +170,7 @@ func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.
 	}
 	c.finalSent = true
 	c.mu.Unlock()
-	c.s.SetVar("sip_term_status", strconv.Itoa(code))
-	c.s.SetVar("sip_hangup_disposition", "send_refuse")
+	setOutcome(c.s, core.Outcome{Proto: sipProto(code), Disposition: "send_refuse"})
 	c.sendFinal(code, reason, hdrs)
 	return nil
 }

@@ -257,7 +257,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case <-ds.Context().Done():
 		if !c.answered {
 			if errors.Is(context.Cause(ds.Context()), sip.ErrTransactionCanceled) {
-				s.SetVar("sip_hangup_disposition", "recv_cancel")
+				setOutcome(s, core.Outcome{Disposition: "recv_cancel"})
 				if rc, ok := reasonCause(headerValue(req, "Reason")); ok {
 					s.SetVar("sip_reason", headerValue(req, "Reason"))
 					_ = rc
@@ -441,7 +441,7 @@ func (c *call) Progress(ctx context.Context, withMedia bool) error {
 	if withMedia && c.port != nil {
 		if err := c.renegotiate(); err != nil {
 			c.s.Log().Warn("early media: codec/SRTP settings not acceptable for the offer", "err", err)
-			c.s.SetVar("sip_term_status", "488")
+			setOutcome(c.s, core.Outcome{Proto: sipProto(488)})
 			c.s.Hangup(core.CauseIncompatibleDestination)
 			return err
 		}
@@ -467,7 +467,7 @@ func (c *call) Answer(ctx context.Context) error {
 		c.respMu.Unlock()
 		// The dialplan's codec or SRTP settings rule out the offer: 488, as FreeSWITCH does.
 		c.s.Log().Warn("answer: codec/SRTP settings not acceptable for the offer", "err", err)
-		c.s.SetVar("sip_term_status", "488")
+		setOutcome(c.s, core.Outcome{Proto: sipProto(488)})
 		c.s.Hangup(core.CauseIncompatibleDestination)
 		return err
 	}
@@ -509,7 +509,7 @@ func (c *call) Answer(ctx context.Context) error {
 	}
 	if err != nil {
 		c.s.Log().Warn("answer not acknowledged", "err", err)
-		c.s.SetVar("sip_hangup_disposition", "send_bye")
+		setOutcome(c.s, core.Outcome{Disposition: "send_bye"})
 		c.s.Hangup(core.CauseRecoveryOnTimerExpire)
 		return err
 	}
@@ -544,11 +544,15 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 				code = n
 			}
 		}
-		if v := s.Var("sip_term_status"); v == "" {
-			s.SetVar("sip_term_status", strconv.Itoa(code))
-		}
-		if s.Var("sip_hangup_disposition") == "" {
-			s.SetVar("sip_hangup_disposition", "send_refuse")
+		var out core.Outcome
+		if held := s.Outcome(); held.Proto == "" || held.Disposition == "" {
+			if held.Proto == "" {
+				out.Proto = sipProto(code)
+			}
+			if held.Disposition == "" {
+				out.Disposition = "send_refuse"
+			}
+			setOutcome(s, out)
 		}
 		var hdrs []sip.Header
 		if !core.True(s.Var("disable_q850_reason")) {
@@ -563,10 +567,10 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 		c.sendFinal(code, statusText(code), hdrs)
 		return nil
 	}
-	if s.Var("sip_hangup_disposition") != "" {
+	if s.Outcome().Disposition != "" {
 		return nil // the far end sent BYE
 	}
-	s.SetVar("sip_hangup_disposition", "send_bye")
+	setOutcome(s, core.Outcome{Disposition: "send_bye"})
 	bye := sip.NewRequest(sip.BYE, c.ds.InviteRequest.Contact().Address)
 	bye.SetTransport(c.ds.InviteRequest.Transport())
 	if !core.True(s.Var("disable_q850_reason")) {

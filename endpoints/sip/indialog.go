@@ -58,8 +58,7 @@ func (p *Profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	// Mark the call ended before answering: an Answer still waiting for its ACK must not
 	// mistake this BYE for a lost ACK.
 	if !c.ended.Swap(true) {
-		c.s.SetVar("sip_hangup_disposition", "recv_bye")
-		c.s.SetVar("sip_term_status", "200")
+		setOutcome(c.s, core.Outcome{Proto: sipProto(200), Disposition: "recv_bye"})
 	}
 	var err error
 	if c.inbound {

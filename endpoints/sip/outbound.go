@@ -255,6 +255,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	if err != nil {
 		p.failedOut.Add(1)
 		status, cause := 0, core.CauseNormalTemporaryFailure
+		var out core.Outcome
 		var pe *sipgo.ErrDialogResponse
 		var ve sipgo.ErrDialogResponse
 		var res *sip.Response
@@ -275,13 +276,12 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 			}
 			s.SetVar("sip_invite_failure_status", strconv.Itoa(status))
 			s.SetVar("sip_invite_failure_phrase", res.Reason)
-			s.SetVar("sip_hangup_phrase", res.Reason)
-			s.SetVar("sip_hangup_disposition", "recv_refuse")
+			out.Phrase, out.Disposition = res.Reason, "recv_refuse"
 		case ctx.Err() != nil:
 			cause = core.CauseOriginatorCancel
 			status = 487
-			if s.Var("sip_hangup_disposition") == "" {
-				s.SetVar("sip_hangup_disposition", "send_cancel")
+			if s.Outcome().Disposition == "" {
+				out.Disposition = "send_cancel"
 			}
 		default:
 			cause, status = core.CauseRecoveryOnTimerExpire, 408
@@ -291,12 +291,9 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 			}
 		}
 		if status != 0 {
-			s.SetVar("sip_term_status", strconv.Itoa(status))
-			s.SetVar("proto_specific_hangup_cause", "sip:"+strconv.Itoa(status))
-			if a := s.Originator(); a != nil {
-				a.SetVar("last_bridge_proto_specific_hangup_cause", "sip:"+strconv.Itoa(status))
-			}
+			out.Cause, out.Proto = cause, sipProto(status)
 		}
+		setOutcome(s, out)
 		if gw != nil {
 			gw.failedOut.Add(1)
 		}
@@ -322,7 +319,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 		c.mu.Lock()
 		c.answered = true
 		c.mu.Unlock()
-		s.SetVar("sip_term_status", "488")
+		setOutcome(s, core.Outcome{Proto: sipProto(488)})
 		s.Hangup(core.CauseIncompatibleDestination)
 		return
 	}
@@ -335,7 +332,7 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	c.mu.Unlock()
 	close(c.answeredC)
 	c.port.SetDTMFGate(s.HasDTMFHook, s.DeliverDTMF)
-	s.SetVar("sip_term_status", "200")
+	setOutcome(s, core.Outcome{Proto: sipProto(200)})
 	if v := c.dc.InviteResponse.GetHeader("Session-Expires"); v != nil {
 		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v.Value(), ";", 2)[0]))
 		if n > 0 {
@@ -364,8 +361,8 @@ func (c *call) hangupOutbound(ctx context.Context, cause core.Cause) error {
 	answered := c.answered
 	c.mu.Unlock()
 	if !answered {
-		if s.Var("sip_hangup_disposition") == "" {
-			s.SetVar("sip_hangup_disposition", "send_cancel")
+		if s.Outcome().Disposition == "" {
+			setOutcome(s, core.Outcome{Disposition: "send_cancel"})
 		}
 		c.cancelInvite()
 		select {
@@ -374,10 +371,10 @@ func (c *call) hangupOutbound(ctx context.Context, cause core.Cause) error {
 		}
 		return nil
 	}
-	if s.Var("sip_hangup_disposition") == "recv_bye" {
+	if s.Outcome().Disposition == "recv_bye" {
 		return nil
 	}
-	s.SetVar("sip_hangup_disposition", "send_bye")
+	setOutcome(s, core.Outcome{Disposition: "send_bye"})
 	bye := sip.NewRequest(sip.BYE, c.remoteTarget())
 	if !core.True(s.Var("disable_q850_reason")) {
 		bye.AppendHeader(reasonHeader(cause))

@@ -79,7 +79,7 @@ func newRegistry(e *Endpoint, db *store.DB) (*registry, error) {
 		return nil, err
 	}
 	r := &registry{e: e, db: db, m: map[string][]*Registration{}}
-	rows, err := db.SQL().Query(`SELECT call_id, sip_user, sip_host, profile_name, contact, contact_uri, expires,
+	rows, err := db.Query(`SELECT call_id, sip_user, sip_host, profile_name, contact, contact_uri, expires,
 		network_ip, network_port, network_proto, user_agent, auth_user, realm, nat FROM sip_registrations WHERE expires > ?`, time.Now().Unix())
 	if err != nil {
 		return nil, err

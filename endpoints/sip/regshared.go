@@ -19,6 +19,8 @@ import (
 var regClusterSchema = []string{
 	`ALTER TABLE sip_registrations ADD COLUMN hostname TEXT`,
 	`ALTER TABLE sip_registrations ADD COLUMN path TEXT`,
+	// user/ lookups on the shared table go by AoR, case-insensitively.
+	`CREATE INDEX sip_registrations_aor ON sip_registrations (lower(sip_user), lower(sip_host))`,
 }
 
 const regColumns = `call_id, sip_user, sip_host, profile_name, contact, contact_uri, expires,

@@ -11,6 +11,8 @@ command -v baresip >/dev/null 2>&1 || pkgs+=(baresip)
 command -v svcrack >/dev/null 2>&1 || pkgs+=(sipvicious) # brute-force tests (endpoints/sip)
 command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
 command -v espeak-ng >/dev/null 2>&1 || pkgs+=(espeak-ng) # say:/speak text-to-speech tests
+command -v kamailio >/dev/null 2>&1 || pkgs+=(kamailio) # cluster test (internal/clustertest)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs+=(postgresql) # store tests on PostgreSQL, cluster test
 if [ ${#pkgs[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -26,8 +26,18 @@ var regClusterSchema = []string{
 const regColumns = `call_id, sip_user, sip_host, profile_name, contact, contact_uri, expires,
 	network_ip, network_port, network_proto, user_agent, auth_user, realm, nat, hostname, path`
 
-// nodeName is this node's identity in shared rows: switchname, else the core UUID.
+// nodeName is this node's identity in shared rows: switch.conf's switchname, else the
+// switchname global (the host name), else the core UUID.
 func (e *Endpoint) nodeName() string {
+	if snap := e.h.Config(); snap != nil {
+		if cfg := snap.Configuration("switch.conf"); cfg != nil {
+			for _, p := range cfg.FindElements("settings/param[@name='switchname']") {
+				if v := p.SelectAttrValue("value", ""); v != "" {
+					return v
+				}
+			}
+		}
+	}
 	if v, ok := e.h.Global("switchname"); ok && v != "" {
 		return v
 	}

@@ -154,7 +154,7 @@ func (m *Module) list(profile, id, domain, uuid string) ([]Message, error) {
 		q += ` AND uuid = ?`
 		args = append(args, uuid)
 	}
-	rows, err := db.SQL().Query(q+` ORDER BY created_epoch, rowid`, args...)
+	rows, err := db.Query(q+` ORDER BY created_epoch, rowid`, args...)
 	if err != nil {
 		return nil, err
 	}

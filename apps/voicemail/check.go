@@ -267,7 +267,7 @@ func (b *box) purge() {
 	if err != nil {
 		return
 	}
-	rows, err := db.SQL().Query(`SELECT file_path FROM voicemail_msgs WHERE username = ? AND domain = ? AND flags = 'delete'`, b.id, b.domain)
+	rows, err := db.Query(`SELECT file_path FROM voicemail_msgs WHERE username = ? AND domain = ? AND flags = 'delete'`, b.id, b.domain)
 	if err != nil {
 		return
 	}

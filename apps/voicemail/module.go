@@ -127,6 +127,10 @@ func (m *Module) DB(profile string) (*store.DB, error) {
 	if db := m.dbs[profile]; db != nil {
 		return db, nil
 	}
+	if dsn := store.ModuleDSN(m.h.Config(), "voicemail.conf"); store.IsPostgres(dsn) {
+		// A cluster's nodes share the index; the audio lives on storage they all mount.
+		return m.openShared(profile, dsn)
+	}
 	dir := m.h.Dirs.DB
 	if dir == "" {
 		dir, _ = m.h.Global("db_dir")
@@ -138,6 +142,20 @@ func (m *Module) DB(profile string) (*store.DB, error) {
 		return nil, err
 	}
 	db, err := store.Open(filepath.Join(dir, "voicemail_"+profile+".db"))
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate("voicemail", append(schema[:len(schema):len(schema)], partialSchema...)...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	m.dbs[profile] = db
+	return db, nil
+}
+
+func (m *Module) openShared(profile, dsn string) (*store.DB, error) {
+	_, maxConns := store.CoreDSN(m.h.Config())
+	db, err := store.Open(dsn, store.Options{MaxConns: maxConns, Log: m.h.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +187,7 @@ func (m *Module) Count(profile, id, domain string) (Counts, error) {
 	if err != nil {
 		return c, err
 	}
-	rows, err := db.SQL().Query(`SELECT read_epoch, read_flags, count(*) FROM voicemail_msgs
+	rows, err := db.Query(`SELECT read_epoch, read_flags, count(*) FROM voicemail_msgs
 		WHERE username = ? AND domain = ? AND in_folder = 'inbox' AND flags <> 'delete'
 		GROUP BY read_epoch = 0, read_flags`, id, domain)
 	if err != nil {
@@ -214,7 +232,7 @@ func (m *Module) Messages(profile, id, domain string, saved, lifo bool) ([]Messa
 	if lifo {
 		order = "DESC"
 	}
-	rows, err := db.SQL().Query(`SELECT created_epoch, read_epoch, username, domain, uuid, cid_name, cid_number,
+	rows, err := db.Query(`SELECT created_epoch, read_epoch, username, domain, uuid, cid_name, cid_number,
 		in_folder, file_path, message_len, flags, read_flags, forwarded_by FROM voicemail_msgs
 		WHERE username = ? AND domain = ? AND in_folder = 'inbox' AND flags <> 'delete' AND `+cond+`
 		ORDER BY read_flags, created_epoch `+order, id, domain)
@@ -269,7 +287,7 @@ func (m *Module) prefs(profile, id, domain string) (Prefs, error) {
 	if err != nil {
 		return p, err
 	}
-	err = db.SQL().QueryRow(`SELECT coalesce(name_path,''), coalesce(greeting_path,''), coalesce(password,'')
+	err = db.QueryRow(`SELECT coalesce(name_path,''), coalesce(greeting_path,''), coalesce(password,'')
 		FROM voicemail_prefs WHERE username = ? AND domain = ?`, id, domain).Scan(&p.NamePath, &p.GreetingPath, &p.Password)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = nil

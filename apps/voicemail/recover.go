@@ -54,7 +54,7 @@ func (m *Module) recoverPartial(ctx context.Context) int {
 			m.h.Log.Warn("voicemail: recovery: open database", "profile", name, "err", err)
 			continue
 		}
-		rows, err := db.SQL().QueryContext(ctx, `SELECT uuid, created_epoch, username, domain, cid_name, cid_number,
+		rows, err := db.QueryContext(ctx, `SELECT uuid, created_epoch, username, domain, cid_name, cid_number,
 			file_path FROM voicemail_partial ORDER BY created_epoch`)
 		if err != nil {
 			m.h.Log.Warn("voicemail: recovery: read in-progress messages", "profile", name, "err", err)
@@ -85,7 +85,7 @@ func (m *Module) recoverOne(ctx context.Context, p *Profile, msg *Message) bool 
 		return false
 	}
 	var indexed int
-	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM voicemail_msgs WHERE uuid = ?`, msg.UUID).Scan(&indexed); err != nil || indexed > 0 {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM voicemail_msgs WHERE uuid = ?`, msg.UUID).Scan(&indexed); err != nil || indexed > 0 {
 		return false // stored just before the crash
 	}
 	frames, rate, err := audio.RepairWav(msg.Path)

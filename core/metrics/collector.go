@@ -9,6 +9,7 @@
 package metrics
 
 import (
+	"github.com/goswitch/goswitch/core/store"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,7 @@ type Collector struct {
 	rtpPackets, rtpBytes, rtpLost, rtpDTMF, rtpJitter  *prometheus.Desc
 	rtpPorts                                           *prometheus.Desc
 	refused, bansTotal, bans                           *prometheus.Desc
+	storeUnavailable                                   *prometheus.Desc
 }
 
 // NewCollector returns the collector of h's metrics.
@@ -60,6 +62,7 @@ func NewCollector(h *core.Host) *Collector {
 		refused:           d("refused_sessions_total", "New sessions refused with 503 for want of capacity, by reason.", "reason"),
 		bansTotal:         d("bans_total", "Source addresses banned since start (auth failures, floods, ban API)."),
 		bans:              d("bans", "Bans in force now."),
+		storeUnavailable:  d("store_unavailable_total", "Write batches and notification sessions that found the database (PostgreSQL) unreachable; writes are kept and retried."),
 	}
 }
 
@@ -67,7 +70,7 @@ func NewCollector(h *core.Host) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.sessions, c.sessionsTotal, c.sessionsPeak, c.sessionsMax, c.sessionsPerSecond, c.calls,
 		c.registrations, c.sipRequests, c.sipResponses, c.rtpPackets, c.rtpBytes, c.rtpLost, c.rtpDTMF,
-		c.rtpJitter, c.rtpPorts, c.refused, c.bansTotal, c.bans} {
+		c.rtpJitter, c.rtpPorts, c.refused, c.bansTotal, c.bans, c.storeUnavailable} {
 		ch <- d
 	}
 }
@@ -128,5 +131,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.refused, float64(ref[r]), r)
 	}
 	counter(c.bansTotal, float64(h.Bans.Total()))
+	counter(c.storeUnavailable, float64(store.Unavailable()))
 	gauge(c.bans, float64(len(h.Bans.List())))
 }

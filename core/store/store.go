@@ -1,6 +1,8 @@
-// Package store is goswitch's embedded database: modernc.org/sqlite (driver "sqlite") opened with
-// WAL and synchronous=NORMAL, named migrations, and one batching writer goroutine so that many
-// small writes (registrations, CDR rows, voicemail index) cost one transaction per batch.
+// Package store is goswitch's database: modernc.org/sqlite (the embedded default, WAL and
+// synchronous=NORMAL) or PostgreSQL through jackc/pgx v5 (shared by the nodes of a cluster),
+// chosen by the DSN. Both get named, versioned migrations and one batching writer goroutine, so
+// many small writes (registrations, CDR rows, voicemail index) cost one transaction per batch.
+// Queries are written in SQLite's dialect; dialect.go turns them into PostgreSQL's.
 package store
 
 import (
@@ -8,25 +10,37 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"log/slog"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // ErrClosed is returned for writes after Close.
 var ErrClosed = errors.New("store: closed")
 
-// DB is one sqlite database with its batching writer.
+// DB is one database with its batching writer.
 type DB struct {
-	db   *sql.DB
-	path string
+	db      *sql.DB
+	path    string
+	backend Backend
+	connStr string // pgx connection string (Postgres)
+	log     *slog.Logger
 
 	writes chan write
 	done   chan struct{}
+	stop   chan struct{} // closed by Close: outage retries give up
+	retry  time.Duration
+
+	rewrites sync.Map // query -> query in this backend's dialect
 
 	mu     sync.RWMutex
 	closed bool
+
+	listeners listeners
 
 	// OnError, when set before the first write, receives asynchronous write errors.
 	OnError func(query string, err error)
@@ -45,11 +59,18 @@ type Options struct {
 	BatchSize int
 	// Queue is the writer's queue length (default 4096); Write blocks when it is full.
 	Queue int
+	// MaxConns sizes the PostgreSQL pool (default 8); FreeSWITCH's "max-db-handles".
+	MaxConns int
+	// Retry is the pause between attempts while the database is unreachable (default 500ms).
+	Retry time.Duration
+	// Log receives the WARNING when the database is unreachable (default slog.Default()).
+	Log *slog.Logger
 }
 
-// Open opens (creating when absent) the database at path. ":memory:" gives a private in-memory
-// database (one connection, so every query sees the same data).
-func Open(path string, opts ...Options) (*DB, error) {
+// Open opens the database dsn names: "pgsql://…" / "postgresql://…" (URL or libpq keywords)
+// for PostgreSQL, anything else a SQLite file (created when absent); ":memory:" gives a private
+// in-memory SQLite database (one connection, so every query sees the same data).
+func Open(dsn string, opts ...Options) (*DB, error) {
 	var o Options
 	if len(opts) > 0 {
 		o = opts[0]
@@ -60,56 +81,134 @@ func Open(path string, opts ...Options) (*DB, error) {
 	if o.Queue <= 0 {
 		o.Queue = 4096
 	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 8
+	}
+	if o.Retry <= 0 {
+		o.Retry = 500 * time.Millisecond
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	d := &DB{path: dsn, log: o.Log, retry: o.Retry, writes: make(chan write, o.Queue),
+		done: make(chan struct{}), stop: make(chan struct{})}
+	var err error
+	if cs, ok := pgConnString(dsn); ok {
+		d.backend, d.connStr = Postgres, cs
+		d.db, err = sql.Open("pgx", cs)
+		if err == nil {
+			d.db.SetMaxOpenConns(o.MaxConns)
+			d.db.SetMaxIdleConns(o.MaxConns)
+		}
+	} else {
+		d.db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", Redact(dsn), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.db.PingContext(ctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", Redact(dsn), err)
+	}
+	go d.writer(o.BatchSize)
+	return d, nil
+}
+
+func openSQLite(path string) (*sql.DB, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	if path == ":memory:" {
 		dsn = "file::memory:?_pragma=busy_timeout(5000)"
 	}
 	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if path == ":memory:" {
+	if err == nil && path == ":memory:" {
 		db.SetMaxOpenConns(1)
 	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	d := &DB{db: db, path: path, writes: make(chan write, o.Queue), done: make(chan struct{})}
-	go d.writer(o.BatchSize)
-	return d, nil
+	return db, err
 }
 
-// SQL returns the underlying handle for queries.
+// SQL returns the underlying handle. Queries on it bypass the dialect rewrite: use Query and
+// QueryRow for anything that must run on both backends.
 func (d *DB) SQL() *sql.DB { return d.db }
 
-// Path returns the file the database lives in.
+// Path returns the DSN (or file) the database was opened with.
 func (d *DB) Path() string { return d.path }
+
+// Backend says which engine this is.
+func (d *DB) Backend() Backend { return d.backend }
+
+// Query runs a read in this backend's dialect.
+func (d *DB) Query(query string, args ...any) (*sql.Rows, error) {
+	return d.QueryContext(context.Background(), query, args...)
+}
+
+// QueryContext runs a read in this backend's dialect.
+func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, err := d.rebind(query)
+	if err != nil {
+		return nil, err
+	}
+	return d.db.QueryContext(ctx, q, args...)
+}
+
+// QueryRow runs a one-row read in this backend's dialect.
+func (d *DB) QueryRow(query string, args ...any) *sql.Row {
+	return d.QueryRowContext(context.Background(), query, args...)
+}
+
+// QueryRowContext runs a one-row read in this backend's dialect.
+func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	q, err := d.rebind(query)
+	if err != nil {
+		q = query // the driver reports the error on Scan
+	}
+	return d.db.QueryRowContext(ctx, q, args...)
+}
 
 // Migrate applies, once per database, the statements registered under name in order: statement
 // i runs only if "name#i" is not yet recorded. Append new statements; never edit applied ones.
+// On PostgreSQL an advisory lock per name keeps nodes that start together from racing.
 func (d *DB) Migrate(name string, stmts ...string) error {
-	if _, err := d.db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s: %w", name, err)
+	}
+	defer conn.Close()
+	if d.backend == Postgres {
+		h := fnv.New64a()
+		h.Write([]byte("goswitch-migrate:" + name))
+		key := int64(h.Sum64())
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+			return fmt.Errorf("store: migrate %s: lock: %w", name, err)
+		}
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key)
+	}
+	if _, err := conn.ExecContext(ctx, d.migration(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)`)); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
+	sel, _ := d.rebind(`SELECT count(*) FROM schema_migrations WHERE name = ?`)
+	ins, _ := d.rebind(`INSERT INTO schema_migrations(name, applied) VALUES(?, ?)`)
 	for i, st := range stmts {
 		key := fmt.Sprintf("%s#%d", name, i)
 		var n int
-		if err := d.db.QueryRow(`SELECT count(*) FROM schema_migrations WHERE name = ?`, key).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, sel, key).Scan(&n); err != nil {
 			return fmt.Errorf("store: migrate %s: %w", key, err)
 		}
 		if n > 0 {
 			continue
 		}
-		tx, err := d.db.Begin()
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(st); err != nil {
+		if _, err := tx.Exec(d.migration(st)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store: migrate %s: %w", key, err)
 		}
-		if _, err := tx.Exec(`INSERT INTO schema_migrations(name, applied) VALUES(?, ?)`, key, time.Now().Unix()); err != nil {
+		if _, err := tx.Exec(ins, key, time.Now().Unix()); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store: migrate %s: %w", key, err)
 		}
@@ -180,35 +279,6 @@ func (d *DB) writer(batch int) {
 	}
 }
 
-func (d *DB) commit(ws []write) {
-	tx, err := d.db.Begin()
-	if err != nil {
-		for _, w := range ws {
-			d.report(w, err)
-		}
-		return
-	}
-	errs := make([]error, len(ws))
-	for i, w := range ws {
-		if w.query == "" {
-			continue
-		}
-		if _, err := tx.Exec(w.query, w.args...); err != nil {
-			errs[i] = err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-	}
-	for i, w := range ws {
-		d.report(w, errs[i])
-	}
-}
-
 func (d *DB) report(w write, err error) {
 	if w.ack != nil {
 		w.ack <- err
@@ -223,7 +293,8 @@ func (d *DB) report(w write, err error) {
 	}
 }
 
-// Close drains pending writes, stops the writer and closes the database.
+// Close drains pending writes, stops the writer and closes the database. Writes still failing
+// for an unreachable database are given up after one more attempt.
 func (d *DB) Close() error {
 	d.mu.Lock()
 	if d.closed {
@@ -231,8 +302,10 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.closed = true
+	close(d.stop)
 	close(d.writes)
 	d.mu.Unlock()
 	<-d.done
+	d.listeners.close()
 	return d.db.Close()
 }

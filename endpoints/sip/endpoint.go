@@ -101,7 +101,11 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	if e.h.Dirs.DB != "" {
 		path = filepath.Join(e.h.Dirs.DB, "sofia_reg.db")
 	}
-	db, err := store.Open(path)
+	_, maxConns := store.CoreDSN(e.h.Config())
+	if dsn := store.SofiaDSN(e.h.Config()); store.IsPostgres(dsn) {
+		path = dsn // shared with the other nodes of a cluster
+	}
+	db, err := store.Open(path, store.Options{MaxConns: maxConns, Log: e.log})
 	if err != nil {
 		return err
 	}

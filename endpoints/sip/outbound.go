@@ -26,6 +26,7 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	if err != nil {
 		return nil, &core.CallError{Cause: core.CauseInvalidURL, Reason: err.Error()}
 	}
+	pathRoute := takeFSPath(&u) // cluster: a registration's Path becomes the Route set
 	transport := "udp"
 	if t, ok := u.UriParams.Get("transport"); ok && t != "" {
 		transport = strings.ToLower(t)
@@ -132,6 +133,14 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 		default:
 			req.AppendHeader(sip.NewHeader("Remote-Party-ID", id+";party=calling;screen=yes;privacy=off"))
 		}
+	}
+	for _, r := range pathRoute {
+		if validHeaderValue(r) {
+			req.AppendHeader(sip.NewHeader("Route", r))
+		}
+	}
+	if r := req.Route(); r != nil && len(pathRoute) > 0 {
+		req.SetDestination(r.Address.HostPort())
 	}
 	if route := vars.Value("sip_route_uri"); route != "" && validHeaderValue(route) {
 		req.AppendHeader(sip.NewHeader("Route", "<"+strings.TrimSuffix(strings.TrimPrefix(route, "<"), ">")+";lr>"))

@@ -30,6 +30,8 @@ type Registration struct {
 	AuthUser    string
 	Realm       string
 	NAT         bool
+	Path        string // RFC 3327 Path of the REGISTER (the proxy's route back), "" = direct
+	Node        string // switchname of the node that took the REGISTER (sip_registrations.hostname)
 }
 
 // dialURI is the URI to send INVITEs to: the contact, rewritten to the source address when the
@@ -53,6 +55,7 @@ func (r *Registration) dialURI() string {
 	if r.Transport != "" && r.Transport != "UDP" {
 		s += ";transport=" + strings.ToLower(r.Transport)
 	}
+	s += fsPathParam(r.Path)
 	if r.NAT {
 		s += ";fs_nat=yes"
 	}
@@ -76,11 +79,11 @@ var regSchema = []string{
 }
 
 func newRegistry(e *Endpoint, db *store.DB) (*registry, error) {
-	if err := db.Migrate("sip_registrations", regSchema...); err != nil {
+	if err := db.Migrate("sip_registrations", append(regSchema[:len(regSchema):len(regSchema)], regClusterSchema...)...); err != nil {
 		return nil, err
 	}
 	r := &registry{e: e, db: db, m: map[string][]*Registration{}}
-	rows, err := db.SQL().Query(`SELECT call_id, sip_user, sip_host, profile_name, contact, contact_uri, expires,
+	rows, err := db.Query(`SELECT call_id, sip_user, sip_host, profile_name, contact, contact_uri, expires,
 		network_ip, network_port, network_proto, user_agent, auth_user, realm, nat FROM sip_registrations WHERE expires > ?`, time.Now().Unix())
 	if err != nil {
 		return nil, err
@@ -111,6 +114,9 @@ func regKey(user, host string) string { return strings.ToLower(user + "@" + host
 
 // lookup returns live registrations of user@host, oldest first.
 func (r *registry) lookup(user, host string) []*Registration {
+	if out, ok := r.sharedLookup(user, host); ok {
+		return out
+	}
 	now := time.Now()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -160,9 +166,9 @@ func (r *registry) upsert(reg *Registration) (updated bool) {
 	if reg.NAT {
 		nat = 1
 	}
-	r.db.Write(`INSERT OR REPLACE INTO sip_registrations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	r.db.Write(`INSERT OR REPLACE INTO sip_registrations (`+regColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		reg.CallID, reg.User, reg.Host, reg.Profile, reg.Contact, reg.ContactURI, reg.Expires.Unix(),
-		reg.NetworkIP, reg.NetworkPort, reg.Transport, reg.UserAgent, reg.AuthUser, reg.Realm, nat)
+		reg.NetworkIP, reg.NetworkPort, reg.Transport, reg.UserAgent, reg.AuthUser, reg.Realm, nat, reg.Node, reg.Path)
 	return updated
 }
 
@@ -201,8 +207,9 @@ func (r *registry) sweep(ctx context.Context) {
 			}
 			r.mu.Unlock()
 			for _, reg := range gone {
-				r.db.Write(`DELETE FROM sip_registrations WHERE profile_name=? AND sip_user=? AND sip_host=? AND contact_uri=?`,
-					reg.Profile, reg.User, reg.Host, reg.ContactURI)
+				// "expires <= now": another node may have refreshed the shared row since.
+				r.db.Write(`DELETE FROM sip_registrations WHERE profile_name=? AND sip_user=? AND sip_host=? AND contact_uri=? AND expires <= ?`,
+					reg.Profile, reg.User, reg.Host, reg.ContactURI, now.Unix())
 				r.e.publishReg("sofia::expire", reg, "")
 			}
 		}
@@ -342,8 +349,9 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				}
 				continue
 			}
+			path := pathOf(req)
 			nat := false
-			if transport == "UDP" {
+			if transport == "UDP" && path == "" { // behind a proxy (Path) the contact is reached through it
 				// FreeSWITCH without aggressive-nat-detection: a contact address other than the
 				// source address means NAT; a port difference alone does not.
 				if a, err := netip.ParseAddr(ch.Address.Host); err == nil && a.Unmap() != src.Addr() {
@@ -353,7 +361,7 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			reg := &Registration{CallID: callID, User: user, Host: domain, Profile: p.cfg.Name, Contact: cv,
 				ContactURI: curi, Expires: time.Now().Add(time.Duration(exp) * time.Second),
 				NetworkIP: src.Addr().String(), NetworkPort: int(src.Port()), Transport: transport,
-				UserAgent: ua, AuthUser: authUser, Realm: realm, NAT: nat}
+				UserAgent: ua, AuthUser: authUser, Realm: realm, NAT: nat, Path: path, Node: p.ep.nodeName()}
 			p.ep.regs.supersede(mreg, reg) // FreeSWITCH fires no event for these
 			updated := p.ep.regs.upsert(reg)
 			upd := ""

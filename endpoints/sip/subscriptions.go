@@ -88,7 +88,7 @@ func newSubscriptions(e *Endpoint, db *store.DB) (*subscriptions, error) {
 		return nil, err
 	}
 	ss := &subscriptions{e: e, db: db, m: map[string]*Subscription{}}
-	rows, err := db.SQL().Query(`SELECT call_id, local_tag, remote_tag, profile_name, event, event_id, sip_user, sip_host,
+	rows, err := db.Query(`SELECT call_id, local_tag, remote_tag, profile_name, event, event_id, sip_user, sip_host,
 		sub_to_user, sub_to_host, contact, record_route, network_ip, network_port, network_proto, nat, user_agent,
 		accept, auth_user, expires, cseq, version FROM sip_subscriptions WHERE expires > ?`, time.Now().Unix())
 	if err != nil {

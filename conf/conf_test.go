@@ -27,7 +27,7 @@ func TestDefaultTreeLoads(t *testing.T) {
 		"external_sip_port":    "5080",
 		"internal_tls_port":    "5061",
 		"external_tls_port":    "5081",
-		"global_codec_prefs":   "G722,PCMU,PCMA",
+		"global_codec_prefs":   "OPUS,G722,PCMU,PCMA",
 		"outbound_codec_prefs": "PCMU,PCMA,G722",
 		"us-ring":              "%(2000,4000,440,480)",
 		"uk-ring":              "%(400,200,400,450);%(400,2000,400,450)",

@@ -16,6 +16,8 @@ command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)   # web phone browser te
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 command -v sox >/dev/null 2>&1 || pkgs+=(sox)             # the browser's fake microphone tone
+command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)             # cgo, which go test -race needs
+ldconfig -p | grep -q "libopus.so.0 " || pkgs+=(libopus0) # Opus (codecs/opus loads libopus at start)
 command -v kamailio >/dev/null 2>&1 || pkgs+=(kamailio) # cluster test (internal/clustertest)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs+=(postgresql) # store tests on PostgreSQL, cluster test
 if [ ${#pkgs[@]} -gt 0 ]; then

@@ -21,6 +21,7 @@ import (
 	_ "github.com/goswitch/goswitch/apps/dptools"
 	_ "github.com/goswitch/goswitch/apps/playback"
 	_ "github.com/goswitch/goswitch/codecs/g711"
+	"github.com/goswitch/goswitch/codecs/opus"
 	_ "github.com/goswitch/goswitch/codecs/telephoneevent"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/xmlconf"
@@ -42,7 +43,7 @@ const browserConf = `<?xml version="1.0"?>
       <param name="sip-ip" value="127.0.0.1"/><param name="rtp-ip" value="127.0.0.1"/>
       <param name="sip-port" value="0"/><param name="context" value="public"/>
       <param name="auth-calls" value="true"/><param name="challenge-realm" value="auto_from"/>
-      <param name="inbound-codec-prefs" value="PCMU,PCMA"/><param name="outbound-codec-prefs" value="PCMU,PCMA"/>
+      <param name="inbound-codec-prefs" value="%[1]s"/><param name="outbound-codec-prefs" value="%[1]s"/>
       <param name="ws-binding" value=":5066"/><param name="wss-binding" value=":7443"/>
     </settings></profile>
   </profiles></configuration>
@@ -210,10 +211,22 @@ func baresip(t *testing.T, sipAddr string, dial string) *exec.Cmd {
 }
 
 // TestBrowserWebPhone: Debian's chromium loads the web phone from the wss port, registers over
-// WSS and, with WebRTC (ICE-lite, DTLS-SRTP) on PCMU: (a) calls 9196 and hears its own 1 kHz
-// tone back; (b) calls baresip (plain RTP, 440 Hz) and hears it while goswitch relays the
-// browser's audio to the phone; (c) is called by baresip and answers.
+// WSS and, with WebRTC (ICE-lite, DTLS-SRTP): (a) calls 9196 and hears its own 1 kHz tone back;
+// (b) calls baresip (plain RTP, PCMU, 440 Hz) and hears it while goswitch sends the browser's
+// audio to the phone; (c) is called by baresip and answers. On PCMU the browser's media is
+// relayed; on Opus (the browser's first choice) goswitch echoes Opus as it came and transcodes
+// Opus <-> PCMU for baresip.
 func TestBrowserWebPhone(t *testing.T) {
+	t.Run("PCMU", func(t *testing.T) { testBrowserWebPhone(t, "PCMU,PCMA", "PCMU") })
+	t.Run("OPUS", func(t *testing.T) {
+		if !opus.Available {
+			peer.Missing(t, "goswitch built without Opus (cgo, libopus-dev)")
+		}
+		testBrowserWebPhone(t, "OPUS,PCMU,PCMA", "opus")
+	})
+}
+
+func testBrowserWebPhone(t *testing.T, prefs, wantCodec string) {
 	sox, err := exec.LookPath("sox")
 	if err != nil {
 		peer.Missing(t, "sox not installed")
@@ -229,7 +242,7 @@ func TestBrowserWebPhone(t *testing.T) {
 			t.Logf("goswitch log:\n%s", logs.tail(20000))
 		}
 	})
-	os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(browserConf), 0o644)
+	os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(fmt.Sprintf(browserConf, prefs)), 0o644)
 	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
 	h, err := core.NewHost(core.HostOptions{
 		Log:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
@@ -262,6 +275,11 @@ func TestBrowserWebPhone(t *testing.T) {
 	b.eval("goswitchPhone.call('9196')")
 	b.waitStatus("in call")
 	b.waitPeak("9196 echo", 1000)
+	if ss := h.Sessions(); len(ss) != 1 {
+		t.Errorf("%d sessions in the echo call, want the browser's", len(ss))
+	} else if c := ss[0].Var("read_codec"); !strings.EqualFold(c, wantCodec) {
+		t.Errorf("browser leg's codec %q, want %s", c, wantCodec)
+	}
 	b.eval("goswitchPhone.hangup()")
 	b.waitStatus("registered")
 

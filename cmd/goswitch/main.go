@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goswitch/goswitch/codecs/opus"
 	"github.com/goswitch/goswitch/conf"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
@@ -220,6 +221,9 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	logger.Info("goswitch starting", "version", version, "conf", where)
 	raiseNoFile(logger)
 	applyMemoryLimit(h, logger)
+	if !opus.Available {
+		logger.Warn("Opus codec unavailable: OPUS in codec prefs is skipped", "reason", opus.Err())
+	}
 	logStartFindings(logger, h.Config())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -17,6 +17,7 @@ import (
 	_ "github.com/goswitch/goswitch/codecs/g711"
 	_ "github.com/goswitch/goswitch/codecs/g722"
 	_ "github.com/goswitch/goswitch/codecs/l16"
+	_ "github.com/goswitch/goswitch/codecs/opus"
 	_ "github.com/goswitch/goswitch/codecs/telephoneevent"
 	_ "github.com/goswitch/goswitch/core/api"
 	_ "github.com/goswitch/goswitch/core/cdr"

@@ -24,6 +24,7 @@ import (
 	"github.com/goswitch/goswitch/codecs/opus"
 	_ "github.com/goswitch/goswitch/codecs/telephoneevent"
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/xmlconf"
 	_ "github.com/goswitch/goswitch/dialplan"
 	"github.com/goswitch/goswitch/endpoints/sip"
@@ -44,7 +45,7 @@ const browserConf = `<?xml version="1.0"?>
       <param name="sip-port" value="0"/><param name="context" value="public"/>
       <param name="auth-calls" value="true"/><param name="challenge-realm" value="auto_from"/>
       <param name="inbound-codec-prefs" value="%[1]s"/><param name="outbound-codec-prefs" value="%[1]s"/>
-      <param name="ws-binding" value=":5066"/><param name="wss-binding" value=":7443"/>
+      <param name="ws-binding" value=":0"/><param name="wss-binding" value=":0"/>
     </settings></profile>
   </profiles></configuration>
 </section>
@@ -176,18 +177,19 @@ func startBrowser(t *testing.T, tone string) *browser {
 }
 
 // baresip runs a SIP phone on PCMU that sends a sine at 440 Hz (its ausine module): registered
-// as 1001 answering automatically, or dialling dial.
-func baresip(t *testing.T, sipAddr string, dial string) *exec.Cmd {
+// as 1001 answering automatically, or dialling dial. Its sndfile module writes what it decodes to
+// dir/dump-*-dec.wav.
+func baresip(t *testing.T, sipAddr string, dial string) (cmd *exec.Cmd, dir string, exited <-chan struct{}) {
 	t.Helper()
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		peer.Missing(t, "baresip not installed")
 	}
-	dir := t.TempDir()
+	dir = t.TempDir()
 	l, _ := net.ListenPacket("udp", "127.0.0.1:0")
 	port := l.LocalAddr().(*net.UDPAddr).Port
 	l.Close()
-	conf := fmt.Sprintf("poll_method epoll\nsip_listen 127.0.0.1:%d\nsip_trans_def udp\naudio_player aubridge,nil\naudio_source ausine,440\naudio_alert aubridge,nil\nausrc_srate 48000\nausrc_channels 2\nauplay_srate 48000\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule ausine.so\nmodule aubridge.so\nmodule_tmp uuid.so\nmodule_tmp account.so\nmodule_app menu.so\n", port)
+	conf := fmt.Sprintf("poll_method epoll\nsip_listen 127.0.0.1:%d\nsip_trans_def udp\naudio_player aubridge,nil\naudio_source ausine,440\naudio_alert aubridge,nil\nausrc_srate 48000\nausrc_channels 2\nauplay_srate 48000\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule ausine.so\nmodule aubridge.so\nmodule sndfile.so\nsnd_path %s\nmodule_tmp uuid.so\nmodule_tmp account.so\nmodule_app menu.so\n", port, dir)
 	os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644)
 	acct := fmt.Sprintf("<sip:1001@%s>;auth_pass=1234;regint=60;answermode=auto\n", sipAddr)
 	os.WriteFile(filepath.Join(dir, "accounts"), []byte(acct), 0o644)
@@ -195,7 +197,7 @@ func baresip(t *testing.T, sipAddr string, dial string) *exec.Cmd {
 	if dial != "" {
 		args = append(args, "-e", "/dial "+dial)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd = exec.Command(bin, args...)
 	out := &lockedBuf{}
 	cmd.Stdout, cmd.Stderr = out, out
 	t.Cleanup(func() {
@@ -206,14 +208,67 @@ func baresip(t *testing.T, sipAddr string, dial string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-done })
+	return cmd, dir, done
+}
+
+// heardTone reports whether the audio baresip decoded (its sndfile dump in dir) carries freq:
+// that bin above its neighbours for most of the second half of the call.
+func heardTone(t *testing.T, dir string, freq float64) bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "dump-*-dec.wav"))
+	if len(files) == 0 {
+		t.Logf("no sndfile dump in %s", dir)
+		return false
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := audio.NewWavReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	var pcm []int16
+	buf := make([]int16, 4096)
+	for {
+		n, err := r.Read(buf)
+		pcm = append(pcm, buf[:n]...)
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	rate := float64(r.Rate())
+	win := int(rate / 10) // 100 ms windows
+	hits, total := 0, 0
+	for off := len(pcm) / 2; off+win <= len(pcm); off += win {
+		w := pcm[off : off+win]
+		total++
+		if p := goertzel(w, freq, rate); p > 20*goertzel(w, freq*0.7, rate) && p > 20*goertzel(w, freq*1.3, rate) && p > 1e4 {
+			hits++
+		}
+	}
+	t.Logf("baresip heard %.0f Hz in %d of %d windows (%d samples at %.0f Hz)", freq, hits, total, len(pcm), rate)
+	return total > 0 && hits*2 > total
+}
+
+func goertzel(pcm []int16, f, rate float64) float64 {
+	k := 2 * math.Cos(2*math.Pi*f/rate)
+	var s1, s2 float64
+	for _, v := range pcm {
+		s := float64(v) + k*s1 - s2
+		s2, s1 = s1, s
+	}
+	return (s1*s1 + s2*s2 - k*s1*s2) / float64(len(pcm)*len(pcm))
 }
 
 // TestBrowserWebPhone: Debian's chromium loads the web phone from the wss port, registers over
 // WSS and, with WebRTC (ICE-lite, DTLS-SRTP): (a) calls 9196 and hears its own 1 kHz tone back;
-// (b) calls baresip (plain RTP, PCMU, 440 Hz) and hears it while goswitch sends the browser's
-// audio to the phone; (c) is called by baresip and answers. On PCMU the browser's media is
+// (b) calls baresip (plain RTP, PCMU, 440 Hz) and hears it while baresip hears the browser's
+// 1 kHz (its decoded audio, dumped by its sndfile module); (c) is called by baresip and answers. On PCMU the browser's media is
 // relayed; on Opus (the browser's first choice) goswitch echoes Opus as it came and transcodes
 // Opus <-> PCMU for baresip.
 func TestBrowserWebPhone(t *testing.T) {
@@ -284,7 +339,7 @@ func testBrowserWebPhone(t *testing.T, prefs, wantCodec string) {
 	b.waitStatus("registered")
 
 	// (b) the browser calls a SIP phone
-	baresip(t, sipAddr, "")
+	phone, phoneDir, phoneExited := baresip(t, sipAddr, "")
 	deadline := time.Now().Add(10 * time.Second)
 	for len(ep.(*sip.Endpoint).Contacts("internal", "1001", "127.0.0.1")) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -305,8 +360,26 @@ func testBrowserWebPhone(t *testing.T, prefs, wantCodec string) {
 	if n := phoneLeg.Var("rtp_audio_out_packet_count"); n == "" || n == "0" {
 		t.Errorf("goswitch sent baresip %q packets of the browser's audio", n)
 	}
+	// let baresip take in a second and a half of the browser's audio before the hangup
+	deadline = time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if files, _ := filepath.Glob(filepath.Join(phoneDir, "dump-*-dec.wav")); len(files) > 0 {
+			if st, err := os.Stat(files[0]); err == nil && st.Size() > 24000 {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	b.eval("goswitchPhone.hangup()")
 	b.waitStatus("registered")
+	phone.Process.Signal(os.Interrupt) // baresip closes its dump (header sizes) on the way out
+	select {
+	case <-phoneExited:
+	case <-time.After(5 * time.Second):
+	}
+	if !heardTone(t, phoneDir, 1000) {
+		t.Error("baresip did not hear the browser's 1 kHz tone")
+	}
 
 	// (c) a SIP phone calls the browser
 	baresip(t, sipAddr, "sip:1000@"+sipAddr)

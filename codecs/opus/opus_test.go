@@ -5,7 +5,9 @@ package opus
 import (
 	"math"
 	"testing"
+	"time"
 
+	_ "github.com/goswitch/goswitch/codecs/g711"
 	"github.com/goswitch/goswitch/core/media"
 )
 
@@ -115,5 +117,38 @@ func BenchmarkEncodeDecode20ms(b *testing.B) {
 	for b.Loop() {
 		n, _ := enc.Encode(pay, in)
 		_, _ = dec.Decode(frame, pay[:n])
+	}
+}
+
+// BenchmarkTranscode is one 20 ms packet through the media engine's Transcoder, as a browser on
+// Opus bridged to a PCMU phone costs per packet each way (decode, resample 48 <-> 8 kHz, encode).
+func BenchmarkTranscode(b *testing.B) {
+	op := Codec{}.Info()
+	pcmu := media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1, Ptime: 20 * time.Millisecond}
+	enc := Codec{}.NewEncoder()
+	opusPkt := make([]byte, maxPkt)
+	n, _ := enc.Encode(opusPkt, sine(960, 1000, 8000))
+	ulaw := make([]byte, 160)
+	for i := range ulaw {
+		ulaw[i] = 0xff
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to media.CodecInfo
+		in       []byte
+	}{{"opus-pcmu", op, pcmu, opusPkt[:n]}, {"pcmu-opus", pcmu, op, ulaw}} {
+		b.Run(tc.name, func(b *testing.B) {
+			tr, err := media.NewTranscoder(tc.from, tc.to)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := make([]byte, 1500)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tr.Transcode(dst, tc.in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

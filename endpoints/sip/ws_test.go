@@ -20,7 +20,7 @@ import (
 	"github.com/goswitch/goswitch/web"
 )
 
-var wsExtras = envOpt{internalExtra: `<param name="ws-binding" value=":5066"/><param name="wss-binding" value=":7443"/>`}
+var wsExtras = envOpt{internalExtra: `<param name="ws-binding" value=":0"/><param name="wss-binding" value=":0"/>`}
 
 // wsPhone is a SIP phone on a WebSocket, as a browser's JsSIP is: its contact is unreachable
 // (sip:...@x.invalid;transport=ws), only its connection is.

@@ -40,6 +40,10 @@ func TestMain(m *testing.M) {
 		// they are bounded and end by themselves.
 		goleak.IgnoreAnyFunction("time.Sleep"),
 		goleak.IgnoreTopFunction("github.com/emiago/sipgo/sip.(*ServerTx).spinFsmWithError"),
+		// A UDP dial socket sipgo opens for a request racing the UA's Close is not in the pool
+		// Close empties, so its reader outlives the test (sipgo v1.7.2 transport_udp.go); rare,
+		// one socket per race, and not goswitch's goroutine.
+		goleak.IgnoreAnyFunction("github.com/emiago/sipgo/sip.(*TransportUDP).readUDPConnection"),
 	)
 }
 

@@ -501,39 +501,6 @@ func SessionFromContext(ctx context.Context) (*Session, bool) {
 	return s, ok
 }
 
-// Enqueue runs fn on the session goroutine at the next point where it is free (between
-// applications, parked, waiting in a bridge). It never blocks and reports false when the channel is
-// gone.
-func (s *Session) Enqueue(fn func()) bool {
-	if s.ctx.Err() != nil {
-		return false
-	}
-	s.cmdMu.Lock()
-	s.cmdQ = append(s.cmdQ, fn)
-	s.cmdMu.Unlock()
-	select {
-	case s.cmdWake <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// runCommands runs the queued commands in order, including any they queue themselves.
-func (s *Session) runCommands() {
-	for {
-		s.cmdMu.Lock()
-		q := s.cmdQ
-		s.cmdQ = nil
-		s.cmdMu.Unlock()
-		if len(q) == 0 {
-			return
-		}
-		for _, fn := range q {
-			fn()
-		}
-	}
-}
-
 // DTMF returns the channel's received digits, for applications (read, IVR, playback terminators).
 func (s *Session) DTMF() <-chan media.DTMF { return s.dtmf }
 

@@ -20,6 +20,7 @@ type bridge struct {
 	media atomic.Bool
 
 	mu        sync.Mutex // the media below: the bridge goroutine and hold changes (hold.go)
+	joined    func()     // a join made before the bridge (early media), taken over at start
 	stopMedia func()
 	music     map[*Session]*holdPlay // hold music playing to a side
 	closed    bool
@@ -33,6 +34,15 @@ func (br *bridge) forwardDTMF(from *Session, d media.DTMF) {
 	if l := br.other(from).Leg(); l != nil {
 		_ = l.SendDTMF(d)
 	}
+}
+
+// dropJoined stops a pre-bridge join the bridge did not take over.
+func (br *bridge) dropJoined() {
+	br.mu.Lock()
+	j := br.joined
+	br.joined = nil
+	br.mu.Unlock()
+	callIf(j)
 }
 
 func (br *bridge) end() { br.once.Do(func() { close(br.done) }) }
@@ -53,7 +63,19 @@ var errBridged = Fail(CauseWrongCallState, "channel already bridged")
 // up, the peer is hung up with the same cause; what happens to this side when the peer leaves is
 // the caller's decision (hangup_after_bridge and friends).
 func (s *Session) Bridge(ctx context.Context, peer *Session) error {
-	br := &bridge{a: s, b: peer, done: make(chan struct{})}
+	return s.bridgeWith(ctx, peer, nil)
+}
+
+// BridgeJoined is Bridge for two channels whose ports are already joined by media.Bridge (the
+// bridge app's early media): the bridge keeps that join, ended by stopMedia, instead of tearing it
+// down and joining the same ports a second time. It owns stopMedia on every path, errors included.
+func (s *Session) BridgeJoined(ctx context.Context, peer *Session, stopMedia func()) error {
+	return s.bridgeWith(ctx, peer, stopMedia)
+}
+
+func (s *Session) bridgeWith(ctx context.Context, peer *Session, joined func()) error {
+	br := &bridge{a: s, b: peer, done: make(chan struct{}), joined: joined}
+	defer br.dropJoined() // the error paths; startMediaLocked takes it otherwise
 	s.mu.Lock()
 	if s.bridge != nil {
 		s.mu.Unlock()

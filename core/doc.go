@@ -7,14 +7,17 @@
 //
 // The map, with the FreeSWITCH source each part mirrors:
 //
-//   - Host (host.go): what modules receive: the configuration snapshot, the event bus, the session
-//     table and the live module instances; (re)loads the config and starts and stops modules.
+//   - Host (host.go, hostsessions.go, apirun.go): what modules receive: the configuration
+//     snapshot, the event bus, the session table and the live module instances; (re)loads the
+//     config and starts and stops modules; runs API command lines (api, bgapi).
 //     switch_core.c, switch_loadable_module.c (module lifecycle).
 //   - Registries (registry.go, modules_builtin.go, registrations.go): applications, API commands,
 //     endpoints, dialplans and modules by name; filled at init, read-only afterwards.
 //     switch_loadable_module.c.
-//   - Session (session.go, session_run.go, session_exec.go): one channel, run by one goroutine
-//     through CS_NEW … CS_ROUTING … CS_EXECUTE … CS_HANGUP … CS_DESTROY; its variables (vars.go),
+//   - Session (session.go, session_run.go, session_exec.go, session_dtmf.go, commands.go): one
+//     channel, run by one goroutine through CS_NEW … CS_ROUTING … CS_EXECUTE … CS_HANGUP …
+//     CS_DESTROY; other goroutines reach it only through its command queue (Enqueue, Do), and
+//     interrupt its application with Break; its variables (vars.go),
 //     caller profile (profile.go), timestamps (timestamps.go) and state names (state.go).
 //     switch_core_session.c, switch_core_state_machine.c, switch_channel.c.
 //   - Leg (session.go): what an endpoint implements for one channel (progress, answer, hangup,

@@ -85,6 +85,12 @@ type holdPlay struct {
 // startMediaLocked joins the two ports (relay when possible), unless hold music already plays
 // (a hold that came before the bridge's media started). br.mu must be held.
 func (br *bridge) startMediaLocked() {
+	if j := br.joined; j != nil && !br.closed && len(br.music) == 0 {
+		br.joined = nil
+		br.stopMedia = j
+		br.media.Store(true)
+		return
+	}
 	pa, pb := br.a.Port(), br.b.Port()
 	if pa == nil || pb == nil || br.closed || len(br.music) > 0 {
 		return

@@ -25,7 +25,10 @@ type OriginateOptions struct {
 	Timeout time.Duration
 	// CallerIDName and CallerIDNumber are the defaults for legs without an A-leg (originate API).
 	CallerIDName, CallerIDNumber string
-	// OnProgress is called (from the leg's goroutine) when a leg reports 180 or 183.
+	// OnProgress is called when a leg reports 180 or 183, on the goroutine that called Originate
+	// (the A-leg's, for the bridge app), so it may drive the A-leg (RingReady, PreAnswer, early
+	// media) as the Leg contract requires. Every progress a leg reported before Originate
+	// returns is delivered before it returns.
 	OnProgress func(leg *Session, withMedia bool)
 }
 
@@ -69,7 +72,12 @@ func (h *Host) Originate(ctx context.Context, dial string, opts OriginateOptions
 	base = append(base, opts.Vars...)
 	base = append(base, ds.Enterprise...)
 	o := &originator{h: h, opts: opts}
-	s, err := o.enterprise(ctx, ds, base)
+	var s *Session
+	if opts.OnProgress == nil {
+		s, err = o.enterprise(ctx, ds, base)
+	} else {
+		s, err = o.relayProgress(ctx, ds, base)
+	}
 	o.recordOutcome(s, err)
 	return s, err
 }
@@ -77,6 +85,57 @@ func (h *Host) Originate(ctx context.Context, dial string, opts OriginateOptions
 type originator struct {
 	h    *Host
 	opts OriginateOptions
+	// progress carries the legs' 180/183 from their goroutines to the one that called Originate.
+	progress chan legProgress
+}
+
+type legProgress struct {
+	leg       *Session
+	withMedia bool
+}
+
+// relayProgress races the legs in another goroutine and, on this one (the caller's: the A-leg's
+// inside the bridge app), runs OnProgress for each 180/183 they report. The legs wait for their
+// progress to be taken, so once the race is decided the buffer holds all that is left.
+func (o *originator) relayProgress(ctx context.Context, ds *DialString, base DialVars) (*Session, error) {
+	type result struct {
+		s   *Session
+		err error
+	}
+	o.progress = make(chan legProgress, 8)
+	done := make(chan result, 1)
+	go func() {
+		s, err := o.enterprise(ctx, ds, base)
+		done <- result{s, err}
+	}()
+	for {
+		select {
+		case p := <-o.progress:
+			o.opts.OnProgress(p.leg, p.withMedia)
+		case r := <-done:
+			for {
+				select {
+				case p := <-o.progress:
+					o.opts.OnProgress(p.leg, p.withMedia)
+				default:
+					return r.s, r.err
+				}
+			}
+		}
+	}
+}
+
+// reportProgress hands a leg's 180/183 to the goroutine running OnProgress; it gives up when the
+// leg or the originate ends first.
+func (o *originator) reportProgress(ctx context.Context, s *Session) {
+	if o.progress == nil {
+		return
+	}
+	select {
+	case o.progress <- legProgress{s, s.Early()}:
+	case <-ctx.Done():
+	case <-s.ctx.Done():
+	}
 }
 
 // enterprise runs the ":_:" parts in parallel; the first to answer wins.
@@ -283,7 +342,7 @@ func (o *originator) leg(ctx context.Context, l DialLeg, vars DialVars, timeout 
 		nested := append(DialVars{}, vs.List()...)
 		tctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		sub := &originator{h: o.h, opts: o.opts}
+		sub := &originator{h: o.h, opts: o.opts, progress: o.progress}
 		sub.opts.Timeout = timeout
 		s, err := sub.enterprise(tctx, ds, nested)
 		if err != nil && ctx.Err() == nil && tctx.Err() != nil {
@@ -326,9 +385,7 @@ func (o *originator) leg(ctx context.Context, l DialLeg, vars DialVars, timeout 
 			}
 			return nil, s.failure()
 		case <-s.ProgressC():
-			if o.opts.OnProgress != nil {
-				o.opts.OnProgress(s, s.Early())
-			}
+			o.reportProgress(ctx, s)
 		case <-timer.C:
 			s.Hangup(CauseNoAnswer)
 			return nil, Fail(CauseNoAnswer, "timeout")

@@ -156,7 +156,7 @@ func (s *Session) execute() State {
 		if st, stop := s.interrupted(); stop {
 			return st
 		}
-		err := s.runAction(a.App, a.Data)
+		err := s.runAction(a.App, a.Data, 1)
 		if errors.Is(err, ErrUnknownApp) {
 			s.log.Error("Invalid Application " + a.App)
 			s.Hangup(CauseDestinationOutOfOrder)
@@ -190,13 +190,17 @@ func (s *Session) interrupted() (State, bool) {
 	return 0, false
 }
 
-// ExecuteInterruptible runs an application on the session goroutine (from a command queued with
-// Enqueue, e.g. ESL sendmsg execute or uuid_broadcast) so that Break, Transfer and Park stop it the
-// way they stop dialplan applications.
-func (s *Session) ExecuteInterruptible(app, data string) error { return s.runAction(app, data) }
+// ExecuteInterruptible runs an application loops times (at least once) on the session goroutine
+// (from a command queued with Enqueue: ESL sendmsg execute, uuid_broadcast) so that Break,
+// Transfer and Park stop it the way they stop dialplan applications. It is the one way to run an
+// application that something else may interrupt.
+func (s *Session) ExecuteInterruptible(app, data string, loops int) error {
+	return s.runAction(app, data, loops)
+}
 
-// runAction executes one application with an execution context that Transfer and Break cancel.
-func (s *Session) runAction(app, data string) error {
+// runAction executes one application, loops times, with an execution context that Transfer and
+// Break cancel; a cancelled run ends the loop.
+func (s *Session) runAction(app, data string, loops int) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.mu.Lock()
 	outer := s.execCancel // an app run from a command inside another app (a bridge) nests
@@ -208,7 +212,11 @@ func (s *Session) runAction(app, data string) error {
 		s.execCancel = outer
 		s.mu.Unlock()
 	}()
-	return s.Execute(ctx, app, data)
+	var err error
+	for i := 0; i < max(loops, 1) && ctx.Err() == nil; i++ {
+		err = s.Execute(ctx, app, data)
+	}
+	return err
 }
 
 func callIf(fn func()) {

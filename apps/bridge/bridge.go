@@ -8,7 +8,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/media"
@@ -47,7 +46,8 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 			early.progress(ctx, leg, withMedia)
 		},
 	})
-	early.stop()
+	// The early media of the leg that answered stays joined: the bridge takes the join over.
+	joined := early.take(b)
 	if err != nil {
 		if taken(ctx, s) {
 			return nil // intercepted or broken away: the new owner decides what happens next
@@ -55,17 +55,19 @@ func Bridge(ctx context.Context, s *core.Session, dial string) error {
 		return handleFailure(ctx, s, err)
 	}
 	if s.HungUp() {
+		callIf(joined)
 		b.Hangup(core.CauseOriginatorCancel)
 		return nil
 	}
 	if !s.Answered() {
 		inheritCodec(s, b)
 		if err := s.Answer(ctx); err != nil {
+			callIf(joined)
 			b.Hangup(core.CauseNormalTemporaryFailure)
 			return err
 		}
 	}
-	if err := s.Bridge(ctx, b); err != nil {
+	if err := s.BridgeJoined(ctx, b, joined); err != nil {
 		b.Hangup(core.CauseNormalClearing)
 		return err
 	}
@@ -192,14 +194,15 @@ func causeListed(list string, c core.Cause, sip int) bool {
 }
 
 // early manages what the caller hears while the B-leg rings: generated ringback, or the B-leg's own
-// early media joined to the A-leg.
+// early media joined to the A-leg. It runs on the A-leg's goroutine only (Originate delivers
+// OnProgress there), so it needs no lock.
 type early struct {
-	s       *core.Session
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	done    chan struct{}
-	joined  func()
-	playing bool
+	s         *core.Session
+	cancel    context.CancelFunc
+	done      chan struct{}
+	joined    func()        // stops the join of joinedLeg's early media to the caller
+	joinedLeg *core.Session // the leg whose early media the caller hears
+	playing   bool
 }
 
 func newEarly(s *core.Session) *early { return &early{s: s} }
@@ -235,13 +238,10 @@ func (e *early) ringback(ctx context.Context) {
 	if spec == "" {
 		return
 	}
-	e.mu.Lock()
 	if e.playing || e.joined != nil {
-		e.mu.Unlock()
 		return
 	}
 	e.playing = true
-	e.mu.Unlock()
 	if !s.Answered() {
 		if err := s.PreAnswer(ctx); err != nil {
 			return
@@ -253,9 +253,7 @@ func (e *early) ringback(ctx context.Context) {
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	e.mu.Lock()
 	e.cancel, e.done = cancel, done
-	e.mu.Unlock()
 	go func() {
 		defer close(done)
 		for rctx.Err() == nil {
@@ -287,8 +285,6 @@ func Source(spec string, rate int) (media.Source, error) {
 // joinEarly connects the B-leg's early media to the caller.
 func (e *early) joinEarly(ctx context.Context, leg *core.Session) {
 	e.stopRingback()
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.joined != nil {
 		return
 	}
@@ -306,14 +302,32 @@ func (e *early) joinEarly(ctx context.Context, leg *core.Session) {
 	if err != nil {
 		return
 	}
-	e.joined = stop
+	e.joined, e.joinedLeg = stop, leg
+}
+
+// take ends the ringing phase for winner, the leg that answered (nil when none did): ringback
+// stops, and the join of winner's early media is handed to the caller, who passes it to the
+// bridge; any other join stops.
+func (e *early) take(winner *core.Session) (joined func()) {
+	e.stopRingback()
+	if winner != nil && e.joinedLeg == winner {
+		joined = e.joined
+		e.joined, e.joinedLeg = nil, nil
+		return joined
+	}
+	e.stop()
+	return nil
+}
+
+func callIf(fn func()) {
+	if fn != nil {
+		fn()
+	}
 }
 
 func (e *early) stopRingback() {
-	e.mu.Lock()
 	cancel, done := e.cancel, e.done
 	e.cancel, e.done, e.playing = nil, nil, false
-	e.mu.Unlock()
 	if cancel != nil {
 		cancel()
 		<-done
@@ -322,10 +336,8 @@ func (e *early) stopRingback() {
 
 func (e *early) stop() {
 	e.stopRingback()
-	e.mu.Lock()
 	joined := e.joined
-	e.joined = nil
-	e.mu.Unlock()
+	e.joined, e.joinedLeg = nil, nil
 	if joined != nil {
 		joined()
 	}

@@ -32,6 +32,8 @@ const contexts = `
     <action application="answer"/><action application="park"/></condition></extension>
   <extension name="early"><condition field="destination_number" expression="^9185$">
     <action application="bridge" data="loopback/early/other"/></condition></extension>
+  <extension name="early_answer"><condition field="destination_number" expression="^9186$">
+    <action application="bridge" data="loopback/early_answer/other"/></condition></extension>
   <extension name="seq"><condition field="destination_number" expression="^9184$">
     <action application="bridge" data="error/user_busy|loopback/answer/other"/></condition></extension>
 </context>
@@ -41,6 +43,11 @@ const contexts = `
   <extension name="early"><condition field="destination_number" expression="^early$">
     <action application="pre_answer"/>
     <action application="playback" data="tone_stream://%(10000,0,600)"/></condition></extension>
+  <extension name="early_answer"><condition field="destination_number" expression="^early_answer$">
+    <action application="pre_answer"/>
+    <action application="playback" data="tone_stream://%(400,0,600)"/>
+    <action application="answer"/>
+    <action application="playback" data="tone_stream://%(10000,0,800)"/></condition></extension>
   <extension name="answer"><condition field="destination_number" expression="^answer$">
     <action application="answer"/><action application="park"/></condition></extension>
 </context>`
@@ -149,5 +156,44 @@ func TestEarlyMediaReachesCaller(t *testing.T) {
 	}
 	caller.Hangup(core.CauseNormalClearing)
 	<-done
+	testhost.WaitGone(t, h, 3*time.Second)
+}
+
+// TestEarlyMediaJoinCarriesOnAfterAnswer: the callee's early media is joined to the caller once,
+// and the bridge takes that join over at answer: the caller hears the 600 Hz early media, then,
+// answered and bridged, the callee's 800 Hz.
+func TestEarlyMediaJoinCarriesOnAfterAnswer(t *testing.T) {
+	h := testhost.New(t, testhost.Document(testhost.Dialplan(contexts)), nil)
+	early := make(chan *core.Session, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	heardEarly := make(chan bool, 1)
+	b, err := h.Originate(ctx, "{originate_timeout=4}loopback/9186", core.OriginateOptions{
+		OnProgress: func(leg *core.Session, withMedia bool) {
+			if withMedia {
+				select {
+				case early <- leg:
+					heardEarly <- testhost.Hears(ctx, leg.Port().Stream(), 600, 100)
+				default:
+				}
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Hangup(core.CauseNormalClearing)
+	select {
+	case ok := <-heardEarly:
+		if !ok {
+			t.Error("caller did not hear the callee's 600 Hz early media")
+		}
+	default:
+		t.Fatal("no early media reported before answer")
+	}
+	if !testhost.Hears(ctx, b.Port().Stream(), 800, 100) {
+		t.Error("answered caller did not hear the callee's 800 Hz through the bridge")
+	}
+	b.Hangup(core.CauseNormalClearing)
 	testhost.WaitGone(t, h, 3*time.Second)
 }

@@ -91,7 +91,13 @@ func BridgeTaken(ctx context.Context, s, target *core.Session) error {
 		return nil
 	}
 	if !target.Answered() {
-		if err := target.Answer(ctx); err != nil {
+		// The target's Leg is driven by its own goroutine only: it answers there, parked now that
+		// Take and Break moved it out of its application.
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var err error
+		ran := target.Do(actx, func() { err = target.Answer(target.Context()) })
+		cancel()
+		if !ran || err != nil {
 			return nil
 		}
 	}

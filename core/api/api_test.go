@@ -16,7 +16,7 @@ import (
 	_ "github.com/goswitch/goswitch/apps/dptools"
 	"github.com/goswitch/goswitch/core"
 	_ "github.com/goswitch/goswitch/core/api"
-	"github.com/goswitch/goswitch/core/esl"
+	_ "github.com/goswitch/goswitch/core/esl" // mod_event_socket, which TestShowEmpty expects loaded
 	"github.com/goswitch/goswitch/core/event"
 	_ "github.com/goswitch/goswitch/dialplan"
 	_ "github.com/goswitch/goswitch/endpoints/errorep"
@@ -56,7 +56,7 @@ func host(t *testing.T) *core.Host {
 
 func run(t *testing.T, h *core.Host, line string) string {
 	t.Helper()
-	return esl.RunAPI(context.Background(), h, line)
+	return h.RunAPI(context.Background(), line)
 }
 
 func expect(t *testing.T, h *core.Host, line, want string) {

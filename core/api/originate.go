@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/esl"
 )
 
 func init() {
@@ -114,6 +113,6 @@ func apiBgapi(_ context.Context, h *core.Host, args string, w io.Writer) error {
 	}
 	st := state(h)
 	id := uuid.NewString()
-	esl.RunBackground(st.ctx, &st.wg, h, args, id, "")
+	h.RunBackground(st.ctx, &st.wg, args, id, "")
 	return write(w, "+OK Job-UUID: "+id+"\n")
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/esl"
 	"github.com/goswitch/goswitch/core/event"
 )
 
@@ -38,7 +37,6 @@ func init() {
 			return write(w, noSuchChannel)
 		}
 		s.Break()
-		esl.BreakApp(s)
 		return write(w, "+OK\n")
 	})
 	register("uuid_hold", "[off|toggle] <uuid> [<display>]", "Place call on hold", apiUUIDHold)
@@ -127,7 +125,6 @@ func apiUUIDTransfer(_ context.Context, h *core.Host, args string, w io.Writer) 
 		return ""
 	}
 	for _, t := range targets {
-		esl.BreakApp(t)
 		if strings.EqualFold(get(1), "inline") {
 			t.ExecuteActions(parseInline(rest[0]))
 			continue
@@ -159,7 +156,6 @@ func apiUUIDPark(_ context.Context, h *core.Host, args string, w io.Writer) erro
 	}
 	s.Park()
 	s.Break()
-	esl.BreakApp(s)
 	s.Enqueue(func() {})
 	return write(w, "+OK\n")
 }
@@ -369,7 +365,7 @@ func apiUUIDBroadcast(_ context.Context, h *core.Host, args string, w io.Writer)
 	}
 	for _, t := range targets {
 		t := t
-		t.Enqueue(func() { esl.RunApp(t, app, data, 1, "") })
+		t.Enqueue(func() { _ = t.ExecuteInterruptible(app, data, 1) })
 	}
 	return write(w, "+OK Message sent\n")
 }

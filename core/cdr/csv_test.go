@@ -24,7 +24,6 @@ import (
 	"github.com/goswitch/goswitch/core"
 	_ "github.com/goswitch/goswitch/core/api"
 	"github.com/goswitch/goswitch/core/cdr"
-	"github.com/goswitch/goswitch/core/esl"
 	"github.com/goswitch/goswitch/core/xmlconf"
 	_ "github.com/goswitch/goswitch/dialplan"
 	_ "github.com/goswitch/goswitch/endpoints/errorep"
@@ -331,7 +330,7 @@ func TestRotate(t *testing.T) {
 	h, dir, _ := setup(t, "a", "sql", "")
 	_, _ = h.Originate(context.Background(), "{target=error/user_busy}loopback/bridge", core.OriginateOptions{})
 	testhost.WaitGone(t, h, 5*time.Second)
-	if out := esl.RunAPI(context.Background(), h, "cdr_csv rotate"); out != "+OK" {
+	if out := h.RunAPI(context.Background(), "cdr_csv rotate"); out != "+OK" {
 		t.Fatalf("cdr_csv rotate: %q", out)
 	}
 	names := dirNames(t, dir)
@@ -345,7 +344,7 @@ func TestRotate(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	_, _ = h.Originate(context.Background(), "{target=error/user_busy}loopback/bridge", core.OriginateOptions{})
 	testhost.WaitGone(t, h, 5*time.Second)
-	if out := esl.RunAPI(context.Background(), h, "fsctl send_sighup"); out != "+OK\n" {
+	if out := h.RunAPI(context.Background(), "fsctl send_sighup"); out != "+OK\n" {
 		t.Fatalf("send_sighup: %q", out)
 	}
 	deadline := time.Now().Add(5 * time.Second)

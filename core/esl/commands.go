@@ -1,36 +1,14 @@
 package esl
 
 import (
-	"context"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 
-	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/logging"
 )
-
-// RunAPI runs an API command line the way the event socket does and returns its output:
-// `-ERR <cmd> Command not found!` for unknown commands, `-ERR no reply` for empty output.
-func RunAPI(ctx context.Context, h *core.Host, line string) string {
-	line = strings.TrimSpace(line)
-	cmd, args, _ := strings.Cut(line, " ")
-	args = strings.TrimSpace(args)
-	if _, ok := core.LookupAPI(cmd); !ok {
-		return "-ERR " + cmd + " Command not found!\n"
-	}
-	out, err := h.APIOutput(ctx, cmd, args)
-	if out == "" && err != nil {
-		return "-ERR " + err.Error() + "\n"
-	}
-	if out == "" {
-		return "-ERR no reply\n"
-	}
-	return out
-}
 
 func (c *conn) apiAllowed(line string) bool {
 	if c.allowedAPI == nil {
@@ -53,7 +31,7 @@ func (c *conn) api(args string, console bool) bool {
 			out.WriteString("-ERR permission denied!\n")
 			continue
 		}
-		out.WriteString(RunAPI(c.srv.ctx, c.srv.h, l))
+		out.WriteString(c.srv.h.RunAPI(c.srv.ctx, l))
 	}
 	return c.write(appendAPIResponse(nil, out.String())) == nil
 }
@@ -72,30 +50,8 @@ func (c *conn) bgapi(args, jobUUID string) bool {
 	if c.session != nil {
 		owner = c.session.UUID()
 	}
-	RunBackground(c.srv.ctx, &c.srv.wg, c.srv.h, args, jobUUID, owner)
+	c.srv.h.RunBackground(c.srv.ctx, &c.srv.wg, args, jobUUID, owner)
 	return true
-}
-
-// RunBackground runs an API command line in a goroutine counted by wg and publishes the output as
-// a BACKGROUND_JOB event (Job-UUID, Job-Owner-UUID, Job-Command, Job-Command-Arg; body = output).
-func RunBackground(ctx context.Context, wg *sync.WaitGroup, h *core.Host, line, jobUUID, owner string) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		out := RunAPI(ctx, h, line)
-		cmd, args, _ := strings.Cut(strings.TrimSpace(line), " ")
-		e := h.Bus.New(event.BackgroundJob, "")
-		e.Add("Job-UUID", jobUUID)
-		if owner != "" {
-			e.Add("Job-Owner-UUID", owner)
-		}
-		e.Add("Job-Command", cmd)
-		if args = strings.TrimSpace(args); args != "" {
-			e.Add("Job-Command-Arg", args)
-		}
-		e.Body = out
-		h.Bus.Publish(e)
-	}()
 }
 
 func (c *conn) log(args string) bool {

@@ -348,7 +348,7 @@ func TestSlowClientNeverBlocks(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	// drops are visible to operators too (the e.srv listener of this host is idle)
-	if out := esl.RunAPI(t.Context(), e.h, "esl_status"); !strings.HasPrefix(out, "id,remote,mode,format,queued,dropped,log_queued,log_dropped,session,connected\n") {
+	if out := e.h.RunAPI(t.Context(), "esl_status"); !strings.HasPrefix(out, "id,remote,mode,format,queued,dropped,log_queued,log_dropped,session,connected\n") {
 		t.Fatalf("esl_status %q", out)
 	}
 	_ = core.CauseNormalClearing

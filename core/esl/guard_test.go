@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/goswitch/goswitch/core/esl"
 )
 
 // greets dials the event socket from src and reports whether it got the auth/request greeting
@@ -67,7 +65,7 @@ func TestInboundConnectionCaps(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if st := esl.RunAPI(t.Context(), e.h, "esl_status"); !strings.Contains(st, "inbound connections: 5 open, ") || !strings.Contains(st, "(caps 5/3 per source)") {
+	if st := e.h.RunAPI(t.Context(), "esl_status"); !strings.Contains(st, "inbound connections: 5 open, ") || !strings.Contains(st, "(caps 5/3 per source)") {
 		t.Errorf("esl_status:\n%s", st)
 	}
 }

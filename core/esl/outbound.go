@@ -45,7 +45,7 @@ func (c *conn) sendmsg(args string, m *Message) bool {
 		}
 		async := c.async || strings.EqualFold(h.Get("async"), "true")
 		appUUID := h.Get("Event-UUID")
-		run := func() { RunApp(s, app, arg, loops, appUUID) }
+		run := func() { runApp(s, app, arg, loops, appUUID) }
 		fail := "-ERR invalid session id [" + s.UUID() + "]"
 		if c.exec != nil && s == c.session && !async {
 			// the reply waits for the application; its events go out as they happen
@@ -256,33 +256,13 @@ func (c *conn) endOnHangup(readerDone <-chan struct{}) {
 	}()
 }
 
-// breakKey is the channel private data holding the cancel function of an application the event
-// socket (or uuid_broadcast) is running, so uuid_break, uuid_transfer and uuid_park can
-// interrupt it: Session.Break only reaches applications started by the dialplan.
-const breakKey = "mod_event_socket::app_cancel"
-
-// RunApp runs app on s loops times, on the session goroutine (call it from a function given to
-// Session.Enqueue). BreakApp interrupts it. appUUID, when set, is the sendmsg Event-UUID that
-// ESL clients expect back as Application-UUID; it is passed the FreeSWITCH way, as the app_uuid
-// channel variable for the duration of the run.
-func RunApp(s *core.Session, app, arg string, loops int, appUUID string) {
-	ctx, cancel := context.WithCancel(s.Context())
-	defer cancel()
-	s.SetPrivate(breakKey, context.CancelFunc(cancel))
-	defer s.SetPrivate(breakKey, nil)
+// runApp runs a sendmsg execute on s's goroutine, interruptible by uuid_break, uuid_transfer and
+// uuid_park. appUUID, when set, is the sendmsg Event-UUID that ESL clients expect back as
+// Application-UUID; it is passed the FreeSWITCH way, as the app_uuid channel variable.
+func runApp(s *core.Session, app, arg string, loops int, appUUID string) {
 	if appUUID != "" {
 		s.SetVar("app_uuid", appUUID)
 		defer s.UnsetVar("app_uuid")
 	}
-	for i := 0; i < loops && ctx.Err() == nil; i++ {
-		_ = s.Execute(ctx, app, arg)
-	}
-}
-
-// BreakApp interrupts an application started by RunApp (uuid_break and friends call it with
-// Session.Break).
-func BreakApp(s *core.Session) {
-	if c, ok := s.Private(breakKey).(context.CancelFunc); ok {
-		c()
-	}
+	_ = s.ExecuteInterruptible(app, arg, loops)
 }

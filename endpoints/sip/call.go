@@ -39,7 +39,6 @@ type call struct {
 	// wantRTC makes our offers WebRTC (media_webrtc, or a WS/WSS target); set before the offer.
 	wantRTC bool
 
-	respMu      sync.Mutex // serialises provisional responses against the final one
 	mu          sync.Mutex
 	answered    bool
 	finalSent   bool
@@ -161,9 +160,7 @@ func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.
 	if reason == "" || !validHeaderValue(reason) {
 		reason = statusText(code)
 	}
-	c.respMu.Lock()
 	c.mu.Lock()
-	c.respMu.Unlock()
 	if c.finalSent {
 		c.mu.Unlock()
 		return nil

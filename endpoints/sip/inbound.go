@@ -429,9 +429,8 @@ func (c *call) Progress(ctx context.Context, withMedia bool) error {
 	if !c.inbound {
 		return nil
 	}
-	// The bridge app reports early media from the B-legs' goroutines: one response at a time.
-	c.respMu.Lock()
-	defer c.respMu.Unlock()
+	// Progress, Answer, respond and Hangup all run on the session goroutine (core's Leg
+	// contract; originate hands B-legs' 180/183 to it), so a provisional never races the final.
 	c.mu.Lock()
 	if c.finalSent {
 		c.mu.Unlock()
@@ -462,9 +461,7 @@ func (c *call) Answer(ctx context.Context) error {
 	if !c.inbound {
 		return nil
 	}
-	c.respMu.Lock() // wait for a provisional in flight; none starts after finalSent
 	if err := c.renegotiate(); err != nil {
-		c.respMu.Unlock()
 		// The dialplan's codec or SRTP settings rule out the offer: 488, as FreeSWITCH does.
 		c.s.Log().Warn("answer: codec/SRTP settings not acceptable for the offer", "err", err)
 		setOutcome(c.s, core.Outcome{Proto: sipProto(488)})
@@ -472,7 +469,6 @@ func (c *call) Answer(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
-	c.respMu.Unlock()
 	if c.finalSent {
 		c.mu.Unlock()
 		return core.ErrHungUp
@@ -528,9 +524,7 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 		return c.hangupOutbound(ctx, cause)
 	}
 	s := c.s
-	c.respMu.Lock()
 	c.mu.Lock()
-	c.respMu.Unlock()
 	answered, final := c.answered, c.finalSent
 	c.finalSent = true
 	c.mu.Unlock()

@@ -242,7 +242,7 @@ func (c *call) reoffer(dir media.Direction) (*sdp.Offer, error) {
 // renegotiate redoes an inbound answer (or late offer) when the dialplan changed
 // absolute_codec_string, codec_string or rtp_secure_media after the INVITE arrived, as
 // FreeSWITCH's inbound-late-negotiation does. Once our SDP went out in a 183 or 200 it stays.
-// Caller holds c.respMu.
+// Called on the session goroutine (Progress, Answer), which sends every response to the INVITE.
 func (c *call) renegotiate() error {
 	c.mu.Lock()
 	done, key, offer, late := c.sdpSent || c.port == nil, c.negKey, c.remoteOffer, c.lateOffer && c.res == nil

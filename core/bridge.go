@@ -98,6 +98,7 @@ func (s *Session) Bridge(ctx context.Context, peer *Session) error {
 	br.mu.Lock()
 	br.startMediaLocked()
 	br.mu.Unlock()
+	notifyBridged(s, peer)
 	s.bridgeLoop(ctx, br, peer)
 	br.closeMedia()
 	s.unbridge(br)

@@ -12,14 +12,22 @@ import (
 )
 
 // bowoutExt routes lbNNNN, lbkeepNNNN and lbexecNNNN to loopback/NNNN, whose B half runs the
-// "users" extension (bridge user/NNNN): the pair sits between two SIP phones.
+// "users" extension (bridge user/NNNN): the pair sits between two SIP phones. lbchainNNNN puts two
+// pairs in a row; lbkeepbNNNN has the B half veto the bowout from its own dialplan.
 const bowoutExt = `
     <extension name="lb"><condition field="destination_number" expression="^lb(10[0-9][0-9])$">
       <action application="bridge" data="loopback/$1"/></condition></extension>
     <extension name="lbkeep"><condition field="destination_number" expression="^lbkeep(10[0-9][0-9])$">
       <action application="bridge" data="{loopback_bowout=false}loopback/$1"/></condition></extension>
     <extension name="lbexec"><condition field="destination_number" expression="^lbexec(10[0-9][0-9])$">
-      <action application="bridge" data="{loopback_bowout_on_execute=true}loopback/$1"/></condition></extension>`
+      <action application="bridge" data="{loopback_bowout_on_execute=true}loopback/$1"/></condition></extension>
+    <extension name="lbchain"><condition field="destination_number" expression="^lbchain(10[0-9][0-9])$">
+      <action application="bridge" data="loopback/lb$1"/></condition></extension>
+    <extension name="lbkeepb"><condition field="destination_number" expression="^lbkeepb(10[0-9][0-9])$">
+      <action application="bridge" data="loopback/keep$1"/></condition></extension>
+    <extension name="keep"><condition field="destination_number" expression="^keep(10[0-9][0-9])$">
+      <action application="set" data="loopback_bowout=false"/>
+      <action application="bridge" data="{sip_h_X-Bleg=ok}user/$1@127.0.0.1"/></condition></extension>`
 
 // loopbackCall has SIPp phone 1000 dial dest (which goes through a loopback pair to 1001, a SIPp
 // UAS whose media is pb) with its media on pa. It returns both phones and, once 1000's channel is
@@ -150,26 +158,59 @@ func TestSIPpLoopbackBowout(t *testing.T) {
 	}
 }
 
-// TestSIPpLoopbackNoBowout: with loopback_bowout=false on the dial string the pair stays in the
-// path: RTP still crosses both ways (through the pair) and all four channels stay up.
+// TestSIPpLoopbackNoBowout: with loopback_bowout=false, on the dial string or set by the B half's
+// dialplan, the pair stays in the path: RTP still crosses both ways (through the pair's pipe) and
+// all four channels stay up.
 func TestSIPpLoopbackNoBowout(t *testing.T) {
+	for _, tc := range []struct{ dest, pair string }{
+		{"lbkeep1001", "loopback/1001"},
+		{"lbkeepb1001", "loopback/keep1001"},
+	} {
+		t.Run(tc.dest, func(t *testing.T) {
+			env := newEnv(t, envOpt{defaultExtra: bowoutExt})
+			pa, pb := newRTPPeer(t), newRTPPeer(t)
+			a, b, legA, legB := loopbackCall(t, env, tc.dest, pa, pb)
+			waitFor(t, "the B half bridged to 1001", 5*time.Second, func() bool {
+				p := legB.Peer()
+				return p != nil && p.Name() == tc.pair+"-b"
+			})
+			if p := legA.Peer(); p == nil || p.Name() != tc.pair+"-a" {
+				t.Fatalf("1000 is bridged to %s, want the pair's A half", chanName(p))
+			}
+			rtpBothWays(t, pa, pb, legA, legB, 0x7f, 0xff) // decoded and encoded again by the pair's pipe
+			if n, lb := env.h.SessionCount(), loopbackSessions(env.h); n != 4 || lb != 2 {
+				t.Errorf("%d channels (%d loopback) after a second of media, want 4 (2)", n, lb)
+			}
+			legB.Hangup(core.CauseNormalClearing)
+			a.wait(t, "1000")
+			b.wait(t, "1001")
+			waitFor(t, "no channels left", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+		})
+	}
+}
+
+// TestSIPpLoopbackChainBowout: two pairs in a row (loopback/lb1001, whose B half dials
+// loopback/1001) both leave: 1000 is bridged straight to 1001 with relayed RTP and all four
+// loopback channels are gone.
+func TestSIPpLoopbackChainBowout(t *testing.T) {
 	env := newEnv(t, envOpt{defaultExtra: bowoutExt})
 	pa, pb := newRTPPeer(t), newRTPPeer(t)
-	a, b, legA, legB := loopbackCall(t, env, "lbkeep1001", pa, pb)
-	waitFor(t, "the B half bridged to 1001", 5*time.Second, func() bool {
-		p := legB.Peer()
-		return p != nil && p.Name() == "loopback/1001-b"
+	a, b, _, _ := loopbackCall(t, env, "lbchain1001", pa, pb)
+	var legA, legB *core.Session
+	waitFor(t, "1000 bridged straight to 1001", 10*time.Second, func() bool {
+		legA = findSession(env.h, func(s *core.Session) bool {
+			return s.Direction() == core.Inbound && s.Var("sip_from_user") == "1000"
+		})
+		legB = outboundTo(env, "1001")
+		return legA != nil && legB != nil && legA.Peer() == legB && loopbackSessions(env.h) == 0
 	})
-	if p := legA.Peer(); p == nil || p.Name() != "loopback/1001-a" {
-		t.Fatalf("1000 is bridged to %s, want the pair's A half", chanName(p))
+	rtpBothWays(t, pa, pb, legA, legB, 0x7f, 0x7f)
+	if n := env.h.SessionCount(); n != 2 {
+		t.Errorf("%d channels after the bowout, want the two phones'", n)
 	}
-	rtpBothWays(t, pa, pb, legA, legB, 0x7f, 0xff) // decoded and encoded again by the pair's pipe
-	if n, lb := env.h.SessionCount(), loopbackSessions(env.h); n != 4 || lb != 2 {
-		t.Errorf("%d channels (%d loopback) after a second of media, want 4 (2)", n, lb)
-	}
-	legB.Hangup(core.CauseNormalClearing)
+	legA.Hangup(core.CauseNormalClearing)
 	a.wait(t, "1000")
-	b.wait(t, "1001")
+	b.wait(t, "1001 (BYE from the PBX once 1000 hung up)")
 	waitFor(t, "no channels left", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 }
 

@@ -146,6 +146,9 @@ func TestSIPpLoopbackBowout(t *testing.T) {
 	if n := env.h.SessionCount(); n != 2 || legA.HungUp() || legB.HungUp() {
 		t.Errorf("%d channels after the bowout (1000 up %v, 1001 up %v), want the two phones'", n, !legA.HungUp(), !legB.HungUp())
 	}
+	if out, _ := env.h.APIOutput(t.Context(), "show", "channels count"); strings.TrimSpace(out) != "2 total." {
+		t.Errorf("show channels count after the bowout: %q, want 2 total.", out)
+	}
 	if o := legA.Originatee(); o != legB {
 		t.Errorf("1000's originatee is %s, want the leg to 1001", chanName(o))
 	}

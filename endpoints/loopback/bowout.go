@@ -57,15 +57,23 @@ func bowoutAllowed(s *core.Session) bool {
 	return v == "" || core.True(v)
 }
 
+// tapped reports whether a media bug (record_session, a detector) is attached to a half: it would
+// end with the half, so the pair stays in the path. FreeSWITCH moves recordings to the real
+// channels instead; goswitch's media bugs cannot move between channels.
+func tapped(s *core.Session) bool {
+	st, ok := s.Media().(interface{ HasTaps() bool })
+	return ok && st.HasTaps()
+}
+
 // check is mod_loopback's write-path test: both halves answered and bridged, neither vetoing
-// with loopback_bowout=false, and a channel at the far end of each side's bridge. Then the pair
+// with loopback_bowout=false (nor recording), and a channel at the far end of each side's bridge. Then the pair
 // bows out: the two far channels are bridged directly and the halves hang up.
 func (p *pair) check() {
 	a, b := p.sess[sideA], p.sess[sideB]
 	if p.used.Load() || a.HungUp() || b.HungUp() || !a.Answered() || !b.Answered() {
 		return
 	}
-	if !bowoutAllowed(a) || !bowoutAllowed(b) {
+	if !bowoutAllowed(a) || !bowoutAllowed(b) || tapped(a) || tapped(b) {
 		return
 	}
 	ra, rb := p.far(sideA), p.far(sideB)
@@ -111,6 +119,14 @@ func (p *pair) far(side int) *core.Session {
 func (p *pair) bowout(ra, rb *core.Session) {
 	defer release(ra, rb)
 	a, b := p.sess[sideA], p.sess[sideB]
+	// A channel bridged as the B-leg enters CS_EXCHANGE_MEDIA from a command its bridge queued:
+	// taken before that command ran, it could park and then be marked EXCHANGE_MEDIA again. So
+	// take the ends only once both are settled in their bridges, and still the pair's ends.
+	if !waitAll(func(s *core.Session) bool { return s.State() == core.StateExchangeMedia }, ra, rb) ||
+		p.far(sideA) != ra || p.far(sideB) != rb {
+		p.used.Store(false) // not this time: a later bridge may try again
+		return
+	}
 	cfg := loadSettings(a)
 	a.Log().Info("loopback bowout: bridging both ends directly", "a", ra.Name(), "b", rb.Name())
 	ra.Take()
@@ -135,7 +151,7 @@ func (p *pair) bowout(ra, rb *core.Session) {
 	// hangup reaches only later: end those bridges now (a no-op when already ended).
 	ra.LeaveBridge()
 	rb.LeaveBridge()
-	if !waitParked(ra, rb) {
+	if !waitAll(parked, ra, rb) {
 		a.Log().Warn("loopback bowout: the channels did not leave the pair in time", "a", ra.State(), "b", rb.State())
 	}
 	if ra.HungUp() || rb.HungUp() {
@@ -159,22 +175,26 @@ func hangupLike(s, other *core.Session) {
 	}
 }
 
-// waitParked waits until every channel given is parked, or one hangs up, or parkWait passes. The
-// real channels park within a few scheduling rounds once their bridge has ended; there is no event
-// to wait on, so it polls as core's other take-and-bridge users do.
-func waitParked(ss ...*core.Session) bool {
+// parked reports whether s has left every bridge and parked (a taken channel does once its
+// bridge has ended).
+func parked(s *core.Session) bool { return s.State() == core.StatePark && s.Peer() == nil }
+
+// waitAll waits until cond holds for every channel given, or one hangs up, or parkWait passes.
+// The channels get there within a few scheduling rounds; the core has no event to wait on, so it
+// polls as the core's other take-and-bridge users do.
+func waitAll(cond func(*core.Session) bool, ss ...*core.Session) bool {
 	deadline := time.Now().Add(parkWait)
 	for {
-		parked := true
+		all := true
 		for _, s := range ss {
 			if s.HungUp() {
 				return false
 			}
-			if s.State() != core.StatePark {
-				parked = false
+			if !cond(s) {
+				all = false
 			}
 		}
-		if parked {
+		if all {
 			return true
 		}
 		if time.Now().After(deadline) {

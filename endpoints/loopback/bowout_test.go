@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/goswitch/goswitch/apps/playback"
 	"github.com/goswitch/goswitch/apps/playback/playtest"
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/event"
@@ -17,6 +18,15 @@ const chainConf = `<section name="dialplan"><context name="default">
     <action application="answer"/><action application="echo"/>
   </condition></extension>
   <extension name="keep"><condition field="destination_number" expression="^2000$">
+    <action application="bridge" data="{loopback_bowout=false}loopback/9196"/>
+  </condition></extension>
+  <extension name="answerfirst"><condition field="destination_number" expression="^2200$">
+    <action application="answer"/>
+    <action application="bridge" data="{loopback_bowout=false}loopback/9196"/>
+  </condition></extension>
+  <extension name="recorded"><condition field="destination_number" expression="^2100$">
+    <action application="answer"/>
+    <action application="record_session" data="$${recordings_dir}/bowout.wav"/>
     <action application="bridge" data="{loopback_bowout=false}loopback/9196"/>
   </condition></extension>
   <extension name="unloop"><condition field="destination_number" expression="^3000$">
@@ -79,29 +89,31 @@ func named(h *core.Host, name string) *core.Session {
 }
 
 // TestBowoutToKeptPair: the phone calls loopback/2000, whose B half bridges a pair that keeps
-// itself (loopback_bowout=false, ending in echo). The first pair bows out: the phone's channel is
+// itself (loopback_bowout=false, ending in echo); 2200 answers before bridging it, so the
+// caller's bridge comes up first. The first pair bows out: the phone's channel is
 // bridged to the kept pair's A half, which stands in for the real channel as in FreeSWITCH; the
 // phone still hears its echo. With loopback.conf's controlled hangup the halves end with
 // bowout-hangup-cause, and fire-bowout-on-bridge announces each half with loopback::direct.
 func TestBowoutToKeptPair(t *testing.T) {
 	for _, tc := range []struct {
-		name, conf string
-		cause      string
-		direct     bool
+		name, exten, conf string
+		cause             string
+		direct            bool
 	}{
-		{"default", "", "NORMAL_CLEARING", false},
-		{"controlled", controlledConf, "BOWOUT", true},
+		{"default", "2000", "", "NORMAL_CLEARING", false},
+		{"controlled", "2000", controlledConf, "BOWOUT", true},
+		{"answered first", "2200", "", "NORMAL_CLEARING", false}, // the B half answers before its bridge
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := playtest.NewHost(t, playtest.Conf(chainConf+tc.conf))
 			sub := subscribe(h, event.ChannelHangupComplete, "loopback::direct")
 			defer sub.Close()
 			s, ph := playtest.NewCall(t, h, "1000")
-			playtest.Run(t, s, "bridge", "loopback/2000")
+			playtest.Run(t, s, "bridge", "loopback/"+tc.exten)
 			var kept *core.Session
 			waitFor(t, "the phone bridged to the kept pair", func() bool {
 				kept = named(h, "loopback/9196-a")
-				return kept != nil && s.Peer() == kept && named(h, "loopback/2000-a") == nil && named(h, "loopback/2000-b") == nil
+				return kept != nil && s.Peer() == kept && named(h, "loopback/"+tc.exten+"-a") == nil && named(h, "loopback/"+tc.exten+"-b") == nil
 			})
 			ph.Tone(700, 8000, 10*time.Second)
 			ph.WaitTone(0, 700, 5*time.Second)
@@ -118,7 +130,7 @@ func TestBowoutToKeptPair(t *testing.T) {
 				}
 				causes[e.Get("Channel-Name")] = e.Get("Hangup-Cause")
 			}
-			for _, n := range []string{"loopback/2000-a", "loopback/2000-b"} {
+			for _, n := range []string{"loopback/" + tc.exten + "-a", "loopback/" + tc.exten + "-b"} {
 				if causes[n] != tc.cause {
 					t.Errorf("%s hung up with %q, want %s", n, causes[n], tc.cause)
 				}
@@ -173,4 +185,22 @@ func TestBowoutOnExecute(t *testing.T) {
 			waitFor(t, "every channel gone", func() bool { return h.SessionCount() == 0 })
 		})
 	}
+}
+
+// TestNoBowoutWhileRecording: a half that records (record_session) keeps the pair in the path, as
+// the recording would end with it: the phone hears its echo through the pair, still bridged to it.
+func TestNoBowoutWhileRecording(t *testing.T) {
+	h := playtest.NewHost(t, playtest.Conf(strings.ReplaceAll(chainConf, "$${recordings_dir}", t.TempDir())))
+	s, ph := playtest.NewCall(t, h, "1000")
+	playtest.Run(t, s, "bridge", "loopback/2100")
+	ph.Tone(700, 8000, 10*time.Second)
+	ph.WaitTone(0, 700, 5*time.Second) // both bridges are up: a bowout would have started by now
+	if p := s.Peer(); p == nil || p.Name() != "loopback/2100-a" {
+		t.Errorf("the phone is not bridged to the recording pair's A half (peer %p)", p)
+	}
+	if n := h.SessionCount(); n != 5 {
+		t.Errorf("%d channels, want the phone's and both pairs'", n)
+	}
+	s.Hangup(core.CauseNormalClearing)
+	waitFor(t, "every channel gone", func() bool { return h.SessionCount() == 0 })
 }

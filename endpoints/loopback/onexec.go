@@ -63,7 +63,7 @@ func (p *pair) onExecute(l *leg, route *core.Route) {
 // handOver gives real the extension of the half s once it has left the pair (parked).
 func handOver(s, real *core.Session, route *core.Route) {
 	defer release(real)
-	if !waitParked(real) {
+	if !waitAll(parked, real) {
 		if !real.HungUp() {
 			s.Log().Warn("loopback bowout: " + real.Name() + " did not leave the pair in time")
 			real.Hangup(core.CauseNormalClearing)

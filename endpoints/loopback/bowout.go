@@ -66,8 +66,8 @@ func tapped(s *core.Session) bool {
 }
 
 // check is mod_loopback's write-path test: both halves answered and bridged, neither vetoing
-// with loopback_bowout=false (nor recording), and a channel at the far end of each side's bridge. Then the pair
-// bows out: the two far channels are bridged directly and the halves hang up.
+// with loopback_bowout=false nor recording, and a channel at the far end of each side's bridge.
+// Then the pair bows out: the two far channels are bridged directly and the halves hang up.
 func (p *pair) check() {
 	a, b := p.sess[sideA], p.sess[sideB]
 	if p.used.Load() || a.HungUp() || b.HungUp() || !a.Answered() || !b.Answered() {

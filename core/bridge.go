@@ -120,6 +120,7 @@ func (s *Session) bridgeWith(ctx context.Context, peer *Session, joined func()) 
 	br.mu.Lock()
 	br.startMediaLocked()
 	br.mu.Unlock()
+	notifyBridged(s, peer)
 	s.bridgeLoop(ctx, br, peer)
 	br.closeMedia()
 	s.unbridge(br)
@@ -198,7 +199,10 @@ func (s *Session) leaveBridge() {
 // B-leg up unless something else took it).
 func (s *Session) afterBridgeB(br *bridge) {
 	s.unbridge(br)
-	if s.ctx.Err() != nil || s.transferPending() {
+	s.mu.Lock()
+	newer := s.bridge != nil // already in the next bridge (taken, then uuid_bridged): not ours to end
+	s.mu.Unlock()
+	if s.ctx.Err() != nil || s.transferPending() || newer {
 		return
 	}
 	if s.Taken() { // taken by another channel (intercept): it outlives the bridge

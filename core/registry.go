@@ -71,6 +71,10 @@ const (
 	AppNoMedia AppFlags = 1 << iota
 	// AppRoutingSafe marks apps that may run inline during the dialplan hunt.
 	AppRoutingSafe
+	// AppNoLoopback marks apps that must not run on a loopback half: a loopback channel whose
+	// extension holds one hands the extension to the real channel it serves and leaves
+	// (FreeSWITCH's SAF_NO_LOOPBACK: unloop, rxfax).
+	AppNoLoopback
 )
 
 // App is a dialplan application.

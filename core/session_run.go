@@ -152,6 +152,7 @@ func (s *Session) execute() State {
 		}
 		return StatePark
 	}
+	s.notifyExecuting(route)
 	for _, a := range route.Actions {
 		if st, stop := s.interrupted(); stop {
 			return st

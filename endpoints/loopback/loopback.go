@@ -80,15 +80,15 @@ func (e *endpoint) Originate(ctx context.Context, a *core.Session, target string
 	vars = append(vars, [2]string{"loopback_leg", "B"}, [2]string{"other_loopback_leg_uuid", a.UUID()})
 	a.SetVar("loopback_leg", "A")
 	pa, pb := media.NewPipe(media.PipeConfig{Rate: 8000, Ptime: 20 * time.Millisecond, Clock: e.h.Clock, Name: "loopback/" + t.Exten})
-	legA := &leg{self: a, port: pa}
 	b := core.NewSession(e.h, core.SessionOptions{
 		Name:      "loopback/" + t.Exten + "-b",
 		Direction: core.Inbound,
 		Profile:   p,
 		Vars:      vars,
 	})
-	legB := &leg{self: b, port: pb}
-	legA.other, legB.other = b, a
+	pr := &pair{h: e.h, sess: [2]*core.Session{a, b}}
+	legA := &leg{self: a, other: b, port: pa, pair: pr, side: sideA}
+	legB := &leg{self: b, other: a, port: pb, pair: pr, side: sideB}
 	b.SetLeg(legB)
 	a.SetVar("other_loopback_leg_uuid", b.UUID())
 	pa.OnDTMF(a.QueueDTMF)
@@ -111,6 +111,8 @@ func (e *endpoint) Originate(ctx context.Context, a *core.Session, target string
 type leg struct {
 	self, other *core.Session
 	port        *media.PipePort
+	pair        *pair
+	side        int // sideA (the leg the caller bridges to) or sideB (the one running the dialplan)
 }
 
 func (l *leg) Progress(ctx context.Context, withMedia bool) error {
@@ -120,8 +122,15 @@ func (l *leg) Progress(ctx context.Context, withMedia bool) error {
 
 func (l *leg) Answer(ctx context.Context) error {
 	l.other.SignalAnswer()
+	l.pair.check() // both halves answered: a pair bridged early may bow out now
 	return nil
 }
+
+// Bridged is core.BridgeWatcher: once both halves are bridged, the pair bows out.
+func (l *leg) Bridged(peer *core.Session) { l.pair.bridged(l.side, peer) }
+
+// Executing is core.ExecuteWatcher: loopback_bowout_on_execute.
+func (l *leg) Executing(route *core.Route) { l.pair.onExecute(l, route) }
 
 func (l *leg) Hangup(ctx context.Context, c core.Cause) error {
 	l.other.Hangup(c)

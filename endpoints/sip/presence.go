@@ -79,6 +79,7 @@ func (pr *presence) run(ctx context.Context) {
 				pr.presenceIn(ev)
 			case ev.Name == event.MessageWaiting:
 				pr.e.messageWaiting(ev)
+				pr.e.relayMWI(ev)
 			default:
 				pr.e.registrationEvent(ev)
 			}

@@ -16,9 +16,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/zaf/g711"
 	"github.com/goswitch/goswitch/internal/peer"
 	"github.com/goswitch/goswitch/internal/pgtest"
+	"github.com/zaf/g711"
 )
 
 const (

@@ -114,8 +114,31 @@ func TestCluster(t *testing.T) {
 	}
 	t.Logf("calls carried by %s; %s is registered on the other node", h1, map[string]string{"node-a": ub, "node-b": ua}[h1])
 
+	c.blf(ua, ub)
 	c.voicemailAndMWI()
 	c.failover()
+}
+
+// blf subscribes a watcher through a node to callee's dialog state and makes the call through
+// the other node: the watcher's node learns of it by PostgreSQL LISTEN/NOTIFY.
+func (c *cluster) blf(caller, callee string) {
+	t := c.t
+	const watcher = "1006"
+	watchNode := "node-a"
+	watch := c.sippAsync(30*time.Second, blfWatcher(), phonePort(watcher), "-s", watcher, "-key", "dest", callee,
+		"-cid_str", c.callIDFor(watchNode))
+	waitFor(t, 5*time.Second, "the watcher's subscription", func() bool {
+		var n int
+		c.db.QueryRow(`SELECT count(*) FROM sip_subscriptions WHERE sub_to_user = $1`, callee).Scan(&n)
+		return n > 0
+	})
+	if n := c.call(c.callIDFor(other(watchNode)), caller, callee); n == watchNode {
+		t.Fatalf("call went to the watcher's node %s", n)
+	}
+	if err := <-watch; err != nil {
+		t.Fatalf("BLF watcher on %s of %s (call on %s): %v", watchNode, callee, other(watchNode), err)
+	}
+	t.Logf("BLF watcher on %s saw %s's call on %s confirmed and terminated", watchNode, callee, other(watchNode))
 }
 
 // voicemailAndMWI leaves a message through one node for a phone registered on the other, which

@@ -55,7 +55,8 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
       <param name="sip-port" value="5060"/><param name="context" value="default"/>
       <param name="auth-calls" value="false"/><param name="accept-blind-reg" value="true"/>
       <param name="odbc-dsn" value="` + dsn + `"/><param name="inbound-codec-prefs" value="PCMU"/>
-      <param name="mwi-use-reg-callid" value="true"/>
+      <param name="mwi-use-reg-callid" value="true"/><param name="auth-subscriptions" value="false"/>
+      <param name="manage-presence" value="true"/>
     </settings></profile>
   </profiles></configuration>
 </section>

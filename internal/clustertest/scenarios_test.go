@@ -1,5 +1,10 @@
 package clustertest
 
+import (
+	"fmt"
+	"strings"
+)
+
 // SIPp scenarios of the cluster phones. Every request goes to Kamailio; in-dialog requests
 // follow the Record-Route set ([routes]) to the node that took the call.
 
@@ -236,3 +241,55 @@ const calleeEcho = `<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]></send>
 </scenario>
 `
+
+const okReply = `  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+`
+
+// blfWatcher subscribes [service] to the dialog package of [dest] (auth-subscriptions is off),
+// then answers NOTIFYs until one shows the dialog confirmed and then until one shows it
+// terminated (SIPp has no loops: the waits are unrolled, each jumping on once it matched).
+func blfWatcher() string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="blf watcher">
+  <send retrans="500"><![CDATA[
+      SUBSCRIBE sip:[dest]@[domain] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:[service]@[domain]>;tag=[pid]B[call_number]
+      To: <sip:[dest]@[domain]>
+      Call-ID: [call_id]
+      CSeq: 1 SUBSCRIBE
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      Event: dialog
+      Accept: application/dialog-info+xml
+      Expires: 120
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv response="200" optional="true"/>
+  <recv response="202"/>
+  <recv request="NOTIFY"/>
+` + okReply)
+	for i, state := range []string{"confirmed", "terminated"} {
+		for range 8 {
+			fmt.Fprintf(&b, `  <recv request="NOTIFY"><action>
+    <ereg regexp="&lt;state&gt;%s&lt;/state&gt;" search_in="body" check_it="false" assign_to="%s"/>
+  </action></recv>
+`, state, state)
+			b.WriteString(strings.Replace(okReply, "<send>", fmt.Sprintf(`<send next="%d" test="%s">`, i+1, state), 1))
+		}
+		fmt.Fprintf(&b, "  <label id=\"%d\"/>\n", i+1)
+	}
+	b.WriteString("</scenario>\n")
+	return b.String()
+}

@@ -113,6 +113,12 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("one Call-ID went to %s and %s", h1, h2)
 	}
 	t.Logf("calls carried by %s; %s is registered on the other node", h1, map[string]string{"node-a": ub, "node-b": ua}[h1])
+	// Both legs of both calls also land in the one PostgreSQL cdr table (cdr_csv sqlite + db-dsn).
+	waitFor(t, 5*time.Second, "CDR rows in PostgreSQL", func() bool {
+		var n int
+		c.db.QueryRow(`SELECT count(*) FROM cdr WHERE billsec >= 1 AND hangup_cause = 'NORMAL_CLEARING'`).Scan(&n)
+		return n >= 4
+	})
 
 	c.blf(ua, ub)
 	c.voicemailAndMWI()

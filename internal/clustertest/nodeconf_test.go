@@ -41,6 +41,7 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
   </settings></configuration>
   <configuration name="cdr_csv.conf"><settings>
     <param name="legs" value="ab"/><param name="default-template" value="cluster"/><param name="master-file-only" value="true"/>
+    <param name="sqlite" value="true"/><param name="db-dsn" value="` + dsn + `"/>
   </settings><templates>
     <template name="cluster">"${sip_call_id}","${uuid}","${rtp_audio_in_packet_count}","${rtp_audio_out_packet_count}","${destination_number}"</template>
   </templates></configuration>

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,9 @@ func init() {
 
 // module holds the database.
 type module struct {
-	db *store.DB
+	db     *store.DB
+	log    *slog.Logger
+	limits dbLimits
 }
 
 var migrations = []string{
@@ -66,7 +69,13 @@ func newModule(h *core.Host) (any, error) {
 		d.Close()
 		return nil, err
 	}
-	return &module{db: d}, nil
+	m := &module{db: d, log: h.Log}
+	m.limits.m = m
+	if err := m.limits.start(h); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return m, nil
 }
 
 // Stop flushes and closes the database.

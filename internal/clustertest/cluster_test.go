@@ -121,6 +121,7 @@ func TestCluster(t *testing.T) {
 	})
 
 	c.blf(ua, ub)
+	c.clusterLimit()
 	c.voicemailAndMWI()
 	c.failover()
 }
@@ -145,6 +146,29 @@ func (c *cluster) blf(caller, callee string) {
 		t.Fatalf("BLF watcher on %s of %s (call on %s): %v", watchNode, callee, other(watchNode), err)
 	}
 	t.Logf("BLF watcher on %s saw %s's call on %s confirmed and terminated", watchNode, callee, other(watchNode))
+}
+
+// clusterLimit holds the one "limit db cluster trunk 1" slot with a call through node A: a call
+// through node B is refused (the count is in PostgreSQL), and the slot is free after the hangup.
+func (c *cluster) clusterLimit() {
+	t := c.t
+	rows := func() int {
+		var n int
+		c.db.QueryRow(`SELECT count(*) FROM limit_data WHERE realm = 'cluster' AND id = 'trunk'`).Scan(&n)
+		return n
+	}
+	first := c.sippAsync(20*time.Second, callerScenario(""), 0, "-s", "1000", "-key", "dest", "limited",
+		"-cid_str", c.callIDFor("node-a"), "-d", "3000")
+	waitFor(t, 5*time.Second, "the first call's limit row", func() bool { return rows() == 1 })
+	if err := c.sipp(5*time.Second, fmt.Sprintf(whoamiScenario, 486), 5998, "-key", "dest", "limited",
+		"-cid_str", c.callIDFor("node-b")); err != nil {
+		t.Fatalf("second call through node-b not refused 486 while node-a holds the limit: %v", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first limited call: %v", err)
+	}
+	waitFor(t, 5*time.Second, "the limit released at hangup", func() bool { return rows() == 0 })
+	t.Logf("limit db: one slot held through node-a refused a call through node-b (486), freed at hangup")
 }
 
 // voicemailAndMWI leaves a message through one node for a phone registered on the other, which

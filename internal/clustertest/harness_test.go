@@ -237,7 +237,7 @@ func (c *cluster) callIDFor(node string) string {
 	for i := range 40 {
 		cid := fmt.Sprintf("cid-%d-%d@%s", i, os.Getpid(), phoneIP)
 		// Its own port: retransmitted answers must not reach the call that reuses the Call-ID.
-		if c.sipp(5*time.Second, scen, 5999, "-cid_str", cid) == nil {
+		if c.sipp(5*time.Second, scen, 5999, "-key", "dest", "whoami", "-cid_str", cid) == nil {
 			return cid
 		}
 	}

@@ -34,7 +34,7 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
   <configuration name="modules.conf"><modules>
     <load module="mod_sofia"/><load module="mod_dptools"/><load module="mod_commands"/><load module="mod_dialplan_xml"/>
     <load module="mod_voicemail"/><load module="mod_cdr_csv"/><load module="mod_event_socket"/>
-    <load module="mod_sndfile"/><load module="mod_tone_stream"/><load module="mod_say_en"/>
+    <load module="mod_db"/><load module="mod_sndfile"/><load module="mod_tone_stream"/><load module="mod_say_en"/>
   </modules></configuration>
   <configuration name="event_socket.conf"><settings>
     <param name="listen-ip" value="` + ip + `"/><param name="listen-port" value="8021"/><param name="password" value="ClueCon"/>
@@ -72,6 +72,9 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
     <action application="answer"/><action application="voicemail" data="default ` + domain + ` $1"/></condition></extension>
   <extension name="vmcheck"><condition field="destination_number" expression="^vmcheck-(10\d\d)$">
     <action application="answer"/><action application="voicemail" data="check auth default ` + domain + ` $1"/></condition></extension>
+  <extension name="limited"><condition field="destination_number" expression="^limited$">
+    <action application="limit" data="db cluster trunk 1 !USER_BUSY"/>
+    <action application="answer"/><action application="park"/></condition></extension>
   <extension name="users"><condition field="destination_number" expression="^(10\d\d)$">
     <action application="bridge" data="user/$1@` + domain + `"/></condition></extension>
 </context></section>

@@ -93,10 +93,10 @@ const whoamiScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="whoami">
   <send retrans="500">
     <![CDATA[
-      INVITE sip:whoami@[domain] SIP/2.0
+      INVITE sip:[dest]@[domain] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
       From: <sip:probe@[domain]>;tag=[pid]W[call_number]
-      To: <sip:whoami@[domain]>
+      To: <sip:[dest]@[domain]>
       Call-ID: [call_id]
       CSeq: 1 INVITE
       Contact: <sip:probe@[local_ip]:[local_port]>
@@ -109,10 +109,10 @@ const whoamiScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv response="%d"/>
   <send>
     <![CDATA[
-      ACK sip:whoami@[domain] SIP/2.0
+      ACK sip:[dest]@[domain] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
       From: <sip:probe@[domain]>;tag=[pid]W[call_number]
-      To: <sip:whoami@[domain]>[peer_tag_param]
+      To: <sip:[dest]@[domain]>[peer_tag_param]
       Call-ID: [call_id]
       CSeq: 1 ACK
       Max-Forwards: 70

@@ -7,7 +7,7 @@
 #   scripts/load-cluster.sh
 #
 # Environment: RATE (calls/s offered, default 200), SECS (seconds per run, default 20),
-# HOLD_MS (call length, default 0).
+# HOLD_MS (call length, default 0), KEEP=1 (keep the work directory with the logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

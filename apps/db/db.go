@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,9 @@ func init() {
 
 // module holds the database.
 type module struct {
-	db *store.DB
+	db     *store.DB
+	log    *slog.Logger
+	limits dbLimits
 }
 
 var migrations = []string{
@@ -51,7 +54,14 @@ func newModule(h *core.Host) (any, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	d, err := store.Open(filepath.Join(dir, "mod_db.db"))
+	// FreeSWITCH keeps db and group data in the core database: with core-db-dsn on PostgreSQL
+	// every node of a cluster sees the same realms and groups.
+	path := filepath.Join(dir, "mod_db.db")
+	dsn, maxConns := store.CoreDSN(h.Config())
+	if store.IsPostgres(dsn) {
+		path = dsn
+	}
+	d, err := store.Open(path, store.Options{MaxConns: maxConns, Log: h.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +69,13 @@ func newModule(h *core.Host) (any, error) {
 		d.Close()
 		return nil, err
 	}
-	return &module{db: d}, nil
+	m := &module{db: d, log: h.Log}
+	m.limits.m = m
+	if err := m.limits.start(h); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return m, nil
 }
 
 // Stop flushes and closes the database.
@@ -82,7 +98,7 @@ func (m *module) exec(ctx context.Context, q string, args ...any) error {
 }
 
 func (m *module) queryStrings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := m.db.SQL().QueryContext(ctx, q, args...)
+	rows, err := m.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +223,7 @@ func (m *module) groupCommand(ctx context.Context, args string) string {
 		}
 		return "+OK"
 	case "call":
-		urls, err := m.queryStrings(ctx, `SELECT url FROM group_data WHERE groupname = ? ORDER BY rowid`, group)
+		urls, err := m.queryStrings(ctx, `SELECT url FROM group_data WHERE groupname = ? ORDER BY `+m.insertOrder(), group)
 		if err != nil {
 			return "-ERR " + err.Error()
 		}
@@ -247,4 +263,13 @@ func groupAPI(ctx context.Context, h *core.Host, args string, w io.Writer) error
 	}
 	_, err = io.WriteString(w, m.groupCommand(ctx, args))
 	return err
+}
+
+// insertOrder orders group_data rows as they were inserted: SQLite's rowid; PostgreSQL has no
+// rowid, and its ctid follows insertion in a table that is only appended to and deleted from.
+func (m *module) insertOrder() string {
+	if m.db.Backend() == store.Postgres {
+		return "ctid"
+	}
+	return "rowid"
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/xmlconf"
 	_ "github.com/goswitch/goswitch/dialplan"
+	"github.com/goswitch/goswitch/internal/pgtest"
 )
 
 // host starts a host whose database directory is dbDir, so a second host sees what the first wrote.
@@ -100,5 +101,44 @@ func TestDBAndGroupOutliveRestart(t *testing.T) {
 	}
 	if got := api(t, h2, "db", "bogus"); got != "!err!" {
 		t.Errorf("bad db command: %q", got)
+	}
+}
+
+// TestDBSharedOnPostgres: with core-db-dsn on PostgreSQL two hosts (two cluster nodes) see the
+// same db realms and groups, as FreeSWITCH's mod_db does through its core database.
+func TestDBSharedOnPostgres(t *testing.T) {
+	pg := pgtest.Start(t)
+	conf := playtest.Conf(`<section name="configuration"><configuration name="switch.conf"><settings>
+  <param name="core-db-dsn" value="` + pg.DSN() + `"/></settings></configuration></section>`)
+	mk := func() *core.Host {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "freeswitch.xml"), []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h, err := core.NewHost(core.HostOptions{
+			Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Load: func() (*xmlconf.Snapshot, error) { return xmlconf.Load(xmlconf.Options{Dir: dir}) },
+			Dirs: core.Dirs{DB: t.TempDir()},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stop(h) })
+		return h
+	}
+	a, b := mk(), mk()
+	if out := api(t, a, "db", "insert/cluster/k1/v1"); out != "+OK" {
+		t.Fatalf("insert: %q", out)
+	}
+	api(t, a, "group", "insert:sales:user/1000")
+	api(t, a, "group", "insert:sales:user/1001")
+	if out := api(t, b, "db", "select/cluster/k1"); out != "v1" {
+		t.Fatalf("select on the other node: %q", out)
+	}
+	if out := api(t, b, "group", "call:sales"); out != "user/1000,user/1001" {
+		t.Fatalf("group call on the other node: %q", out)
 	}
 }

@@ -166,14 +166,14 @@ func parseMax(v string) (int, time.Duration) {
 // acquire counts s and, on its first count, watches it so the counts go at hangup (and at a
 // transfer unless limit_ignore_transfer).
 func acquire(s *core.Session, backend, realm, resource string, max int, interval time.Duration) (bool, error) {
-	st := storeFor(s.Host())
-	if backend != "hash" || st == nil {
+	b := backendFor(s.Host(), backend)
+	if b == nil {
 		return false, fmt.Errorf("limit subsystem %s not found", backend)
 	}
-	ok, first := st.incr(s, realm, resource, max, interval)
+	ok, first := b.Incr(s, realm, resource, max, interval)
 	if ok && first {
 		s.SetVar("limit_backend", backend)
-		go watch(st, s, s.Profile().ProfileIndex)
+		go watch(b, s, s.Profile().ProfileIndex)
 	}
 	return ok, nil
 }
@@ -181,13 +181,13 @@ func acquire(s *core.Session, backend, realm, resource string, max int, interval
 // watch releases s's counts when it hangs up, or when it is transferred (its caller profile
 // index moves on) and limit_ignore_transfer is not true, as FreeSWITCH's limit state handler does
 // on CS_ROUTING.
-func watch(st *store, s *core.Session, index int) {
+func watch(b Backend, s *core.Session, index int) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.Done():
-			st.release(s.UUID(), "", "")
+			b.Release(s.UUID(), "", "")
 			return
 		case <-t.C:
 			if s.Profile().ProfileIndex == index {
@@ -197,7 +197,7 @@ func watch(st *store, s *core.Session, index int) {
 				index = s.Profile().ProfileIndex
 				continue
 			}
-			st.release(s.UUID(), "", "")
+			b.Release(s.UUID(), "", "")
 			s.UnsetVar("limit_backend")
 			return
 		}
@@ -260,8 +260,8 @@ func limitExecute(ctx context.Context, s *core.Session, args string) error {
 	}
 	err = s.Execute(ctx, f[4], appArgs)
 	if interval == 0 {
-		if st := storeFor(s.Host()); st != nil {
-			st.release(s.UUID(), f[1], f[2])
+		if b := backendFor(s.Host(), f[0]); b != nil {
+			b.Release(s.UUID(), f[1], f[2])
 		}
 	}
 	return err
@@ -275,6 +275,10 @@ func apiUsage(_ context.Context, h *core.Host, args string, w io.Writer) error {
 	}
 	st := storeFor(h)
 	if f[0] != "hash" || st == nil {
+		if b := backendFor(h, f[0]); b != nil {
+			_, err := fmt.Fprintf(w, "%d", b.Usage(f[1], f[2]))
+			return err
+		}
 		_, err := io.WriteString(w, "-ERR Limit subsystem "+f[0]+" not found\n")
 		return err
 	}

@@ -187,9 +187,10 @@ func (m *Module) Count(profile, id, domain string) (Counts, error) {
 	if err != nil {
 		return c, err
 	}
-	rows, err := db.Query(`SELECT read_epoch, read_flags, count(*) FROM voicemail_msgs
+	// read is 0/1 in both dialects (PostgreSQL wants every selected column grouped).
+	rows, err := db.Query(`SELECT CASE WHEN read_epoch = 0 THEN 0 ELSE 1 END, read_flags, count(*) FROM voicemail_msgs
 		WHERE username = ? AND domain = ? AND in_folder = 'inbox' AND flags <> 'delete'
-		GROUP BY read_epoch = 0, read_flags`, id, domain)
+		GROUP BY CASE WHEN read_epoch = 0 THEN 0 ELSE 1 END, read_flags`, id, domain)
 	if err != nil {
 		return c, err
 	}

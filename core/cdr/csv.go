@@ -86,7 +86,7 @@ type Config struct {
 	Debug           bool
 	SyncInterval    time.Duration
 	SQLite          bool   // also keep a sqlite table `cdr` (param sqlite)
-	SQLitePath      string // param sqlite-db, default <db_dir>/cdr.db
+	SQLitePath      string // param sqlite-db or db-dsn (a pgsql:// DSN too), default <db_dir>/cdr.db
 }
 
 // ParseConfig reads cdr_csv.conf; logDir is the default log-base.
@@ -118,7 +118,8 @@ func ParseConfig(snap *xmlconf.Snapshot, logDir string) (Config, error) {
 				cfg.MasterFileOnly = core.True(val)
 			case "sqlite":
 				cfg.SQLite = core.True(val)
-			case "sqlite-db":
+			case "sqlite-db", "db-dsn":
+				// db-dsn may name PostgreSQL (pgsql://...): a cluster's nodes share one cdr table.
 				cfg.SQLitePath = val
 			case "fsync-interval-ms":
 				n, err := strconv.Atoi(val)

@@ -122,6 +122,7 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		return err
 	}
 	e.presence = newPresence(e)
+	e.listenCluster()
 	e.wg.Add(3)
 	go func() { defer e.wg.Done(); e.regs.sweep(e.ctx) }()
 	go func() { defer e.wg.Done(); e.subs.sweep(e.ctx) }()

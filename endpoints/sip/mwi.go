@@ -69,7 +69,7 @@ func (e *Endpoint) messageWaiting(ev *event.Event) {
 		if callID != "" && reg.CallID != callID {
 			continue
 		}
-		if callID == "" && !strings.EqualFold(e.mwiAccount(reg), user+"@"+host) {
+		if callID == "" && !strings.EqualFold(e.mwiAccount(reg), user+"@"+host) || e.heldElsewhere(reg) {
 			continue
 		}
 		p, ok := e.Profile(reg.Profile)

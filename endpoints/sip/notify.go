@@ -210,6 +210,7 @@ func (p *Profile) sendUnsolicited(reg *Registration, event, ctype, body, callID 
 	req.AppendHeader(sip.NewHeader("Content-Type", ctype))
 	req.SetBody([]byte(body))
 	p.route(req, reg.Transport, reg.NAT, reg.NetworkIP, reg.NetworkPort)
+	p.routePath(req, reg.Path)
 	ss := p.ep.subs
 	ss.wg.Add(1)
 	go func() {
@@ -248,4 +249,18 @@ func (p *Profile) sendMessage(reg *Registration, fromUser, fromHost, display, ct
 			p.log.Debug("MESSAGE relay failed", "to", reg.ContactURI, "err", err)
 		}
 	}()
+}
+
+// routePath sends req through the proxies of a registration's Path (RFC 3327), as a call to
+// the user is: the proxy (Kamailio in front of a cluster) knows the phone's flow.
+func (p *Profile) routePath(req *sip.Request, path string) {
+	routes := splitPath(path)
+	for _, r := range routes {
+		if validHeaderValue(r) {
+			req.AppendHeader(sip.NewHeader("Route", r))
+		}
+	}
+	if r := req.Route(); r != nil && len(routes) > 0 {
+		req.SetDestination(r.Address.HostPort())
+	}
 }

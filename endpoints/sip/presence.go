@@ -77,8 +77,10 @@ func (pr *presence) run(ctx context.Context) {
 				pr.publishIn(ev)
 			case ev.Name == event.PresenceIn:
 				pr.presenceIn(ev)
+				pr.e.relayPresence(ev)
 			case ev.Name == event.MessageWaiting:
 				pr.e.messageWaiting(ev)
+				pr.e.relayMWI(ev)
 			default:
 				pr.e.registrationEvent(ev)
 			}

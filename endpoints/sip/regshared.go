@@ -128,6 +128,11 @@ func takeFSPath(u *sip.Uri) []string {
 	if err != nil {
 		return nil
 	}
+	return splitPath(path)
+}
+
+// splitPath is a stored Path's Route values, in order.
+func splitPath(path string) []string {
 	var out []string
 	for _, p := range strings.Split(path, ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -1,238 +1,238 @@
 // Package clustertest runs a goswitch cluster end to end: a throw-away PostgreSQL, Kamailio with
 // the shipped conf/cluster/kamailio.cfg, and two goswitch nodes, in a network namespace the test
-// makes (loopback only), with SIPp phones registering through Kamailio.
+// makes (loopback only), with SIPp phones registering and calling through Kamailio.
 package clustertest
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/goswitch/goswitch/internal/peer"
-	"github.com/goswitch/goswitch/internal/pgtest"
 )
 
-const (
-	proxyIP = "127.0.0.10"
-	nodeA   = "127.0.0.11"
-	nodeB   = "127.0.0.12"
-	phoneIP = "127.0.0.20"
-	probeS  = 1 // dispatcher OPTIONS interval, seconds
-)
+func itoa(n int) string { return strconv.Itoa(n) }
 
-func repoRoot(t *testing.T) string {
-	wd, _ := os.Getwd()
-	for d := wd; d != "/"; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
+func other(node string) string {
+	if node == "node-a" {
+		return "node-b"
 	}
-	t.Fatal("no repo root")
-	return ""
+	return "node-a"
 }
 
-// netns makes a private network namespace with loopback up, removed at cleanup.
-func netns(t *testing.T) string {
-	name := fmt.Sprintf("gscluster%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		peer.Missing(t, "cannot create a network namespace: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up: %v %s", err, out)
-	}
-	return name
-}
-
-// start runs a child in the namespace, killed (SIGKILL) at cleanup.
-func start(t *testing.T, ns, logf string, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, name}, args...)...)
-	f, err := os.Create(logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-		f.Close()
+// listening waits until a SIPp phone has bound its UDP port in the namespace.
+func (c *cluster) listening(port int) {
+	c.t.Helper()
+	waitFor(c.t, 5*time.Second, fmt.Sprintf("phone on %s:%d", phoneIP, port), func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", c.ns, "ss", "-lnu").Output()
+		return strings.Contains(string(out), fmt.Sprintf("%s:%d ", phoneIP, port))
 	})
-	return cmd
 }
 
-func nodeConf(t *testing.T, dir, name, ip, dsn string) string {
-	conf := filepath.Join(dir, name, "conf")
-	if err := os.MkdirAll(conf, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	xml := `<?xml version="1.0"?>
-<document type="freeswitch/xml">
-<section name="configuration">
-  <configuration name="switch.conf"><settings>
-    <param name="switchname" value="` + name + `"/>
-    <param name="core-db-dsn" value="` + dsn + `"/>
-    <param name="max-db-handles" value="4"/>
-  </settings></configuration>
-  <configuration name="modules.conf"><modules><load module="mod_sofia"/></modules></configuration>
-  <configuration name="sofia.conf"><profiles>
-    <profile name="internal"><settings>
-      <param name="sip-ip" value="` + ip + `"/><param name="rtp-ip" value="` + ip + `"/>
-      <param name="sip-port" value="5060"/><param name="context" value="default"/>
-      <param name="auth-calls" value="false"/><param name="accept-blind-reg" value="true"/>
-      <param name="odbc-dsn" value="` + dsn + `"/>
-    </settings></profile>
-  </profiles></configuration>
-</section>
-<section name="dialplan"><context name="default"/></section>
-</document>`
-	if err := os.WriteFile(filepath.Join(conf, "freeswitch.xml"), []byte(xml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return conf
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+// call makes one call from → to through Kamailio with Call-ID cid, the callee echoing RTP, and
+// returns the node that carried it, after checking both legs' RTP counters in its CDRs.
+func (c *cluster) call(cid, from, to string) string {
+	c.t.Helper()
+	before := map[string]int{"node-a": len(c.cdrLines("node-a")), "node-b": len(c.cdrLines("node-b"))}
+	n, _ := strconv.Atoi(to)
+	callee := c.sippAsync(20*time.Second, calleeEcho, phonePort(to), "-s", to, "-rtp_echo", "-mp", itoa(30000+2*(n-1000)))
+	c.listening(phonePort(to))
+	if err := c.sipp(20*time.Second, callerScenario(""), 0, "-s", from, "-key", "dest", to, "-cid_str", cid, "-d", "2000"); err != nil {
+		select {
+		case cerr := <-callee:
+			c.t.Logf("callee: %v", cerr)
+		case <-time.After(time.Second):
 		}
-		time.Sleep(50 * time.Millisecond)
+		c.t.Fatalf("call %s -> %s: %v", from, to, err)
 	}
-}
-
-func TestClusterFailover(t *testing.T) {
-	if os.Geteuid() != 0 {
-		peer.Missing(t, "network namespaces need root")
+	if err := <-callee; err != nil {
+		c.t.Fatalf("callee %s: %v", to, err)
 	}
-	for _, p := range []string{"kamailio", "sipp"} {
-		if _, err := exec.LookPath(p); err != nil {
-			peer.Missing(t, "%s not installed", p)
-		}
-	}
-	root := repoRoot(t)
-	pg := pgtest.Start(t)
-	ns := netns(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "goswitch")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "goswitch")).CombinedOutput(); err != nil {
-		t.Fatalf("build: %v %s", err, out)
-	}
-	db, err := sql.Open("pgx", strings.TrimPrefix(pg.DSN(), "pgsql://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-
-	nodes := map[string]*exec.Cmd{}
-	for name, ip := range map[string]string{"node-a": nodeA, "node-b": nodeB} {
-		conf := nodeConf(t, dir, name, ip, pg.DSN())
-		d := filepath.Join(dir, name)
-		nodes[name] = start(t, ns, filepath.Join(d, "stdout"), bin, "-nc", "-nf", "-conf", conf,
-			"-log", filepath.Join(d, "log"), "-db", filepath.Join(d, "db"), "-run", filepath.Join(d, "run"))
-	}
-	dslist := filepath.Join(dir, "dispatcher.list")
-	os.WriteFile(dslist, []byte("1 sip:"+nodeA+":5060 0 0\n1 sip:"+nodeB+":5060 0 0\n"), 0o644)
-	start(t, ns, filepath.Join(dir, "kamailio.log"), "kamailio", "-DD", "-E", "-f", filepath.Join(root, "conf", "cluster", "kamailio.cfg"),
-		"-A", "LISTEN=udp:"+proxyIP+":5060", "-A", `DSLIST="`+dslist+`"`, "-A", fmt.Sprintf("DS_PING=%d", probeS),
-		"-P", filepath.Join(dir, "kamailio.pid"))
-
-	scen := filepath.Join(dir, "register_blind.xml")
-	os.WriteFile(scen, []byte(registerBlind), 0o644)
-	// register runs one SIPp REGISTER for user through Kamailio and reports success.
-	register := func(user string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "sipp", proxyIP+":5060",
-			"-sf", scen, "-s", user, "-i", phoneIP, "-p", "0", "-m", "1", "-timeout", "10s", "-timeout_error", "-nostdin")
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%v: %s", err, out)
-		}
-		return nil
-	}
-	row := func(user string) (node, path string) {
-		db.QueryRow(`SELECT coalesce(hostname,''), coalesce(path,'') FROM sip_registrations WHERE sip_user = $1`, user).Scan(&node, &path)
-		return
-	}
-	// Both nodes up and probed: a REGISTER lands on one of them and in the shared table.
-	var lastErr error
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, f := range []string{"kamailio.log", "node-a/stdout", "node-b/stdout"} {
-				b, _ := os.ReadFile(filepath.Join(dir, f))
-				if len(b) > 3000 {
-					b = b[len(b)-3000:]
-				}
-				t.Logf("== %s\n%s", f, b)
+	var node string
+	var legs []string
+	waitFor(c.t, 5*time.Second, "both legs' CDRs", func() bool {
+		for name, k := range before {
+			if lines := c.cdrLines(name); len(lines) >= k+2 {
+				node, legs = name, lines[k:]
+				return true
 			}
-			t.Logf("last register error: %v", lastErr)
 		}
+		return false
 	})
-	waitFor(t, 30*time.Second, "first registration through Kamailio", func() bool { lastErr = register("1000"); return lastErr == nil })
-	waitFor(t, 5*time.Second, "registration row", func() bool { n, _ := row("1000"); return n != "" })
-	n1, path := row("1000")
-	if !strings.Contains(path, proxyIP) || !strings.Contains(path, "received=") {
-		t.Fatalf("Path %q does not route back through Kamailio", path)
+	for _, l := range legs {
+		f := strings.Split(strings.ReplaceAll(l, `"`, ""), ",")
+		if len(f) < 5 {
+			c.t.Fatalf("CDR %q", l)
+		}
+		in, _ := strconv.Atoi(f[2])
+		out, _ := strconv.Atoi(f[3])
+		leg := "callee leg"
+		if f[0] == cid {
+			leg = "caller leg"
+		}
+		// 2 s of 20 ms packets each way; the callee only sends what it received (echo).
+		if in < 50 || out < 50 {
+			c.t.Fatalf("%s %s -> %s on %s: RTP in %d out %d packets, want both ways", leg, from, to, node, in, out)
+		}
+		c.t.Logf("%s %s -> %s on %s: RTP in %d, out %d packets", leg, from, to, node, in, out)
 	}
-	t.Logf("1000 registered on %s with Path %s", n1, path)
+	return node
+}
 
-	// kill -9 the node that took it; REGISTERs (AoR-hashed to it) move to the survivor within
-	// the probe interval plus one retry, and 1000's registration stays in PostgreSQL.
-	victim := nodes[n1]
+func TestCluster(t *testing.T) {
+	c := newCluster(t)
+	waitFor(t, 30*time.Second, "first registration through Kamailio", func() bool { return c.register("1000") == nil })
+
+	// Registrations: a user on each node (the AoR hash decides).
+	on := map[string]string{} // node -> user
+	for i := 1000; i < 1005 && len(on) < 2; i++ {
+		u := itoa(i)
+		n := c.registered(u)
+		if on[n] == "" {
+			on[n] = u
+		}
+		if _, path := c.row(u); !strings.Contains(path, proxyIP) || !strings.Contains(path, "received=") {
+			t.Fatalf("Path %q does not route back through Kamailio", path)
+		}
+	}
+	if len(on) < 2 {
+		t.Fatalf("users 1000-1004 all registered on one node: %v", on)
+	}
+	ua, ub := on["node-a"], on["node-b"]
+
+	// Calls between them, both directions on one Call-ID: Kamailio hashes it to one node, which
+	// is the caller's node (not the callee's) for one of the two calls; that node finds the
+	// callee in the shared table and reaches it through Kamailio by the Path.
+	cid := fmt.Sprintf("call-%d@%s", os.Getpid(), phoneIP)
+	h1 := c.call(cid, ua, ub)
+	h2 := c.call(cid, ub, ua)
+	if h1 != h2 {
+		t.Fatalf("one Call-ID went to %s and %s", h1, h2)
+	}
+	t.Logf("calls carried by %s; %s is registered on the other node", h1, map[string]string{"node-a": ub, "node-b": ua}[h1])
+	// Both legs of both calls also land in the one PostgreSQL cdr table (cdr_csv sqlite + db-dsn).
+	waitFor(t, 5*time.Second, "CDR rows in PostgreSQL", func() bool {
+		var n int
+		c.db.QueryRow(`SELECT count(*) FROM cdr WHERE billsec >= 1 AND hangup_cause = 'NORMAL_CLEARING'`).Scan(&n)
+		return n >= 4
+	})
+
+	c.blf(ua, ub)
+	c.clusterLimit()
+	c.voicemailAndMWI()
+	c.failover()
+}
+
+// blf subscribes a watcher through a node to callee's dialog state and makes the call through
+// the other node: the watcher's node learns of it by PostgreSQL LISTEN/NOTIFY.
+func (c *cluster) blf(caller, callee string) {
+	t := c.t
+	const watcher = "1006"
+	watchNode := "node-a"
+	watch := c.sippAsync(30*time.Second, blfWatcher(), phonePort(watcher), "-s", watcher, "-key", "dest", callee,
+		"-cid_str", c.callIDFor(watchNode))
+	waitFor(t, 5*time.Second, "the watcher's subscription", func() bool {
+		var n int
+		c.db.QueryRow(`SELECT count(*) FROM sip_subscriptions WHERE sub_to_user = $1`, callee).Scan(&n)
+		return n > 0
+	})
+	if n := c.call(c.callIDFor(other(watchNode)), caller, callee); n == watchNode {
+		t.Fatalf("call went to the watcher's node %s", n)
+	}
+	if err := <-watch; err != nil {
+		t.Fatalf("BLF watcher on %s of %s (call on %s): %v", watchNode, callee, other(watchNode), err)
+	}
+	t.Logf("BLF watcher on %s saw %s's call on %s confirmed and terminated", watchNode, callee, other(watchNode))
+}
+
+// clusterLimit holds the one "limit db cluster trunk 1" slot with a call through node A: a call
+// through node B is refused (the count is in PostgreSQL), and the slot is free after the hangup.
+func (c *cluster) clusterLimit() {
+	t := c.t
+	rows := func() int {
+		var n int
+		c.db.QueryRow(`SELECT count(*) FROM limit_data WHERE realm = 'cluster' AND id = 'trunk'`).Scan(&n)
+		return n
+	}
+	first := c.sippAsync(20*time.Second, callerScenario(""), 0, "-s", "1000", "-key", "dest", "limited",
+		"-cid_str", c.callIDFor("node-a"), "-d", "3000")
+	waitFor(t, 5*time.Second, "the first call's limit row", func() bool { return rows() == 1 })
+	if err := c.sipp(5*time.Second, fmt.Sprintf(whoamiScenario, 486), 5998, "-key", "dest", "limited",
+		"-cid_str", c.callIDFor("node-b")); err != nil {
+		t.Fatalf("second call through node-b not refused 486 while node-a holds the limit: %v", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first limited call: %v", err)
+	}
+	waitFor(t, 5*time.Second, "the limit released at hangup", func() bool { return rows() == 0 })
+	t.Logf("limit db: one slot held through node-a refused a call through node-b (486), freed at hangup")
+}
+
+// voicemailAndMWI leaves a message through one node for a phone registered on the other, which
+// gets the MWI NOTIFY (LISTEN/NOTIFY), lists the message and plays it from shared storage.
+func (c *cluster) voicemailAndMWI() {
+	t := c.t
+	const box = "1005"
+	phone := c.sippAsync(25*time.Second, mwiPhone, phonePort(box), "-s", box)
+	var home string
+	waitFor(t, 10*time.Second, box+"'s registration row", func() bool { home, _ = c.row(box); return home != "" })
+	deposit := other(home)
+	// 15 s: the vanilla greeting and the beep take about 8, the rest is the message.
+	if err := c.sipp(30*time.Second, callerScenario(""), 0, "-s", "1000", "-key", "dest", "vm-"+box,
+		"-cid_str", c.callIDFor(deposit), "-d", "15000"); err != nil {
+		t.Fatalf("leave voicemail through %s: %v", deposit, err)
+	}
+	if err := <-phone; err != nil { // SIPp's own timeout bounds the wait
+		t.Fatalf("MWI phone on %s (message left through %s): %v", home, deposit, err)
+	}
+	t.Logf("voicemail left through %s; %s's phone on %s got Messages-Waiting: yes", deposit, box, home)
+
+	// Listed on the other node: the index is in PostgreSQL, the audio on the shared path.
+	list := strings.TrimSpace(c.gsapi(home, "vm_list "+box+"@"+domain))
+	f := strings.Split(list, ":")
+	if len(f) < 10 || f[1] != "0" || !strings.HasPrefix(f[5], c.voice) {
+		t.Fatalf("vm_list on %s: %q", home, list)
+	}
+	if st, err := os.Stat(f[5]); err != nil || st.Size() < 8000 {
+		t.Fatalf("message audio %s: %v", f[5], err)
+	}
+	// Played from the other node: voicemail check, 1 (new messages) during the menu; the
+	// message is marked read once it has played.
+	if err := c.sipp(30*time.Second, callerScenario(infoDigit(3000, "1")), 0, "-s", box, "-key", "dest", "vmcheck-"+box,
+		"-cid_str", c.callIDFor(home), "-d", "14000"); err != nil {
+		t.Fatalf("voicemail check on %s: %v", home, err)
+	}
+	list = strings.TrimSpace(c.gsapi(deposit, "vm_list "+box+"@"+domain))
+	if f = strings.Split(list, ":"); len(f) < 10 || f[1] == "0" {
+		t.Fatalf("after playing on %s, vm_list on %s: %q (not read)", home, deposit, list)
+	}
+	t.Logf("message %s listed and played from %s", f[5], home)
+}
+
+// failover kills -9 the node holding 1000's registration: REGISTERs (AoR-hashed to it) move to
+// the survivor within the probe interval plus one retry, and 1000's registration stays in PostgreSQL.
+func (c *cluster) failover() {
+	t := c.t
+	n1, _ := c.row("1000")
+	victim := c.nodes[n1]
 	syscall.Kill(victim.Process.Pid, syscall.SIGKILL)
 	killed := time.Now()
-	var err2 error
+	if n, _ := c.row("1000"); n != n1 {
+		t.Fatalf("1000's row lost with its node: %q", n)
+	}
 	waitFor(t, time.Duration(probeS)*time.Second+15*time.Second, "registration after failover", func() bool {
-		err2 = register("1000")
-		return err2 == nil
+		return c.register("1000") == nil
 	})
 	took := time.Since(killed)
 	var n2 string
-	waitFor(t, 5*time.Second, "1000's row rewritten by the survivor", func() bool { n2, _ = row("1000"); return n2 != n1 && n2 != "" })
+	waitFor(t, 5*time.Second, "1000's row rewritten by the survivor", func() bool { n2, _ = c.row("1000"); return n2 != n1 && n2 != "" })
 	for _, u := range []string{"1001", "1002"} {
-		if err := register(u); err != nil {
+		if err := c.register(u); err != nil {
 			t.Fatalf("register %s after failover: %v", u, err)
 		}
 	}
 	t.Logf("failover: %s killed, re-registration accepted by %s after %v", n1, n2, took.Round(time.Millisecond))
 }
-
-// registerBlind: one REGISTER (the nodes run accept-blind-reg) answered 200.
-const registerBlind = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="blind register">
-  <send retrans="500">
-    <![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:[service]@cluster.test>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@cluster.test>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Expires: 300
-      User-Agent: SIPp
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-</scenario>
-`

@@ -86,33 +86,34 @@ type Session struct {
 	state     atomic.Uint32
 	callState atomic.Uint32
 
-	mu         sync.Mutex
-	name       string
-	profile    *CallerProfile
-	leg        Leg
-	originator *Session
-	originatee *Session
-	bridge     *bridge
-	cause      Cause
-	outcome    Outcome // how the leg's endpoint saw the call end (SetOutcome)
-	hungup     bool
-	times      Times
-	transfer   *transferRequest
-	execCancel context.CancelFunc
-	next       State // a state an app asked for (park)
-	route      *Route
-	appName    string
-	appData    string
-	lastApp    string
-	lastArg    string
-	dtmfHook   func(media.DTMF) bool
-	peerHook   func(from *Session, d media.DTMF) bool // digits the bridged peer receives
-	transfers  int
-	started    bool
-	scoped     map[string]string
-	interject  func() // run instead of the route's first action (uuid_bridge)
-	private    map[string]any
-	holding    bool // the far end put the channel on hold (MarkHold)
+	mu            sync.Mutex
+	name          string
+	profile       *CallerProfile
+	leg           Leg
+	originator    *Session
+	originatee    *Session
+	bridge        *bridge
+	cause         Cause
+	outcome       Outcome // how the leg's endpoint saw the call end (SetOutcome)
+	hungup        bool
+	times         Times
+	transfer      *transferRequest
+	execCancel    context.CancelFunc
+	next          State // a state an app asked for (park)
+	route         *Route
+	appName       string
+	appData       string
+	lastApp       string
+	lastArg       string
+	dtmfHook      func(media.DTMF) bool
+	peerHook      func(from *Session, d media.DTMF) bool // digits the bridged peer receives
+	transfers     int
+	started       bool
+	scoped        map[string]string
+	interject     func() // run instead of the route's first action (uuid_bridge)
+	private       map[string]any
+	holding       bool // the far end put the channel on hold (MarkHold)
+	stateHandlers []StateHandler
 
 	cmdMu    sync.Mutex
 	cmdQ     []func()      // commands for the session goroutine; unbounded so senders never block

@@ -69,6 +69,7 @@ func (s *Session) setState(st State) {
 	s.state.Store(uint32(st))
 	s.log.Debug("state change", "state", st.String())
 	s.publishChannel(event.ChannelState, nil)
+	s.runStateHandlers(st)
 }
 
 // setCallState records and publishes a call-state change (CHANNEL_CALLSTATE).
@@ -515,6 +516,7 @@ func (s *Session) hangupState() {
 	s.setCallState(CallHangup)
 	s.publishChannel(event.ChannelHangup, nil)
 	s.publishChannel(event.ChannelState, nil)
+	s.runStateHandlers(StateHangup)
 	if l := s.Leg(); l != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := l.Hangup(ctx, cause); err != nil {

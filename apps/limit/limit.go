@@ -163,8 +163,10 @@ func parseMax(v string) (int, time.Duration) {
 	return max, time.Duration(sec) * time.Second
 }
 
-// acquire counts s and, on its first count, watches it so the counts go at hangup (and at a
-// transfer unless limit_ignore_transfer).
+// acquire counts s and, on its first count, adds a state handler that releases the counts at
+// hangup, and at a transfer unless limit_ignore_transfer, as FreeSWITCH's limit state handler
+// does on CS_ROUTING. The release runs on the session goroutine as the state changes, so the
+// count is free before the channel's CHANNEL_HANGUP_COMPLETE.
 func acquire(s *core.Session, backend, realm, resource string, max int, interval time.Duration) (bool, error) {
 	b := backendFor(s.Host(), backend)
 	if b == nil {
@@ -173,35 +175,24 @@ func acquire(s *core.Session, backend, realm, resource string, max int, interval
 	ok, first := b.Incr(s, realm, resource, max, interval)
 	if ok && first {
 		s.SetVar("limit_backend", backend)
-		go watch(b, s, s.Profile().ProfileIndex)
+		s.AddStateHandler(func(s *core.Session, st core.State) bool { return release(b, s, st) })
 	}
 	return ok, nil
 }
 
-// watch releases s's counts when it hangs up, or when it is transferred (its caller profile
-// index moves on) and limit_ignore_transfer is not true, as FreeSWITCH's limit state handler does
-// on CS_ROUTING.
-func watch(b Backend, s *core.Session, index int) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.Done():
-			b.Release(s.UUID(), "", "")
-			return
-		case <-t.C:
-			if s.Profile().ProfileIndex == index {
-				continue
-			}
-			if core.True(s.Var("limit_ignore_transfer")) {
-				index = s.Profile().ProfileIndex
-				continue
-			}
-			b.Release(s.UUID(), "", "")
-			s.UnsetVar("limit_backend")
-			return
-		}
+// release is the limit state handler: it frees s's counts when s hangs up or is transferred,
+// and says whether it is still needed.
+func release(b Backend, s *core.Session, st core.State) bool {
+	switch {
+	case st >= core.StateHangup:
+		b.Release(s.UUID(), "", "")
+		return false
+	case st == core.StateRouting && !core.True(s.Var("limit_ignore_transfer")):
+		b.Release(s.UUID(), "", "")
+		s.UnsetVar("limit_backend")
+		return false
 	}
+	return true
 }
 
 func limitApp(ctx context.Context, s *core.Session, args string) error {

@@ -120,3 +120,30 @@ func TestLimitExecute(t *testing.T) {
 	waitFor(t, "counted", func() bool { return usage(t, h, "hash ex res") == "1" })
 	waitFor(t, "released after the app", func() bool { return usage(t, h, "hash ex res") == "0" })
 }
+
+// TestReleasedBeforeReporting: the count is free by the time the channel reports (CDR writers,
+// CHANNEL_HANGUP_COMPLETE), as FreeSWITCH's state handler frees it in CS_HANGUP, so a client
+// that sees the hangup and dials again is not refused.
+func TestReleasedBeforeReporting(t *testing.T) {
+	h := playtest.NewHost(t, playtest.Conf(conf))
+	seen := make(chan string, 1)
+	h.OnReporting(func(s *core.Session) {
+		out, _ := h.APIOutput(t.Context(), "limit_usage", "hash rep res")
+		select {
+		case seen <- out:
+		default:
+		}
+	})
+	a, _ := playtest.NewCall(t, h, "a")
+	playtest.Run(t, a, "limit", "hash rep res 1", "park", "")
+	waitFor(t, "counted", func() bool { return usage(t, h, "hash rep res") == "1" })
+	a.Hangup(core.CauseNormalClearing)
+	select {
+	case got := <-seen:
+		if got != "0" {
+			t.Errorf("usage while reporting = %q, want 0", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reporting")
+	}
+}

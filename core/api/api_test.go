@@ -14,6 +14,8 @@ import (
 
 	_ "github.com/goswitch/goswitch/apps/bridge"
 	_ "github.com/goswitch/goswitch/apps/dptools"
+	_ "github.com/goswitch/goswitch/codecs/g711"
+	_ "github.com/goswitch/goswitch/codecs/telephoneevent"
 	"github.com/goswitch/goswitch/core"
 	_ "github.com/goswitch/goswitch/core/api"
 	_ "github.com/goswitch/goswitch/core/esl" // mod_event_socket, which TestShowEmpty expects loaded
@@ -121,6 +123,10 @@ func TestShowEmpty(t *testing.T) {
 	}
 	if out := run(t, h, "show endpoint"); !strings.Contains(out, "endpoint,loopback,mod_loopback\n") {
 		t.Errorf("show endpoint:\n%s", out)
+	}
+	if out := run(t, h, "show codec"); !strings.Contains(out, "codec,G.711 ulaw,CORE_PCM_MODULE\n") ||
+		strings.Contains(out, "telephone-event") {
+		t.Errorf("show codec (FreeSWITCH's interface names):\n%s", out)
 	}
 	if out := run(t, h, "show modules"); !strings.Contains(out, "module,mod_commands,mod_commands,built-in\n") {
 		t.Errorf("show modules:\n%s", out)

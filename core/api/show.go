@@ -175,12 +175,12 @@ func interfaceTable(kind string) table {
 	case "codec":
 		seen := map[string]bool{}
 		for _, c := range media.Codecs() {
-			name := c.Name
-			if seen[name] {
+			name, module := codecIface(c.Name)
+			if name == "" || seen[name] {
 				continue
 			}
 			seen[name] = true
-			t.rows = append(t.rows, []string{"codec", name, "mod_" + strings.ToLower(strings.ReplaceAll(name, "-", "_"))})
+			t.rows = append(t.rows, []string{"codec", name, module})
 		}
 	case "endpoint":
 		for _, e := range core.Endpoints() {
@@ -382,4 +382,24 @@ func (t table) xml() string {
 func xmlEscape(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;")
 	return r.Replace(s)
+}
+
+// codecIface names a codec and its module as FreeSWITCH's `show codec` does (the codec
+// interface's name, not the SDP encoding name), so scripts that grep for them keep working.
+func codecIface(encoding string) (name, module string) {
+	switch strings.ToUpper(encoding) {
+	case "PCMU":
+		return "G.711 ulaw", "CORE_PCM_MODULE"
+	case "PCMA":
+		return "G.711 alaw", "CORE_PCM_MODULE"
+	case "L16":
+		return "RAW Signed Linear (16 bit)", "CORE_PCM_MODULE"
+	case "G722":
+		return "G.722", "mod_spandsp"
+	case "OPUS":
+		return "OPUS (STANDARD)", "mod_opus"
+	case "TELEPHONE-EVENT", "CN":
+		return "", "" // signalling payloads, not codec interfaces in FreeSWITCH
+	}
+	return encoding, "mod_" + strings.ToLower(strings.ReplaceAll(encoding, "-", "_"))
 }

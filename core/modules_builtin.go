@@ -1,6 +1,11 @@
 package core
 
-import "sort"
+import (
+	"sort"
+	"strings"
+
+	"github.com/goswitch/goswitch/core/media"
+)
 
 // providedModules are FreeSWITCH modules whose work goswitch does without a registry entry of
 // that name: the console and file loggers, the WAV reader, tone_stream:// and local_stream://,
@@ -21,8 +26,8 @@ func ProvidedModules() []string {
 }
 
 // ModuleBuiltIn reports whether goswitch provides the FreeSWITCH module name: a registered
-// module, the module of a registered application, API, endpoint or dialplan, or one of
-// ProvidedModules.
+// module, the module of a registered application, API, endpoint, dialplan or codec (mod_opus is
+// there only when libopus loaded), or one of ProvidedModules.
 func ModuleBuiltIn(name string) bool {
 	for _, m := range providedModules {
 		if m == name {
@@ -44,6 +49,11 @@ func ModuleBuiltIn(name string) bool {
 	}
 	for _, e := range Endpoints() {
 		if e.Module == name {
+			return true
+		}
+	}
+	for _, c := range media.Codecs() { // a codec module: mod_opus when the Opus codec loaded
+		if strings.EqualFold(name, "mod_"+c.Name) {
 			return true
 		}
 	}

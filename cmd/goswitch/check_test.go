@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/goswitch/goswitch/codecs/opus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,8 @@ func TestCheckVanilla(t *testing.T) {
 		if strings.Contains(line, "mod_sofia") || strings.Contains(line, "application bridge ") ||
 			strings.Contains(line, "application valet_park ") || strings.Contains(line, "application intercept ") ||
 			strings.Contains(line, "application eavesdrop ") || strings.Contains(line, "mod_valet_parking") ||
-			strings.Contains(line, "mod_fifo") || strings.Contains(line, "application fifo ") {
+			strings.Contains(line, "mod_fifo") || strings.Contains(line, "application fifo ") ||
+			(opus.Available && strings.Contains(line, "mod_opus")) {
 			t.Errorf("supported thing reported: %s", line)
 		}
 		if !strings.Contains(line, "error(s)") && !strings.HasPrefix(line, checkVanillaDir+"/") {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/netip"
 	"strings"
 	"sync"
@@ -141,4 +142,23 @@ func (c *nonceCache) challenge(realm string, stale bool, src netip.Addr) string 
 func md5hex(s string) string {
 	h := md5.Sum([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+func parseCredUser(hdr string) (string, error) {
+	i := strings.Index(strings.ToLower(hdr), "username=")
+	if i < 0 {
+		return "", errors.New("no username")
+	}
+	v := hdr[i+len("username="):]
+	if strings.HasPrefix(v, "\"") {
+		v = v[1:]
+		if j := strings.IndexByte(v, '"'); j >= 0 {
+			return v[:j], nil
+		}
+		return "", errors.New("bad username")
+	}
+	if j := strings.IndexAny(v, ", "); j >= 0 {
+		v = v[:j]
+	}
+	return v, nil
 }

@@ -76,8 +76,6 @@ type call struct {
 	weRefresh atomic.Bool   // we are the session timer's refresher (sessiontimer.go)
 }
 
-func (c *call) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }
-
 // Port implements core.Leg.
 func (c *call) Port() media.Port {
 	if c.port == nil {
@@ -139,49 +137,6 @@ func (c *call) isAnswered() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.answered
-}
-
-// respond sends a response chosen by the dialplan (respond app) on an unanswered inbound call:
-// 1xx as progress, 2xx as answer, anything else as the final response.
-func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.Header) error {
-	if !c.inbound || c.isAnswered() {
-		return nil
-	}
-	switch {
-	case code == 180:
-		return c.Progress(ctx, false)
-	case code == 183:
-		return c.Progress(ctx, true)
-	case code >= 200 && code < 300:
-		return c.Answer(ctx)
-	case code < 300 || code > 699:
-		return fmt.Errorf("sip: cannot respond %d", code)
-	}
-	if reason == "" || !validHeaderValue(reason) {
-		reason = statusText(code)
-	}
-	c.mu.Lock()
-	if c.finalSent {
-		c.mu.Unlock()
-		return nil
-	}
-	c.finalSent = true
-	c.mu.Unlock()
-	setOutcome(c.s, core.Outcome{Proto: sipProto(code), Disposition: "send_refuse"})
-	c.sendFinal(code, reason, hdrs)
-	return nil
-}
-
-// sendFinal sends a non-2xx final response without blocking the session goroutine: sipgo waits
-// for the ACK (or timer H) inside Respond; the INVITE handler stays alive until then.
-func (c *call) sendFinal(code int, reason string, hdrs []sip.Header) {
-	go func() {
-		defer c.markFinal()
-		c.beforeFinal(false)
-		if err := c.ds.Respond(code, reason, nil, hdrs...); err != nil {
-			c.p.log.Debug("final response", "code", code, "err", err)
-		}
-	}()
 }
 
 // refer asks the far end of an answered call to call target (deflect).
@@ -374,64 +329,4 @@ func (c *call) armSessionTimer(d time.Duration) {
 
 func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
-}
-
-// watchForks ACKs and BYEs 2xx responses from other branches of a forked INVITE (a To-tag other
-// than the dialog's): RFC 3261 13.2.2.4 wants every 2xx ACKed, and we keep only one dialog.
-func (c *call) watchForks() {
-	c.mu.Lock()
-	tx := c.inviteTx
-	c.mu.Unlock()
-	if tx == nil || c.dc.InviteResponse == nil {
-		return
-	}
-	first := tagOf(c.dc.InviteResponse.To().Params)
-	var seen sync.Map
-	tx.OnRetransmission(func(r *sip.Response) {
-		if r.StatusCode/100 != 2 || r.To() == nil {
-			return
-		}
-		if tag := tagOf(r.To().Params); tag != "" && tag != first {
-			c.ackFork(r, tag, &seen)
-		}
-	})
-}
-
-func (c *call) ackFork(r *sip.Response, tag string, seen *sync.Map) {
-	inv := c.dc.InviteRequest
-	target := inv.Recipient
-	if ct := r.Contact(); ct != nil {
-		target = ct.Address
-	}
-	mk := func(m sip.RequestMethod, seq uint32) *sip.Request {
-		req := sip.NewRequest(m, target)
-		req.AppendHeader(sip.HeaderClone(inv.From()))
-		req.AppendHeader(sip.HeaderClone(r.To()))
-		req.AppendHeader(sip.HeaderClone(inv.CallID()))
-		req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: m})
-		rrs := r.GetHeaders("Record-Route")
-		for i := len(rrs) - 1; i >= 0; i-- {
-			req.AppendHeader(sip.NewHeader("Route", rrs[i].Value()))
-		}
-		req.SetTransport(inv.Transport())
-		req.Laddr = inv.Laddr
-		if len(rrs) == 0 {
-			req.SetDestination(r.Source())
-		}
-		return req
-	}
-	if err := c.p.cli.WriteRequest(mk(sip.ACK, inv.CSeq().SeqNo)); err != nil {
-		c.p.log.Debug("ACK of forked 2xx", "err", err)
-	}
-	if _, dup := seen.LoadOrStore(tag, true); dup {
-		return
-	}
-	c.s.Log().Info("forked 2xx from a second dialog: ACK and BYE", "to_tag", tag)
-	go func() {
-		ctx, cancel := contextTimeout(5 * time.Second)
-		defer cancel()
-		if _, err := c.p.cli.Do(ctx, mk(sip.BYE, inv.CSeq().SeqNo+1)); err != nil {
-			c.p.log.Debug("BYE of forked dialog", "err", err)
-		}
-	}()
 }

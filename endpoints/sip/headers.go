@@ -119,3 +119,10 @@ func reasonCause(v string) (int, bool) {
 	}
 	return 0, false
 }
+
+func headerValue(req *sip.Request, name string) string {
+	if h := req.GetHeader(name); h != nil {
+		return h.Value()
+	}
+	return ""
+}

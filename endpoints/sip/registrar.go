@@ -436,10 +436,3 @@ func splitContacts(v string) []string {
 	}
 	return out
 }
-
-func headerValue(req *sip.Request, name string) string {
-	if h := req.GetHeader(name); h != nil {
-		return h.Value()
-	}
-	return ""
-}

@@ -21,7 +21,7 @@ var known = map[string]bool{
 	"endpoints/sip/config.go:parseProfile":          true,
 	"endpoints/sip/inbound.go:Profile.onInvite":     true,
 	"endpoints/sip/outbound.go:Profile.originate":   true,
-	"endpoints/sip/outbound.go:call.waitAnswer":     true,
+	"endpoints/sip/outboundcall.go:call.waitAnswer": true,
 	"endpoints/sip/registrar.go:Profile.onRegister": true,
 	"scripts/attack/main.go":                        true,
 	"scripts/attack/main.go:referAttack":            true,

@@ -23,8 +23,7 @@ var known = map[string]bool{
 	"endpoints/sip/outbound.go:Profile.originate":   true,
 	"endpoints/sip/outboundcall.go:call.waitAnswer": true,
 	"endpoints/sip/registrar.go:Profile.onRegister": true,
-	"scripts/attack/main.go":                        true,
-	"scripts/attack/main.go:referAttack":            true,
+	"scripts/attack/refer.go:referAttack":           true,
 	"scripts/mediaload/twoproc.go:phones":           true,
 }
 

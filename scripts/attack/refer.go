@@ -27,54 +27,8 @@ func referAttack(h netip.Addr) (string, string) {
 	}
 	defer phone.register(*user, *pass, contact, 0)
 
-	// The fake phone answers every INVITE, acknowledges everything else, and at the end hangs up
-	// the calls it answered (a transferred leg would otherwise stay up).
-	stop := make(chan struct{})
-	var answered []string // BYE requests for the dialogs it answered
-	var amu sync.Mutex
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			m := phone.read(200 * time.Millisecond)
-			if m == nil || m.code() != 0 {
-				continue
-			}
-			switch strings.Fields(m.first)[0] {
-			case "INVITE":
-				body := sdp("127.0.0.7")
-				tag := rnd()
-				m.hdr["to"] = []string{m.get("to") + ";tag=" + tag}
-				phone.answer(m, 200, fmt.Sprintf("Contact: %s\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s", contact, len(body), body))
-				target := "sip:" + phone.dst.String()
-				if ct := m.get("contact"); strings.Contains(ct, "<") {
-					target = ct[strings.Index(ct, "<")+1 : strings.Index(ct, ">")]
-				}
-				amu.Lock()
-				answered = append(answered, fmt.Sprintf("BYE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\nMax-Forwards: 70\r\n"+
-					"From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
-					target, phone.local(), rnd(), m.get("to"), m.get("from"), m.get("call-id")))
-				amu.Unlock()
-			case "ACK":
-			default:
-				phone.answer(m, 200, "")
-			}
-		}
-	}()
-	defer func() {
-		close(stop)
-		wg.Wait()
-		for _, bye := range answered {
-			phone.send(bye)
-			phone.read(500 * time.Millisecond)
-		}
-	}()
+	fp := startFakePhone(phone, contact)
+	defer fp.stop()
 
 	caller, err := newUA("127.0.0.8", ex)
 	if err != nil {
@@ -132,4 +86,67 @@ func referAttack(h netip.Addr) (string, string) {
 	caller.send(caller.request("BYE", target, from, to, callID, 3, "", ""))
 	caller.final(callID, 3, time.Second)
 	return line("1", "refer-toll-fraud", "INVITE "+*user+" on external (unauthenticated, answered), then REFER Refer-To "+referTo, "REFER "+res, refused), l5
+}
+
+// fakePhone answers every INVITE, acknowledges everything else, and when stopped hangs up the
+// calls it answered (a transferred leg would otherwise stay up).
+type fakePhone struct {
+	ua      *ua
+	contact string
+	done    chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	byes    []string // BYE requests for the dialogs it answered
+}
+
+func startFakePhone(u *ua, contact string) *fakePhone {
+	f := &fakePhone{ua: u, contact: contact, done: make(chan struct{})}
+	f.wg.Add(1)
+	go f.run()
+	return f
+}
+
+func (f *fakePhone) run() {
+	defer f.wg.Done()
+	phone, contact := f.ua, f.contact
+	for {
+		select {
+		case <-f.done:
+			return
+		default:
+		}
+		m := phone.read(200 * time.Millisecond)
+		if m == nil || m.code() != 0 {
+			continue
+		}
+		switch strings.Fields(m.first)[0] {
+		case "INVITE":
+			body := sdp("127.0.0.7")
+			tag := rnd()
+			m.hdr["to"] = []string{m.get("to") + ";tag=" + tag}
+			phone.answer(m, 200, fmt.Sprintf("Contact: %s\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s", contact, len(body), body))
+			target := "sip:" + phone.dst.String()
+			if ct := m.get("contact"); strings.Contains(ct, "<") {
+				target = ct[strings.Index(ct, "<")+1 : strings.Index(ct, ">")]
+			}
+			f.mu.Lock()
+			f.byes = append(f.byes, fmt.Sprintf("BYE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\nMax-Forwards: 70\r\n"+
+				"From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+				target, phone.local(), rnd(), m.get("to"), m.get("from"), m.get("call-id")))
+			f.mu.Unlock()
+		case "ACK":
+		default:
+			phone.answer(m, 200, "")
+		}
+	}
+}
+
+// stop ends run, then hangs up what it answered.
+func (f *fakePhone) stop() {
+	close(f.done)
+	f.wg.Wait()
+	for _, bye := range f.byes {
+		f.ua.send(bye)
+		f.ua.read(500 * time.Millisecond)
+	}
 }

@@ -23,7 +23,6 @@ var known = map[string]bool{
 	"endpoints/sip/outbound.go:Profile.originate":   true,
 	"endpoints/sip/outboundcall.go:call.waitAnswer": true,
 	"endpoints/sip/registrar.go:Profile.onRegister": true,
-	"scripts/attack/refer.go:referAttack":           true,
 	"scripts/mediaload/twoproc.go:phones":           true,
 }
 

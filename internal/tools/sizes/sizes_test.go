@@ -14,7 +14,6 @@ import (
 var known = map[string]bool{
 	"apps/conference/api.go:apiConference":          true,
 	"apps/conference/mix.go:Conference.tick":        true,
-	"apps/dptools/dptools.go":                       true,
 	"cmd/goswitch/main.go:daemon":                   true,
 	"core/xmlconf/directory.go:buildDirectory":      true,
 	"dialplan/hunt.go:hunter.conditions":            true,

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/goswitch/goswitch/core"
@@ -23,16 +22,20 @@ import (
 
 const managerRequest = core.CauseManagerRequest
 
-// call is one SIP dialog bound to a session: the core.Leg of both directions.
+// call is the part of a SIP dialog that both directions share: the session, RTP port and SDP
+// state, the session timer, DTMF and in-dialog requests (re-INVITE, INFO, REFER). It is
+// embedded in inboundCall (inboundcall.go) or outboundCall (outboundcall.go), as diago embeds
+// DialogMedia in DialogServerSession and DialogClientSession; each of those is its
+// direction's core.Leg. The profile's dialog table holds *call.
 type call struct {
-	p       *Profile
-	s       *core.Session
-	inbound bool
-	key     string
-	auth    authority // what the far end may ask for (REFER); fixed when the dialog begins
+	p    *Profile
+	s    *core.Session
+	key  string
+	auth authority // what the far end may ask for (REFER); fixed when the dialog begins
 
-	ds *sipgo.DialogServerSession // inbound
-	dc *sipgo.DialogClientSession // outbound
+	// The direction: exactly one is set, to the value that embeds this call.
+	in  *inboundCall
+	out *outboundCall
 
 	port *rtp.RTPPort
 	rtc  *webrtc.Session // WebRTC leg: ICE-lite and DTLS-SRTP on port (webrtc.go), under mu
@@ -41,21 +44,14 @@ type call struct {
 
 	mu          sync.Mutex
 	answered    bool
-	finalSent   bool
 	early       bool
 	remoteCSeq  uint32
 	sessTimer   *time.Timer
 	sessExpires time.Duration
 
-	final        chan struct{} // inbound: closed once a final response went out
-	finalOnce    sync.Once
-	cancelInvite context.CancelFunc // outbound: cancels WaitAnswer (sends CANCEL)
-	answeredC    chan struct{}
-	ended        atomic.Bool
-	reinviting   atomic.Bool
-	waitDone     chan struct{}
-	lateOffer    bool                  // inbound INVITE without SDP: our 200 offers, the ACK answers
-	inviteTx     sip.ClientTransaction // outbound: the INVITE's current client transaction // outbound: closed when waitAnswer returns
+	answeredC  chan struct{}
+	ended      atomic.Bool
+	reinviting atomic.Bool
 
 	// SDP state, under mu; core/sdp does the offer/answer (see sdp.go).
 	sdpSessID   uint64
@@ -67,13 +63,28 @@ type call struct {
 	negKey      string          // sdpPrefs.key localSDP was built with
 	sdpSent     bool            // localSDP went out in a 183/200: no more late negotiation
 	holdDir     media.Direction // what we want: SendOnly while we hold the far end
+	lateOffer   bool            // inbound INVITE without SDP: our 200 offers, the ACK answers
 
 	reAck    chan struct{} // under mu: closed by the ACK of the re-INVITE 2xx we retransmit
 	reAckSeq uint32        // that re-INVITE's CSeq
 
-	rel       *relState     // under mu: inbound reliable provisionals (prack.go)
-	prackRSeq atomic.Uint32 // outbound: RSeq of the last reliable 18x we PRACKed
-	weRefresh atomic.Bool   // we are the session timer's refresher (sessiontimer.go)
+	weRefresh atomic.Bool // we are the session timer's refresher (sessiontimer.go)
+}
+
+// sipDialog is what in-dialog requests need of sipgo's dialog, server (inbound) or client
+// (outbound) side.
+type sipDialog interface {
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+	TransactionRequest(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error)
+	WriteRequest(req *sip.Request) error
+}
+
+// dialog is the sipgo dialog of the call's direction.
+func (c *call) dialog() sipDialog {
+	if c.in != nil {
+		return c.in.ds
+	}
+	return c.out.dc
 }
 
 // Port implements core.Leg.
@@ -105,27 +116,14 @@ func (c *call) sendInfoDTMF(d media.DTMF) error {
 }
 
 // Indicate implements core.Leg: hold/unhold send a re-INVITE; others are accepted silently.
+// An unanswered inbound call handles respond and redirect itself (inboundCall.Indicate).
 func (c *call) Indicate(ctx context.Context, ind core.Indication) error {
 	switch ind.Kind {
 	case "hold":
 		return c.reinvite(ctx, media.SendOnly)
 	case "unhold":
 		return c.reinvite(ctx, media.SendRecv)
-	case "respond":
-		return c.respond(ctx, ind.Code, ind.Data, nil)
-	case "redirect":
-		if c.inbound && !c.isAnswered() {
-			uri := strings.Trim(strings.TrimSpace(ind.Data), "<>")
-			if !validHeaderValue(uri) || uri == "" {
-				return errHeaderValue
-			}
-			if !strings.Contains(uri, ":") {
-				uri = "sip:" + uri
-			}
-			return c.respond(ctx, 302, "Moved Temporarily", []sip.Header{sip.NewHeader("Contact", "<"+uri+">")})
-		}
-		return c.refer(ctx, ind.Data)
-	case "deflect":
+	case "redirect", "deflect":
 		return c.refer(ctx, ind.Data)
 	case "display":
 		return c.sendDisplay(ctx, ind.Data)
@@ -161,20 +159,18 @@ func (c *call) refer(ctx context.Context, target string) error {
 }
 
 func (c *call) remoteTarget() sip.Uri {
-	if c.inbound {
-		return c.ds.InviteRequest.Contact().Address
+	if c.in != nil {
+		return c.in.ds.InviteRequest.Contact().Address
 	}
-	if c.dc.InviteResponse != nil && c.dc.InviteResponse.Contact() != nil {
-		return c.dc.InviteResponse.Contact().Address
+	dc := c.out.dc
+	if dc.InviteResponse != nil && dc.InviteResponse.Contact() != nil {
+		return dc.InviteResponse.Contact().Address
 	}
-	return c.dc.InviteRequest.Recipient
+	return dc.InviteRequest.Recipient
 }
 
 func (c *call) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	if c.inbound {
-		return c.ds.Do(ctx, req)
-	}
-	return c.dc.Do(ctx, req)
+	return c.dialog().Do(ctx, req)
 }
 
 // reinvite sends a re-INVITE with our SDP in direction dir and ACKs the 2xx (sipgo does not).
@@ -193,12 +189,7 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	c.addDialogContact(req)
 	c.addSessionHeaders(req)
-	var tx sip.ClientTransaction
-	if c.inbound {
-		tx, err = c.ds.TransactionRequest(ctx, req)
-	} else {
-		tx, err = c.dc.TransactionRequest(ctx, req)
-	}
+	tx, err := c.dialog().TransactionRequest(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -215,11 +206,7 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 			ack := sip.NewRequest(sip.ACK, c.remoteTarget())
 			ack.AppendHeader(sip.HeaderClone(req.CSeq()))
 			ack.CSeq().MethodName = sip.ACK
-			if c.inbound {
-				err = c.ds.WriteRequest(ack)
-			} else {
-				err = c.dc.WriteRequest(ack)
-			}
+			err = c.dialog().WriteRequest(ack)
 			r, perr := off.ParseAnswer(res.Body())
 			if perr == nil {
 				perr = applyResult(c.port, r)

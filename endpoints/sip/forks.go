@@ -9,7 +9,7 @@ import (
 
 // watchForks ACKs and BYEs 2xx responses from other branches of a forked INVITE (a To-tag other
 // than the dialog's): RFC 3261 13.2.2.4 wants every 2xx ACKed, and we keep only one dialog.
-func (c *call) watchForks() {
+func (c *outboundCall) watchForks() {
 	c.mu.Lock()
 	tx := c.inviteTx
 	c.mu.Unlock()
@@ -28,7 +28,7 @@ func (c *call) watchForks() {
 	})
 }
 
-func (c *call) ackFork(r *sip.Response, tag string, seen *sync.Map) {
+func (c *outboundCall) ackFork(r *sip.Response, tag string, seen *sync.Map) {
 	inv := c.dc.InviteRequest
 	target := inv.Recipient
 	if ct := r.Contact(); ct != nil {

@@ -143,7 +143,8 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if authUsername != "" {
 		p.useChallengeTag(ds, req)
 	}
-	c := &call{p: p, inbound: true, ds: ds, final: make(chan struct{}), answeredC: make(chan struct{}), sessExpires: sessExp}
+	c := newInboundCall(p, ds)
+	c.sessExpires = sessExp
 	c.remoteCSeq = req.CSeq().SeqNo
 	c.key = callKey(req.CallID().Value(), tagOf(ds.InviteRequest.To().Params))
 	c.auth.authed = aclOK || authUser != nil
@@ -227,13 +228,13 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.lateOffer = true
 	}
 	s.SetVar("sip_to_tag", tagOf(ds.InviteRequest.To().Params)) // our tag, as FreeSWITCH names it
-	if code := p.inviteReplaces(req, c, s); code != 0 {
+	if code := p.inviteReplaces(req, &c.call, s); code != 0 {
 		c.closeMedia()
 		p.failedIn.Add(1)
 		ds.Respond(code, statusText(code), nil)
 		return
 	}
-	p.calls.Store(c.key, c)
+	p.calls.Store(c.key, &c.call)
 	if err := s.Start(); err != nil {
 		p.calls.Delete(c.key)
 		c.closeMedia()
@@ -248,7 +249,7 @@ func (p *Profile) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		return
 	}
-	go p.watchCall(c)
+	go p.watchCall(&c.call)
 	// Keep the handler (and so the INVITE server transaction) alive until a final response is
 	// out or the caller cancelled.
 	select {
@@ -288,5 +289,3 @@ func unsupportedRequire(req *sip.Request) string {
 	}
 	return strings.Join(bad, ", ")
 }
-
-var _ core.Leg = (*call)(nil)

@@ -5,17 +5,59 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/goswitch/goswitch/core"
 )
 
-// Progress implements core.Leg for inbound calls (180, or 183 with SDP).
-func (c *call) Progress(ctx context.Context, withMedia bool) error {
-	if !c.inbound {
-		return nil
+// inboundCall is a dialog we answer (FreeSWITCH's inbound channel): sipgo's server side of it,
+// and the INVITE server transaction until our final response.
+type inboundCall struct {
+	call
+	ds *sipgo.DialogServerSession
+
+	final     chan struct{} // closed once a final response went out
+	finalOnce sync.Once
+	finalSent bool      // under mu
+	rel       *relState // under mu: reliable provisionals (prack.go)
+}
+
+var _ core.Leg = (*inboundCall)(nil)
+
+// newInboundCall binds the dialog ds to a new inbound call.
+func newInboundCall(p *Profile, ds *sipgo.DialogServerSession) *inboundCall {
+	c := &inboundCall{ds: ds, final: make(chan struct{})}
+	c.p, c.in, c.answeredC = p, c, make(chan struct{})
+	return c
+}
+
+// Indicate implements core.Leg: before the answer, respond and redirect are final responses
+// to the INVITE; the rest is the dialog's (call.Indicate).
+func (c *inboundCall) Indicate(ctx context.Context, ind core.Indication) error {
+	switch ind.Kind {
+	case "respond":
+		return c.respond(ctx, ind.Code, ind.Data, nil)
+	case "redirect":
+		if c.isAnswered() {
+			break
+		}
+		uri := strings.Trim(strings.TrimSpace(ind.Data), "<>")
+		if !validHeaderValue(uri) || uri == "" {
+			return errHeaderValue
+		}
+		if !strings.Contains(uri, ":") {
+			uri = "sip:" + uri
+		}
+		return c.respond(ctx, 302, "Moved Temporarily", []sip.Header{sip.NewHeader("Contact", "<"+uri+">")})
 	}
+	return c.call.Indicate(ctx, ind)
+}
+
+// Progress implements core.Leg for inbound calls (180, or 183 with SDP).
+func (c *inboundCall) Progress(ctx context.Context, withMedia bool) error {
 	// Progress, Answer, respond and Hangup all run on the session goroutine (core's Leg
 	// contract; originate hands B-legs' 180/183 to it), so a provisional never races the final.
 	c.mu.Lock()
@@ -44,10 +86,7 @@ func (c *call) Progress(ctx context.Context, withMedia bool) error {
 }
 
 // Answer implements core.Leg: 200 OK with our SDP; returns once the ACK arrived.
-func (c *call) Answer(ctx context.Context) error {
-	if !c.inbound {
-		return nil
-	}
+func (c *inboundCall) Answer(ctx context.Context) error {
 	if err := c.renegotiate(); err != nil {
 		// The dialplan's codec or SRTP settings rule out the offer: 488, as FreeSWITCH does.
 		c.s.Log().Warn("answer: codec/SRTP settings not acceptable for the offer", "err", err)
@@ -102,14 +141,11 @@ func (c *call) Answer(ctx context.Context) error {
 
 // Hangup implements core.Leg: a final response before answer, BYE after, CANCEL for an
 // unanswered outbound leg.
-func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
+func (c *inboundCall) Hangup(ctx context.Context, cause core.Cause) error {
 	if c.ended.Swap(true) {
 		return nil
 	}
 	defer c.stopSessionTimer()
-	if !c.inbound {
-		return c.hangupOutbound(ctx, cause)
-	}
 	s := c.s
 	c.mu.Lock()
 	answered, final := c.answered, c.finalSent
@@ -160,12 +196,12 @@ func (c *call) Hangup(ctx context.Context, cause core.Cause) error {
 	return c.ds.WriteBye(ctx, bye)
 }
 
-func (c *call) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }
+func (c *inboundCall) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }
 
 // respond sends a response chosen by the dialplan (respond app) on an unanswered inbound call:
 // 1xx as progress, 2xx as answer, anything else as the final response.
-func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.Header) error {
-	if !c.inbound || c.isAnswered() {
+func (c *inboundCall) respond(ctx context.Context, code int, reason string, hdrs []sip.Header) error {
+	if c.isAnswered() {
 		return nil
 	}
 	switch {
@@ -195,7 +231,7 @@ func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.
 
 // sendFinal sends a non-2xx final response without blocking the session goroutine: sipgo waits
 // for the ACK (or timer H) inside Respond; the INVITE handler stays alive until then.
-func (c *call) sendFinal(code int, reason string, hdrs []sip.Header) {
+func (c *inboundCall) sendFinal(code int, reason string, hdrs []sip.Header) {
 	go func() {
 		defer c.markFinal()
 		c.beforeFinal(false)

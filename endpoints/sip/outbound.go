@@ -63,7 +63,7 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 		s.Log().Warn("refused unsafe sip_h_ variable (CR/LF, control bytes or reserved name)")
 	}
 
-	c := &call{p: p, s: s, answeredC: make(chan struct{}), final: make(chan struct{})}
+	c := newOutboundCall(p, s)
 	c.wantRTC = OfferWebRTC(vars.Value, transport)
 	setOriginatorCodec(s)
 	// The far end of an outbound leg is trusted to transfer only when it is a registered contact
@@ -219,11 +219,11 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 	c.dc = dc
 	c.key = callKey(req.CallID().Value(), tagOf(from.Params))
 	s.SetVar("sip_call_id", req.CallID().Value())
-	p.calls.Store(c.key, c)
+	p.calls.Store(c.key, &c.call)
 	c.waitDone = make(chan struct{})
 	// The leg must be attached before a 183 can arrive: the bridge joins early media through it.
 	s.SetLeg(c)
 	go c.waitAnswer(ictx, auth, gw)
-	go p.watchCall(c) // drops the dialog from the table however the leg ends
+	go p.watchCall(&c.call) // drops the dialog from the table however the leg ends
 	return c, nil
 }

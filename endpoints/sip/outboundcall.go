@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -13,8 +14,35 @@ import (
 	"github.com/goswitch/goswitch/core"
 )
 
+// outboundCall is a dialog we started with an INVITE (FreeSWITCH's outbound channel): sipgo's
+// client side of it, and the INVITE client transaction until the answer.
+type outboundCall struct {
+	call
+	dc *sipgo.DialogClientSession
+
+	cancelInvite context.CancelFunc    // cancels WaitAnswer (sends CANCEL)
+	waitDone     chan struct{}         // closed when waitAnswer returns
+	inviteTx     sip.ClientTransaction // under mu: the INVITE's current client transaction (txtracker.go)
+	prackRSeq    atomic.Uint32         // RSeq of the last reliable 18x we PRACKed
+}
+
+var _ core.Leg = (*outboundCall)(nil)
+
+// newOutboundCall is the call of the outbound leg s, before its INVITE.
+func newOutboundCall(p *Profile, s *core.Session) *outboundCall {
+	c := &outboundCall{}
+	c.p, c.s, c.out, c.answeredC = p, s, c, make(chan struct{})
+	return c
+}
+
+// Progress implements core.Leg: an outbound leg receives progress, it sends none.
+func (c *outboundCall) Progress(context.Context, bool) error { return nil }
+
+// Answer implements core.Leg: an outbound leg is answered by the far end.
+func (c *outboundCall) Answer(context.Context) error { return nil }
+
 // waitAnswer owns the INVITE client transaction until a final response.
-func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
+func (c *outboundCall) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	defer close(c.waitDone)
 	defer c.p.inviting.Delete(c.dc.InviteRequest.CallID().Value())
 	s, p := c.s, c.p
@@ -140,8 +168,12 @@ func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
 	s.SignalAnswer()
 }
 
-// hangupOutbound sends CANCEL (unanswered) or BYE (answered).
-func (c *call) hangupOutbound(ctx context.Context, cause core.Cause) error {
+// Hangup implements core.Leg: CANCEL while unanswered, BYE after.
+func (c *outboundCall) Hangup(ctx context.Context, cause core.Cause) error {
+	if c.ended.Swap(true) {
+		return nil
+	}
+	defer c.stopSessionTimer()
 	s := c.s
 	defer c.p.calls.Delete(c.key)
 	if c.dc == nil {

@@ -1,11 +1,14 @@
 package sip
 
 import (
+	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/goswitch/goswitch/core"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
@@ -80,4 +83,60 @@ func (p *Profile) inboundVars(req *sip.Request, src interface{ String() string }
 		}
 	}
 	return v
+}
+
+// callerProfile is an inbound call's caller profile and channel variables: the caller id (an
+// asserted identity wins over From, as FreeSWITCH takes it), and the dialplan context (the
+// profile's, a gateway's for a call from one of our gateways, or the user's user_context).
+func (p *Profile) callerProfile(req *sip.Request, src netip.AddrPort, az inviteAuth) (*core.CallerProfile, [][2]string) {
+	from := req.From()
+	cidName, cidNum := from.DisplayName, from.Address.User
+	if cidName == "" {
+		cidName = from.Address.User
+	}
+	for _, hn := range []string{"P-Asserted-Identity", "Remote-Party-ID"} {
+		v := headerValue(req, hn)
+		if v == "" {
+			continue
+		}
+		var u sip.Uri
+		hp := sip.NewParams()
+		if dn, err := sip.ParseAddressValue(v, &u, &hp); err == nil && u.User != "" {
+			cidNum = u.User
+			cidName = dn
+			if cidName == "" {
+				cidName = u.User
+			}
+			break
+		}
+	}
+	ctxName := p.cfg.Context
+	vars := p.inboundVars(req, src, az.user, az.username, az.realm, az.aclBy)
+	if g := p.gatewayFor(src); g != nil {
+		g.callsIn.Add(1)
+		vars = append(vars, [2]string{"sip_gateway_name", g.cfg.Name})
+		vars = append(vars, g.cfg.Vars...)
+		if g.cfg.Context != "" {
+			ctxName = g.cfg.Context
+		}
+	}
+	if u := az.user; u != nil {
+		for _, kv := range u.Vars {
+			vars = append(vars, [2]string{kv.Name, kv.Value})
+		}
+		if uc := u.Var("user_context"); uc != "" {
+			ctxName = uc
+		}
+	}
+	if ctxName == "_domain_" {
+		ctxName = from.Address.Host
+	}
+	name := fmt.Sprintf("sofia/%s/%s@%s", p.cfg.Name, from.Address.User, from.Address.Host)
+	prof := &core.CallerProfile{
+		Username: az.username, Dialplan: p.cfg.Dialplan, CallerIDName: cidName, CallerIDNumber: cidNum,
+		NetworkAddr: src.Addr().String(), ANI: from.Address.User, DestNumber: req.Recipient.User,
+		Source: "mod_sofia", Context: ctxName, ChanName: name,
+	}
+	prof.OrigCallerIDName, prof.OrigCallerIDNum = prof.CallerIDName, prof.CallerIDNumber
+	return prof, vars
 }

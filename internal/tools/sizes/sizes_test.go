@@ -18,7 +18,6 @@ var known = map[string]bool{
 	"core/xmlconf/directory.go:buildDirectory":              true,
 	"dialplan/hunt.go:hunter.conditions":                    true,
 	"endpoints/sip/config.go:parseProfile":                  true,
-	"endpoints/sip/outbound.go:Profile.originate":           true,
 	"endpoints/sip/outboundcall.go:outboundCall.waitAnswer": true,
 	"endpoints/sip/registrar.go:Profile.onRegister":         true,
 	"scripts/mediaload/twoproc.go:phones":                   true,

@@ -72,54 +72,7 @@ func (c *outboundCall) waitAnswer(ctx context.Context, auth outboundAuth, gw *Ga
 			return nil
 		}})
 	if err != nil {
-		p.failedOut.Add(1)
-		status, cause := 0, core.CauseNormalTemporaryFailure
-		var out core.Outcome
-		var pe *sipgo.ErrDialogResponse
-		var ve sipgo.ErrDialogResponse
-		var res *sip.Response
-		if errors.As(err, &pe) {
-			res = pe.Res
-		} else if errors.As(err, &ve) {
-			res = ve.Res
-		}
-		switch {
-		case res != nil:
-			status = res.StatusCode
-			cause = core.CauseFromSIP(status)
-			if v := res.GetHeader("Reason"); v != nil && !core.True(s.Var("ignore_q850_reason")) {
-				s.SetVar("sip_reason", v.Value())
-				if n, ok := reasonCause(v.Value()); ok {
-					cause = core.Cause(n)
-				}
-			}
-			s.SetVar("sip_invite_failure_status", strconv.Itoa(status))
-			s.SetVar("sip_invite_failure_phrase", res.Reason)
-			out.Phrase, out.Disposition = res.Reason, "recv_refuse"
-		case ctx.Err() != nil:
-			cause = core.CauseOriginatorCancel
-			status = 487
-			if s.Outcome().Disposition == "" {
-				out.Disposition = "send_cancel"
-			}
-		default:
-			cause, status = core.CauseRecoveryOnTimerExpire, 408
-			s.Log().Warn("INVITE failed", "err", err)
-			if errors.Is(err, sip.ErrTransactionTransport) {
-				cause, status = core.CauseDestinationOutOfOrder, 502
-			}
-		}
-		if status != 0 {
-			out.Cause, out.Proto = cause, sipProto(status)
-		}
-		setOutcome(s, out)
-		if gw != nil {
-			gw.failedOut.Add(1)
-		}
-		c.ended.Store(true)
-		s.Hangup(cause)
-		c.dc.Close()
-		p.calls.Delete(c.key)
+		c.inviteFailed(ctx, err, gw)
 		return
 	}
 	// 2xx. The dialog is keyed by our From-tag already.
@@ -166,6 +119,60 @@ func (c *outboundCall) waitAnswer(ctx context.Context, auth outboundAuth, gw *Ga
 		gw.callsOut.Add(1)
 	}
 	s.SignalAnswer()
+}
+
+// inviteFailed ends the leg whose INVITE got no 2xx: a final response (its status and
+// Reason give the cause), our CANCEL, or a timeout or transport error.
+func (c *outboundCall) inviteFailed(ctx context.Context, err error, gw *Gateway) {
+	s, p := c.s, c.p
+	p.failedOut.Add(1)
+	status, cause := 0, core.CauseNormalTemporaryFailure
+	var out core.Outcome
+	var pe *sipgo.ErrDialogResponse
+	var ve sipgo.ErrDialogResponse
+	var res *sip.Response
+	if errors.As(err, &pe) {
+		res = pe.Res
+	} else if errors.As(err, &ve) {
+		res = ve.Res
+	}
+	switch {
+	case res != nil:
+		status = res.StatusCode
+		cause = core.CauseFromSIP(status)
+		if v := res.GetHeader("Reason"); v != nil && !core.True(s.Var("ignore_q850_reason")) {
+			s.SetVar("sip_reason", v.Value())
+			if n, ok := reasonCause(v.Value()); ok {
+				cause = core.Cause(n)
+			}
+		}
+		s.SetVar("sip_invite_failure_status", strconv.Itoa(status))
+		s.SetVar("sip_invite_failure_phrase", res.Reason)
+		out.Phrase, out.Disposition = res.Reason, "recv_refuse"
+	case ctx.Err() != nil:
+		cause = core.CauseOriginatorCancel
+		status = 487
+		if s.Outcome().Disposition == "" {
+			out.Disposition = "send_cancel"
+		}
+	default:
+		cause, status = core.CauseRecoveryOnTimerExpire, 408
+		s.Log().Warn("INVITE failed", "err", err)
+		if errors.Is(err, sip.ErrTransactionTransport) {
+			cause, status = core.CauseDestinationOutOfOrder, 502
+		}
+	}
+	if status != 0 {
+		out.Cause, out.Proto = cause, sipProto(status)
+	}
+	setOutcome(s, out)
+	if gw != nil {
+		gw.failedOut.Add(1)
+	}
+	c.ended.Store(true)
+	s.Hangup(cause)
+	c.dc.Close()
+	p.calls.Delete(c.key)
 }
 
 // Hangup implements core.Leg: CANCEL while unanswered, BYE after.

@@ -17,7 +17,6 @@ var known = map[string]bool{
 	"cmd/goswitch/main.go:daemon":              true,
 	"core/xmlconf/directory.go:buildDirectory": true,
 	"dialplan/hunt.go:hunter.conditions":       true,
-	"endpoints/sip/config.go:parseProfile":     true,
 	"scripts/mediaload/twoproc.go:phones":      true,
 }
 

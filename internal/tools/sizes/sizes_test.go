@@ -16,7 +16,6 @@ var known = map[string]bool{
 	"apps/conference/mix.go:Conference.tick":   true,
 	"cmd/goswitch/main.go:daemon":              true,
 	"core/xmlconf/directory.go:buildDirectory": true,
-	"dialplan/hunt.go:hunter.conditions":       true,
 	"scripts/mediaload/twoproc.go:phones":      true,
 }
 

@@ -15,7 +15,6 @@ var known = map[string]bool{
 	"apps/conference/api.go:apiConference":   true,
 	"apps/conference/mix.go:Conference.tick": true,
 	"cmd/goswitch/main.go:daemon":            true,
-	"scripts/mediaload/twoproc.go:phones":    true,
 }
 
 // TestRepository enforces the limits on production code and lists test files over them.

@@ -266,12 +266,6 @@ func (c *call) newPort() (*rtp.RTPPort, error) {
 	return port, nil
 }
 
-// reasonHeader renders FreeSWITCH's Reason for a cause.
-func reasonHeader(cause core.Cause) sip.Header {
-	q := cause.Q850()
-	return sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d;text=\"%s\"", q, cause.String()))
-}
-
 func newSessID() uint64 {
 	var b [8]byte
 	rand.Read(b[:])
@@ -283,35 +277,6 @@ func (c *call) closeMedia() {
 	if c.port != nil {
 		c.port.Close()
 	}
-}
-
-func (c *call) stopSessionTimer() {
-	c.mu.Lock()
-	if c.sessTimer != nil {
-		c.sessTimer.Stop()
-	}
-	c.mu.Unlock()
-}
-
-// armSessionTimer (re)starts the RFC 4028 expiry: no refresh within the interval ends the call.
-func (c *call) armSessionTimer(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.sessExpires = d
-	if c.sessTimer != nil {
-		c.sessTimer.Stop()
-	}
-	c.sessTimer = time.AfterFunc(d, func() {
-		if c.s != nil {
-			// Hangup sends the BYE (and sets sip_hangup_disposition=send_bye): set here first,
-			// the inbound leg took it for the far end's BYE and sent none.
-			c.s.Log().Info("session timer expired without refresh")
-			c.s.Hangup(core.CauseMediaTimeout)
-		}
-	})
-	c.mu.Unlock()
 }
 
 func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {

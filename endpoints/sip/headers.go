@@ -2,9 +2,12 @@ package sip
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/goswitch/goswitch/core"
 )
 
 // errHeaderValue is returned for header names or values a dialplan variable must not inject.
@@ -125,4 +128,10 @@ func headerValue(req *sip.Request, name string) string {
 		return h.Value()
 	}
 	return ""
+}
+
+// reasonHeader renders FreeSWITCH's Reason for a cause.
+func reasonHeader(cause core.Cause) sip.Header {
+	q := cause.Q850()
+	return sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d;text=\"%s\"", q, cause.String()))
 }

@@ -233,3 +233,32 @@ func atoiOr(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+func (c *call) stopSessionTimer() {
+	c.mu.Lock()
+	if c.sessTimer != nil {
+		c.sessTimer.Stop()
+	}
+	c.mu.Unlock()
+}
+
+// armSessionTimer (re)starts the RFC 4028 expiry: no refresh within the interval ends the call.
+func (c *call) armSessionTimer(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.sessExpires = d
+	if c.sessTimer != nil {
+		c.sessTimer.Stop()
+	}
+	c.sessTimer = time.AfterFunc(d, func() {
+		if c.s != nil {
+			// Hangup sends the BYE (and sets sip_hangup_disposition=send_bye): set here first,
+			// the inbound leg took it for the far end's BYE and sent none.
+			c.s.Log().Info("session timer expired without refresh")
+			c.s.Hangup(core.CauseMediaTimeout)
+		}
+	})
+	c.mu.Unlock()
+}

@@ -327,3 +327,23 @@ func (e *CallError) Unwrap() error { return e.Err }
 
 // Fail returns a CallError with the given cause.
 func Fail(c Cause, reason string) *CallError { return &CallError{Cause: c, Reason: reason} }
+
+// q850 returns the Q.850 code carried in Reason headers: FreeSWITCH's own causes map to
+// their nearest Q.850 value.
+func (c Cause) q850() Cause {
+	if c < 128 {
+		return c
+	}
+	switch c {
+	case CauseOriginatorCancel, CauseLoseRace, CausePickedOff:
+		return CauseNormalClearing
+	case CauseMediaTimeout:
+		return CauseRecoveryOnTimerExpire
+	case CauseUserNotRegistered:
+		return CauseSubscriberAbsent
+	}
+	return CauseNormalUnspecified
+}
+
+// Q850 returns the cause's Q.850 code.
+func (c Cause) Q850() int { return int(c.q850()) }

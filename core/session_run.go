@@ -479,26 +479,6 @@ func (s *Session) Hangup(c Cause) {
 	}
 }
 
-// q850 returns the Q.850 code carried in Reason headers: FreeSWITCH's own causes map to
-// their nearest Q.850 value.
-func (c Cause) q850() Cause {
-	if c < 128 {
-		return c
-	}
-	switch c {
-	case CauseOriginatorCancel, CauseLoseRace, CausePickedOff:
-		return CauseNormalClearing
-	case CauseMediaTimeout:
-		return CauseRecoveryOnTimerExpire
-	case CauseUserNotRegistered:
-		return CauseSubscriberAbsent
-	}
-	return CauseNormalUnspecified
-}
-
-// Q850 returns the cause's Q.850 code.
-func (c Cause) Q850() int { return int(c.q850()) }
-
 // hangupState runs CS_HANGUP, CS_REPORTING and hands over to destroy.
 func (s *Session) hangupState() {
 	s.mu.Lock()

@@ -181,31 +181,9 @@ func (hu *hunter) conditions(ext *Extension, conds []*Condition, extName string,
 			// not copy that: the condition proceeds when it passed.
 			proceed = !anti
 		} else if cond.hasField {
-			fieldData := hu.fieldData(cond)
-			exprSrc := cond.expr.src
-			m := cond.expr.m
-			if cond.expr.dynamic {
-				exprSrc = hu.ch.Expand(exprSrc)
-				m = hu.dynamicMatcher(exprSrc)
-			}
-			hasOpen := strings.IndexByte(exprSrc, '(') >= 0
-			matched := false
-			if m != nil {
-				if hasOpen {
-					caps, matched = m.match(fieldData)
-				} else {
-					matched = m.test(fieldData)
-				}
-			}
+			c, matched, hasOpen := hu.fieldMatch(cond, name, sp, breakA)
+			caps = c
 			proceed = matched
-			if hu.tracing() {
-				res := "FAIL"
-				if matched {
-					res = "PASS"
-				}
-				hu.debug(sp + "Dialplan: " + hu.name + " Regex (" + res + ") [" + name + "] " + cond.field + "(" +
-					fieldData + ") =~ /" + exprSrc + "/ break=" + breakA)
-			}
 			if matched {
 				anti = false
 			}
@@ -222,30 +200,12 @@ func (hu *hunter) conditions(ext *Extension, conds []*Condition, extName string,
 		}
 
 		if anti {
-			for _, a := range cond.anti {
-				for n := a.loop; n > 0; n-- {
-					hu.queue(sp, ext, a, a.data, true)
-				}
-				// Any anti-action makes the extension count as matched.
-				proceed = true
+			hu.queueAnti(sp, ext, cond)
+			if len(cond.anti) > 0 {
+				proceed = true // any anti-action makes the extension count as matched
 			}
 		} else {
-			if haveCaps {
-				if v := caps.dpMatchValue(); v != "" {
-					hu.ch.SetVar("DP_MATCH", v)
-				} else {
-					hu.ch.UnsetVar("DP_MATCH")
-				}
-			}
-			for _, a := range cond.actions {
-				data := a.data
-				if haveCaps && a.subst {
-					data = caps.substitute(data)
-				}
-				for n := a.loop; n > 0; n-- {
-					hu.queue(sp, ext, a, data, false)
-				}
-			}
+			hu.queueActions(sp, ext, cond, caps, haveCaps)
 		}
 
 		if (!anti && cond.brk == breakOnTrue) || (anti && cond.brk == breakOnFalse) || cond.brk == breakAlways {
@@ -274,6 +234,65 @@ func (hu *hunter) conditions(ext *Extension, conds []*Condition, extName string,
 		proceed = true
 	}
 	return proceed
+}
+
+// fieldMatch tests a condition's field against its expression (expanded first when it holds
+// variables) and traces the result. hasOpen says the expression captures.
+func (hu *hunter) fieldMatch(cond *Condition, name, sp, breakA string) (caps captures, matched, hasOpen bool) {
+	fieldData := hu.fieldData(cond)
+	exprSrc := cond.expr.src
+	m := cond.expr.m
+	if cond.expr.dynamic {
+		exprSrc = hu.ch.Expand(exprSrc)
+		m = hu.dynamicMatcher(exprSrc)
+	}
+	hasOpen = strings.IndexByte(exprSrc, '(') >= 0
+	if m != nil {
+		if hasOpen {
+			caps, matched = m.match(fieldData)
+		} else {
+			matched = m.test(fieldData)
+		}
+	}
+	if hu.tracing() {
+		res := "FAIL"
+		if matched {
+			res = "PASS"
+		}
+		hu.debug(sp + "Dialplan: " + hu.name + " Regex (" + res + ") [" + name + "] " + cond.field + "(" +
+			fieldData + ") =~ /" + exprSrc + "/ break=" + breakA)
+	}
+	return caps, matched, hasOpen
+}
+
+// queueAnti queues a failed condition's anti-actions.
+func (hu *hunter) queueAnti(sp string, ext *Extension, cond *Condition) {
+	for _, a := range cond.anti {
+		for n := a.loop; n > 0; n-- {
+			hu.queue(sp, ext, a, a.data, true)
+		}
+	}
+}
+
+// queueActions queues a passed condition's actions, with $N replaced by its captures (and
+// DP_MATCH set) when it captured.
+func (hu *hunter) queueActions(sp string, ext *Extension, cond *Condition, caps captures, haveCaps bool) {
+	if haveCaps {
+		if v := caps.dpMatchValue(); v != "" {
+			hu.ch.SetVar("DP_MATCH", v)
+		} else {
+			hu.ch.UnsetVar("DP_MATCH")
+		}
+	}
+	for _, a := range cond.actions {
+		data := a.data
+		if haveCaps && a.subst {
+			data = caps.substitute(data)
+		}
+		for n := a.loop; n > 0; n-- {
+			hu.queue(sp, ext, a, data, false)
+		}
+	}
 }
 
 // queue logs an action and either runs it now (inline) or appends it to the

@@ -65,8 +65,13 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 		fmt.Fprint(w, "-ERR Usage: conference <conference_name> <command> [args]\n")
 		return nil
 	}
-	rest := a[2:]
-	switch cmd := a[1]; cmd {
+	c.apiCommand(ctx, mod, a[1], a[2:], w)
+	return nil
+}
+
+// apiCommand runs "conference <name> <cmd> [args]" on c.
+func (c *Conference) apiCommand(ctx context.Context, mod *Module, cmd string, rest []string, w io.Writer) {
+	switch cmd {
 	case "dial", "bgdial":
 		c.apiDial(ctx, mod, rest, cmd == "bgdial", w)
 	case "list":
@@ -76,7 +81,7 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 		}
 		if len(rest) > 0 && rest[0] == "count" {
 			fmt.Fprintf(w, "%d\n", c.Size())
-			return nil
+			return
 		}
 		c.list(w, delim)
 	case "count":
@@ -91,6 +96,72 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 	case "unlock":
 		c.SetLocked(false)
 		fmt.Fprintf(w, "+OK %s unlocked\n", c.Name)
+	case "kick", "hup", "mute", "unmute", "tmute", "deaf", "undeaf", "energy", "volume_in", "volume_out":
+		c.apiMembers(cmd, rest, w)
+	case "play":
+		c.apiPlay(rest, w)
+	case "record", "norecord", "chkrecord", "recording":
+		c.apiRecord(cmd, rest, w)
+	case "dtmf":
+		if len(rest) < 2 {
+			fmt.Fprint(w, "-ERR Usage: conference <name> dtmf <member_id>|all|last|non_moderator <digits>\n")
+			return
+		}
+		digits := rest[1]
+		c.eachMember(w, rest[:1], func(m *Member) string {
+			if err := m.s.SendDTMF(ctx, digits, 0); err != nil {
+				return fmt.Sprintf("-ERR %v", err)
+			}
+			c.event("dtmf-member", m, [2]string{"Digits", digits})
+			return fmt.Sprintf("+OK sent %s to %d", digits, m.ID)
+		})
+	case "transfer":
+		if len(rest) < 2 {
+			fmt.Fprint(w, "-ERR Usage: conference <name> transfer <conference_name> <member_id> [...]\n")
+			return
+		}
+		to := rest[0]
+		for _, ids := range rest[1:] {
+			c.eachMember(w, []string{ids}, func(m *Member) string {
+				if !m.leave("", to) {
+					return fmt.Sprintf("-ERR Member %d is leaving", m.ID)
+				}
+				c.event("transfer", m, [2]string{"Old-Conference-Name", c.Name}, [2]string{"New-Conference-Name", to})
+				return fmt.Sprintf("+OK Member '%d' sent to conference %s.", m.ID, to)
+			})
+		}
+	case "stop":
+		n := c.stopSources()
+		fmt.Fprintf(w, "+OK Stopped %d file(s)\n", n)
+	case "get":
+		if len(rest) == 0 {
+			fmt.Fprint(w, "-ERR Usage: conference <name> get <param>\n")
+			return
+		}
+		fmt.Fprintf(w, "%s\n", c.get(rest[0]))
+	case "pin":
+		if len(rest) == 0 {
+			fmt.Fprint(w, "-ERR Usage: conference <name> pin <pin>\n")
+			return
+		}
+		c.mu.Lock()
+		c.pin = rest[0]
+		c.mu.Unlock()
+		fmt.Fprintf(w, "+OK pin for conference %s set: %s\n", c.Name, rest[0])
+	case "nopin":
+		c.mu.Lock()
+		c.pin = ""
+		c.mu.Unlock()
+		fmt.Fprintf(w, "+OK pin for conference %s deleted\n", c.Name)
+	default:
+		fmt.Fprintf(w, "-ERR Unsupported command %s\n", cmd)
+	}
+}
+
+// apiMembers runs the member commands (kick, hup, mute, deaf, energy, volume) on the members
+// rest names.
+func (c *Conference) apiMembers(cmd string, rest []string, w io.Writer) {
+	switch cmd {
 	case "kick", "hup":
 		sound := ""
 		if cmd == "kick" {
@@ -145,119 +216,72 @@ func apiConference(ctx context.Context, h *core.Host, args string, w io.Writer) 
 			label := map[string]string{"energy": "Energy", "volume_in": "Volume IN", "volume_out": "Volume OUT"}[cmd]
 			return fmt.Sprintf("+OK %s %d = %d", label, m.ID, v)
 		})
-	case "play":
-		if len(rest) == 0 {
-			fmt.Fprint(w, "-ERR Usage: conference <name> play <file> [async|<member_id>]\n")
-			return nil
-		}
-		var target *Member
-		if len(rest) > 1 && rest[1] != "async" {
-			id, _ := strconv.Atoi(rest[1])
-			if target = c.member(id); target == nil {
-				fmt.Fprintf(w, "-ERR Member: %s not found.\n", rest[1])
-				return nil
-			}
-		}
-		c.Play(rest[0], target, false)
-		if target != nil {
-			fmt.Fprintf(w, "+OK (play) Playing file %s to member %d\n", rest[0], target.ID)
-		} else {
-			fmt.Fprintf(w, "+OK (play) Playing file %s\n", rest[0])
-		}
-	case "record", "norecord", "chkrecord", "recording":
-		if cmd == "recording" && len(rest) > 0 { // recording start|stop|check <file>
-			cmd = map[string]string{"start": "record", "stop": "norecord", "check": "chkrecord"}[rest[0]]
-			rest = rest[1:]
-		}
-		switch cmd {
-		case "record":
-			if len(rest) == 0 {
-				fmt.Fprint(w, "-ERR Usage: conference <name> record <filename>\n")
-				return nil
-			}
-			if err := c.StartRecording(rest[0]); err != nil {
-				fmt.Fprintf(w, "-ERR %v\n", err)
-				return nil
-			}
-			fmt.Fprintf(w, "+OK Record file %s\n", rest[0])
-		case "norecord":
-			target := "all"
-			if len(rest) > 0 {
-				target = rest[0]
-			}
-			n := c.StopRecording(target)
-			plural := "s"
-			if n == 1 {
-				plural = ""
-			}
-			fmt.Fprintf(w, "+OK Stopped recording %d file%s\n", n, plural)
-		case "chkrecord":
-			recs := c.Recordings()
-			if len(recs) == 0 {
-				fmt.Fprintf(w, "+OK conference %s is not being recorded.\n", c.Name)
-				return nil
-			}
-			for _, r := range recs {
-				fmt.Fprintf(w, "+OK conference %s is being recorded to %s\n", c.Name, r)
-			}
-		default:
-			fmt.Fprint(w, "-ERR Usage: conference <name> recording start|stop|check <filename>\n")
-		}
-	case "dtmf":
-		if len(rest) < 2 {
-			fmt.Fprint(w, "-ERR Usage: conference <name> dtmf <member_id>|all|last|non_moderator <digits>\n")
-			return nil
-		}
-		digits := rest[1]
-		c.eachMember(w, rest[:1], func(m *Member) string {
-			if err := m.s.SendDTMF(ctx, digits, 0); err != nil {
-				return fmt.Sprintf("-ERR %v", err)
-			}
-			c.event("dtmf-member", m, [2]string{"Digits", digits})
-			return fmt.Sprintf("+OK sent %s to %d", digits, m.ID)
-		})
-	case "transfer":
-		if len(rest) < 2 {
-			fmt.Fprint(w, "-ERR Usage: conference <name> transfer <conference_name> <member_id> [...]\n")
-			return nil
-		}
-		to := rest[0]
-		for _, ids := range rest[1:] {
-			c.eachMember(w, []string{ids}, func(m *Member) string {
-				if !m.leave("", to) {
-					return fmt.Sprintf("-ERR Member %d is leaving", m.ID)
-				}
-				c.event("transfer", m, [2]string{"Old-Conference-Name", c.Name}, [2]string{"New-Conference-Name", to})
-				return fmt.Sprintf("+OK Member '%d' sent to conference %s.", m.ID, to)
-			})
-		}
-	case "stop":
-		n := c.stopSources()
-		fmt.Fprintf(w, "+OK Stopped %d file(s)\n", n)
-	case "get":
-		if len(rest) == 0 {
-			fmt.Fprint(w, "-ERR Usage: conference <name> get <param>\n")
-			return nil
-		}
-		fmt.Fprintf(w, "%s\n", c.get(rest[0]))
-	case "pin":
-		if len(rest) == 0 {
-			fmt.Fprint(w, "-ERR Usage: conference <name> pin <pin>\n")
-			return nil
-		}
-		c.mu.Lock()
-		c.pin = rest[0]
-		c.mu.Unlock()
-		fmt.Fprintf(w, "+OK pin for conference %s set: %s\n", c.Name, rest[0])
-	case "nopin":
-		c.mu.Lock()
-		c.pin = ""
-		c.mu.Unlock()
-		fmt.Fprintf(w, "+OK pin for conference %s deleted\n", c.Name)
-	default:
-		fmt.Fprintf(w, "-ERR Unsupported command %s\n", cmd)
 	}
-	return nil
+}
+
+// apiPlay is "conference <name> play <file> [async|<member_id>]".
+func (c *Conference) apiPlay(rest []string, w io.Writer) {
+	if len(rest) == 0 {
+		fmt.Fprint(w, "-ERR Usage: conference <name> play <file> [async|<member_id>]\n")
+		return
+	}
+	var target *Member
+	if len(rest) > 1 && rest[1] != "async" {
+		id, _ := strconv.Atoi(rest[1])
+		if target = c.member(id); target == nil {
+			fmt.Fprintf(w, "-ERR Member: %s not found.\n", rest[1])
+			return
+		}
+	}
+	c.Play(rest[0], target, false)
+	if target != nil {
+		fmt.Fprintf(w, "+OK (play) Playing file %s to member %d\n", rest[0], target.ID)
+	} else {
+		fmt.Fprintf(w, "+OK (play) Playing file %s\n", rest[0])
+	}
+}
+
+// apiRecord is "conference <name> record|norecord|chkrecord <file>" and "recording
+// start|stop|check <file>".
+func (c *Conference) apiRecord(cmd string, rest []string, w io.Writer) {
+	if cmd == "recording" && len(rest) > 0 { // recording start|stop|check <file>
+		cmd = map[string]string{"start": "record", "stop": "norecord", "check": "chkrecord"}[rest[0]]
+		rest = rest[1:]
+	}
+	switch cmd {
+	case "record":
+		if len(rest) == 0 {
+			fmt.Fprint(w, "-ERR Usage: conference <name> record <filename>\n")
+			return
+		}
+		if err := c.StartRecording(rest[0]); err != nil {
+			fmt.Fprintf(w, "-ERR %v\n", err)
+			return
+		}
+		fmt.Fprintf(w, "+OK Record file %s\n", rest[0])
+	case "norecord":
+		target := "all"
+		if len(rest) > 0 {
+			target = rest[0]
+		}
+		n := c.StopRecording(target)
+		plural := "s"
+		if n == 1 {
+			plural = ""
+		}
+		fmt.Fprintf(w, "+OK Stopped recording %d file%s\n", n, plural)
+	case "chkrecord":
+		recs := c.Recordings()
+		if len(recs) == 0 {
+			fmt.Fprintf(w, "+OK conference %s is not being recorded.\n", c.Name)
+			return
+		}
+		for _, r := range recs {
+			fmt.Fprintf(w, "+OK conference %s is being recorded to %s\n", c.Name, r)
+		}
+	default:
+		fmt.Fprint(w, "-ERR Usage: conference <name> recording start|stop|check <filename>\n")
+	}
 }
 
 // header is the per-conference line of "conference list".

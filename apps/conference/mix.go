@@ -83,44 +83,7 @@ func (c *Conference) tick(time.Time) {
 			}
 		}
 	}
-	// Sources: the conference-wide ones go into the sum; private ones are summed per member.
-	keep := c.sources[:0]
-	for _, s := range c.sources {
-		var frame []int16
-		ok := true
-		select {
-		case frame, ok = <-s.frames:
-		default:
-		}
-		if !ok {
-			if s.member != nil && s.member.hold == s {
-				s.member.hold = nil
-			}
-			continue
-		}
-		keep = append(keep, s)
-		if frame == nil {
-			continue
-		}
-		switch m := s.member; {
-		case m == nil:
-			for i := 0; i < n && i < len(frame); i++ {
-				mix[i] += int32(frame[i])
-			}
-		case m.hold == s && c.sizeLocked() > 1 && !c.waiting:
-			// company arrived; updateAlone cancels it
-		default:
-			if !m.hasPriv {
-				m.priv, m.hasPriv = resize32(m.priv, n), true
-			}
-			for i := 0; i < n && i < len(frame); i++ {
-				m.priv[i] += int32(frame[i])
-			}
-		}
-		s.recycle(frame)
-	}
-	clear(c.sources[len(keep):])
-	c.sources = keep
+	c.mixSourcesLocked(mix, n)
 	c.feedRecordings(mix)
 	for _, m := range c.members {
 		out := m.frame(n)
@@ -158,6 +121,49 @@ func (c *Conference) tick(time.Time) {
 		c.event(e.action, e.m)
 		events[i] = tickEvent{} // don't keep members alive through the buffer
 	}
+}
+
+// mixSourcesLocked reads one frame from each playing source: the conference-wide ones go into
+// mix, private ones into their member's priv sum. Finished sources are dropped. Called by tick
+// under c.mu.
+func (c *Conference) mixSourcesLocked(mix []int32, n int) {
+	keep := c.sources[:0]
+	for _, s := range c.sources {
+		var frame []int16
+		ok := true
+		select {
+		case frame, ok = <-s.frames:
+		default:
+		}
+		if !ok {
+			if s.member != nil && s.member.hold == s {
+				s.member.hold = nil
+			}
+			continue
+		}
+		keep = append(keep, s)
+		if frame == nil {
+			continue
+		}
+		switch m := s.member; {
+		case m == nil:
+			for i := 0; i < n && i < len(frame); i++ {
+				mix[i] += int32(frame[i])
+			}
+		case m.hold == s && c.sizeLocked() > 1 && !c.waiting:
+			// company arrived; updateAlone cancels it
+		default:
+			if !m.hasPriv {
+				m.priv, m.hasPriv = resize32(m.priv, n), true
+			}
+			for i := 0; i < n && i < len(frame); i++ {
+				m.priv[i] += int32(frame[i])
+			}
+		}
+		s.recycle(frame)
+	}
+	clear(c.sources[len(keep):])
+	c.sources = keep
 }
 
 // resize32 returns buf with length n and zeroed, growing it only when it is too small.

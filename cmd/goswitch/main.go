@@ -26,7 +26,6 @@ import (
 	"github.com/goswitch/goswitch/codecs/opus"
 	"github.com/goswitch/goswitch/conf"
 	"github.com/goswitch/goswitch/core"
-	"github.com/goswitch/goswitch/core/event"
 	"github.com/goswitch/goswitch/core/logging"
 	"github.com/goswitch/goswitch/core/xmlconf"
 )
@@ -255,89 +254,8 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.console {
 		go runConsole(ctx, h, stdin, stdout, consoleDone)
 	}
-	requests := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.ShutdownRequested }, 8)
-	defer requests.Close()
-	var idle <-chan struct{}      // closed when no calls are left, during an elegant/asap shutdown
-	var drainEnd <-chan time.Time // the SIGTERM drain's deadline, once draining
-	var stopIdle chan struct{}    // closing it abandons the wait
-	defer func() {
-		if stopIdle != nil {
-			close(stopIdle)
-		}
-	}()
-	for {
-		select {
-		case <-consoleDone:
-			logger.Info("console closed, shutting down")
-			return shutdown(h, core.CauseManagerRequest, 0)
-		case e := <-requests.C():
-			mode := e.Get("Shutdown-Mode")
-			restart = e.Get("Shutdown-Restart") == "true"
-			switch mode {
-			case "cancel":
-				restart = false
-				if stopIdle != nil && drainEnd == nil {
-					close(stopIdle)
-					stopIdle, idle = nil, nil
-					h.SetPaused(false)
-					logger.Info("shutdown cancelled")
-				}
-			case "elegant", "asap":
-				if mode == "asap" {
-					h.BeginDrain() // FreeSWITCH's SCF_NO_NEW_SESSIONS; elegant still takes calls
-				}
-				logger.Info("shutdown requested: waiting for calls to end", "mode", mode)
-				if stopIdle == nil {
-					stopIdle = make(chan struct{})
-					idle = waitIdle(stopIdle, h)
-				}
-			default: // now
-				logger.Info("shutdown requested", "mode", mode, "restart", restart)
-				return shutdown(h, core.CauseManagerRequest, 0)
-			}
-		case <-idle:
-			logger.Info("no calls left: shutting down")
-			return shutdown(h, core.CauseManagerRequest, 0)
-		case sig := <-sigs:
-			switch sig {
-			case syscall.SIGHUP:
-				// FreeSWITCH's TRAP event makes cdr_csv rotate and log files reopen; goswitch also
-				// reloads the XML, so an admin has one signal for "pick up my changes".
-				trap := h.Bus.New(event.Trap, "")
-				trap.Add("Trapped-Signal", "HUP")
-				h.Bus.Publish(trap)
-				_ = logHandler.Reopen()
-				if err := h.Reload(); err != nil {
-					logger.Error("reloadxml on SIGHUP failed; previous configuration kept", "err", err)
-				} else {
-					logger.Info("configuration reloaded on SIGHUP")
-				}
-			case syscall.SIGTERM, syscall.SIGINT:
-				restart = false // a signal means stop
-				if drainEnd != nil {
-					// A second signal while draining: the operator does not want to wait.
-					logger.Warn("second signal during drain: stopping now", "signal", sig.String(), "calls", h.SessionCount())
-					return shutdownWithin(h, core.CauseSystemShutdown, 0, 2*time.Second)
-				}
-				if sig == syscall.SIGINT {
-					logger.Info("SIGINT: stopping")
-					return shutdown(h, core.CauseSystemShutdown, 0)
-				}
-				d := drainTimeout(h, o.drainTimeout)
-				logger.Warn("SIGTERM: draining calls, new calls refused with 503; a second SIGTERM or SIGINT stops at once",
-					"calls", h.SessionCount(), "deadline", d)
-				h.BeginDrain()
-				drainEnd = time.After(d)
-				if stopIdle == nil {
-					stopIdle = make(chan struct{})
-					idle = waitIdle(stopIdle, h)
-				}
-			}
-		case <-drainEnd:
-			logger.Warn("drain deadline passed: hanging up the calls left", "calls", h.SessionCount())
-			return shutdown(h, core.CauseSystemShutdown, 0)
-		}
-	}
+	l := &daemonLoop{h: h, logger: logger, logHandler: logHandler, drainTimeout: o.drainTimeout, restart: &restart}
+	return l.run(consoleDone, sigs)
 }
 
 func shutdown(h *core.Host, cause core.Cause, code int) int {

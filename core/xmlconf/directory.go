@@ -191,109 +191,130 @@ func buildDirectory(s *Snapshot, pp *preprocessor) *Directory {
 		}
 		dir.domains = append(dir.domains, dom)
 
-		type pointer struct {
-			id  string
-			g   *Group
-			pos Pos
-		}
-		var pointers []pointer
-		addUser := func(ue *etree.Element, g *Group) {
-			if strings.EqualFold(ue.SelectAttrValue("type", ""), "pointer") {
-				pointers = append(pointers, pointer{ue.SelectAttrValue("id", ""), g, s.Pos(ue)})
-				if g != nil {
-					g.ids = append(g.ids, ue.SelectAttrValue("id", ""))
-				}
-				return
-			}
-			u := &User{
-				ID:          ue.SelectAttrValue("id", ""),
-				Domain:      dom.Name,
-				CIDR:        ue.SelectAttrValue("cidr", ""),
-				NumberAlias: ue.SelectAttrValue("number-alias", ""),
-				Mailbox:     ue.SelectAttrValue("mailbox", ""),
-				Params:      kvs(ue, "params", "param"),
-				Vars:        kvs(ue, "variables", "variable"),
-				Pos:         s.Pos(ue),
-				Element:     ue,
-			}
-			if g != nil {
-				u.Params = merge(u.Params, g.Params)
-				u.Vars = merge(u.Vars, g.Vars)
-				u.Groups = append(u.Groups, g.Name)
-				g.ids = append(g.ids, u.ID)
-			}
-			u.Params = merge(u.Params, dom.Params)
-			u.Vars = merge(u.Vars, dom.Vars)
-			for _, gws := range ue.SelectElements("gateways") {
-				for _, gw := range gws.SelectElements("gateway") {
-					u.Gateways = append(u.Gateways, Gateway{
-						Name:   gw.SelectAttrValue("name", ""),
-						Params: children(gw, "param"),
-						Vars:   kvs(gw, "variables", "variable"),
-						Pos:    s.Pos(gw),
-					})
-				}
-			}
-			if u.ID == "" {
-				pp.warn(u.Pos, "directory user without an id in domain %s", dom.Name)
-				return
-			}
-			dom.Users = append(dom.Users, u)
-			for _, k := range []string{u.ID, u.NumberAlias} {
-				if k == "" {
-					continue
-				}
-				lk := strings.ToLower(k)
-				if prev, dup := dom.byID[lk]; dup {
-					if k == u.ID {
-						pp.warn(u.Pos, "user %s@%s defined again (first at %s); the first is used", k, dom.Name, prev.Pos)
-					}
-					continue
-				}
-				dom.byID[lk] = u
-			}
-		}
-		usersOf := func(parent *etree.Element, g *Group) {
-			for _, us := range parent.SelectElements("users") {
-				for _, ue := range us.SelectElements("user") {
-					addUser(ue, g)
-				}
-			}
-		}
-		for _, gs := range de.SelectElements("groups") {
-			for _, ge := range gs.SelectElements("group") {
-				g := &Group{
-					Name:   ge.SelectAttrValue("name", ""),
-					Params: kvs(ge, "params", "param"),
-					Vars:   kvs(ge, "variables", "variable"),
-					Pos:    s.Pos(ge),
-				}
-				dom.Groups = append(dom.Groups, g)
-				usersOf(ge, g)
-			}
-		}
-		usersOf(de, nil)
-		for _, ue := range de.SelectElements("user") {
-			addUser(ue, nil)
-		}
-		for _, p := range pointers {
-			u := dom.byID[strings.ToLower(p.id)]
-			if u == nil {
-				pp.warn(p.pos, "pointer to unknown user %s@%s", p.id, dom.Name)
-				continue
-			}
-			if p.g != nil {
-				u.Groups = append(u.Groups, p.g.Name)
-			}
-		}
-		for _, g := range dom.Groups {
-			for _, id := range g.ids {
-				if u := dom.byID[strings.ToLower(id)]; u != nil {
-					g.Users = append(g.Users, u)
-				}
-			}
-			g.ids = nil
-		}
+		b := &domainBuilder{s: s, pp: pp, dom: dom}
+		b.build(de)
 	}
 	return dir
+}
+
+// userPointer is a <user type="pointer">: a group member defined elsewhere in the domain.
+type userPointer struct {
+	id  string
+	g   *Group
+	pos Pos
+}
+
+// domainBuilder reads one <domain>'s groups and users into dom.
+type domainBuilder struct {
+	s        *Snapshot
+	pp       *preprocessor
+	dom      *Domain
+	pointers []userPointer
+}
+
+// build reads the groups, then the users outside groups, then resolves pointers and group
+// members (a member may be defined after the group that names it).
+func (b *domainBuilder) build(de *etree.Element) {
+	for _, gs := range de.SelectElements("groups") {
+		for _, ge := range gs.SelectElements("group") {
+			g := &Group{
+				Name:   ge.SelectAttrValue("name", ""),
+				Params: kvs(ge, "params", "param"),
+				Vars:   kvs(ge, "variables", "variable"),
+				Pos:    b.s.Pos(ge),
+			}
+			b.dom.Groups = append(b.dom.Groups, g)
+			b.usersOf(ge, g)
+		}
+	}
+	b.usersOf(de, nil)
+	for _, ue := range de.SelectElements("user") {
+		b.addUser(ue, nil)
+	}
+	for _, p := range b.pointers {
+		u := b.dom.byID[strings.ToLower(p.id)]
+		if u == nil {
+			b.pp.warn(p.pos, "pointer to unknown user %s@%s", p.id, b.dom.Name)
+			continue
+		}
+		if p.g != nil {
+			u.Groups = append(u.Groups, p.g.Name)
+		}
+	}
+	for _, g := range b.dom.Groups {
+		for _, id := range g.ids {
+			if u := b.dom.byID[strings.ToLower(id)]; u != nil {
+				g.Users = append(g.Users, u)
+			}
+		}
+		g.ids = nil
+	}
+}
+
+// usersOf adds the users of parent's <users> (a domain's, or group g's).
+func (b *domainBuilder) usersOf(parent *etree.Element, g *Group) {
+	for _, us := range parent.SelectElements("users") {
+		for _, ue := range us.SelectElements("user") {
+			b.addUser(ue, g)
+		}
+	}
+}
+
+// addUser adds one <user> (of group g, or none) with the group's and domain's params and
+// variables under its own; a pointer is kept for build to resolve.
+func (b *domainBuilder) addUser(ue *etree.Element, g *Group) {
+	if strings.EqualFold(ue.SelectAttrValue("type", ""), "pointer") {
+		b.pointers = append(b.pointers, userPointer{ue.SelectAttrValue("id", ""), g, b.s.Pos(ue)})
+		if g != nil {
+			g.ids = append(g.ids, ue.SelectAttrValue("id", ""))
+		}
+		return
+	}
+	u := &User{
+		ID:          ue.SelectAttrValue("id", ""),
+		Domain:      b.dom.Name,
+		CIDR:        ue.SelectAttrValue("cidr", ""),
+		NumberAlias: ue.SelectAttrValue("number-alias", ""),
+		Mailbox:     ue.SelectAttrValue("mailbox", ""),
+		Params:      kvs(ue, "params", "param"),
+		Vars:        kvs(ue, "variables", "variable"),
+		Pos:         b.s.Pos(ue),
+		Element:     ue,
+	}
+	if g != nil {
+		u.Params = merge(u.Params, g.Params)
+		u.Vars = merge(u.Vars, g.Vars)
+		u.Groups = append(u.Groups, g.Name)
+		g.ids = append(g.ids, u.ID)
+	}
+	u.Params = merge(u.Params, b.dom.Params)
+	u.Vars = merge(u.Vars, b.dom.Vars)
+	for _, gws := range ue.SelectElements("gateways") {
+		for _, gw := range gws.SelectElements("gateway") {
+			u.Gateways = append(u.Gateways, Gateway{
+				Name:   gw.SelectAttrValue("name", ""),
+				Params: children(gw, "param"),
+				Vars:   kvs(gw, "variables", "variable"),
+				Pos:    b.s.Pos(gw),
+			})
+		}
+	}
+	if u.ID == "" {
+		b.pp.warn(u.Pos, "directory user without an id in domain %s", b.dom.Name)
+		return
+	}
+	b.dom.Users = append(b.dom.Users, u)
+	for _, k := range []string{u.ID, u.NumberAlias} {
+		if k == "" {
+			continue
+		}
+		lk := strings.ToLower(k)
+		if prev, dup := b.dom.byID[lk]; dup {
+			if k == u.ID {
+				b.pp.warn(u.Pos, "user %s@%s defined again (first at %s); the first is used", k, b.dom.Name, prev.Pos)
+			}
+			continue
+		}
+		b.dom.byID[lk] = u
+	}
 }

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
 	"github.com/goswitch/goswitch/core/xmlconf"
@@ -141,4 +143,98 @@ func (c *nonceCache) challenge(realm string, stale bool, src netip.Addr) string 
 func md5hex(s string) string {
 	h := md5.Sum([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+func parseCredUser(hdr string) (string, error) {
+	i := strings.Index(strings.ToLower(hdr), "username=")
+	if i < 0 {
+		return "", errors.New("no username")
+	}
+	v := hdr[i+len("username="):]
+	if strings.HasPrefix(v, "\"") {
+		v = v[1:]
+		if j := strings.IndexByte(v, '"'); j >= 0 {
+			return v[:j], nil
+		}
+		return "", errors.New("bad username")
+	}
+	if j := strings.IndexAny(v, ", "); j >= 0 {
+		v = v[:j]
+	}
+	return v, nil
+}
+
+// inviteAuth is who authorizeInvite found an INVITE's sender to be.
+type inviteAuth struct {
+	aclOK    bool          // an inbound-acl list allowed the source
+	aclBy    string        // that list's name
+	user     *xmlconf.User // the directory user: the digest's, or the ACL entry's token
+	username string        // the digest username ("" when the ACL let the call in)
+	realm    string        // the digest realm
+}
+
+// authorizeInvite lets an INVITE in by the profile's inbound ACLs or, with auth-calls, by digest
+// (407 challenge, 403 for a wrong or locked-out credential). On refusal it has responded.
+func (p *Profile) authorizeInvite(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort) (inviteAuth, bool) {
+	var az inviteAuth
+	set := p.ep.ACL()
+	for _, l := range p.cfg.InboundACL {
+		r := set.CheckToken(l, src.Addr())
+		if r.Allowed {
+			az.aclOK = true
+			az.aclBy = l
+			if r.Token != "" {
+				az.user = p.ep.h.Config().Directory().User(r.Token, r.Domain)
+			}
+			break
+		}
+	}
+	if az.aclOK || !(p.cfg.AuthCalls || len(p.cfg.InboundACL) > 0) {
+		return az, true
+	}
+	if !p.cfg.AuthCalls {
+		p.failedIn.Add(1)
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return az, false
+	}
+	realm := p.realm(req)
+	az.realm = realm
+	hdr := headerValue(req, "Proxy-Authorization")
+	var du *xmlconf.User
+	var username string
+	if hdr != "" {
+		if cr, err := parseCredUser(hdr); err == nil {
+			username = cr
+			du = p.ep.h.Config().Directory().User(cr, realm)
+			if du == nil {
+				du = p.ep.h.Config().Directory().User(cr, req.From().Address.Host)
+			}
+		}
+	}
+	res, _ := verifyDigest(p.nonces, hdr, "INVITE", du, realm, src.Addr())
+	reason := ""
+	if (res == authOK || res == authFailed) && p.sec.UserLocked(username, src.Addr()) {
+		res, reason = authFailed, "user-locked" // the answer a wrong password gets
+	}
+	switch res {
+	case authMissing, authStale:
+		r := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
+		r.AppendHeader(sip.NewHeader("Proxy-Authenticate", p.nonces.challenge(realm, res == authStale, src.Addr())))
+		p.challenged.remember(req, r)
+		tx.Respond(r)
+		return az, false
+	case authFailed:
+		p.authFailure(src.Addr(), username, du, reason)
+		p.failedIn.Add(1)
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return az, false
+	}
+	if p.weakCredentialRefused(du, username, realm, src, sip.INVITE) {
+		p.failedIn.Add(1)
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return az, false
+	}
+	p.sec.Success(src.Addr(), username)
+	az.user, az.username = du, username
+	return az, true
 }

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/goswitch/goswitch/core"
@@ -23,16 +22,20 @@ import (
 
 const managerRequest = core.CauseManagerRequest
 
-// call is one SIP dialog bound to a session: the core.Leg of both directions.
+// call is the part of a SIP dialog that both directions share: the session, RTP port and SDP
+// state, the session timer, DTMF and in-dialog requests (re-INVITE, INFO, REFER). It is
+// embedded in inboundCall (inboundcall.go) or outboundCall (outboundcall.go), as diago embeds
+// DialogMedia in DialogServerSession and DialogClientSession; each of those is its
+// direction's core.Leg. The profile's dialog table holds *call.
 type call struct {
-	p       *Profile
-	s       *core.Session
-	inbound bool
-	key     string
-	auth    authority // what the far end may ask for (REFER); fixed when the dialog begins
+	p    *Profile
+	s    *core.Session
+	key  string
+	auth authority // what the far end may ask for (REFER); fixed when the dialog begins
 
-	ds *sipgo.DialogServerSession // inbound
-	dc *sipgo.DialogClientSession // outbound
+	// The direction: exactly one is set, to the value that embeds this call.
+	in  *inboundCall
+	out *outboundCall
 
 	port *rtp.RTPPort
 	rtc  *webrtc.Session // WebRTC leg: ICE-lite and DTLS-SRTP on port (webrtc.go), under mu
@@ -41,21 +44,14 @@ type call struct {
 
 	mu          sync.Mutex
 	answered    bool
-	finalSent   bool
 	early       bool
 	remoteCSeq  uint32
 	sessTimer   *time.Timer
 	sessExpires time.Duration
 
-	final        chan struct{} // inbound: closed once a final response went out
-	finalOnce    sync.Once
-	cancelInvite context.CancelFunc // outbound: cancels WaitAnswer (sends CANCEL)
-	answeredC    chan struct{}
-	ended        atomic.Bool
-	reinviting   atomic.Bool
-	waitDone     chan struct{}
-	lateOffer    bool                  // inbound INVITE without SDP: our 200 offers, the ACK answers
-	inviteTx     sip.ClientTransaction // outbound: the INVITE's current client transaction // outbound: closed when waitAnswer returns
+	answeredC  chan struct{}
+	ended      atomic.Bool
+	reinviting atomic.Bool
 
 	// SDP state, under mu; core/sdp does the offer/answer (see sdp.go).
 	sdpSessID   uint64
@@ -67,16 +63,29 @@ type call struct {
 	negKey      string          // sdpPrefs.key localSDP was built with
 	sdpSent     bool            // localSDP went out in a 183/200: no more late negotiation
 	holdDir     media.Direction // what we want: SendOnly while we hold the far end
+	lateOffer   bool            // inbound INVITE without SDP: our 200 offers, the ACK answers
 
 	reAck    chan struct{} // under mu: closed by the ACK of the re-INVITE 2xx we retransmit
 	reAckSeq uint32        // that re-INVITE's CSeq
 
-	rel       *relState     // under mu: inbound reliable provisionals (prack.go)
-	prackRSeq atomic.Uint32 // outbound: RSeq of the last reliable 18x we PRACKed
-	weRefresh atomic.Bool   // we are the session timer's refresher (sessiontimer.go)
+	weRefresh atomic.Bool // we are the session timer's refresher (sessiontimer.go)
 }
 
-func (c *call) markFinal() { c.finalOnce.Do(func() { close(c.final) }) }
+// sipDialog is what in-dialog requests need of sipgo's dialog, server (inbound) or client
+// (outbound) side.
+type sipDialog interface {
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+	TransactionRequest(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error)
+	WriteRequest(req *sip.Request) error
+}
+
+// dialog is the sipgo dialog of the call's direction.
+func (c *call) dialog() sipDialog {
+	if c.in != nil {
+		return c.in.ds
+	}
+	return c.out.dc
+}
 
 // Port implements core.Leg.
 func (c *call) Port() media.Port {
@@ -107,27 +116,14 @@ func (c *call) sendInfoDTMF(d media.DTMF) error {
 }
 
 // Indicate implements core.Leg: hold/unhold send a re-INVITE; others are accepted silently.
+// An unanswered inbound call handles respond and redirect itself (inboundCall.Indicate).
 func (c *call) Indicate(ctx context.Context, ind core.Indication) error {
 	switch ind.Kind {
 	case "hold":
 		return c.reinvite(ctx, media.SendOnly)
 	case "unhold":
 		return c.reinvite(ctx, media.SendRecv)
-	case "respond":
-		return c.respond(ctx, ind.Code, ind.Data, nil)
-	case "redirect":
-		if c.inbound && !c.isAnswered() {
-			uri := strings.Trim(strings.TrimSpace(ind.Data), "<>")
-			if !validHeaderValue(uri) || uri == "" {
-				return errHeaderValue
-			}
-			if !strings.Contains(uri, ":") {
-				uri = "sip:" + uri
-			}
-			return c.respond(ctx, 302, "Moved Temporarily", []sip.Header{sip.NewHeader("Contact", "<"+uri+">")})
-		}
-		return c.refer(ctx, ind.Data)
-	case "deflect":
+	case "redirect", "deflect":
 		return c.refer(ctx, ind.Data)
 	case "display":
 		return c.sendDisplay(ctx, ind.Data)
@@ -139,49 +135,6 @@ func (c *call) isAnswered() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.answered
-}
-
-// respond sends a response chosen by the dialplan (respond app) on an unanswered inbound call:
-// 1xx as progress, 2xx as answer, anything else as the final response.
-func (c *call) respond(ctx context.Context, code int, reason string, hdrs []sip.Header) error {
-	if !c.inbound || c.isAnswered() {
-		return nil
-	}
-	switch {
-	case code == 180:
-		return c.Progress(ctx, false)
-	case code == 183:
-		return c.Progress(ctx, true)
-	case code >= 200 && code < 300:
-		return c.Answer(ctx)
-	case code < 300 || code > 699:
-		return fmt.Errorf("sip: cannot respond %d", code)
-	}
-	if reason == "" || !validHeaderValue(reason) {
-		reason = statusText(code)
-	}
-	c.mu.Lock()
-	if c.finalSent {
-		c.mu.Unlock()
-		return nil
-	}
-	c.finalSent = true
-	c.mu.Unlock()
-	setOutcome(c.s, core.Outcome{Proto: sipProto(code), Disposition: "send_refuse"})
-	c.sendFinal(code, reason, hdrs)
-	return nil
-}
-
-// sendFinal sends a non-2xx final response without blocking the session goroutine: sipgo waits
-// for the ACK (or timer H) inside Respond; the INVITE handler stays alive until then.
-func (c *call) sendFinal(code int, reason string, hdrs []sip.Header) {
-	go func() {
-		defer c.markFinal()
-		c.beforeFinal(false)
-		if err := c.ds.Respond(code, reason, nil, hdrs...); err != nil {
-			c.p.log.Debug("final response", "code", code, "err", err)
-		}
-	}()
 }
 
 // refer asks the far end of an answered call to call target (deflect).
@@ -206,20 +159,18 @@ func (c *call) refer(ctx context.Context, target string) error {
 }
 
 func (c *call) remoteTarget() sip.Uri {
-	if c.inbound {
-		return c.ds.InviteRequest.Contact().Address
+	if c.in != nil {
+		return c.in.ds.InviteRequest.Contact().Address
 	}
-	if c.dc.InviteResponse != nil && c.dc.InviteResponse.Contact() != nil {
-		return c.dc.InviteResponse.Contact().Address
+	dc := c.out.dc
+	if dc.InviteResponse != nil && dc.InviteResponse.Contact() != nil {
+		return dc.InviteResponse.Contact().Address
 	}
-	return c.dc.InviteRequest.Recipient
+	return dc.InviteRequest.Recipient
 }
 
 func (c *call) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	if c.inbound {
-		return c.ds.Do(ctx, req)
-	}
-	return c.dc.Do(ctx, req)
+	return c.dialog().Do(ctx, req)
 }
 
 // reinvite sends a re-INVITE with our SDP in direction dir and ACKs the 2xx (sipgo does not).
@@ -238,12 +189,7 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	c.addDialogContact(req)
 	c.addSessionHeaders(req)
-	var tx sip.ClientTransaction
-	if c.inbound {
-		tx, err = c.ds.TransactionRequest(ctx, req)
-	} else {
-		tx, err = c.dc.TransactionRequest(ctx, req)
-	}
+	tx, err := c.dialog().TransactionRequest(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -260,11 +206,7 @@ func (c *call) reinvite(ctx context.Context, dir media.Direction) error {
 			ack := sip.NewRequest(sip.ACK, c.remoteTarget())
 			ack.AppendHeader(sip.HeaderClone(req.CSeq()))
 			ack.CSeq().MethodName = sip.ACK
-			if c.inbound {
-				err = c.ds.WriteRequest(ack)
-			} else {
-				err = c.dc.WriteRequest(ack)
-			}
+			err = c.dialog().WriteRequest(ack)
 			r, perr := off.ParseAnswer(res.Body())
 			if perr == nil {
 				perr = applyResult(c.port, r)
@@ -324,12 +266,6 @@ func (c *call) newPort() (*rtp.RTPPort, error) {
 	return port, nil
 }
 
-// reasonHeader renders FreeSWITCH's Reason for a cause.
-func reasonHeader(cause core.Cause) sip.Header {
-	q := cause.Q850()
-	return sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d;text=\"%s\"", q, cause.String()))
-}
-
 func newSessID() uint64 {
 	var b [8]byte
 	rand.Read(b[:])
@@ -343,95 +279,6 @@ func (c *call) closeMedia() {
 	}
 }
 
-func (c *call) stopSessionTimer() {
-	c.mu.Lock()
-	if c.sessTimer != nil {
-		c.sessTimer.Stop()
-	}
-	c.mu.Unlock()
-}
-
-// armSessionTimer (re)starts the RFC 4028 expiry: no refresh within the interval ends the call.
-func (c *call) armSessionTimer(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.sessExpires = d
-	if c.sessTimer != nil {
-		c.sessTimer.Stop()
-	}
-	c.sessTimer = time.AfterFunc(d, func() {
-		if c.s != nil {
-			// Hangup sends the BYE (and sets sip_hangup_disposition=send_bye): set here first,
-			// the inbound leg took it for the far end's BYE and sent none.
-			c.s.Log().Info("session timer expired without refresh")
-			c.s.Hangup(core.CauseMediaTimeout)
-		}
-	})
-	c.mu.Unlock()
-}
-
 func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
-}
-
-// watchForks ACKs and BYEs 2xx responses from other branches of a forked INVITE (a To-tag other
-// than the dialog's): RFC 3261 13.2.2.4 wants every 2xx ACKed, and we keep only one dialog.
-func (c *call) watchForks() {
-	c.mu.Lock()
-	tx := c.inviteTx
-	c.mu.Unlock()
-	if tx == nil || c.dc.InviteResponse == nil {
-		return
-	}
-	first := tagOf(c.dc.InviteResponse.To().Params)
-	var seen sync.Map
-	tx.OnRetransmission(func(r *sip.Response) {
-		if r.StatusCode/100 != 2 || r.To() == nil {
-			return
-		}
-		if tag := tagOf(r.To().Params); tag != "" && tag != first {
-			c.ackFork(r, tag, &seen)
-		}
-	})
-}
-
-func (c *call) ackFork(r *sip.Response, tag string, seen *sync.Map) {
-	inv := c.dc.InviteRequest
-	target := inv.Recipient
-	if ct := r.Contact(); ct != nil {
-		target = ct.Address
-	}
-	mk := func(m sip.RequestMethod, seq uint32) *sip.Request {
-		req := sip.NewRequest(m, target)
-		req.AppendHeader(sip.HeaderClone(inv.From()))
-		req.AppendHeader(sip.HeaderClone(r.To()))
-		req.AppendHeader(sip.HeaderClone(inv.CallID()))
-		req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: m})
-		rrs := r.GetHeaders("Record-Route")
-		for i := len(rrs) - 1; i >= 0; i-- {
-			req.AppendHeader(sip.NewHeader("Route", rrs[i].Value()))
-		}
-		req.SetTransport(inv.Transport())
-		req.Laddr = inv.Laddr
-		if len(rrs) == 0 {
-			req.SetDestination(r.Source())
-		}
-		return req
-	}
-	if err := c.p.cli.WriteRequest(mk(sip.ACK, inv.CSeq().SeqNo)); err != nil {
-		c.p.log.Debug("ACK of forked 2xx", "err", err)
-	}
-	if _, dup := seen.LoadOrStore(tag, true); dup {
-		return
-	}
-	c.s.Log().Info("forked 2xx from a second dialog: ACK and BYE", "to_tag", tag)
-	go func() {
-		ctx, cancel := contextTimeout(5 * time.Second)
-		defer cancel()
-		if _, err := c.p.cli.Do(ctx, mk(sip.BYE, inv.CSeq().SeqNo+1)); err != nil {
-			c.p.log.Debug("BYE of forked dialog", "err", err)
-		}
-	}()
 }

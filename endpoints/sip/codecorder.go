@@ -20,7 +20,7 @@ import (
 
 // setEPCodecs records ep_codec_string on an inbound leg from the offer it answered.
 func (c *call) setEPCodecs(offer []byte, cfg sdp.Config) {
-	if c.s == nil || !c.inbound {
+	if c.s == nil || c.in == nil {
 		return
 	}
 	if list := sdp.OfferedCodecs(offer, cfg); len(list) > 0 {

@@ -122,6 +122,109 @@ func parseProfiles(snap *xmlconf.Snapshot) ([]ProfileConfig, error) {
 	return out, nil
 }
 
+// profileParam applies one <param> of a profile's settings (the security ones aside, see
+// securityParam). atoi records a value that is not a number; other bad values are returned.
+func profileParam(pc *ProfileConfig, name, v string, atoi func(name, v string) int) error {
+	switch name {
+	case "sip-ip":
+		pc.SIPIP = v
+	case "rtp-ip":
+		pc.RTPIP = v
+	case "ext-sip-ip":
+		pc.ExtSIPIP = v
+	case "ext-rtp-ip":
+		pc.ExtRTPIP = v
+	case "sip-port":
+		pc.SIPPort = atoi(name, v)
+	case "context":
+		pc.Context = v
+	case "dialplan":
+		pc.Dialplan = v
+	case "auth-calls":
+		pc.AuthCalls = boolParam(v)
+	case "apply-inbound-acl":
+		pc.InboundACL = append(pc.InboundACL, splitComma(v)...)
+	case "apply-register-acl":
+		pc.RegisterACL = append(pc.RegisterACL, splitComma(v)...)
+	case "force-register-domain":
+		pc.ForceRegisterDomain = v
+	case "challenge-realm":
+		pc.ChallengeRealm = v
+	case "inbound-codec-prefs", "codec-prefs":
+		pc.InboundCodecs = sdp.ParseCodecString(v)
+		if name == "codec-prefs" && pc.OutboundCodecs == nil {
+			pc.OutboundCodecs = pc.InboundCodecs
+		}
+	case "outbound-codec-prefs":
+		pc.OutboundCodecs = sdp.ParseCodecString(v)
+	case "inbound-codec-negotiation":
+		pc.Generous = v == "generous"
+	case "dtmf-type":
+		pc.DTMFType = v
+	case "rfc2833-pt":
+		pc.RFC2833PT = uint8(atoi(name, v))
+	case "disable-hold":
+		pc.DisableHold = core.True(v)
+	case "suppress-cng", "supress-cng":
+		if core.True(v) {
+			pc.CNGPT = 0
+		}
+	case "cng-pt":
+		if pc.CNGPT != 0 {
+			pc.CNGPT = uint8(atoi(name, v))
+		}
+	case "user-agent-string":
+		pc.UserAgent = v
+	case "session-timeout":
+		pc.SessionTimeout = time.Duration(atoi(name, v)) * time.Second
+	case "minimum-session-expires":
+		pc.MinSE = time.Duration(atoi(name, v)) * time.Second
+	case "nonce-ttl":
+		pc.NonceTTL = time.Duration(atoi(name, v)) * time.Second
+	case "tls":
+		pc.TLS = boolParam(v)
+	case "ws-binding":
+		pc.WSBinding = v
+	case "wss-binding":
+		pc.WSSBinding = v
+	case "tls-sip-port":
+		pc.TLSPort = atoi(name, v)
+	case "tls-cert-dir":
+		pc.TLSCertDir = v
+	case "max-recv-requests-per-second":
+		pc.MaxRecvRPS = atoi(name, v)
+	case "tcp-max-connections":
+		pc.Stream.MaxConns = atoi(name, v)
+	case "tcp-max-connections-per-source":
+		pc.Stream.MaxPerSource = atoi(name, v)
+	case "tcp-message-timeout", "tcp-idle-timeout", "tcp-write-timeout", "tls-handshake-timeout":
+		d, err := parseSeconds(v)
+		*pc.Stream.timeout(name) = d
+		return err
+	case "disable-register":
+		pc.DisableRegister = boolParam(v)
+	case "accept-blind-reg":
+		pc.AcceptBlindReg = boolParam(v)
+	case "multiple-registrations":
+		pc.MultipleRegistrations = parseMultiReg(v)
+	case "refer-requires-auth":
+		pc.ReferRequiresAuth = boolParam(v)
+	case "disable-transfer":
+		pc.DisableTransfer = boolParam(v)
+	case "allow-default-password":
+		pc.AllowDefaultPassword = boolParam(v)
+	case "rtp-start-port":
+		pc.RTPStartPort = atoi(name, v)
+	case "rtp-end-port":
+		pc.RTPEndPort = atoi(name, v)
+	case "rtp-timeout-sec":
+		pc.RTPTimeout = time.Duration(atoi(name, v)) * time.Second
+	case "rtp-hold-timeout-sec":
+		pc.RTPHoldTimeout = time.Duration(atoi(name, v)) * time.Second
+	}
+	return nil
+}
+
 func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, error) {
 	pc := ProfileConfig{
 		Name: pe.SelectAttrValue("name", ""), SIPPort: 5060, Context: "public", Dialplan: "XML",
@@ -149,104 +252,8 @@ func parseProfile(snap *xmlconf.Snapshot, pe *etree.Element) (ProfileConfig, err
 		if securityParam(&pc, name, v, atoi) {
 			continue
 		}
-		switch name {
-		case "sip-ip":
-			pc.SIPIP = v
-		case "rtp-ip":
-			pc.RTPIP = v
-		case "ext-sip-ip":
-			pc.ExtSIPIP = v
-		case "ext-rtp-ip":
-			pc.ExtRTPIP = v
-		case "sip-port":
-			pc.SIPPort = atoi(name, v)
-		case "context":
-			pc.Context = v
-		case "dialplan":
-			pc.Dialplan = v
-		case "auth-calls":
-			pc.AuthCalls = boolParam(v)
-		case "apply-inbound-acl":
-			pc.InboundACL = append(pc.InboundACL, splitComma(v)...)
-		case "apply-register-acl":
-			pc.RegisterACL = append(pc.RegisterACL, splitComma(v)...)
-		case "force-register-domain":
-			pc.ForceRegisterDomain = v
-		case "challenge-realm":
-			pc.ChallengeRealm = v
-		case "inbound-codec-prefs", "codec-prefs":
-			pc.InboundCodecs = sdp.ParseCodecString(v)
-			if name == "codec-prefs" && pc.OutboundCodecs == nil {
-				pc.OutboundCodecs = pc.InboundCodecs
-			}
-		case "outbound-codec-prefs":
-			pc.OutboundCodecs = sdp.ParseCodecString(v)
-		case "inbound-codec-negotiation":
-			pc.Generous = v == "generous"
-		case "dtmf-type":
-			pc.DTMFType = v
-		case "rfc2833-pt":
-			pc.RFC2833PT = uint8(atoi(name, v))
-		case "disable-hold":
-			pc.DisableHold = core.True(v)
-		case "suppress-cng", "supress-cng":
-			if core.True(v) {
-				pc.CNGPT = 0
-			}
-		case "cng-pt":
-			if pc.CNGPT != 0 {
-				pc.CNGPT = uint8(atoi(name, v))
-			}
-		case "user-agent-string":
-			pc.UserAgent = v
-		case "session-timeout":
-			pc.SessionTimeout = time.Duration(atoi(name, v)) * time.Second
-		case "minimum-session-expires":
-			pc.MinSE = time.Duration(atoi(name, v)) * time.Second
-		case "nonce-ttl":
-			pc.NonceTTL = time.Duration(atoi(name, v)) * time.Second
-		case "tls":
-			pc.TLS = boolParam(v)
-		case "ws-binding":
-			pc.WSBinding = v
-		case "wss-binding":
-			pc.WSSBinding = v
-		case "tls-sip-port":
-			pc.TLSPort = atoi(name, v)
-		case "tls-cert-dir":
-			pc.TLSCertDir = v
-		case "max-recv-requests-per-second":
-			pc.MaxRecvRPS = atoi(name, v)
-		case "tcp-max-connections":
-			pc.Stream.MaxConns = atoi(name, v)
-		case "tcp-max-connections-per-source":
-			pc.Stream.MaxPerSource = atoi(name, v)
-		case "tcp-message-timeout", "tcp-idle-timeout", "tcp-write-timeout", "tls-handshake-timeout":
-			d, err := parseSeconds(v)
-			if err != nil {
-				bad = append(bad, fmt.Sprintf("%s: %s=%q: %v", snap.Pos(pe), name, v, err))
-			}
-			*pc.Stream.timeout(name) = d
-		case "disable-register":
-			pc.DisableRegister = boolParam(v)
-		case "accept-blind-reg":
-			pc.AcceptBlindReg = boolParam(v)
-		case "multiple-registrations":
-			pc.MultipleRegistrations = parseMultiReg(v)
-		case "refer-requires-auth":
-			pc.ReferRequiresAuth = boolParam(v)
-		case "disable-transfer":
-			pc.DisableTransfer = boolParam(v)
-		case "allow-default-password":
-			pc.AllowDefaultPassword = boolParam(v)
-		case "rtp-start-port":
-			pc.RTPStartPort = atoi(name, v)
-		case "rtp-end-port":
-			pc.RTPEndPort = atoi(name, v)
-		case "rtp-timeout-sec":
-			pc.RTPTimeout = time.Duration(atoi(name, v)) * time.Second
-		case "rtp-hold-timeout-sec":
-			pc.RTPHoldTimeout = time.Duration(atoi(name, v)) * time.Second
+		if err := profileParam(&pc, name, v, atoi); err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %s=%q: %v", snap.Pos(pe), name, v, err))
 		}
 	}
 	if pc.OutboundCodecs == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -275,4 +276,18 @@ func firstNonEmpty(v ...string) string {
 		}
 	}
 	return ""
+}
+
+// gatewayFor returns the gateway whose proxy (address and port) sent the request, if any.
+func (p *Profile) gatewayFor(src netip.AddrPort) *Gateway {
+	p.ep.mu.RLock()
+	gws := p.gateways
+	p.ep.mu.RUnlock()
+	for _, g := range gws {
+		ap, err := netip.ParseAddrPort(g.proxyAddr(g.cfg.Proxy))
+		if err == nil && ap.Addr().Unmap() == src.Addr() && ap.Port() == src.Port() {
+			return g
+		}
+	}
+	return nil
 }

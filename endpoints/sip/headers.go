@@ -2,9 +2,12 @@ package sip
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/goswitch/goswitch/core"
 )
 
 // errHeaderValue is returned for header names or values a dialplan variable must not inject.
@@ -118,4 +121,17 @@ func reasonCause(v string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+func headerValue(req *sip.Request, name string) string {
+	if h := req.GetHeader(name); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// reasonHeader renders FreeSWITCH's Reason for a cause.
+func reasonHeader(cause core.Cause) sip.Header {
+	q := cause.Q850()
+	return sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d;text=\"%s\"", q, cause.String()))
 }

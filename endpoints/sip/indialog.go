@@ -26,7 +26,7 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := p.findCall(req)
-	if c == nil || c.ackReinvite(req.CSeq().SeqNo) || !c.inbound {
+	if c == nil || c.ackReinvite(req.CSeq().SeqNo) || c.in == nil {
 		return
 	}
 	c.mu.Lock()
@@ -37,7 +37,7 @@ func (p *Profile) onAck(req *sip.Request, tx sip.ServerTransaction) {
 			c.s.Log().Warn("late-offer answer in ACK refused", "err", err)
 		}
 	}
-	if err := c.ds.ReadAck(req, tx); err != nil {
+	if err := c.in.ds.ReadAck(req, tx); err != nil {
 		return // a stray ACK (of a 2xx no longer retransmitted)
 	}
 }
@@ -61,10 +61,10 @@ func (p *Profile) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		setOutcome(c.s, core.Outcome{Proto: sipProto(200), Disposition: "recv_bye"})
 	}
 	var err error
-	if c.inbound {
-		err = c.ds.ReadBye(req, tx)
+	if c.in != nil {
+		err = c.in.ds.ReadBye(req, tx)
 	} else {
-		err = c.dc.ReadBye(req, tx)
+		err = c.out.dc.ReadBye(req, tx)
 	}
 	if err != nil {
 		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))

@@ -2,72 +2,30 @@ package sip
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 
 	"github.com/goswitch/goswitch/core"
 )
 
-// outboundAuth are credentials to answer a 401/407 with.
-type outboundAuth struct{ user, pass string }
-
 // originate sends the INVITE of an outbound leg and returns at once; a goroutine owned by the
-// call waits for the answer and reports to s.
+// call waits for the answer and reports to s. buildInvite (invite.go) writes the request from
+// the session's variables; the SDP offer needs the leg's RTP port, so it is made here, between
+// the two; send puts it on the wire.
 func (p *Profile) originate(ctx context.Context, s *core.Session, target string, gw *Gateway) (core.Leg, error) {
-	u, err := parseTarget(target)
+	spec := p.inviteSpec(s, target, gw)
+	inv, err := buildInvite(spec)
 	if err != nil {
-		return nil, &core.CallError{Cause: core.CauseInvalidURL, Reason: err.Error()}
+		return nil, err
 	}
-	pathRoute := takeFSPath(&u) // cluster: a registration's Path becomes the Route set
-	transport := "udp"
-	if t, ok := u.UriParams.Get("transport"); ok && t != "" {
-		transport = strings.ToLower(t)
-	}
-	if gw != nil && gw.cfg.Transport != "" && !u.UriParams.Has("transport") {
-		transport = gw.cfg.Transport
-	}
-	switch transport {
-	case "udp", "tcp", "tls":
-	case "ws", "wss": // a WebSocket phone, through the connection it registered over (ws.go)
-	default:
-		return nil, &core.CallError{Cause: core.CauseInvalidURL, Reason: "transport " + transport}
-	}
-	// Internal routing params of sofia_contact never go on the wire.
-	u.UriParams.Remove("fs_nat")
-	u.UriParams.Remove("fs_path")
-	vars := s.Vars()
-	// Max-Forwards: one less than the A-leg's (a loop dies with 483).
-	maxFwd := 70
-	if a := s.Originator(); a != nil {
-		if v := a.Var("max_forwards"); v != "" {
-			if n, err := strconv.Atoi(v); err == nil {
-				maxFwd = n - 1
-			}
-		}
-	}
-	if v := vars.Value("max_forwards"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			maxFwd = n
-		}
-	}
-	if maxFwd <= 0 {
-		return nil, &core.CallError{Cause: core.CauseExchangeRoutingError, SIP: 483, Reason: "Max-Forwards exhausted"}
-	}
-	hdrs, herr := customHeaders(vars.List())
-	if herr != nil {
+	if inv.badHeader {
 		s.Log().Warn("refused unsafe sip_h_ variable (CR/LF, control bytes or reserved name)")
 	}
-
-	c := &call{p: p, s: s, answeredC: make(chan struct{}), final: make(chan struct{})}
-	c.wantRTC = OfferWebRTC(vars.Value, transport)
+	vars := s.Vars()
+	c := newOutboundCall(p, s)
+	c.wantRTC = OfferWebRTC(vars.Value, inv.transport)
 	setOriginatorCodec(s)
 	// The far end of an outbound leg is trusted to transfer only when it is a registered contact
 	// (it authenticated to register); a gateway or a bare URI is not.
@@ -84,311 +42,65 @@ func (p *Profile) originate(ctx context.Context, s *core.Session, target string,
 		}
 		return nil, &core.CallError{Cause: core.CauseIncompatibleDestination, Err: err}
 	}
+	inv.req.SetBody(body)
+	return p.send(c, inv, gw, pr)
+}
 
+// inviteSpec gathers buildInvite's inputs from the session, the gateway and the profile.
+func (p *Profile) inviteSpec(s *core.Session, target string, gw *Gateway) inviteSpec {
+	vars := s.Vars()
 	prof := s.Profile()
-	fromHost := p.extSIPIP.String()
-	fromUser := prof.CallerIDNumber
-	if gw != nil {
-		fromHost = gw.cfg.FromDom
-		if !gw.cfg.CallerIDInFrom {
-			fromUser = gw.cfg.FromUser
-		}
+	spec := inviteSpec{
+		target: target, vars: vars.Value, varList: vars.List(), uuid: s.UUID(),
+		cidName: prof.CallerIDName, cidNumber: prof.CallerIDNumber,
+		profile: p.cfg.Name, extIP: p.extSIPIP.String(), contact: p.dua.ContactHDR.Address,
+		tlsPort: p.tlsPort, listenerFor: p.wsListenerFor, supported: p.supportedHeader(),
+		userAgent: p.cfg.UserAgent, laddr: sip.Addr{IP: net.IP(p.sipIP.AsSlice()), Port: p.port},
+		fromTag: sip.GenerateTagN(16), callID: uuid.NewString(),
 	}
-	if v := vars.Value("sip_from_host"); v != "" && validHeaderValue(v) {
-		fromHost = v
+	if a := s.Originator(); a != nil {
+		spec.originatorMaxFwd = a.Var("max_forwards")
 	}
-	req := sip.NewRequest(sip.INVITE, u)
-	req.SetTransport(transport)
-	from := &sip.FromHeader{DisplayName: prof.CallerIDName, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: fromHost}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	req.AppendHeader(from)
-	toURI := sip.Uri{Scheme: "sip", User: u.User, Host: u.Host, Port: u.Port}
-	if v := vars.Value("sip_invite_domain"); v != "" && validHeaderValue(v) && gw == nil {
-		toURI.Host, toURI.Port = v, 0
-	}
-	req.AppendHeader(&sip.ToHeader{Address: toURI, Params: sip.NewParams()})
-	mf := sip.MaxForwardsHeader(maxFwd)
-	req.AppendHeader(&mf)
-	contact := sip.ContactHeader{Address: p.dua.ContactHDR.Address}
-	contact.Address.User = fromUser
-	if contact.Address.User == "" {
-		contact.Address.User = "mod_sofia"
-	}
-	if transport != "udp" {
-		contact.Address.UriParams = sip.NewParams()
-		contact.Address.UriParams.Add("transport", transport)
-		if transport == "tls" && p.tlsPort != 0 {
-			contact.Address.Port = p.tlsPort
-		}
-		if ap := p.wsListenerFor(transport); ap.IsValid() {
-			contact.Address.Port = int(ap.Port())
-		}
-	}
-	req.AppendHeader(&contact)
-	if vars.Value("sip_cid_type") != "none" && prof.CallerIDNumber != "" && validHeaderValue(prof.CallerIDName) && validHeaderValue(prof.CallerIDNumber) {
-		id := fmt.Sprintf("\"%s\" <sip:%s@%s>", strings.ReplaceAll(prof.CallerIDName, "\"", ""), prof.CallerIDNumber, fromHost)
-		switch strings.ToLower(vars.Value("sip_cid_type")) {
-		case "pid":
-			req.AppendHeader(sip.NewHeader("P-Asserted-Identity", id))
-		default:
-			req.AppendHeader(sip.NewHeader("Remote-Party-ID", id+";party=calling;screen=yes;privacy=off"))
-		}
-	}
-	for _, r := range pathRoute {
-		if validHeaderValue(r) {
-			req.AppendHeader(sip.NewHeader("Route", r))
-		}
-	}
-	if r := req.Route(); r != nil && len(pathRoute) > 0 {
-		req.SetDestination(r.Address.HostPort())
-	}
-	if route := vars.Value("sip_route_uri"); route != "" && validHeaderValue(route) {
-		req.AppendHeader(sip.NewHeader("Route", "<"+strings.TrimSuffix(strings.TrimPrefix(route, "<"), ">")+";lr>"))
-		if r := req.Route(); r != nil {
-			req.SetDestination(r.Address.HostPort())
-		}
-	}
-	if gw != nil && gw.cfg.Proxy != "" && gw.cfg.Proxy != u.Host {
-		if pu, err := parseTarget(gw.cfg.Proxy); err == nil {
-			port := pu.Port
-			if port == 0 {
-				port = 5060
-			}
-			req.SetDestination(net.JoinHostPort(pu.Host, strconv.Itoa(port)))
-		}
-	}
-	for _, h := range hdrs {
-		req.AppendHeader(h)
-	}
-	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
-	if sup := p.supportedHeader(); sup != "" {
-		req.AppendHeader(sip.NewHeader("Supported", sup))
-	}
-	req.AppendHeader(sip.NewHeader("User-Agent", p.cfg.UserAgent))
 	if p.cfg.SessionTimeout > 0 && p.timerEnabled() {
-		req.AppendHeader(sip.NewHeader("Session-Expires", strconv.Itoa(int(p.cfg.SessionTimeout.Seconds()))))
-		if p.cfg.MinSE > 0 {
-			req.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(p.cfg.MinSE.Seconds()))))
-		}
+		spec.sessionExp, spec.minSE = p.cfg.SessionTimeout, p.cfg.MinSE
 	}
-	callID := sip.CallIDHeader(uuid.NewString())
-	if core.True(vars.Value("sip_outbound_use_uuid_as_callid")) || core.True(vars.Value("outbound_use_uuid_as_callid")) {
-		callID = sip.CallIDHeader(s.UUID())
+	if gw != nil {
+		spec.gw = &gw.cfg
 	}
-	req.AppendHeader(&callID)
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(body)
-	if transport == "udp" {
-		req.Laddr = sip.Addr{IP: net.IP(p.sipIP.AsSlice()), Port: p.port}
-	}
+	return spec
+}
 
-	auth := outboundAuth{user: vars.Value("sip_auth_username"), pass: vars.Value("sip_auth_password")}
-	if gw != nil && auth.pass == "" {
-		auth = outboundAuth{user: gw.cfg.Username, pass: gw.cfg.Password}
-	}
-	name := "sofia/" + p.cfg.Name + "/" + target
-	if gw != nil {
-		name = "sofia/gateway/" + gw.cfg.Name + "/" + u.User
-	}
-	s.SetName(name)
-	s.SetVar("sip_profile_name", p.cfg.Name)
-	s.SetVar("sofia_profile_name", p.cfg.Name)
-	s.SetVar("sip_to_user", u.User)
-	s.SetVar("sip_to_host", u.Host)
-	s.SetVar("sip_req_uri", u.User+"@"+u.HostPort())
-	s.SetVar("sip_from_user", fromUser)
-	s.SetVar("sip_via_protocol", transport)
-	if gw != nil {
-		s.SetVar("sip_gateway_name", gw.cfg.Name)
-		for _, kv := range gw.cfg.Vars {
-			s.SetVar(kv[0], kv[1])
-		}
+// send names the leg, sends its INVITE (writeInvite: over TCP when too big for UDP) and starts
+// waitAnswer, which owns the INVITE transaction until a final response.
+func (p *Profile) send(c *outboundCall, inv *invite, gw *Gateway, pr sdpPrefs) (core.Leg, error) {
+	s, req := c.s, inv.req
+	s.SetName(inv.name)
+	for _, kv := range inv.vars {
+		s.SetVar(kv[0], kv[1])
 	}
 	p.callsOut.Add(1)
 	ictx, cancel := context.WithCancel(context.Background())
 	c.cancelInvite = cancel
-	p.inviting.Store(string(callID), c)
-	dc, used, err := c.writeInvite(ictx, req, auth.pass != "", func() ([]byte, error) { return c.buildOffer(compactForUDP(pr)) })
-	if used != transport {
+	p.inviting.Store(inv.callID, c)
+	dc, used, err := c.writeInvite(ictx, req, inv.auth.pass != "", func() ([]byte, error) { return c.buildOffer(compactForUDP(pr)) })
+	if used != inv.transport {
 		s.SetVar("sip_via_protocol", used)
 	}
 	if err != nil {
-		p.inviting.Delete(string(callID))
+		p.inviting.Delete(inv.callID)
 		cancel()
 		c.closeMedia()
 		p.failedOut.Add(1)
 		return nil, &core.CallError{Cause: core.CauseDestinationOutOfOrder, SIP: 502, Err: err}
 	}
 	c.dc = dc
-	c.key = callKey(req.CallID().Value(), tagOf(from.Params))
+	c.key = callKey(req.CallID().Value(), tagOf(inv.from.Params))
 	s.SetVar("sip_call_id", req.CallID().Value())
-	p.calls.Store(c.key, c)
+	p.calls.Store(c.key, &c.call)
 	c.waitDone = make(chan struct{})
 	// The leg must be attached before a 183 can arrive: the bridge joins early media through it.
 	s.SetLeg(c)
-	go c.waitAnswer(ictx, auth, gw)
-	go p.watchCall(c) // drops the dialog from the table however the leg ends
+	go c.waitAnswer(ictx, inv.auth, gw)
+	go p.watchCall(&c.call) // drops the dialog from the table however the leg ends
 	return c, nil
-}
-
-// waitAnswer owns the INVITE client transaction until a final response.
-func (c *call) waitAnswer(ctx context.Context, auth outboundAuth, gw *Gateway) {
-	defer close(c.waitDone)
-	defer c.p.inviting.Delete(c.dc.InviteRequest.CallID().Value())
-	s, p := c.s, c.p
-	go func() { // the leg's session ending before answer cancels the INVITE
-		select {
-		case <-s.Context().Done():
-			c.cancelInvite()
-		case <-c.answeredC:
-		case <-c.waitDone:
-		}
-	}()
-	err := c.dc.WaitAnswer(ctx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
-		OnResponse: func(r *sip.Response) error {
-			c.prackResponse(r) // a reliable 18x (prack.go)
-			switch {
-			case r.StatusCode == 180 || (r.StatusCode == 183 && len(r.Body()) == 0):
-				s.SignalProgress(false)
-			case r.StatusCode == 183:
-				if err := c.acceptAnswer(r.Body()); err == nil {
-					c.mu.Lock()
-					c.early = true
-					c.mu.Unlock()
-					c.port.SetDTMFGate(s.HasDTMFHook, s.DeliverDTMF)
-					s.SignalProgress(true)
-				}
-			}
-			return nil
-		}})
-	if err != nil {
-		p.failedOut.Add(1)
-		status, cause := 0, core.CauseNormalTemporaryFailure
-		var out core.Outcome
-		var pe *sipgo.ErrDialogResponse
-		var ve sipgo.ErrDialogResponse
-		var res *sip.Response
-		if errors.As(err, &pe) {
-			res = pe.Res
-		} else if errors.As(err, &ve) {
-			res = ve.Res
-		}
-		switch {
-		case res != nil:
-			status = res.StatusCode
-			cause = core.CauseFromSIP(status)
-			if v := res.GetHeader("Reason"); v != nil && !core.True(s.Var("ignore_q850_reason")) {
-				s.SetVar("sip_reason", v.Value())
-				if n, ok := reasonCause(v.Value()); ok {
-					cause = core.Cause(n)
-				}
-			}
-			s.SetVar("sip_invite_failure_status", strconv.Itoa(status))
-			s.SetVar("sip_invite_failure_phrase", res.Reason)
-			out.Phrase, out.Disposition = res.Reason, "recv_refuse"
-		case ctx.Err() != nil:
-			cause = core.CauseOriginatorCancel
-			status = 487
-			if s.Outcome().Disposition == "" {
-				out.Disposition = "send_cancel"
-			}
-		default:
-			cause, status = core.CauseRecoveryOnTimerExpire, 408
-			s.Log().Warn("INVITE failed", "err", err)
-			if errors.Is(err, sip.ErrTransactionTransport) {
-				cause, status = core.CauseDestinationOutOfOrder, 502
-			}
-		}
-		if status != 0 {
-			out.Cause, out.Proto = cause, sipProto(status)
-		}
-		setOutcome(s, out)
-		if gw != nil {
-			gw.failedOut.Add(1)
-		}
-		c.ended.Store(true)
-		s.Hangup(cause)
-		c.dc.Close()
-		p.calls.Delete(c.key)
-		return
-	}
-	// 2xx. The dialog is keyed by our From-tag already.
-	if c.s.HungUp() || c.ended.Load() {
-		// Answered while we were cancelling: ACK then BYE (RFC 3261 15).
-		c.dc.Ack(context.Background())
-		bctx, cancel := contextTimeout(5 * time.Second)
-		c.dc.Bye(bctx)
-		cancel()
-		p.calls.Delete(c.key)
-		return
-	}
-	if aerr := c.acceptAnswer(c.dc.InviteResponse.Body()); aerr != nil && !c.early {
-		s.Log().Warn("answer SDP refused", "err", aerr)
-		c.dc.Ack(context.Background())
-		c.mu.Lock()
-		c.answered = true
-		c.mu.Unlock()
-		setOutcome(s, core.Outcome{Proto: sipProto(488)})
-		s.Hangup(core.CauseIncompatibleDestination)
-		return
-	}
-	if err := c.dc.Ack(context.Background()); err != nil {
-		s.Log().Warn("ACK failed", "err", err)
-	}
-	c.watchForks()
-	c.mu.Lock()
-	c.answered = true
-	c.mu.Unlock()
-	close(c.answeredC)
-	c.port.SetDTMFGate(s.HasDTMFHook, s.DeliverDTMF)
-	setOutcome(s, core.Outcome{Proto: sipProto(200)})
-	if v := c.dc.InviteResponse.GetHeader("Session-Expires"); v != nil {
-		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v.Value(), ";", 2)[0]))
-		if n > 0 {
-			if strings.Contains(strings.ToLower(v.Value()), "refresher=uac") {
-				c.armRefresh(time.Duration(n) * time.Second) // RFC 4028: we refresh at half time
-			} else {
-				c.armSessionTimer(time.Duration(n) * time.Second)
-			}
-		}
-	}
-	if gw != nil {
-		gw.callsOut.Add(1)
-	}
-	s.SignalAnswer()
-}
-
-// hangupOutbound sends CANCEL (unanswered) or BYE (answered).
-func (c *call) hangupOutbound(ctx context.Context, cause core.Cause) error {
-	s := c.s
-	defer c.p.calls.Delete(c.key)
-	if c.dc == nil {
-		c.closeMedia()
-		return nil
-	}
-	c.mu.Lock()
-	answered := c.answered
-	c.mu.Unlock()
-	if !answered {
-		if s.Outcome().Disposition == "" {
-			setOutcome(s, core.Outcome{Disposition: "send_cancel"})
-		}
-		c.cancelInvite()
-		select {
-		case <-c.waitDone:
-		case <-ctx.Done():
-		}
-		return nil
-	}
-	if s.Outcome().Disposition == "recv_bye" {
-		return nil
-	}
-	setOutcome(s, core.Outcome{Disposition: "send_bye"})
-	bye := sip.NewRequest(sip.BYE, c.remoteTarget())
-	if !core.True(s.Var("disable_q850_reason")) {
-		bye.AppendHeader(reasonHeader(cause))
-	}
-	err := c.dc.WriteBye(ctx, bye)
-	c.cancelInvite()
-	return err
 }

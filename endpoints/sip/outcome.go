@@ -32,3 +32,45 @@ func setOutcome(s *core.Session, o core.Outcome) {
 
 // sipProto is a SIP status as a protocol-specific cause: "sip:486".
 func sipProto(code int) string { return "sip:" + strconv.Itoa(code) }
+
+func statusText(code int) string {
+	switch code {
+	case 180:
+		return "Ringing"
+	case 183:
+		return "Session Progress"
+	case 200:
+		return "OK"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 408:
+		return "Request Timeout"
+	case 410:
+		return "Gone"
+	case 480:
+		return "Temporarily Unavailable"
+	case 484:
+		return "Address Incomplete"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 488:
+		return "Not Acceptable Here"
+	case 500:
+		return "Server Internal Error"
+	case 501:
+		return "Not Implemented"
+	case 502:
+		return "Bad Gateway"
+	case 503:
+		return "Service Unavailable"
+	case 504:
+		return "Server Time-out"
+	case 603:
+		return "Decline"
+	}
+	return "Unknown"
+}

@@ -79,8 +79,8 @@ type relState struct {
 }
 
 // reliableFor returns the call's reliable-provisional state, or nil when its 18x go unreliably.
-func (c *call) reliableFor() *relState {
-	if !c.inbound || c.ds == nil {
+func (c *inboundCall) reliableFor() *relState {
+	if c.ds == nil {
 		return nil
 	}
 	c.mu.Lock()
@@ -98,18 +98,21 @@ func (c *call) reliableFor() *relState {
 
 // relNow is the call's reliable-provisional state if one was sent.
 func (c *call) relNow() *relState {
+	if c.in == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.rel
+	return c.in.rel
 }
 
 // writeProvisional sends an 18x, reliably when the call uses 100rel.
-func (c *call) writeProvisional(res *sip.Response) error {
+func (c *inboundCall) writeProvisional(res *sip.Response) error {
 	st := c.reliableFor()
 	if st == nil {
 		return c.ds.WriteResponse(res)
 	}
-	if !st.waitPrack(c, 64*sip.T1) {
+	if !st.waitPrack(&c.call, 64*sip.T1) {
 		c.s.Log().Warn("reliable provisional: no PRACK for the previous one")
 	}
 	st.mu.Lock()
@@ -178,12 +181,12 @@ func (st *relState) waitPrack(c *call, d time.Duration) bool {
 
 // beforeFinal is called before the INVITE's final response: a 2xx waits for the PRACK of an
 // outstanding reliable provisional (RFC 3262 §3); retransmissions stop either way.
-func (c *call) beforeFinal(success bool) {
+func (c *inboundCall) beforeFinal(success bool) {
 	st := c.relNow()
 	if st == nil {
 		return
 	}
-	if success && !st.waitPrack(c, 32*sip.T1) {
+	if success && !st.waitPrack(&c.call, 32*sip.T1) {
 		c.s.Log().Warn("answering without the PRACK of our reliable provisional")
 	}
 	st.stopOne.Do(func() { close(st.stopped) })
@@ -202,7 +205,7 @@ func (p *Profile) onPrack(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	rseq, cseq, method, err := parseRAck(headerValue(req, "RAck"))
-	inv := c.ds.InviteRequest.CSeq()
+	inv := c.in.ds.InviteRequest.CSeq()
 	st.mu.Lock()
 	match := err == nil && rseq == st.rseq && cseq == inv.SeqNo && strings.EqualFold(method, "INVITE")
 	if match && st.acked != nil {
@@ -250,8 +253,8 @@ func parseRAck(v string) (rseq, cseq uint32, method string, err error) {
 // prackResponse PRACKs a reliable 18x on an outbound leg (called from WaitAnswer's OnResponse,
 // where the dialog session holds r as its current response). Retransmissions (an RSeq not
 // above the last one) are dropped, RFC 3262 §4.
-func (c *call) prackResponse(r *sip.Response) {
-	if c.inbound || c.dc == nil || r.StatusCode <= 100 || r.StatusCode >= 200 || !hasOptionTag(r, "Require", "100rel") {
+func (c *outboundCall) prackResponse(r *sip.Response) {
+	if c.dc == nil || r.StatusCode <= 100 || r.StatusCode >= 200 || !hasOptionTag(r, "Require", "100rel") {
 		return
 	}
 	n, err := strconv.ParseUint(strings.TrimSpace(headerValueRes(r, "RSeq")), 10, 32)

@@ -49,7 +49,7 @@ type Profile struct {
 	sec    *security.Guard // bans, lockout, pike (security.go)
 
 	calls    sync.Map // callID|localTag -> *call
-	inviting sync.Map // Call-ID -> *call while its INVITE is unanswered (see txTracker)
+	inviting sync.Map // Call-ID -> *outboundCall while its INVITE is unanswered (see txTracker)
 
 	sendMu  sync.RWMutex // held (read) while a request is handed to sipgo; stop takes it to end sends
 	stopped bool

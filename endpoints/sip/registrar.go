@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/goswitch/goswitch/core/store"
+	"github.com/goswitch/goswitch/core/xmlconf"
 )
 
 // Registration is one registered contact of a user (FreeSWITCH's sip_registrations row).
@@ -265,39 +266,9 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	realm := p.realm(req)
 	dir := p.ep.h.Config().Directory()
 	du := dir.User(user, domain)
-	authUser := user
-	if !p.cfg.AcceptBlindReg {
-		hdr := ""
-		if h := req.GetHeader("Authorization"); h != nil {
-			hdr = h.Value()
-		}
-		res, cred := verifyDigest(p.nonces, hdr, "REGISTER", du, realm, src.Addr())
-		reason := ""
-		if res == authOK && cred != nil && !strings.EqualFold(cred.Username, user) {
-			res, reason = authFailed, "username-mismatch" // inbound-reg-force-matching-username
-		}
-		if (res == authOK || res == authFailed) && p.sec.UserLocked(user, src.Addr()) {
-			res, reason = authFailed, "user-locked" // the answer a wrong password gets
-		}
-		switch res {
-		case authMissing, authStale:
-			r := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
-			r.AppendHeader(sip.NewHeader("WWW-Authenticate", p.nonces.challenge(realm, res == authStale, src.Addr())))
-			tx.Respond(r)
-			return
-		case authFailed:
-			p.authFailure(src.Addr(), user, du, reason)
-			p.publishRegFailure(req, user, domain, src)
-			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
-			return
-		}
-		if p.weakCredentialRefused(du, cred.Username, cred.Realm, src, sip.REGISTER) {
-			p.publishRegFailure(req, user, domain, src)
-			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
-			return
-		}
-		authUser = cred.Username
-		p.sec.Success(src.Addr(), user)
+	authUser, ok := p.authorizeRegister(req, tx, user, domain, realm, du, src)
+	if !ok {
+		return
 	}
 	expires := 3600
 	if h := req.GetHeader("Expires"); h != nil {
@@ -383,6 +354,46 @@ func (p *Profile) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(res)
 }
 
+// authorizeRegister checks a REGISTER's digest (401 challenge, 403 for a wrong, mismatched or
+// locked-out credential) and returns the authenticated username; with accept-blind-reg, the
+// To user. On refusal it has responded.
+func (p *Profile) authorizeRegister(req *sip.Request, tx sip.ServerTransaction, user, domain, realm string, du *xmlconf.User, src netip.AddrPort) (string, bool) {
+	if p.cfg.AcceptBlindReg {
+		return user, true
+	}
+	hdr := ""
+	if h := req.GetHeader("Authorization"); h != nil {
+		hdr = h.Value()
+	}
+	res, cred := verifyDigest(p.nonces, hdr, "REGISTER", du, realm, src.Addr())
+	reason := ""
+	if res == authOK && cred != nil && !strings.EqualFold(cred.Username, user) {
+		res, reason = authFailed, "username-mismatch" // inbound-reg-force-matching-username
+	}
+	if (res == authOK || res == authFailed) && p.sec.UserLocked(user, src.Addr()) {
+		res, reason = authFailed, "user-locked" // the answer a wrong password gets
+	}
+	switch res {
+	case authMissing, authStale:
+		r := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
+		r.AppendHeader(sip.NewHeader("WWW-Authenticate", p.nonces.challenge(realm, res == authStale, src.Addr())))
+		tx.Respond(r)
+		return "", false
+	case authFailed:
+		p.authFailure(src.Addr(), user, du, reason)
+		p.publishRegFailure(req, user, domain, src)
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return "", false
+	}
+	if p.weakCredentialRefused(du, cred.Username, cred.Realm, src, sip.REGISTER) {
+		p.publishRegFailure(req, user, domain, src)
+		tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return "", false
+	}
+	p.sec.Success(src.Addr(), user)
+	return cred.Username, true
+}
+
 func (p *Profile) publishRegFailure(req *sip.Request, user, domain string, src netip.AddrPort) {
 	ev := p.ep.h.Bus.New("CUSTOM", "sofia::register_failure")
 	ev.Add("profile-name", p.cfg.Name)
@@ -435,11 +446,4 @@ func splitContacts(v string) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-func headerValue(req *sip.Request, name string) string {
-	if h := req.GetHeader(name); h != nil {
-		return h.Value()
-	}
-	return ""
 }

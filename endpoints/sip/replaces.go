@@ -145,7 +145,7 @@ func (p *Profile) inviteReplaces(req *sip.Request, c *call, s *core.Session) int
 	switch peer := old.s.Peer(); {
 	case peer != nil:
 		target = peer.UUID()
-	case !old.inbound && !old.s.Answered() && old.s.Originator() != nil:
+	case old.out != nil && !old.s.Answered() && old.s.Originator() != nil:
 		target = old.s.Originator().UUID()
 	default:
 		return 480 // a channel in an application, not in a call: there is nobody to join

@@ -88,7 +88,7 @@ func (c *call) prefs(answering bool) sdpPrefs {
 	if c.s != nil {
 		get = c.s.Var
 	}
-	return negotiationPrefs(&c.p.cfg, c.inbound, answering, get)
+	return negotiationPrefs(&c.p.cfg, c.in != nil, answering, get)
 }
 
 // sdpConfigLocked is our side of the next description; every call bumps the o= version

@@ -59,7 +59,7 @@ func uasRefresher(req *sip.Request) string {
 
 // sessionTimerAnswer adds Session-Expires (and Require: timer when the caller supports it) to
 // the 2xx of the initial INVITE; it returns whether we refresh.
-func (c *call) sessionTimerAnswer(res *sip.Response) bool {
+func (c *inboundCall) sessionTimerAnswer(res *sip.Response) bool {
 	if c.sessExpires <= 0 || !c.p.timerEnabled() {
 		return false
 	}
@@ -199,8 +199,8 @@ func (c *call) sendUpdate(ctx context.Context) (*sip.Response, error) {
 	req := sip.NewRequest(sip.UPDATE, c.remoteTarget())
 	c.addDialogContact(req)
 	c.addSessionHeaders(req)
-	if c.inbound {
-		req.SetTransport(c.ds.InviteRequest.Transport())
+	if c.in != nil {
+		req.SetTransport(c.in.ds.InviteRequest.Transport())
 	}
 	res, err := c.do(ctx, req)
 	if err != nil {
@@ -219,10 +219,10 @@ func (c *call) sendUpdate(ctx context.Context) (*sip.Response, error) {
 func (c *call) peerAllows(method string) bool {
 	var m sip.Message
 	switch {
-	case c.inbound && c.ds != nil:
-		m = c.ds.InviteRequest
-	case !c.inbound && c.dc != nil && c.dc.InviteResponse != nil:
-		m = c.dc.InviteResponse
+	case c.in != nil && c.in.ds != nil:
+		m = c.in.ds.InviteRequest
+	case c.out != nil && c.out.dc != nil && c.out.dc.InviteResponse != nil:
+		m = c.out.dc.InviteResponse
 	default:
 		return false
 	}
@@ -232,4 +232,33 @@ func (c *call) peerAllows(method string) bool {
 func atoiOr(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+func (c *call) stopSessionTimer() {
+	c.mu.Lock()
+	if c.sessTimer != nil {
+		c.sessTimer.Stop()
+	}
+	c.mu.Unlock()
+}
+
+// armSessionTimer (re)starts the RFC 4028 expiry: no refresh within the interval ends the call.
+func (c *call) armSessionTimer(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.sessExpires = d
+	if c.sessTimer != nil {
+		c.sessTimer.Stop()
+	}
+	c.sessTimer = time.AfterFunc(d, func() {
+		if c.s != nil {
+			// Hangup sends the BYE (and sets sip_hangup_disposition=send_bye): set here first,
+			// the inbound leg took it for the far end's BYE and sent none.
+			c.s.Log().Info("session timer expired without refresh")
+			c.s.Hangup(core.CauseMediaTimeout)
+		}
+	})
+	c.mu.Unlock()
 }

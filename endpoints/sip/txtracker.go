@@ -32,7 +32,7 @@ func (t *txTracker) Request(ctx context.Context, req *sip.Request) (sip.ClientTr
 	if req.Method == sip.INVITE {
 		if cid := req.CallID(); cid != nil {
 			if v, ok := t.p.inviting.Load(cid.Value()); ok {
-				c := v.(*call)
+				c := v.(*outboundCall)
 				c.mu.Lock()
 				c.inviteTx = tx
 				c.mu.Unlock()

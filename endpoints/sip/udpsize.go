@@ -65,7 +65,7 @@ func (p *Profile) setRequestTransport(req *sip.Request, transport string) {
 
 // writeInvite sends the INVITE; a UDP request too big for UDP goes over TCP, and back over UDP
 // with the offer compact() builds when the peer cannot take TCP. It returns the transport used.
-func (c *call) writeInvite(ctx context.Context, req *sip.Request, mayAuth bool, compact func() ([]byte, error)) (*sipgo.DialogClientSession, string, error) {
+func (c *outboundCall) writeInvite(ctx context.Context, req *sip.Request, mayAuth bool, compact func() ([]byte, error)) (*sipgo.DialogClientSession, string, error) {
 	p := c.p
 	if !strings.EqualFold(req.Transport(), "udp") || !tooBigForUDP(req, mayAuth) {
 		dc, err := p.dua.WriteInvite(ctx, req)
@@ -93,10 +93,10 @@ func (c *call) writeInvite(ctx context.Context, req *sip.Request, mayAuth bool, 
 // addDialogContact gives an in-dialog request of an outbound leg the Contact of its INVITE,
 // whose transport param says how the dialog runs (sipgo would add the profile's UDP one).
 func (c *call) addDialogContact(req *sip.Request) {
-	if c.inbound || c.dc == nil || req.Contact() != nil {
+	if c.out == nil || c.out.dc == nil || req.Contact() != nil {
 		return
 	}
-	if ct := c.dc.InviteRequest.Contact(); ct != nil {
+	if ct := c.out.dc.InviteRequest.Contact(); ct != nil {
 		req.AppendHeader(sip.HeaderClone(ct))
 	}
 }

@@ -73,7 +73,7 @@ func (c *call) startWebRTC(port *rtp.RTPPort, r *sdp.Result) error {
 	}
 	c.mu.Lock()
 	s := c.rtc
-	waitSDP := c.inbound && !c.sdpSent
+	waitSDP := c.in != nil && !c.sdpSent
 	c.mu.Unlock()
 	if s == nil {
 		return errors.New("sip: WebRTC answer on a leg without a DTLS session")

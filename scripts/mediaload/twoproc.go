@@ -187,60 +187,7 @@ func phones() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			prev := make([]time.Duration, len(legA))
-			have := make([]bool, len(legA))
-			var spacing map[uint32]time.Time
-			if *mode == "term" {
-				spacing = map[uint32]time.Time{}
-			}
-			m := newMMsg(64, 1500)
-			for {
-				k, err := m.recv(c)
-				if err != nil {
-					if errors.Is(err, net.ErrClosed) {
-						return
-					}
-					continue
-				}
-				now := time.Now()
-				got.Add(uint64(k))
-				on := measure.Load()
-				for i := range k {
-					pkt := m.packet(i)
-					if spacing != nil {
-						// term: the engine's clock-paced sender; |interval - 20 ms| per stream,
-						// the stream known by its SSRC.
-						at := m.stamp(i)
-						if at.IsZero() {
-							at = now
-						}
-						if len(pkt) >= 12 {
-							ssrc := binary.BigEndian.Uint32(pkt[8:12])
-							if last, ok := spacing[ssrc]; ok && on {
-								h.add(at.Sub(last) - 20*time.Millisecond)
-							}
-							spacing[ssrc] = at
-						}
-						continue
-					}
-					if len(pkt) < 24 {
-						continue
-					}
-					id := int(binary.BigEndian.Uint32(pkt[20:24]))
-					if id >= len(prev) {
-						continue
-					}
-					now := now
-					if t := m.stamp(i); !t.IsZero() {
-						now = t
-					}
-					transit := now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(pkt[12:20]))))
-					if have[id] && on {
-						h.add(transit - prev[id])
-					}
-					prev[id], have[id] = transit, true
-				}
-			}
+			receivePhones(c, len(legA), &measure, h, &got)
 		}()
 	}
 	stop := make(chan struct{})
@@ -257,34 +204,8 @@ func phones() {
 		sw.Add(1)
 		go func() {
 			defer sw.Done()
-			m := newMMsg(len(ids), 12+160)
-			for k, id := range ids {
-				pkt := m.bufs[k]
-				pkt[0] = 0x80
-				binary.BigEndian.PutUint32(pkt[8:], uint32(id+1))
-				binary.BigEndian.PutUint32(pkt[20:], uint32(id))
-				m.setDst(k, legA[id], len(pkt))
-			}
 			next := start.Add(time.Duration(g) * 20 * time.Millisecond / time.Duration(groups))
-			for seq := uint16(1); ; seq++ {
-				select {
-				case <-stop:
-					return
-				case <-time.After(time.Until(next)):
-				}
-				for k := range ids {
-					pkt := m.bufs[k]
-					binary.BigEndian.PutUint16(pkt[2:], seq)
-					binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
-					binary.BigEndian.PutUint64(pkt[12:], uint64(time.Now().UnixNano()))
-				}
-				m.send(sconns[g], len(ids))
-				sent.Add(uint64(len(ids)))
-				next = next.Add(20 * time.Millisecond)
-				if late := time.Since(next); late > 20*time.Millisecond {
-					next = next.Add(late.Truncate(20 * time.Millisecond)) // skip, do not burst
-				}
-			}
+			sendPhones(sconns[g], ids, legA, next, stop, &sent)
 		}()
 	}
 	time.Sleep(*warm)
@@ -313,6 +234,96 @@ func phones() {
 		c.Close()
 	}
 	wg.Wait()
+}
+
+// receivePhones reads one receive socket until it is closed: in term mode the spacing of each
+// stream's packets (by SSRC), otherwise each of legs streams' transit-time jitter.
+func receivePhones(c *net.UDPConn, legs int, measure *atomic.Bool, h *hist, got *atomic.Uint64) {
+	prev := make([]time.Duration, legs)
+	have := make([]bool, legs)
+	var spacing map[uint32]time.Time
+	if *mode == "term" {
+		spacing = map[uint32]time.Time{}
+	}
+	m := newMMsg(64, 1500)
+	for {
+		k, err := m.recv(c)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		now := time.Now()
+		got.Add(uint64(k))
+		on := measure.Load()
+		for i := range k {
+			pkt := m.packet(i)
+			if spacing != nil {
+				// term: the engine's clock-paced sender; |interval - 20 ms| per stream,
+				// the stream known by its SSRC.
+				at := m.stamp(i)
+				if at.IsZero() {
+					at = now
+				}
+				if len(pkt) >= 12 {
+					ssrc := binary.BigEndian.Uint32(pkt[8:12])
+					if last, ok := spacing[ssrc]; ok && on {
+						h.add(at.Sub(last) - 20*time.Millisecond)
+					}
+					spacing[ssrc] = at
+				}
+				continue
+			}
+			if len(pkt) < 24 {
+				continue
+			}
+			id := int(binary.BigEndian.Uint32(pkt[20:24]))
+			if id >= len(prev) {
+				continue
+			}
+			now := now
+			if t := m.stamp(i); !t.IsZero() {
+				now = t
+			}
+			transit := now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(pkt[12:20]))))
+			if have[id] && on {
+				h.add(transit - prev[id])
+			}
+			prev[id], have[id] = transit, true
+		}
+	}
+}
+
+// sendPhones sends one group's streams from conn: a packet each 20 ms from next on, until stop.
+func sendPhones(conn *net.UDPConn, ids []int, legA []netip.AddrPort, next time.Time, stop <-chan struct{}, sent *atomic.Uint64) {
+	m := newMMsg(len(ids), 12+160)
+	for k, id := range ids {
+		pkt := m.bufs[k]
+		pkt[0] = 0x80
+		binary.BigEndian.PutUint32(pkt[8:], uint32(id+1))
+		binary.BigEndian.PutUint32(pkt[20:], uint32(id))
+		m.setDst(k, legA[id], len(pkt))
+	}
+	for seq := uint16(1); ; seq++ {
+		select {
+		case <-stop:
+			return
+		case <-time.After(time.Until(next)):
+		}
+		for k := range ids {
+			pkt := m.bufs[k]
+			binary.BigEndian.PutUint16(pkt[2:], seq)
+			binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
+			binary.BigEndian.PutUint64(pkt[12:], uint64(time.Now().UnixNano()))
+		}
+		m.send(conn, len(ids))
+		sent.Add(uint64(len(ids)))
+		next = next.Add(20 * time.Millisecond)
+		if late := time.Since(next); late > 20*time.Millisecond {
+			next = next.Add(late.Truncate(20 * time.Millisecond)) // skip, do not burst
+		}
+	}
 }
 
 var profFile *os.File

@@ -144,3 +144,19 @@ func KernelStamp(c []byte) time.Time {
 func (m *Batch) Packet(i int) []byte { return m.Bufs[i][:m.hdrs[i].n] }
 
 const sysSendmmsg = 307 // linux/amd64; the syscall package predates it
+
+// Buffers sets c's receive and send buffers to n bytes, past the net.core limits when the
+// process may (SO_RCVBUFFORCE needs CAP_NET_ADMIN), else as far as the limits allow: a socket
+// shared by hundreds of streams takes bursts of hundreds of datagrams.
+func Buffers(c *net.UDPConn, n int) {
+	_ = c.SetReadBuffer(n)
+	_ = c.SetWriteBuffer(n)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, n)
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUFFORCE, n)
+	})
+}

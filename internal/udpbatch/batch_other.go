@@ -47,3 +47,9 @@ func (m *Batch) Stamp(int) time.Time { return time.Time{} }
 func KernelStamp([]byte) time.Time { return time.Time{} }
 
 func (m *Batch) Packet(i int) []byte { return m.Bufs[i][:m.lens[i]] }
+
+// Buffers sets c's receive and send buffers to n bytes, as far as the system allows.
+func Buffers(c *net.UDPConn, n int) {
+	_ = c.SetReadBuffer(n)
+	_ = c.SetWriteBuffer(n)
+}

@@ -32,6 +32,7 @@ type row struct {
 	rssPeak, rssAfter int     // KB
 	rssPerCall        float64 // KB (bridged steps)
 	genCPU            float64 // the load generator's % of a core
+	sentPct           float64 // loadgen packets sent / due (bridged steps)
 	left              int     // channels left, -1 unknown
 	bridged           bool
 }
@@ -43,8 +44,8 @@ func (r row) line() string {
 
 func table(rows []row, after time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| step | offered | achieved | failed | setup p50 / p99 ms | CPU-ms per call | %% core per bridged call | RTP e2e %% | added jitter p99 ms | RSS per bridged call KB | RSS peak MB | RSS %v after MB | channels left | load generator %% core |\n", after)
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| step | offered | achieved | failed | setup p50 / p99 ms | CPU-ms per call | %% core per bridged call | RTP e2e %% | added jitter p99 ms | RSS per bridged call KB | RSS peak MB | RSS %v after MB | channels left | load generator %% core | loadgen sent %% of due |\n", after)
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	dash := func(ok bool, f string, v float64) string {
 		if !ok {
 			return "-"
@@ -56,10 +57,10 @@ func table(rows []row, after time.Duration) string {
 		if r.left >= 0 {
 			left = strconv.Itoa(r.left)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.1f / %.1f | %.2f | %s | %s | %s | %s | %d | %d | %s | %.0f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.1f / %.1f | %.2f | %s | %s | %s | %s | %d | %d | %s | %.0f | %s |\n",
 			r.name, r.offered, r.achieved, r.failed, r.p50, r.p99, r.cpuMsPerCall,
 			dash(r.bridged, "%.3f", r.corePerCall), dash(r.bridged, "%.2f", r.rtp), dash(r.bridged, "%.2f", r.jitterP99),
-			dash(r.bridged, "%.0f", r.rssPerCall), r.rssPeak/1024, r.rssAfter/1024, left, r.genCPU)
+			dash(r.bridged, "%.0f", r.rssPerCall), r.rssPeak/1024, r.rssAfter/1024, left, r.genCPU, dash(r.bridged, "%.2f", r.sentPct))
 	}
 	return b.String()
 }
@@ -92,7 +93,7 @@ func bridgedStep(ctx context.Context, o options, t *target, lg string, n int) (r
 		RTPToUASPct, RTPToUACPct, JitterP99ms float64
 		PBXCorePerCallPct, PBXCPUmsPerCall    float64
 		PBXRSSPeakKB                          int
-		RSSPerCallKB, SelfCPUPct              float64
+		RSSPerCallKB, SelfCPUPct, SentPct     float64
 		ChannelsLeft                          int
 		Fails                                 map[string]int
 	}
@@ -115,6 +116,7 @@ func bridgedStep(ctx context.Context, o options, t *target, lg string, n int) (r
 	r.cpuMsPerCall, r.corePerCall = res.PBXCPUmsPerCall, res.PBXCorePerCallPct
 	r.rtp, r.jitterP99 = min(res.RTPToUASPct, res.RTPToUACPct), res.JitterP99ms
 	r.rssPeak, r.rssPerCall, r.genCPU, r.left = res.PBXRSSPeakKB, res.RSSPerCallKB, res.SelfCPUPct, res.ChannelsLeft
+	r.sentPct = res.SentPct
 	return r, nil
 }
 

@@ -37,7 +37,7 @@ func TestBridgedCalls(t *testing.T) {
 		}
 	}
 	t.Cleanup(pbx.Stop)
-	o := options{pbx: pbx.SIP(), listen: pbx.Conf.UAS, n: 20, rate: 50, sockets: 4, hold: 3 * time.Second,
+	o := options{pbx: pbx.SIP(), listen: pbx.Conf.UAS, n: 20, rate: 50, sockets: 4, senders: 2, hold: 3 * time.Second,
 		grace: 100 * time.Millisecond, user: "1000", pass: "load1234", pid: pbx.Cmd.Process.Pid,
 		esl: pbx.ESL(), eslPass: "loadtest"}
 	r, err := run(ctx, o)

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ import (
 type options struct {
 	pbx, listen      string
 	n, rate, sockets int
+	senders          int
 	hold, grace      time.Duration
 	user, pass       string
 	pid              int
@@ -56,6 +58,7 @@ type Result struct {
 	RSSPerCallKB                             float64 // (hold - base) / answered
 	SelfCPUPct                               float64 // the loadgen, % of one core during the hold
 	LateTicks                                uint64  // clock ticks the loadgen skipped (it could not keep up)
+	SentPct                                  float64 // packets sent / due: under 100 the loadgen, not goswitch, fell behind
 	ChannelsLeft                             int     // -1: not asked
 	WallSec                                  float64
 }
@@ -67,6 +70,7 @@ func main() {
 	flag.IntVar(&o.n, "n", 100, "concurrent bridged calls")
 	flag.IntVar(&o.rate, "rate", 100, "calls per second, for the ramp and the hangup")
 	flag.IntVar(&o.sockets, "sockets", 16, "RTP sockets per side shared by the calls")
+	flag.IntVar(&o.senders, "senders", runtime.GOMAXPROCS(0), "RTP sender workers the clock hands each tick's batches to")
 	flag.DurationVar(&o.hold, "hold", 10*time.Second, "how long all calls stay up together (the measured phase)")
 	flag.DurationVar(&o.grace, "grace", 100*time.Millisecond, "wait between stopping a call's RTP and its BYE")
 	flag.StringVar(&o.user, "user", "1000", "digest user for goswitch's challenge")
@@ -95,7 +99,7 @@ func main() {
 
 // run places the calls, holds, hangs up and measures.
 func run(ctx context.Context, o options) (*Result, error) {
-	m, err := newMedia(o.n, o.sockets)
+	m, err := newMedia(o.n, o.sockets, o.senders)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +222,7 @@ func (r *Result) summarize(m *media, results []callResult, st *setups) {
 		r.RSSPerCallKB = float64(r.PBXRSSHoldKB-r.PBXRSSBaseKB) / float64(r.Answered)
 	}
 	r.LateTicks = m.late.Load()
+	r.SentPct = pct64(m.sent.Load(), m.due.Load())
 }
 
 func pct(a, b uint32) float64 { return pct64(uint64(a), uint64(b)) }
@@ -281,7 +286,7 @@ func (r *Result) String() string {
 		r.PBXCPUPct, r.HoldSec, r.PBXCorePerCallPct, r.PBXCPUmsPerCall)
 	fmt.Fprintf(&b, "goswitch: RSS base %d KB, hold %d KB, peak %d KB = %.1f KB per bridged call\n",
 		r.PBXRSSBaseKB, r.PBXRSSHoldKB, r.PBXRSSPeakKB, r.RSSPerCallKB)
-	fmt.Fprintf(&b, "loadgen: CPU %.1f%% of a core during the hold, %d late clock ticks; channels left %d; %.1f s\n",
-		r.SelfCPUPct, r.LateTicks, r.ChannelsLeft, r.WallSec)
+	fmt.Fprintf(&b, "loadgen: CPU %.1f%% of a core during the hold, sent %.2f%% of the packets due (%d late clock ticks); channels left %d; %.1f s\n",
+		r.SelfCPUPct, r.SentPct, r.LateTicks, r.ChannelsLeft, r.WallSec)
 	return b.String()
 }

@@ -71,9 +71,11 @@ type media struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
-	measure atomic.Bool // count added jitter (the hold phase)
-	hists   []*hist     // one per receiver, merged at the end
-	late    atomic.Uint64
+	measure atomic.Bool   // count added jitter (the hold phase)
+	hists   []*hist       // one per receiver, merged at the end
+	late    atomic.Uint64 // clock ticks skipped
+	due     atomic.Uint64 // packets the streams should have sent
+	sent    atomic.Uint64 // packets handed to sendmmsg
 }
 
 type clockTable struct {
@@ -81,7 +83,7 @@ type clockTable struct {
 	index map[streamKey]int // stream -> slot
 }
 
-func newMedia(calls, perSide int) (*media, error) {
+func newMedia(calls, perSide, senders int) (*media, error) {
 	m := &media{cmds: make(chan func(*clockTable), 4096), stop: make(chan struct{})}
 	for s := range m.socks {
 		m.legs[s] = make([]legStats, calls)
@@ -105,7 +107,7 @@ func newMedia(calls, perSide int) (*media, error) {
 		}
 	}
 	m.wg.Add(1)
-	go m.clock()
+	go m.clock(senders)
 	return m, nil
 }
 
@@ -148,31 +150,56 @@ func (m *media) halt(call int, s side, done chan struct{}) {
 	}
 }
 
-// clock is the one goroutine that sends RTP: every tick it applies queued starts and halts,
-// then sends the packets of the streams whose phase is this tick, batched per socket.
-func (m *media) clock() {
+// clock is the one goroutine that paces RTP: every tick it applies queued starts and halts and
+// hands the streams whose phase is this tick, grouped by socket, to a fixed set of sender
+// workers (-senders; on loopback a send also pays for the far socket's receive, more than one
+// core can give at 2,000 calls), then waits for them before the next tick.
+func (m *media) clock(senders int) {
 	defer m.wg.Done()
 	t := &clockTable{index: map[streamKey]int{}}
-	var batches [2][]*udpbatch.Batch
-	var fill [2][]int
+	var jobs []*sockJob
 	for s := range m.socks {
-		for range m.socks[s] {
-			batches[s] = append(batches[s], udpbatch.New(256, rtpHdr+payloadLen))
-		}
-		fill[s] = make([]int, len(m.socks[s]))
-	}
-	flush := func(s, k int) {
-		if fill[s][k] > 0 {
-			batches[s][k].Send(m.socks[s][k], fill[s][k])
-			fill[s][k] = 0
+		for k, c := range m.socks[s] {
+			jobs = append(jobs, &sockJob{side: side(s), conn: c, b: udpbatch.New(256, rtpHdr+payloadLen), k: k})
 		}
 	}
+	bySock := func(s side, call int) *sockJob {
+		if s == uac {
+			return jobs[call%len(m.socks[uac])]
+		}
+		return jobs[len(m.socks[uac])+call%len(m.socks[uas])]
+	}
+	senders = max(1, min(senders, len(jobs)))
+	work := make([]chan struct{}, senders)
+	var done sync.WaitGroup
+	var workers sync.WaitGroup
+	for w := range work {
+		work[w] = make(chan struct{})
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for range work[w] {
+				for j := w; j < len(jobs); j += senders {
+					m.send(jobs[j])
+				}
+				done.Done()
+			}
+		}()
+	}
+	defer func() {
+		for _, w := range work {
+			close(w)
+		}
+		workers.Wait()
+	}()
 	next := time.Now().Truncate(tick).Add(tick)
+	tm := time.NewTimer(time.Until(next))
+	defer tm.Stop()
 	for n := 0; ; n++ {
 		select {
 		case <-m.stop:
 			return
-		case <-time.After(time.Until(next)):
+		case <-tm.C:
 		}
 	drain:
 		for {
@@ -183,50 +210,71 @@ func (m *media) clock() {
 				break drain
 			}
 		}
-		now := time.Now()
-		ns := uint64(now.UnixNano())
-		for _, st := range t.slot[n%slots] {
-			s := int(st.side)
-			k := st.call % len(m.socks[s])
-			b := batches[s][k]
-			i := fill[s][k]
-			st.seq++
-			p := b.Bufs[i][:rtpHdr+payloadLen]
-			if st.seq == 1 {
-				p[0], p[1] = 0x80, 0 // V=2, PCMU
-				binary.BigEndian.PutUint32(p[8:], uint32(st.call)<<1|uint32(st.side))
-				for j := rtpHdr + 16; j < len(p); j++ {
-					p[j] = 0xFF
-				}
+		row := t.slot[n%slots]
+		m.due.Add(uint64(len(row)))
+		for _, st := range row {
+			j := bySock(st.side, st.call)
+			j.streams = append(j.streams, st)
+		}
+		done.Add(senders)
+		for _, w := range work {
+			w <- struct{}{}
+		}
+		done.Wait()
+		next = next.Add(tick)
+		if late := time.Since(next); late > 20*time.Millisecond {
+			// Skip rather than burst: a stalled generator shows as packets not sent (SentPct),
+			// not as loss.
+			skip := int(late / tick)
+			for i := 1; i <= skip; i++ {
+				m.due.Add(uint64(len(t.slot[(n+i)%slots])))
 			}
-			// The buffer is shared by the calls of this socket: rewrite every field.
-			p[0], p[1] = 0x80, 0
+			m.late.Add(uint64(skip))
+			next = next.Add(time.Duration(skip) * tick)
+			n += skip
+		}
+		tm.Reset(time.Until(next))
+	}
+}
+
+// sockJob is one socket's share of a tick.
+type sockJob struct {
+	side    side
+	k       int
+	conn    *net.UDPConn
+	b       *udpbatch.Batch
+	streams []*stream
+}
+
+// send stamps, fills and sends (sendmmsg) the job's packets, in batches of the batch's size.
+func (m *media) send(j *sockJob) {
+	for off := 0; off < len(j.streams); {
+		n := min(len(j.streams)-off, len(j.b.Bufs))
+		ns := uint64(time.Now().UnixNano()) // as close to the send as a batch allows
+		for i, st := range j.streams[off : off+n] {
+			st.seq++
+			p := j.b.Bufs[i][:rtpHdr+payloadLen]
+			// The buffer is shared by the calls of this socket: write every field.
+			p[0], p[1] = 0x80, 0 // V=2, PCMU
 			binary.BigEndian.PutUint16(p[2:], uint16(st.seq))
 			binary.BigEndian.PutUint32(p[4:], st.seq*160)
 			binary.BigEndian.PutUint32(p[8:], uint32(st.call)<<1|uint32(st.side))
 			binary.BigEndian.PutUint64(p[rtpHdr:], ns)
 			binary.BigEndian.PutUint32(p[rtpHdr+8:], uint32(st.call))
 			binary.BigEndian.PutUint32(p[rtpHdr+12:], st.seq)
-			b.SetDst(i, st.dst, len(p))
-			m.legs[1-s][st.call].sent.Add(1)
-			fill[s][k]++
-			if fill[s][k] == len(b.Bufs) {
-				flush(s, k)
+			if p[len(p)-1] != 0xFF {
+				for x := rtpHdr + 16; x < len(p); x++ {
+					p[x] = 0xFF
+				}
 			}
+			j.b.SetDst(i, st.dst, len(p))
+			m.legs[1-j.side][st.call].sent.Add(1)
 		}
-		for s := range fill {
-			for k := range fill[s] {
-				flush(s, k)
-			}
-		}
-		next = next.Add(tick)
-		if late := time.Since(next); late > 20*time.Millisecond {
-			// Skip rather than burst: a stalled generator shows as packets not sent, not loss.
-			m.late.Add(uint64(late / tick))
-			next = next.Add(late.Truncate(tick))
-			n += int(late / tick)
-		}
+		j.b.Send(j.conn, n)
+		m.sent.Add(uint64(n))
+		off += n
 	}
+	j.streams = j.streams[:0]
 }
 
 // receive reads one socket of side s: counts each call's packets and, during the hold, the

@@ -49,6 +49,7 @@ type options struct {
 	profile            string
 	metrics            string
 	keep               bool
+	lgflags            string
 }
 
 func main() {
@@ -71,6 +72,7 @@ func main() {
 	flag.StringVar(&o.profile, "profile", "", "directory for a goswitch CPU profile (pprof) of each bridged step's hold")
 	flag.StringVar(&o.metrics, "metrics", "", "goswitch's metrics/pprof address (default: a free loopback port)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (configuration, logs, SIPp traces) and print its path")
+	flag.StringVar(&o.lgflags, "lgflags", "", "extra loadgen flags for the bridged steps (e.g. \"-cpuprofile /tmp/lg.pprof\")")
 	flag.Parse()
 	var err error
 	if o.cps, err = ints(cps); err == nil {

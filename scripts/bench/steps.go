@@ -71,9 +71,10 @@ func bridgedStep(ctx context.Context, o options, t *target, lg string, n int) (r
 	ramp := time.Duration(n) * time.Second / time.Duration(max(1, o.rate))
 	sctx, cancel := context.WithTimeout(ctx, 2*ramp+o.hold+2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(sctx, lg, "-pbx", t.sip, "-listen", t.uas, "-n", strconv.Itoa(n), "-rate", strconv.Itoa(o.rate),
+	args := append([]string{"-pbx", t.sip, "-listen", t.uas, "-n", strconv.Itoa(n), "-rate", strconv.Itoa(o.rate),
 		"-sockets", strconv.Itoa(o.sockets), "-hold", o.hold.String(), "-pid", strconv.Itoa(t.pid),
-		"-esl", t.esl, "-esl-pass", t.eslPass, "-json")
+		"-esl", t.esl, "-esl-pass", t.eslPass, "-json"}, strings.Fields(o.lgflags)...)
+	cmd := exec.CommandContext(sctx, lg, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -120,14 +121,20 @@ func bridgedStep(ctx context.Context, o options, t *target, lg string, n int) (r
 	return r, nil
 }
 
-// profile fetches a CPU profile of secs seconds after wait.
+// profile fetches a CPU profile of secs seconds after wait, then a heap profile (still in the
+// hold): file and file.heap.
 func profile(ctx context.Context, base string, wait time.Duration, secs int, file string) {
 	select {
 	case <-ctx.Done():
 		return
 	case <-time.After(wait):
 	}
-	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
+	fetch(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), file)
+	fetch(ctx, base+"/debug/pprof/heap", file+".heap")
+}
+
+func fetch(ctx context.Context, url, file string) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Println("    profile:", err)

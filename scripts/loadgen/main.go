@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ type options struct {
 	pid              int
 	esl, eslPass     string
 	asJSON           bool
+	cpuprofile       string
 }
 
 // Result is the run's summary; scripts/bench reads it as JSON.
@@ -79,6 +81,7 @@ func main() {
 	flag.StringVar(&o.esl, "esl", "127.0.0.1:8021", "goswitch's event socket, to count channels left (empty: skip)")
 	flag.StringVar(&o.eslPass, "esl-pass", "ClueCon", "event socket password")
 	flag.BoolVar(&o.asJSON, "json", false, "print a last line RESULT <json>")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the loadgen's own CPU profile of the hold to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -158,11 +161,13 @@ func run(ctx context.Context, o options) (*Result, error) {
 
 	// The hold: every answered call is up, media flows both ways.
 	m.measure.Store(true)
+	stopProf := startProfile(o.cpuprofile)
 	c0, s0, t0 := procCPU(o.pid), selfCPU(), time.Now()
 	sleepUntil(ctx, t0.Add(o.hold))
 	c1, s1, t1 := procCPU(o.pid), selfCPU(), time.Now()
 	r.PBXRSSHoldKB = procRSS(o.pid)
 	m.measure.Store(false)
+	stopProf()
 	r.HoldSec = t1.Sub(t0).Seconds()
 	r.PBXCPUPct = 100 * (c1 - c0).Seconds() / r.HoldSec
 	r.SelfCPUPct = 100 * (s1 - s0).Seconds() / r.HoldSec
@@ -289,4 +294,21 @@ func (r *Result) String() string {
 	fmt.Fprintf(&b, "loadgen: CPU %.1f%% of a core during the hold, sent %.2f%% of the packets due (%d late clock ticks); channels left %d; %.1f s\n",
 		r.SelfCPUPct, r.SentPct, r.LateTicks, r.ChannelsLeft, r.WallSec)
 	return b.String()
+}
+
+// startProfile starts a CPU profile into file (none when file is empty); the result stops it.
+func startProfile(file string) (stop func()) {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

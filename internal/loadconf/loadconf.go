@@ -25,6 +25,7 @@ type Config struct {
 	Metrics  string // -metrics equivalent in switch.conf (metrics-listen), default 127.0.0.1:8080
 	AuthCall bool   // challenge INVITEs on the internal profile
 	RTPStart int    // first RTP port of the internal profile, default 20000; external uses the next 20000
+	MaxLagMs string // switch.conf max-scheduling-lag-ms ("0": no overload shedding); empty: goswitch's default
 }
 
 func (c *Config) defaults() {
@@ -52,7 +53,11 @@ func Write(dir string, c Config) error {
 		return err
 	}
 	half := (65000 - c.RTPStart) / 2
-	xml := fmt.Sprintf(tmpl, c.Metrics, c.ESLPort, c.ESLPass,
+	lag := ""
+	if c.MaxLagMs != "" {
+		lag = fmt.Sprintf(`<param name="max-scheduling-lag-ms" value="%s"/>`, c.MaxLagMs)
+	}
+	xml := fmt.Sprintf(tmpl, c.Metrics, lag, c.ESLPort, c.ESLPass,
 		c.SIPPort, c.AuthCall, c.RTPStart, c.RTPStart+half-2,
 		c.SIPPort+20, c.RTPStart+half, c.RTPStart+2*half-2,
 		c.User, c.Pass, c.UAS)
@@ -64,7 +69,7 @@ const tmpl = `<?xml version="1.0"?>
 <section name="configuration">
   <configuration name="switch.conf"><settings>
     <param name="max-sessions" value="20000"/><param name="sessions-per-second" value="5000"/>
-    <param name="loglevel" value="warning"/><param name="metrics-listen" value="%s"/>
+    <param name="loglevel" value="warning"/><param name="metrics-listen" value="%s"/>%s
   </settings></configuration>
   <configuration name="modules.conf"><modules>
     <load module="mod_sofia"/><load module="mod_event_socket"/><load module="mod_commands"/><load module="mod_dptools"/>

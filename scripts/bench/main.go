@@ -50,6 +50,7 @@ type options struct {
 	metrics            string
 	keep               bool
 	lgflags            string
+	maxLag             string
 }
 
 func main() {
@@ -73,6 +74,7 @@ func main() {
 	flag.StringVar(&o.metrics, "metrics", "", "goswitch's metrics/pprof address (default: a free loopback port)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (configuration, logs, SIPp traces) and print its path")
 	flag.StringVar(&o.lgflags, "lgflags", "", "extra loadgen flags for the bridged steps (e.g. \"-cpuprofile /tmp/lg.pprof\")")
+	flag.StringVar(&o.maxLag, "max-lag-ms", "", "goswitch's max-scheduling-lag-ms (0: no overload shedding; default: goswitch's)")
 	flag.Parse()
 	var err error
 	if o.cps, err = ints(cps); err == nil {
@@ -232,7 +234,7 @@ func start(ctx context.Context, o options, root, work string) (*target, error) {
 	}
 	var p *loadconf.PBX
 	for attempt := 0; ; attempt++ {
-		c := loadconf.Config{AuthCall: true, Metrics: metrics}
+		c := loadconf.Config{AuthCall: true, Metrics: metrics, MaxLagMs: o.maxLag}
 		if err := c.Ports(); err != nil {
 			return nil, err
 		}

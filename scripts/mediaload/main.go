@@ -42,6 +42,7 @@ import (
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/media/rtp"
+	"github.com/goswitch/goswitch/internal/udpbatch"
 )
 
 var (
@@ -133,7 +134,7 @@ func (r *receiver) run(wg *sync.WaitGroup) {
 			}
 			continue
 		}
-		now := kernelStamp(oob[:oobn]) // when the datagram arrived, not when we got round to it
+		now := udpbatch.KernelStamp(oob[:oobn]) // when the datagram arrived, not when we got round to it
 		if now.IsZero() {
 			now = time.Now()
 		}
@@ -256,7 +257,7 @@ func term() {
 	var pw sync.WaitGroup
 	for i := 0; i < *n; i++ {
 		phone := udp()
-		kernelStamps(phone)
+		udpbatch.KernelStamps(phone)
 		r := &receiver{conn: phone, measure: &measure, h: h, spacing: true}
 		recvs = append(recvs, r)
 		wg.Add(1)

@@ -20,6 +20,7 @@ import (
 	"github.com/goswitch/goswitch/core/media"
 	"github.com/goswitch/goswitch/core/media/audio"
 	"github.com/goswitch/goswitch/core/media/rtp"
+	"github.com/goswitch/goswitch/internal/udpbatch"
 )
 
 // The parent (engine) and child (phones) talk over the child's stdin/stdout:
@@ -164,7 +165,7 @@ func phones() {
 	for i := range rconns {
 		rconns[i] = udp()
 		_ = rconns[i].SetReadBuffer(4 << 20)
-		kernelStamps(rconns[i])
+		udpbatch.KernelStamps(rconns[i])
 	}
 	sconns := make([]*net.UDPConn, groups)
 	for i := range sconns {
@@ -245,9 +246,9 @@ func receivePhones(c *net.UDPConn, legs int, measure *atomic.Bool, h *hist, got 
 	if *mode == "term" {
 		spacing = map[uint32]time.Time{}
 	}
-	m := newMMsg(64, 1500)
+	m := udpbatch.New(64, 1500)
 	for {
-		k, err := m.recv(c)
+		k, err := m.Recv(c)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -258,11 +259,11 @@ func receivePhones(c *net.UDPConn, legs int, measure *atomic.Bool, h *hist, got 
 		got.Add(uint64(k))
 		on := measure.Load()
 		for i := range k {
-			pkt := m.packet(i)
+			pkt := m.Packet(i)
 			if spacing != nil {
 				// term: the engine's clock-paced sender; |interval - 20 ms| per stream,
 				// the stream known by its SSRC.
-				at := m.stamp(i)
+				at := m.Stamp(i)
 				if at.IsZero() {
 					at = now
 				}
@@ -283,7 +284,7 @@ func receivePhones(c *net.UDPConn, legs int, measure *atomic.Bool, h *hist, got 
 				continue
 			}
 			now := now
-			if t := m.stamp(i); !t.IsZero() {
+			if t := m.Stamp(i); !t.IsZero() {
 				now = t
 			}
 			transit := now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(pkt[12:20]))))
@@ -297,13 +298,13 @@ func receivePhones(c *net.UDPConn, legs int, measure *atomic.Bool, h *hist, got 
 
 // sendPhones sends one group's streams from conn: a packet each 20 ms from next on, until stop.
 func sendPhones(conn *net.UDPConn, ids []int, legA []netip.AddrPort, next time.Time, stop <-chan struct{}, sent *atomic.Uint64) {
-	m := newMMsg(len(ids), 12+160)
+	m := udpbatch.New(len(ids), 12+160)
 	for k, id := range ids {
-		pkt := m.bufs[k]
+		pkt := m.Bufs[k]
 		pkt[0] = 0x80
 		binary.BigEndian.PutUint32(pkt[8:], uint32(id+1))
 		binary.BigEndian.PutUint32(pkt[20:], uint32(id))
-		m.setDst(k, legA[id], len(pkt))
+		m.SetDst(k, legA[id], len(pkt))
 	}
 	for seq := uint16(1); ; seq++ {
 		select {
@@ -312,12 +313,12 @@ func sendPhones(conn *net.UDPConn, ids []int, legA []netip.AddrPort, next time.T
 		case <-time.After(time.Until(next)):
 		}
 		for k := range ids {
-			pkt := m.bufs[k]
+			pkt := m.Bufs[k]
 			binary.BigEndian.PutUint16(pkt[2:], seq)
 			binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
 			binary.BigEndian.PutUint64(pkt[12:], uint64(time.Now().UnixNano()))
 		}
-		m.send(conn, len(ids))
+		m.Send(conn, len(ids))
 		sent.Add(uint64(len(ids)))
 		next = next.Add(20 * time.Millisecond)
 		if late := time.Since(next); late > 20*time.Millisecond {

@@ -49,6 +49,8 @@ type JitterBuffer struct {
 	haveTransit bool
 	jitter      float64 // in RTP timestamp units
 
+	maxPayload int // a slot's buffer, allocated at its first packet
+
 	st JitterStats
 }
 
@@ -65,12 +67,12 @@ type JitterConfig struct {
 	Rate       int           // RTP clock rate
 	Ptime      time.Duration // frame duration
 	Min, Max   time.Duration // target depth bounds (20-200 ms)
-	MaxPayload int           // preallocated bytes per slot
+	MaxPayload int           // bytes per slot, allocated at the slot's first packet
 }
 
 const jitterSlots = 64
 
-// NewJitterBuffer preallocates a buffer.
+// NewJitterBuffer makes a buffer; its slots' payload buffers are allocated as they fill.
 func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 	if cfg.Rate == 0 {
 		cfg.Rate = 8000
@@ -88,13 +90,13 @@ func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 		cfg.MaxPayload = 400
 	}
 	j := &JitterBuffer{slots: make([]jslot, jitterSlots), mask: jitterSlots - 1, rate: cfg.Rate, ptime: cfg.Ptime,
-		spf: uint32(cfg.Rate * int(cfg.Ptime/time.Microsecond) / 1e6)}
+		spf: uint32(cfg.Rate * int(cfg.Ptime/time.Microsecond) / 1e6), maxPayload: cfg.MaxPayload}
 	j.minF = max(1, int((cfg.Min+cfg.Ptime-1)/cfg.Ptime))
 	j.maxF = min(jitterSlots/2, max(j.minF, int(cfg.Max/cfg.Ptime)))
 	j.target = j.minF
-	for i := range j.slots {
-		j.slots[i].buf = make([]byte, 0, cfg.MaxPayload)
-	}
+	// Slot buffers come with their first packet: a relayed leg's buffer never gets one (the
+	// relay bypasses it), and 64 x 400 bytes on each of a bridged call's two ports was the
+	// largest part of its memory.
 	return j
 }
 
@@ -130,6 +132,9 @@ func (j *JitterBuffer) Push(seq uint16, ts, ssrc uint32, marker bool, payload []
 		j.count-- // overwritten stale slot
 	}
 	s.valid, s.seq, s.ts, s.marker = true, seq, ts, marker
+	if s.buf == nil {
+		s.buf = make([]byte, 0, max(j.maxPayload, len(payload)))
+	}
 	s.buf = append(s.buf[:0], payload...)
 	j.count++
 	j.st.Pushed++

@@ -1,6 +1,6 @@
 //go:build linux && amd64
 
-package main
+package udpbatch
 
 import (
 	"net"
@@ -10,13 +10,13 @@ import (
 	"unsafe"
 )
 
-// mmsg batches datagrams for one sendmmsg or recvmmsg call, so the load generator's own
+// Batch batches datagrams for one sendmmsg or recvmmsg call, so the load generator's own
 // socket work stays small next to the engine it measures.
-type mmsg struct {
+type Batch struct {
 	hdrs  []mmsghdr
 	iovs  []syscall.Iovec
 	names []syscall.RawSockaddrInet4
-	bufs  [][]byte
+	Bufs  [][]byte
 	ctrl  [][64]byte // SCM_TIMESTAMPNS: when the kernel queued the datagram on our socket
 }
 
@@ -25,12 +25,12 @@ type mmsghdr struct {
 	n   uint32
 }
 
-func newMMsg(n, size int) *mmsg {
-	m := &mmsg{hdrs: make([]mmsghdr, n), iovs: make([]syscall.Iovec, n), names: make([]syscall.RawSockaddrInet4, n),
-		bufs: make([][]byte, n), ctrl: make([][64]byte, n)}
+func New(n, size int) *Batch {
+	m := &Batch{hdrs: make([]mmsghdr, n), iovs: make([]syscall.Iovec, n), names: make([]syscall.RawSockaddrInet4, n),
+		Bufs: make([][]byte, n), ctrl: make([][64]byte, n)}
 	for i := range n {
-		m.bufs[i] = make([]byte, size)
-		m.iovs[i].Base = &m.bufs[i][0]
+		m.Bufs[i] = make([]byte, size)
+		m.iovs[i].Base = &m.Bufs[i][0]
 		m.hdrs[i].hdr.Iov = &m.iovs[i]
 		m.hdrs[i].hdr.Iovlen = 1
 		m.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&m.names[i]))
@@ -38,8 +38,8 @@ func newMMsg(n, size int) *mmsg {
 	return m
 }
 
-// setDst sets message i's destination and length (IPv4 only: the test runs on 127.0.0.1).
-func (m *mmsg) setDst(i int, to netip.AddrPort, n int) {
+// SetDst sets message i's destination and length (IPv4 only: the test runs on 127.0.0.1).
+func (m *Batch) SetDst(i int, to netip.AddrPort, n int) {
 	sa := &m.names[i]
 	sa.Family = syscall.AF_INET
 	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
@@ -49,8 +49,8 @@ func (m *mmsg) setDst(i int, to netip.AddrPort, n int) {
 	m.iovs[i].SetLen(n)
 }
 
-// send sends messages [0, n) on c, retrying partial sends.
-func (m *mmsg) send(c *net.UDPConn, n int) {
+// Send sends messages [0, n) on c, retrying partial sends.
+func (m *Batch) Send(c *net.UDPConn, n int) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return
@@ -72,14 +72,14 @@ func (m *mmsg) send(c *net.UDPConn, n int) {
 	}
 }
 
-// recv blocks until at least one datagram is there and returns how many it read.
-func (m *mmsg) recv(c *net.UDPConn) (int, error) {
+// Recv blocks until at least one datagram is there and returns how many it read.
+func (m *Batch) Recv(c *net.UDPConn) (int, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return 0, err
 	}
 	for i := range m.hdrs {
-		m.iovs[i].SetLen(len(m.bufs[i]))
+		m.iovs[i].SetLen(len(m.Bufs[i]))
 		m.hdrs[i].hdr.Namelen = syscall.SizeofSockaddrInet4
 		m.hdrs[i].hdr.Control = &m.ctrl[i][0]
 		m.hdrs[i].hdr.SetControllen(len(m.ctrl[i]))
@@ -105,9 +105,9 @@ func (m *mmsg) recv(c *net.UDPConn) (int, error) {
 	return got, rerr
 }
 
-// kernelStamps asks the kernel to stamp each datagram's arrival on c, so the measured transit
+// KernelStamps asks the kernel to stamp each datagram's arrival on c, so the measured transit
 // does not include how late the (low-priority) load generator got round to reading it.
-func kernelStamps(c *net.UDPConn) {
+func KernelStamps(c *net.UDPConn) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return
@@ -117,14 +117,14 @@ func kernelStamps(c *net.UDPConn) {
 	})
 }
 
-// stamp returns message i's kernel arrival time, or the zero time without one.
-func (m *mmsg) stamp(i int) time.Time {
+// Stamp returns message i's kernel arrival time, or the zero time without one.
+func (m *Batch) Stamp(i int) time.Time {
 	n := int(m.hdrs[i].hdr.Controllen)
-	return kernelStamp(m.ctrl[i][:min(n, len(m.ctrl[i]))])
+	return KernelStamp(m.ctrl[i][:min(n, len(m.ctrl[i]))])
 }
 
-// kernelStamp finds SCM_TIMESTAMPNS in control messages c.
-func kernelStamp(c []byte) time.Time {
+// KernelStamp finds SCM_TIMESTAMPNS in control messages c.
+func KernelStamp(c []byte) time.Time {
 	for len(c) >= syscall.SizeofCmsghdr {
 		h := (*syscall.Cmsghdr)(unsafe.Pointer(&c[0]))
 		l := int(h.Len)
@@ -140,7 +140,23 @@ func kernelStamp(c []byte) time.Time {
 	return time.Time{}
 }
 
-// packet returns received message i.
-func (m *mmsg) packet(i int) []byte { return m.bufs[i][:m.hdrs[i].n] }
+// Packet returns received message i.
+func (m *Batch) Packet(i int) []byte { return m.Bufs[i][:m.hdrs[i].n] }
 
 const sysSendmmsg = 307 // linux/amd64; the syscall package predates it
+
+// Buffers sets c's receive and send buffers to n bytes, past the net.core limits when the
+// process may (SO_RCVBUFFORCE needs CAP_NET_ADMIN), else as far as the limits allow: a socket
+// shared by hundreds of streams takes bursts of hundreds of datagrams.
+func Buffers(c *net.UDPConn, n int) {
+	_ = c.SetReadBuffer(n)
+	_ = c.SetWriteBuffer(n)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, n)
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUFFORCE, n)
+	})
+}

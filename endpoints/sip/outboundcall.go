@@ -54,7 +54,7 @@ func (c *outboundCall) waitAnswer(ctx context.Context, auth outboundAuth, gw *Ga
 		case <-c.waitDone:
 		}
 	}()
-	err := c.dc.WaitAnswer(ctx, sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
+	opts := sipgo.AnswerOptions{Username: auth.user, Password: auth.pass,
 		OnResponse: func(r *sip.Response) error {
 			c.prackResponse(r) // a reliable 18x (prack.go)
 			switch {
@@ -70,7 +70,11 @@ func (c *outboundCall) waitAnswer(ctx context.Context, auth outboundAuth, gw *Ga
 				}
 			}
 			return nil
-		}})
+		}}
+	err := c.dc.WaitAnswer(ctx, opts)
+	if c.retryMinSE(ctx, err) {
+		err = c.dc.WaitAnswer(ctx, opts)
+	}
 	if err != nil {
 		c.inviteFailed(ctx, err, gw)
 		return

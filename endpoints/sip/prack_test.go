@@ -114,6 +114,29 @@ func TestSIPpOutboundSessionRefresh(t *testing.T) {
 	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
 }
 
+// TestSIPpOutbound422Retried: the called phone refuses the INVITE with 422 and Min-SE 1800;
+// goswitch sends it again with Session-Expires and Min-SE 1800 and the call connects (RFC 4028
+// 7.4, as sofia-sip does). (Before: the leg failed with 422.)
+func TestSIPpOutbound422Retried(t *testing.T) {
+	env := newEnv(t, rfcExtras)
+	port := itoa(freeUDPPort(t))
+	uas := startSIPp(t, env.addr(t, "internal"), "-sf", scenario("uas_422.xml"), "-s", "1001", "-p", port,
+		"-mi", "127.0.0.1", "-mp", itoa(freeUDPPort(t)))
+	registerUDPContact(t, env, "1001", port)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	b, err := env.h.Originate(ctx, "user/1001@127.0.0.1", core.OriginateOptions{CallerIDNumber: "1000"})
+	if err != nil {
+		t.Fatalf("originate after 422: %v", err)
+	}
+	if !b.Answered() {
+		t.Error("leg not answered after the 422 retry")
+	}
+	b.Hangup(core.CauseNormalClearing)
+	uas.wait(t, "422 uas")
+	waitFor(t, "channels gone", 5*time.Second, func() bool { return env.h.SessionCount() == 0 })
+}
+
 // TestSIPpLateOfferAnsweredInPrack: a caller without SDP gets goswitch's offer in the reliable 183
 // and answers in the PRACK (RFC 3262 §5): the early media reaches the port of that answer.
 // (Before: the PRACK's SDP was ignored and no media was sent.)

@@ -255,7 +255,7 @@ func daemon(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.console {
 		go runConsole(ctx, h, stdin, stdout, consoleDone)
 	}
-	requests := h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.ShutdownRequested }, 8)
+	requests := h.Bus.SubscribeTo(event.Interest{Names: []string{event.ShutdownRequested}}, nil, 8)
 	defer requests.Close()
 	var idle <-chan struct{}      // closed when no calls are left, during an elegant/asap shutdown
 	var drainEnd <-chan time.Time // the SIGTERM drain's deadline, once draining

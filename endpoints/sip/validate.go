@@ -231,8 +231,10 @@ var compactNames = map[string]string{"i": "call-id", "f": "from", "t": "to", "v"
 // unfoldHeaders splits a header block into (lower-case long name, value) pairs, joining
 // continuation lines.
 func unfoldHeaders(block string) [][2]string {
-	var out [][2]string
-	for _, l := range strings.Split(block, "\n") {
+	out := make([][2]string, 0, 16)
+	for rest := block; rest != ""; {
+		var l string
+		l, rest, _ = strings.Cut(rest, "\n")
 		l = strings.TrimSuffix(l, "\r")
 		if l == "" {
 			continue
@@ -245,7 +247,7 @@ func unfoldHeaders(block string) [][2]string {
 		if !ok {
 			continue
 		}
-		k = strings.ToLower(strings.TrimSpace(k))
+		k = lowerHeaderName(strings.TrimSpace(k))
 		if long, ok := compactNames[k]; ok {
 			k = long
 		}
@@ -493,4 +495,20 @@ func (t largeUDPTx) Respond(res *sip.Response) error {
 		return err
 	}
 	return t.ServerTransaction.Respond(res)
+}
+
+// commonHeaderNames are the lower-case names of the headers nearly every request carries:
+// lowerHeaderName returns these constants instead of building a lower-case copy per header.
+var commonHeaderNames = []string{"via", "from", "to", "call-id", "cseq", "contact", "max-forwards",
+	"content-type", "content-length", "user-agent", "allow", "supported", "proxy-authorization",
+	"authorization", "route", "record-route", "expires", "session-expires", "min-se", "require",
+	"allow-events", "accept", "event", "subject", "privacy", "p-asserted-identity"}
+
+func lowerHeaderName(k string) string {
+	for _, n := range commonHeaderNames {
+		if len(n) == len(k) && strings.EqualFold(n, k) {
+			return n
+		}
+	}
+	return strings.ToLower(k)
 }

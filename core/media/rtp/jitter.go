@@ -43,6 +43,7 @@ type JitterBuffer struct {
 	ssrc    uint32
 	next    uint16
 	count   int
+	maxPay  int // bytes per slot, allocated in one slab on the first packet
 
 	epoch       time.Time
 	lastTransit float64
@@ -70,7 +71,7 @@ type JitterConfig struct {
 
 const jitterSlots = 64
 
-// NewJitterBuffer preallocates a buffer.
+// NewJitterBuffer returns a buffer whose slots are allocated once, on the first packet.
 func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 	if cfg.Rate == 0 {
 		cfg.Rate = 8000
@@ -88,13 +89,10 @@ func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 		cfg.MaxPayload = 400
 	}
 	j := &JitterBuffer{slots: make([]jslot, jitterSlots), mask: jitterSlots - 1, rate: cfg.Rate, ptime: cfg.Ptime,
-		spf: uint32(cfg.Rate * int(cfg.Ptime/time.Microsecond) / 1e6)}
+		spf: uint32(cfg.Rate * int(cfg.Ptime/time.Microsecond) / 1e6), maxPay: cfg.MaxPayload}
 	j.minF = max(1, int((cfg.Min+cfg.Ptime-1)/cfg.Ptime))
 	j.maxF = min(jitterSlots/2, max(j.minF, int(cfg.Max/cfg.Ptime)))
 	j.target = j.minF
-	for i := range j.slots {
-		j.slots[i].buf = make([]byte, 0, cfg.MaxPayload)
-	}
 	return j
 }
 
@@ -158,6 +156,13 @@ func (j *JitterBuffer) estimate(ts uint32, now time.Time) {
 func (j *JitterBuffer) resetLocked(seq uint16, ssrc uint32, now time.Time) {
 	if j.started {
 		j.st.Resets++
+	} else if j.slots[0].buf == nil {
+		// The slots' payload memory (25 KB) is taken when media first arrives, not per leg: a
+		// relayed leg, or a call that never sends RTP, never needs it.
+		slab := make([]byte, jitterSlots*j.maxPay)
+		for i := range j.slots {
+			j.slots[i].buf = slab[i*j.maxPay : i*j.maxPay : (i+1)*j.maxPay]
+		}
 	}
 	for i := range j.slots {
 		j.slots[i].valid = false

@@ -105,8 +105,14 @@ func (p *Profile) reject(req *sip.Request, tx sip.ServerTransaction, r *rejectio
 // the parser would quietly repair (a Content-Length beyond the datagram, two Content-Lengths),
 // gets a stateless response built from its raw header lines: 505 for another SIP version,
 // else 400. Responses and garbage yield nil (dropped by the caller or by sipgo).
-func rawReject(data []byte, src net.Addr) ([]byte, net.Addr) {
-	hdrs, code, reason := rawCheck(data)
+func rawReject(data []byte, src net.Addr) ([]byte, net.Addr) { return reject(data, src, true) }
+
+// quickReject is rawReject without the check that sipgo can parse the message: the read filter
+// leaves that to sipgo's own parse, whose failures are answered afterwards (parsefail.go).
+func quickReject(data []byte, src net.Addr) ([]byte, net.Addr) { return reject(data, src, false) }
+
+func reject(data []byte, src net.Addr, parse bool) ([]byte, net.Addr) {
+	hdrs, code, reason := rawCheck(data, parse)
 	if code == 0 {
 		return nil, nil
 	}
@@ -118,8 +124,8 @@ func rawReject(data []byte, src net.Addr) ([]byte, net.Addr) {
 }
 
 // rawCheck returns the request's headers and the code and reason to refuse it with (0: let
-// sipgo have it).
-func rawCheck(data []byte) ([][2]string, int, string) {
+// sipgo have it); with parse, what sipgo's parser refuses is refused too.
+func rawCheck(data []byte, parse bool) ([][2]string, int, string) {
 	head, body, found := bytes.Cut(data, []byte("\r\n\r\n"))
 	if !found {
 		head, body, found = bytes.Cut(data, []byte("\n\n"))
@@ -190,6 +196,9 @@ func rawCheck(data []byte) ([][2]string, int, string) {
 		return hdrs, 400, "Bad Request-URI"
 	} else if s := strings.ToLower(scheme); s != "sip" && s != "sips" && s != "tel" {
 		return hdrs, 416, "Unsupported URI Scheme"
+	}
+	if !parse {
+		return nil, 0, ""
 	}
 	if _, err := sip.ParseMessage(data); err != nil {
 		return hdrs, 400, "Bad Request"

@@ -65,7 +65,7 @@ type Profile struct {
 	refused                                atomic.Uint64 // 503 for want of capacity (overload.go)
 	challenged                             challengeTags
 	dropped                                atomic.Uint64
-	udpSeen                                udpSeen // last datagram passed to sipgo (parsefail.go)
+	udpSeen                                udpSeen  // last datagram passed to sipgo (parsefail.go)
 	msgs                                   msgStats // requests in, responses out (msgstats.go)
 	trace                                  atomic.Bool
 }

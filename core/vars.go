@@ -166,6 +166,10 @@ func True(v string) bool {
 	case "yes", "on", "true", "t", "enabled", "active", "allow":
 		return true
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
+	s := strings.TrimSpace(v)
+	if s == "" || (s[0] < '0' || s[0] > '9') && s[0] != '-' && s[0] != '+' {
+		return false // not a number: spare Atoi's error value (True runs for many variables per call)
+	}
+	n, err := strconv.Atoi(s)
 	return err == nil && n != 0
 }

@@ -15,7 +15,8 @@
 #          lasts CALL_MS (default 30000), ramped at BRIDGE_RATE calls/s (default 100).
 # Environment: RATE TOTAL HOLD_MS AUTH DEST CDR RSS_WAIT CONCURRENT CALL_MS BRIDGE_RATE PORT (internal
 # profile, default 15060). CDR=1 (default) loads mod_cdr_csv, as the vanilla configuration does;
-# mod_event_socket listens on PORT+80 for gs_cli (no listener subscribes to events).
+# mod_event_socket listens on PORT+80 for gs_cli (no listener subscribes to events), pprof on
+# PORT+81. PROFILE=dir: the cps run saves a 10 s CPU profile and a heap profile (at its end) there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -34,6 +35,8 @@ RSS_WAIT=${RSS_WAIT:-0}
 EXT_PORT=$((PORT + 20))
 UAS_PORT=$((PORT + 40))
 ESL_PORT=$((PORT + 80))
+METRICS_PORT=$((PORT + 81))
+PROFILE=${PROFILE:-}
 
 command -v sipp >/dev/null || { echo "sipp not installed (apt-get install sip-tester)"; exit 1; }
 work=$(mktemp -d /tmp/goswitch-load.XXXXXX)
@@ -114,7 +117,8 @@ open(sys.argv[1], "wb").write(bytes(ulaw(int(8000 * math.sin(2 * math.pi * 440 *
 PY
 
 echo "== starting goswitch on 127.0.0.1:$PORT"
-"$work/goswitch" -nc -nf -conf "$work/conf" -log "$work/log" -db "$work/db" -run "$work/run" >"$work/log/stdout" 2>&1 &
+"$work/goswitch" -nc -nf -conf "$work/conf" -log "$work/log" -db "$work/db" -run "$work/run" \
+	-metrics "127.0.0.1:$METRICS_PORT" >"$work/log/stdout" 2>&1 &
 gs=$!
 for _ in $(seq 100); do
 	ss -lnu 2>/dev/null | grep -q "127.0.0.1:$PORT " && break
@@ -175,6 +179,12 @@ if [ "$mode" = cps ] || [ "$mode" = all ]; then
 	d="$work/sipp/cps"; mkdir -p "$d"
 	t0=$(date +%s.%N); c0=$(cpu_ticks)
 	( monitor "$d/rss" "$d/done" ) &
+	if [ -n "$PROFILE" ]; then
+		mkdir -p "$PROFILE"
+		( sleep 5; curl -s -o "$PROFILE/cpu.pprof" "http://127.0.0.1:$METRICS_PORT/debug/pprof/profile?seconds=10"
+		  curl -s -o "$PROFILE/heap.pprof" "http://127.0.0.1:$METRICS_PORT/debug/pprof/heap"
+		  cp "$work/goswitch" "$PROFILE/goswitch" ) &
+	fi
 	scen=(-sn uac -s "$DEST")
 	[ "$AUTH" = 1 ] && scen=(-sf "$root/scripts/sipp/uac_auth.xml" -s 1000 -au 1000 -ap 1234 -key dest "$DEST"
 		-key rtpport 6000 -key codec 0 -key codecname PCMU)

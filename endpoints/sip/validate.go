@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -17,6 +18,24 @@ import (
 
 // singleHeaders may appear once (RFC 3261 7.3.1 / 20: not comma-separated lists).
 var singleHeaders = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// duplicateSingle returns the first of singleHeaders that req carries more than once, counting
+// in one pass over the headers (GetHeaders would build a list per name for every request).
+func duplicateSingle(req *sip.Request) string {
+	var seen [8]uint8 // len(singleHeaders)
+	for _, h := range req.Headers() {
+		name := h.Name()
+		for i, n := range singleHeaders {
+			if len(name) == len(n) && strings.EqualFold(name, n) {
+				if seen[i]++; seen[i] > 1 {
+					return n
+				}
+				break
+			}
+		}
+	}
+	return ""
+}
 
 // rejection is a response a validation chose: code, reason and extra headers.
 type rejection struct {
@@ -33,10 +52,8 @@ func validateRequest(req *sip.Request) *rejection {
 	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
 		return &rejection{code: 400, reason: "Missing Mandatory Header"}
 	}
-	for _, n := range singleHeaders {
-		if len(req.GetHeaders(n)) > 1 {
-			return &rejection{code: 400, reason: "Duplicate " + n}
-		}
+	if n := duplicateSingle(req); n != "" {
+		return &rejection{code: 400, reason: "Duplicate " + n}
 	}
 	cseq := req.CSeq()
 	if cseq.SeqNo > math.MaxInt32 {
@@ -495,16 +512,24 @@ type largeUDPTx struct {
 }
 
 func (t largeUDPTx) Respond(res *sip.Response) error {
-	if b := res.String(); len(b) > sip.UDPMTUSize-200 {
+	// Measured in a pooled buffer: every response of every call passes here, and only the rare
+	// large one needs the bytes.
+	buf := respBufs.Get().(*bytes.Buffer)
+	defer respBufs.Put(buf)
+	buf.Reset()
+	res.StringWrite(buf)
+	if buf.Len() > sip.UDPMTUSize-200 {
 		addr, err := net.ResolveUDPAddr("udp", res.Destination())
 		if err != nil {
 			return err
 		}
-		_, err = t.p.udp.WriteTo([]byte(b), addr)
+		_, err = t.p.udp.WriteTo(buf.Bytes(), addr)
 		return err
 	}
 	return t.ServerTransaction.Respond(res)
 }
+
+var respBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // commonHeaderNames are the lower-case names of the headers nearly every request carries:
 // lowerHeaderName returns these constants instead of building a lower-case copy per header.

@@ -183,6 +183,7 @@ if [ "$mode" = cps ] || [ "$mode" = all ]; then
 		mkdir -p "$PROFILE"
 		( sleep 5; curl -s -o "$PROFILE/cpu.pprof" "http://127.0.0.1:$METRICS_PORT/debug/pprof/profile?seconds=10"
 		  curl -s -o "$PROFILE/heap.pprof" "http://127.0.0.1:$METRICS_PORT/debug/pprof/heap"
+		  curl -s -o "$PROFILE/goroutine.txt" "http://127.0.0.1:$METRICS_PORT/debug/pprof/goroutine?debug=1"
 		  cp "$work/goswitch" "$PROFILE/goswitch" ) &
 	fi
 	scen=(-sn uac -s "$DEST")

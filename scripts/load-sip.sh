@@ -6,14 +6,15 @@
 #
 # cps    : RATE calls/s (default 300) to an extension that answers; SIPp hangs up after HOLD_MS
 #          (default 0 ms); TOTAL calls (default RATE*20). AUTH=1: the internal profile challenges
-#          (auth-calls) and SIPp answers the 407 as user 1000/1234 (scripts/sipp/uac_auth.xml).
+#          (auth-calls) and SIPp answers the 407 as user 1000/1234 (scripts/sipp/uac_auth_load.xml).
 #          DEST: the extension, answer (answer+park, default) or echo (answer+echo).
 #          Reports goswitch's CPU-ms per call, SIPp's CPU, and the channels left once calls ended.
 #          RSS_WAIT=N: also report goswitch's RSS N s after the run (idle RSS is taken before it).
 # bridge : CONCURRENT bridged calls (default 1000) with G.711 RTP both ways: SIPp UAC streams PCMU
 #          through goswitch (bridge to sofia/external/...) to a SIPp UAS that echoes it; each call
 #          lasts CALL_MS (default 30000), ramped at BRIDGE_RATE calls/s (default 100).
-# Environment: RATE TOTAL HOLD_MS AUTH DEST CDR RSS_WAIT CONCURRENT CALL_MS BRIDGE_RATE PORT (internal
+# Environment: RATE TOTAL HOLD_MS AUTH DEST CDR RSS_WAIT PROFILE KEEP (1: keep the work directory
+# with SIPp's and goswitch's logs) CONCURRENT CALL_MS BRIDGE_RATE PORT (internal
 # profile, default 15060). CDR=1 (default) loads mod_cdr_csv, as the vanilla configuration does;
 # mod_event_socket listens on PORT+80 for gs_cli (no listener subscribes to events), pprof on
 # PORT+81. PROFILE=dir: the cps run saves a 10 s CPU profile and a heap profile (at its end) there.
@@ -43,7 +44,7 @@ work=$(mktemp -d /tmp/goswitch-load.XXXXXX)
 cleanup() {
 	for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	rm -rf "$work"
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 mkdir -p "$work/conf" "$work/log" "$work/db" "$work/run" "$work/sipp"
@@ -187,14 +188,14 @@ if [ "$mode" = cps ] || [ "$mode" = all ]; then
 		  cp "$work/goswitch" "$PROFILE/goswitch" ) &
 	fi
 	scen=(-sn uac -s "$DEST")
-	[ "$AUTH" = 1 ] && scen=(-sf "$root/scripts/sipp/uac_auth.xml" -s 1000 -au 1000 -ap 1234 -key dest "$DEST"
+	[ "$AUTH" = 1 ] && scen=(-sf "$root/scripts/sipp/uac_auth_load.xml" -s 1000 -au 1000 -ap 1234 -key dest "$DEST"
 		-key rtpport 6000 -key codec 0 -key codecname PCMU)
 	i0=$(cpu_ticks); sleep 3; idle_ms=$((($(cpu_ticks) - i0) * 1000 / HZ / 3))
 	echo "   scenario: ${scen[*]}"
 	echo "   idle: RSS $(($(rss_kb) / 1024)) MiB, goswitch CPU ${idle_ms} ms/s"
 	(cd "$d" && /usr/bin/time -o "$d/sipp.time" -f "%U %S" sipp 127.0.0.1:$PORT -i 127.0.0.1 -p $((PORT + 60)) "${scen[@]}" \
 		-r "$RATE" -m "$TOTAL" -l $((RATE * 5 + 100)) \
-		-d "$HOLD_MS" -nostdin -trace_stat -fd 1 -trace_rtt -rtt_freq 1 -timeout 300s >"$d/sipp.out" 2>&1) || tail -5 "$d/sipp.out"
+		-d "$HOLD_MS" -nostdin -trace_stat -fd 1 -trace_rtt -rtt_freq 1 -trace_err -timeout 300s >"$d/sipp.out" 2>&1) || tail -5 "$d/sipp.out"
 	t1=$(date +%s.%N); c1=$(cpu_ticks)
 	touch "$d/done"; sleep 0.6
 	report cps "$d" "$t0" "$c0" "$t1" "$c1"

@@ -103,7 +103,7 @@ var callSites sync.Map
 // treat it as read-only (Clone to modify).
 func (b *Bus) Publish(e *Event) {
 	for _, s := range *b.subs.Load() {
-		if s.closed.Load() || (s.names != nil && !s.names[e.Name]) || (s.match != nil && !s.match(e)) {
+		if s.closed.Load() || !s.wants(e.Name) || (s.match != nil && !s.match(e)) {
 			continue
 		}
 		select {
@@ -161,13 +161,16 @@ func (b *Bus) remove(s *Subscription) {
 type Subscription struct {
 	bus     *Bus
 	match   func(*Event) bool
-	names   map[string]bool // SubscribeTo's names; nil: every event
+	filter  atomic.Pointer[filter] // SubscribeTo's interest; nil: every event
 	ch      chan *Event
 	dropped atomic.Uint64
 	closed  atomic.Bool
 	once    sync.Once
+}
 
-	presenceOnly bool // see Interest.PresenceOnly
+func (s *Subscription) wants(name string) bool {
+	f := s.filter.Load()
+	return f == nil || f.names[name]
 }
 
 // C returns the channel events arrive on. It is never closed; stop reading after Close.

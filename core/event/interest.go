@@ -12,6 +12,14 @@ type Interest struct {
 	// PresenceOnly narrows the CHANNEL_* names in Names to channels that have a presence id (the
 	// presence engine turns those into PRESENCE_IN; other channels cannot change a BLF).
 	PresenceOnly bool
+	// None: no event for now (an event socket listener that is not listening yet).
+	None bool
+}
+
+// filter is a subscription's interest as Publish reads it; a nil names map matches every event.
+type filter struct {
+	names        map[string]bool
+	presenceOnly bool
 }
 
 // interestSet is the union of every open subscription's interest, rebuilt on subscribe and
@@ -22,26 +30,30 @@ type interestSet struct {
 	presence map[string]bool // wanted only for channels with a presence id
 }
 
-func (in *Interest) filter() map[string]bool {
-	if in == nil || len(in.Names) == 0 {
+func (in Interest) filter() *filter {
+	if in.None {
+		return &filter{names: map[string]bool{}}
+	}
+	if len(in.Names) == 0 {
 		return nil
 	}
 	m := make(map[string]bool, len(in.Names))
 	for _, n := range in.Names {
 		m[n] = true
 	}
-	return m
+	return &filter{names: m, presenceOnly: in.PresenceOnly}
 }
 
 func buildInterest(subs []*Subscription) *interestSet {
 	set := &interestSet{names: map[string]bool{}, presence: map[string]bool{}}
 	for _, s := range subs {
-		if s.names == nil {
+		f := s.filter.Load()
+		if f == nil {
 			set.all = true
 			continue
 		}
-		for n := range s.names {
-			if s.presenceOnly && strings.HasPrefix(n, "CHANNEL_") {
+		for n := range f.names {
+			if f.presenceOnly && strings.HasPrefix(n, "CHANNEL_") {
 				set.presence[n] = true
 			} else {
 				set.names[n] = true
@@ -67,8 +79,17 @@ func (b *Bus) WantsChannel(name string, hasPresence bool) bool {
 // SubscribeTo is Subscribe for the events in, which also lets publishers skip the others.
 func (b *Bus) SubscribeTo(in Interest, match func(*Event) bool, queue int) *Subscription {
 	s := b.newSubscription(match, queue)
-	s.names = in.filter()
-	s.presenceOnly = in.PresenceOnly
+	s.filter.Store(in.filter())
 	b.add(s)
 	return s
+}
+
+// SetInterest replaces what the subscription declared (an event socket listener's `event` and
+// `nixevent` change it while it runs).
+func (s *Subscription) SetInterest(in Interest) {
+	s.filter.Store(in.filter())
+	b := s.bus
+	b.mu.Lock()
+	b.interest.Store(buildInterest(*b.subs.Load()))
+	b.mu.Unlock()
 }

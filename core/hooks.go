@@ -2,7 +2,7 @@ package core
 
 import (
 	"context"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -40,16 +40,12 @@ func (s *Session) runAPIOn(prefix string) {
 
 // hookValues returns the values of prefix and prefix_* variables, in name order.
 func (s *Session) hookValues(prefix string) []string {
-	var names []string
-	for _, kv := range s.vars.List() {
-		if kv[0] == prefix || strings.HasPrefix(kv[0], prefix+"_") {
-			names = append(names, kv[0])
-		}
-	}
-	sort.Strings(names)
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		out = append(out, s.vars.Value(n))
+	var kvs [][2]string // most channels have none: nothing allocated
+	s.vars.EachPrefix(prefix, func(name, value string) { kvs = append(kvs, [2]string{name, value}) })
+	slices.SortFunc(kvs, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	out := make([]string, 0, len(kvs))
+	for _, kv := range kvs {
+		out = append(out, kv[1])
 	}
 	return out
 }

@@ -16,7 +16,11 @@ type idleFiller interface {
 // silenceDivisor reads send_silence_when_idle as FreeSWITCH does: atoi, 0 = off, -1 = digital
 // silence, any other value <= 0 becomes 400 (SWITCH_IVR_VERIFY_SILENCE_DIVISOR).
 func silenceDivisor(v string) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0 // unset, the usual case: spare Atoi's error value
+	}
+	n, _ := strconv.Atoi(v)
 	if n < 0 && n != -1 {
 		n = 400
 	}

@@ -172,7 +172,7 @@ func NewSession(h *Host, opts SessionOptions) *Session {
 		uuid:       id,
 		direction:  opts.Direction,
 		created:    created,
-		vars:       NewVars(),
+		vars:       newChannelVars(),
 		snap:       snap,
 		now:        now,
 		name:       opts.Name,

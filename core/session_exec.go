@@ -145,9 +145,10 @@ func (s *Session) NewEvent(name, subclass string) *event.Event {
 }
 
 // publishChannel publishes a channel event, with extra headers after the channel data. Nobody
-// listening (no event socket client, no other subscriber) means nothing to build.
+// who could take it (no event socket client listening for it, no presence for this channel)
+// means nothing to build.
 func (s *Session) publishChannel(name string, extra func(*event.Event)) {
-	if s.h.Bus.Subscribers() == 0 {
+	if !s.h.Bus.WantsChannel(name, s.vars.Value("presence_id") != "") {
 		return
 	}
 	e := s.NewEvent(name, "")

@@ -13,36 +13,36 @@ func (s *Session) setTimestamps() {
 	if end.IsZero() {
 		end = time.Now()
 	}
-	stamp := func(name string, at time.Time) {
+	stamp := func(n *stampVars, at time.Time) {
 		if at.IsZero() {
-			s.vars.Set(name+"_epoch", "0")
-			s.vars.Set(name+"_uepoch", "0")
+			s.vars.Set(n.epoch, "0")
+			s.vars.Set(n.uepoch, "0")
 			return
 		}
-		s.vars.Set(name+"_stamp", at.Local().Format("2006-01-02 15:04:05"))
-		s.vars.Set(name+"_epoch", strconv.FormatInt(at.Unix(), 10))
-		s.vars.Set(name+"_uepoch", strconv.FormatInt(at.UnixMicro(), 10))
+		s.vars.Set(n.stamp, at.Local().Format("2006-01-02 15:04:05"))
+		s.vars.Set(n.epoch, strconv.FormatInt(at.Unix(), 10))
+		s.vars.Set(n.uepoch, strconv.FormatInt(at.UnixMicro(), 10))
 	}
 	p := s.Profile()
-	stamp("start", t.Created)
-	stamp("profile_start", p.Created)
-	stamp("answer", t.Answered)
-	stamp("bridge", t.Bridged)
-	stamp("progress", t.Progress)
-	stamp("progress_media", t.ProgressMedia)
-	stamp("end", end)
+	stamp(&stampNames[0], t.Created)
+	stamp(&stampNames[1], p.Created)
+	stamp(&stampNames[2], t.Answered)
+	stamp(&stampNames[3], t.Bridged)
+	stamp(&stampNames[4], t.Progress)
+	stamp(&stampNames[5], t.ProgressMedia)
+	stamp(&stampNames[6], end)
 
 	// Durations in three units; FreeSWITCH computes seconds from truncated epochs.
-	set := func(name string, from, to time.Time) {
+	set := func(n *stampVars, from, to time.Time) {
 		var sec, ms, us int64
 		if !from.IsZero() && !to.IsZero() {
 			sec = to.Unix() - from.Unix()
 			ms = to.UnixMilli() - from.UnixMilli()
 			us = to.UnixMicro() - from.UnixMicro()
 		}
-		s.vars.Set(name+"sec", strconv.FormatInt(sec, 10))
-		s.vars.Set(name+"msec", strconv.FormatInt(ms, 10))
-		s.vars.Set(name+"usec", strconv.FormatInt(us, 10))
+		s.vars.Set(n.stamp, strconv.FormatInt(sec, 10))
+		s.vars.Set(n.epoch, strconv.FormatInt(ms, 10))
+		s.vars.Set(n.uepoch, strconv.FormatInt(us, 10))
 	}
 	dur := func(sec, ms, us string, from, to time.Time) {
 		s.vars.Set(sec, strconv.FormatInt(to.Unix()-from.Unix(), 10))
@@ -57,10 +57,10 @@ func (s *Session) setTimestamps() {
 		s.vars.Set("billmsec", "0")
 		s.vars.Set("billusec", "0")
 	}
-	set("progress", t.Created, t.Progress)
-	set("answer", t.Created, t.Answered)
-	set("wait", t.Created, t.Answered)
-	set("progress_media", t.Created, t.ProgressMedia)
+	set(&durNames[0], t.Created, t.Progress)
+	set(&durNames[1], t.Created, t.Answered)
+	set(&durNames[2], t.Created, t.Answered)
+	set(&durNames[3], t.Created, t.ProgressMedia)
 	dur("flow_billsec", "flow_billmsec", "flow_billusec", t.Created, end)
 	if app, arg := s.LastApp(); app != "" {
 		s.vars.Set("last_app", app)
@@ -85,4 +85,22 @@ func (s *Session) setTimestamps() {
 	} else {
 		s.vars.Set("caller_id", p.CallerIDNumber)
 	}
+}
+
+// stampVars are one timestamp's three variable names (or one duration's sec/msec/usec), built
+// once: setTimestamps runs for every call.
+type stampVars struct{ stamp, epoch, uepoch string }
+
+var (
+	stampNames = stampTable("_stamp", "_epoch", "_uepoch",
+		"start", "profile_start", "answer", "bridge", "progress", "progress_media", "end")
+	durNames = stampTable("sec", "msec", "usec", "progress", "answer", "wait", "progress_media")
+)
+
+func stampTable(a, b, c string, names ...string) []stampVars {
+	out := make([]stampVars, len(names))
+	for i, n := range names {
+		out[i] = stampVars{n + a, n + b, n + c}
+	}
+	return out
 }

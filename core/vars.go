@@ -14,11 +14,18 @@ type Vars struct {
 	mu    sync.RWMutex
 	m     map[string]string
 	order []string
-	hdrs  []string // "variable_"+name, parallel to order: built once, not per event
 }
 
 // NewVars returns an empty table.
 func NewVars() *Vars { return &Vars{m: make(map[string]string)} }
+
+// channelVarsHint is about how many variables a SIP call collects (sip_*, timestamps, RTP
+// statistics): a channel's table starts that big instead of growing through five rehashes.
+const channelVarsHint = 160
+
+func newChannelVars() *Vars {
+	return &Vars{m: make(map[string]string, channelVarsHint), order: make([]string, 0, channelVarsHint)}
+}
 
 // Get returns the value of name and whether it is set.
 func (v *Vars) Get(name string) (string, bool) {
@@ -43,7 +50,6 @@ func (v *Vars) Set(name, value string) {
 	v.mu.Lock()
 	if _, ok := v.m[name]; !ok {
 		v.order = append(v.order, name)
-		v.hdrs = append(v.hdrs, "variable_"+name)
 	}
 	v.m[name] = value
 	v.mu.Unlock()
@@ -57,7 +63,6 @@ func (v *Vars) Unset(name string) {
 		for i, n := range v.order {
 			if n == name {
 				v.order = append(v.order[:i], v.order[i+1:]...)
-				v.hdrs = append(v.hdrs[:i], v.hdrs[i+1:]...)
 				break
 			}
 		}
@@ -95,8 +100,20 @@ func (v *Vars) List() [][2]string {
 func (v *Vars) AppendHeaders(add func(name, value string)) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	for i, n := range v.order {
-		add(v.hdrs[i], v.m[n])
+	for _, n := range v.order {
+		add(varHeader(n), v.m[n])
+	}
+}
+
+// EachPrefix calls fn, under the read lock, for every variable named prefix or prefix_<x>, in
+// insertion order. fn must not use the table.
+func (v *Vars) EachPrefix(prefix string, fn func(name, value string)) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for _, n := range v.order {
+		if strings.HasPrefix(n, prefix) && (len(n) == len(prefix) || n[len(prefix)] == '_') {
+			fn(n, v.m[n])
+		}
 	}
 }
 
@@ -149,6 +166,10 @@ func True(v string) bool {
 	case "yes", "on", "true", "t", "enabled", "active", "allow":
 		return true
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
+	s := strings.TrimSpace(v)
+	if s == "" || (s[0] < '0' || s[0] > '9') && s[0] != '-' && s[0] != '+' {
+		return false // not a number: spare Atoi's error value (True runs for many variables per call)
+	}
+	n, err := strconv.Atoi(s)
 	return err == nil && n != 0
 }

@@ -68,7 +68,7 @@ func Of(h *core.Host) *Module {
 
 // Start answers MESSAGE_QUERY events (sent on REGISTER/SUBSCRIBE) with a MESSAGE_WAITING count.
 func (m *Module) Start(ctx context.Context) error {
-	sub := m.h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.MessageQuery }, 64)
+	sub := m.h.Bus.SubscribeTo(event.Interest{Names: []string{event.MessageQuery}}, nil, 64)
 	m.stop, m.done = make(chan struct{}), make(chan struct{})
 	m.recoverPartial(ctx)
 	go func() {

@@ -27,7 +27,7 @@ type daemonLoop struct {
 
 // run waits for the end and returns the process's exit code.
 func (l *daemonLoop) run(consoleDone <-chan struct{}, sigs <-chan os.Signal) int {
-	requests := l.h.Bus.Subscribe(func(e *event.Event) bool { return e.Name == event.ShutdownRequested }, 8)
+	requests := l.h.Bus.SubscribeTo(event.Interest{Names: []string{event.ShutdownRequested}}, nil, 8)
 	defer requests.Close()
 	defer func() {
 		if l.stopIdle != nil {

@@ -212,8 +212,8 @@ func (c *CSV) Written() uint64 { return c.written.Load() }
 func (c *CSV) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	sub := c.h.Bus.Subscribe(func(e *event.Event) bool {
-		return e.Name == event.Trap && e.Get("Trapped-Signal") == "HUP"
+	sub := c.h.Bus.SubscribeTo(event.Interest{Names: []string{event.Trap}}, func(e *event.Event) bool {
+		return e.Get("Trapped-Signal") == "HUP"
 	}, 16)
 	c.wg.Add(1)
 	go func() {

@@ -129,7 +129,7 @@ func (c *conn) ensureSub() {
 	if c.sub != nil {
 		return
 	}
-	c.sub = c.srv.h.Bus.Subscribe(c.match, c.srv.cfg.QueueSize)
+	c.sub = c.srv.h.Bus.SubscribeTo(c.sel.Load().interest(), c.match, c.srv.cfg.QueueSize)
 	sub := c.sub
 	c.wg.Add(1)
 	go func() {
@@ -180,7 +180,28 @@ func (c *conn) update(fn func(sel *selection)) {
 	n := c.sel.Load().clone()
 	fn(n)
 	c.sel.Store(n)
+	if c.sub != nil {
+		c.sub.SetInterest(n.interest())
+	}
 	c.mu.Unlock()
+}
+
+// interest is what the bus may skip building for this listener: events it did not ask for.
+func (sel *selection) interest() event.Interest {
+	switch {
+	case sel == nil || !sel.active:
+		return event.Interest{None: true}
+	case sel.all:
+		return event.Interest{}
+	}
+	names := make([]string, 0, len(sel.names))
+	for n := range sel.names {
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return event.Interest{None: true}
+	}
+	return event.Interest{Names: names}
 }
 
 // eventName is switch_name_event: case-insensitive, with or without the SWITCH_EVENT_ prefix.

@@ -26,6 +26,8 @@ type Bus struct {
 	mu   sync.Mutex                      // serialises subscribe/unsubscribe
 	subs atomic.Pointer[[]*Subscription] // copy-on-write list read by Publish
 	now  func() time.Time
+
+	interest atomic.Pointer[interestSet] // union of the subscriptions' interests, rebuilt with subs
 }
 
 // NewBus returns a bus whose events carry id's core headers.
@@ -33,6 +35,7 @@ func NewBus(id Identity) *Bus {
 	b := &Bus{id: id, now: time.Now}
 	empty := []*Subscription{}
 	b.subs.Store(&empty)
+	b.interest.Store(buildInterest(empty))
 	return b
 }
 
@@ -100,7 +103,7 @@ var callSites sync.Map
 // treat it as read-only (Clone to modify).
 func (b *Bus) Publish(e *Event) {
 	for _, s := range *b.subs.Load() {
-		if s.closed.Load() || (s.match != nil && !s.match(e)) {
+		if s.closed.Load() || !s.wants(e.Name) || (s.match != nil && !s.match(e)) {
 			continue
 		}
 		select {
@@ -114,18 +117,27 @@ func (b *Bus) Publish(e *Event) {
 // Subscribe returns a subscription receiving events for which match returns true (all events when
 // match is nil), buffering at most queue events.
 func (b *Bus) Subscribe(match func(*Event) bool, queue int) *Subscription {
+	s := b.newSubscription(match, queue)
+	b.add(s)
+	return s
+}
+
+func (b *Bus) newSubscription(match func(*Event) bool, queue int) *Subscription {
 	if queue <= 0 {
 		queue = 1
 	}
-	s := &Subscription{bus: b, match: match, ch: make(chan *Event, queue)}
+	return &Subscription{bus: b, match: match, ch: make(chan *Event, queue)}
+}
+
+func (b *Bus) add(s *Subscription) {
 	b.mu.Lock()
 	old := *b.subs.Load()
 	next := make([]*Subscription, len(old), len(old)+1)
 	copy(next, old)
 	next = append(next, s)
 	b.subs.Store(&next)
+	b.interest.Store(buildInterest(next))
 	b.mu.Unlock()
-	return s
 }
 
 // Subscribers returns how many subscriptions are open.
@@ -142,16 +154,23 @@ func (b *Bus) remove(s *Subscription) {
 		}
 	}
 	b.subs.Store(&next)
+	b.interest.Store(buildInterest(next))
 }
 
 // Subscription is one observer's bounded queue.
 type Subscription struct {
 	bus     *Bus
 	match   func(*Event) bool
+	filter  atomic.Pointer[filter] // SubscribeTo's interest; nil: every event
 	ch      chan *Event
 	dropped atomic.Uint64
 	closed  atomic.Bool
 	once    sync.Once
+}
+
+func (s *Subscription) wants(name string) bool {
+	f := s.filter.Load()
+	return f == nil || f.names[name]
 }
 
 // C returns the channel events arrive on. It is never closed; stop reading after Close.

@@ -129,3 +129,36 @@ func BenchmarkPublish(b *testing.B) {
 		bus.Publish(e)
 	}
 }
+
+// A subscription that declares its names lets publishers skip every other event; one without
+// (an event socket listener for all) wants everything again, until it closes.
+func TestWantsFollowsInterest(t *testing.T) {
+	b := NewBus(Identity{})
+	if b.Wants(ChannelCreate) {
+		t.Fatal("no subscriber, yet CHANNEL_CREATE is wanted")
+	}
+	named := b.SubscribeTo(Interest{Names: []string{Trap}}, nil, 4)
+	defer named.Close()
+	pres := b.SubscribeTo(Interest{Names: []string{ChannelCreate, PresenceIn}, PresenceOnly: true}, nil, 4)
+	defer pres.Close()
+	if !b.Wants(Trap) || b.Wants(ChannelAnswer) {
+		t.Errorf("Wants(TRAP)=%v Wants(CHANNEL_ANSWER)=%v", b.Wants(Trap), b.Wants(ChannelAnswer))
+	}
+	if b.WantsChannel(ChannelCreate, false) || !b.WantsChannel(ChannelCreate, true) || !b.WantsChannel(PresenceIn, false) {
+		t.Error("presence-only interest: a channel event is wanted only with a presence id")
+	}
+	// Publish honours the names too: the TRAP subscriber never sees a HEARTBEAT.
+	b.Publish(b.New(Heartbeat, ""))
+	b.Publish(b.New(Trap, ""))
+	if named.Len() != 1 || pres.Len() != 0 {
+		t.Errorf("queued: named %d presence %d", named.Len(), pres.Len())
+	}
+	all := b.Subscribe(nil, 4)
+	if !b.WantsChannel(ChannelAnswer, false) {
+		t.Error("a subscriber for every event does not make CHANNEL_ANSWER wanted")
+	}
+	all.Close()
+	if b.WantsChannel(ChannelAnswer, false) {
+		t.Error("CHANNEL_ANSWER still wanted after the catch-all subscriber closed")
+	}
+}

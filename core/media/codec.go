@@ -39,14 +39,23 @@ var ErrNoCommonCodec = errors.New("media: no common codec")
 // writes it afterwards (the database/sql driver pattern).
 var codecRegistry = struct {
 	sync.RWMutex
-	byKey map[string]Codec
-}{byKey: map[string]Codec{}}
+	byKey map[codecID]Codec
+}{byKey: map[codecID]Codec{}}
 
-func codecKey(name string, clockRate, channels int) string {
+// codecID is the registry key: a struct, so a lookup (several per call) builds no string.
+type codecID struct {
+	name      string // upper case
+	clockRate int
+	channels  int
+}
+
+func (k codecID) String() string { return fmt.Sprintf("%s/%d/%d", k.name, k.clockRate, k.channels) }
+
+func codecKey(name string, clockRate, channels int) codecID {
 	if channels == 0 {
 		channels = 1
 	}
-	return fmt.Sprintf("%s/%d/%d", strings.ToUpper(name), clockRate, channels)
+	return codecID{strings.ToUpper(name), clockRate, channels}
 }
 
 // RegisterCodec adds c to the registry. It panics on a duplicate name/clock/channels, like
@@ -57,7 +66,7 @@ func RegisterCodec(c Codec) {
 	codecRegistry.Lock()
 	defer codecRegistry.Unlock()
 	if _, dup := codecRegistry.byKey[k]; dup {
-		panic("media: codec registered twice: " + k)
+		panic("media: codec registered twice: " + k.String())
 	}
 	codecRegistry.byKey[k] = c
 }

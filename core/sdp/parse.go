@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -153,6 +154,13 @@ func (m *mline) attr(k, v string) {
 // normalise fixes what real phones send and pion rejects: bare LF line ends, stray blanks at
 // line ends ("a=rtpmap:19 " in the seed trace), trailing empty lines.
 func normalise(body []byte) []byte {
+	if tidy(body) {
+		return body // the common case: nothing to rewrite, nothing to copy
+	}
+	return rewrite(body)
+}
+
+func rewrite(body []byte) []byte {
 	s := strings.ReplaceAll(string(body), "\r\n", "\n")
 	var b strings.Builder
 	for _, l := range strings.Split(s, "\n") {
@@ -165,6 +173,25 @@ func normalise(body []byte) []byte {
 		b.WriteString("\r\n")
 	}
 	return []byte(b.String())
+}
+
+// tidy reports whether body is already what normalise makes of it: non-empty CRLF lines without
+// surrounding blanks, the last one terminated.
+func tidy(body []byte) bool {
+	for len(body) > 0 {
+		i := bytes.IndexByte(body, '\n')
+		if i < 2 || body[i-1] != '\r' {
+			return false
+		}
+		if c := body[0]; c == ' ' || c == '\t' {
+			return false
+		}
+		if c := body[i-2]; c == ' ' || c == '\t' || c == '\r' {
+			return false
+		}
+		body = body[i+1:]
+	}
+	return true
 }
 
 // remote returns the RTP address of an m-line.

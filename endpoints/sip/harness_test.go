@@ -214,6 +214,7 @@ type envOpt struct {
 	externalExtra string
 	dbDir         string
 	defaultExtra  string // extensions added to the default context
+	quiet         bool   // log warnings and errors only (benchmarks)
 }
 
 func newEnv(t testing.TB, o envOpt) *testEnv {
@@ -242,7 +243,11 @@ func newEnv(t testing.TB, o envOpt) *testEnv {
 		os.MkdirAll(db, 0o755)
 	}
 	logs := &syncBuf{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	level := slog.LevelDebug
+	if o.quiet {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	h, err := core.NewHost(core.HostOptions{
 		Log:  log,
 		Dirs: core.Dirs{Conf: dir, DB: db, Certs: filepath.Join(dir, "certs")},

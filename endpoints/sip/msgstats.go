@@ -53,11 +53,16 @@ type respTx struct {
 
 func (t *respTx) Respond(res *sip.Response) error {
 	t.p.msgs.response(t.m, res.StatusCode)
+	if res.StatusCode >= 300 && t.m == inviteIndex {
+		drainACK(t.ServerTransaction)
+	}
 	if t.udp {
 		return largeUDPTx{ServerTransaction: t.ServerTransaction, p: t.p}.Respond(res)
 	}
 	return t.ServerTransaction.Respond(res)
 }
+
+const inviteIndex = 0 // sipMethods[0]
 
 // countRequest counts req and wraps tx so that its responses are counted.
 func (p *Profile) countRequest(req *sip.Request, tx sip.ServerTransaction, udp bool) sip.ServerTransaction {

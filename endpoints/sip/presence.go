@@ -55,7 +55,13 @@ var presenceSources = map[string]bool{
 
 // run consumes the bus until ctx ends.
 func (pr *presence) run(ctx context.Context) {
-	sub := pr.e.h.Bus.Subscribe(func(ev *event.Event) bool {
+	names := []string{event.PresenceIn, event.MessageWaiting, event.Custom}
+	for n := range presenceSources {
+		names = append(names, n)
+	}
+	// Channel events matter only for channels with a presence id: calls without one are not
+	// built into events for presence at all.
+	sub := pr.e.h.Bus.SubscribeTo(event.Interest{Names: names, PresenceOnly: true}, func(ev *event.Event) bool {
 		switch {
 		case presenceSources[ev.Name]:
 			return ev.Get("Channel-Presence-ID") != ""

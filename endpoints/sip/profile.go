@@ -65,6 +65,7 @@ type Profile struct {
 	refused                                atomic.Uint64 // 503 for want of capacity (overload.go)
 	challenged                             challengeTags
 	dropped                                atomic.Uint64
+	udpSeen                                udpSeen  // last datagram passed to sipgo (parsefail.go)
 	msgs                                   msgStats // requests in, responses out (msgstats.go)
 	trace                                  atomic.Bool
 }
@@ -177,7 +178,7 @@ func (p *Profile) start() error {
 	p.tcp = netguard.New(p.tcp, p.guardConfig("tcp"))
 	p.startWS()
 	// sipgo logs what it cannot parse raw, at ERROR: cut and rate limited, strangers cannot fill the disk.
-	slogger := slog.New(logging.Limit(p.log.With("sipgo", true).Handler(), logging.LimitOptions{}))
+	slogger := slog.New(parseFailHandler{logging.Limit(p.log.With("sipgo", true).Handler(), logging.LimitOptions{}), p.parseFailed})
 	opts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(p.cfg.UserAgent),
 		sipgo.WithUserAgentHostname(p.extSIPIP.String()),
@@ -418,7 +419,7 @@ func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, 
 	}
 	if info.Transport == "UDP" || info.Transport == "udp" {
 		// A datagram is a whole message: refuse what sipgo would drop silently or misread.
-		if res, dst := rawReject(data, info.RemoteAddr); res != nil || dst != nil {
+		if res, dst := quickReject(data, info.RemoteAddr); res != nil || dst != nil {
 			p.dropped.Add(1)
 			if res != nil && dst != nil {
 				p.udp.WriteTo(res, dst)
@@ -426,6 +427,7 @@ func (p *Profile) readFilter(info sip.TransportReadProps, data []byte) ([]byte, 
 			return nil, nil
 		}
 		data = normalizeHeaders(data)
+		p.udpSeen.keep(info.RemoteAddr, data) // what sipgo cannot parse is answered from this copy
 	}
 	return data, nil
 }

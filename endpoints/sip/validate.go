@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -17,6 +18,24 @@ import (
 
 // singleHeaders may appear once (RFC 3261 7.3.1 / 20: not comma-separated lists).
 var singleHeaders = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// duplicateSingle returns the first of singleHeaders that req carries more than once, counting
+// in one pass over the headers (GetHeaders would build a list per name for every request).
+func duplicateSingle(req *sip.Request) string {
+	var seen [8]uint8 // len(singleHeaders)
+	for _, h := range req.Headers() {
+		name := h.Name()
+		for i, n := range singleHeaders {
+			if len(name) == len(n) && strings.EqualFold(name, n) {
+				if seen[i]++; seen[i] > 1 {
+					return n
+				}
+				break
+			}
+		}
+	}
+	return ""
+}
 
 // rejection is a response a validation chose: code, reason and extra headers.
 type rejection struct {
@@ -33,10 +52,8 @@ func validateRequest(req *sip.Request) *rejection {
 	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
 		return &rejection{code: 400, reason: "Missing Mandatory Header"}
 	}
-	for _, n := range singleHeaders {
-		if len(req.GetHeaders(n)) > 1 {
-			return &rejection{code: 400, reason: "Duplicate " + n}
-		}
+	if n := duplicateSingle(req); n != "" {
+		return &rejection{code: 400, reason: "Duplicate " + n}
 	}
 	cseq := req.CSeq()
 	if cseq.SeqNo > math.MaxInt32 {
@@ -105,8 +122,14 @@ func (p *Profile) reject(req *sip.Request, tx sip.ServerTransaction, r *rejectio
 // the parser would quietly repair (a Content-Length beyond the datagram, two Content-Lengths),
 // gets a stateless response built from its raw header lines: 505 for another SIP version,
 // else 400. Responses and garbage yield nil (dropped by the caller or by sipgo).
-func rawReject(data []byte, src net.Addr) ([]byte, net.Addr) {
-	hdrs, code, reason := rawCheck(data)
+func rawReject(data []byte, src net.Addr) ([]byte, net.Addr) { return reject(data, src, true) }
+
+// quickReject is rawReject without the check that sipgo can parse the message: the read filter
+// leaves that to sipgo's own parse, whose failures are answered afterwards (parsefail.go).
+func quickReject(data []byte, src net.Addr) ([]byte, net.Addr) { return reject(data, src, false) }
+
+func reject(data []byte, src net.Addr, parse bool) ([]byte, net.Addr) {
+	hdrs, code, reason := rawCheck(data, parse)
 	if code == 0 {
 		return nil, nil
 	}
@@ -118,8 +141,8 @@ func rawReject(data []byte, src net.Addr) ([]byte, net.Addr) {
 }
 
 // rawCheck returns the request's headers and the code and reason to refuse it with (0: let
-// sipgo have it).
-func rawCheck(data []byte) ([][2]string, int, string) {
+// sipgo have it); with parse, what sipgo's parser refuses is refused too.
+func rawCheck(data []byte, parse bool) ([][2]string, int, string) {
 	head, body, found := bytes.Cut(data, []byte("\r\n\r\n"))
 	if !found {
 		head, body, found = bytes.Cut(data, []byte("\n\n"))
@@ -191,6 +214,9 @@ func rawCheck(data []byte) ([][2]string, int, string) {
 	} else if s := strings.ToLower(scheme); s != "sip" && s != "sips" && s != "tel" {
 		return hdrs, 416, "Unsupported URI Scheme"
 	}
+	if !parse {
+		return nil, 0, ""
+	}
 	if _, err := sip.ParseMessage(data); err != nil {
 		return hdrs, 400, "Bad Request"
 	}
@@ -231,8 +257,10 @@ var compactNames = map[string]string{"i": "call-id", "f": "from", "t": "to", "v"
 // unfoldHeaders splits a header block into (lower-case long name, value) pairs, joining
 // continuation lines.
 func unfoldHeaders(block string) [][2]string {
-	var out [][2]string
-	for _, l := range strings.Split(block, "\n") {
+	out := make([][2]string, 0, 16)
+	for rest := block; rest != ""; {
+		var l string
+		l, rest, _ = strings.Cut(rest, "\n")
 		l = strings.TrimSuffix(l, "\r")
 		if l == "" {
 			continue
@@ -245,7 +273,7 @@ func unfoldHeaders(block string) [][2]string {
 		if !ok {
 			continue
 		}
-		k = strings.ToLower(strings.TrimSpace(k))
+		k = lowerHeaderName(strings.TrimSpace(k))
 		if long, ok := compactNames[k]; ok {
 			k = long
 		}
@@ -484,13 +512,37 @@ type largeUDPTx struct {
 }
 
 func (t largeUDPTx) Respond(res *sip.Response) error {
-	if b := res.String(); len(b) > sip.UDPMTUSize-200 {
+	// Measured in a pooled buffer: every response of every call passes here, and only the rare
+	// large one needs the bytes.
+	buf := respBufs.Get().(*bytes.Buffer)
+	defer respBufs.Put(buf)
+	buf.Reset()
+	res.StringWrite(buf)
+	if buf.Len() > sip.UDPMTUSize-200 {
 		addr, err := net.ResolveUDPAddr("udp", res.Destination())
 		if err != nil {
 			return err
 		}
-		_, err = t.p.udp.WriteTo([]byte(b), addr)
+		_, err = t.p.udp.WriteTo(buf.Bytes(), addr)
 		return err
 	}
 	return t.ServerTransaction.Respond(res)
+}
+
+var respBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// commonHeaderNames are the lower-case names of the headers nearly every request carries:
+// lowerHeaderName returns these constants instead of building a lower-case copy per header.
+var commonHeaderNames = []string{"via", "from", "to", "call-id", "cseq", "contact", "max-forwards",
+	"content-type", "content-length", "user-agent", "allow", "supported", "proxy-authorization",
+	"authorization", "route", "record-route", "expires", "session-expires", "min-se", "require",
+	"allow-events", "accept", "event", "subject", "privacy", "p-asserted-identity"}
+
+func lowerHeaderName(k string) string {
+	for _, n := range commonHeaderNames {
+		if len(n) == len(k) && strings.EqualFold(n, k) {
+			return n
+		}
+	}
+	return strings.ToLower(k)
 }

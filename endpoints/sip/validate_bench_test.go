@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// BenchmarkUDPReadChecks is the per-datagram cost of the raw checks and header normalisation
+// BenchmarkUDPReadChecks is the per-datagram cost of the quick raw checks and header normalisation
 // on an ordinary INVITE (what every UDP request pays before sipgo parses it).
 func BenchmarkUDPReadChecks(b *testing.B) {
 	msg := []byte("INVITE sip:9196@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc123;rport\r\n" +
@@ -15,7 +15,7 @@ func BenchmarkUDPReadChecks(b *testing.B) {
 	src := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070}
 	b.ReportAllocs()
 	for b.Loop() {
-		if res, _ := rawReject(msg, src); res != nil {
+		if res, _ := quickReject(msg, src); res != nil {
 			b.Fatalf("rejected: %s", res)
 		}
 		normalizeHeaders(msg)

@@ -43,13 +43,12 @@ type JitterBuffer struct {
 	ssrc    uint32
 	next    uint16
 	count   int
+	maxPay  int // bytes per slot, allocated in one slab on the first packet
 
 	epoch       time.Time
 	lastTransit float64
 	haveTransit bool
 	jitter      float64 // in RTP timestamp units
-
-	maxPayload int // a slot's buffer, allocated at its first packet
 
 	st JitterStats
 }
@@ -67,12 +66,12 @@ type JitterConfig struct {
 	Rate       int           // RTP clock rate
 	Ptime      time.Duration // frame duration
 	Min, Max   time.Duration // target depth bounds (20-200 ms)
-	MaxPayload int           // bytes per slot, allocated at the slot's first packet
+	MaxPayload int           // preallocated bytes per slot
 }
 
 const jitterSlots = 64
 
-// NewJitterBuffer makes a buffer; its slots' payload buffers are allocated as they fill.
+// NewJitterBuffer returns a buffer whose slots are allocated once, on the first packet.
 func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 	if cfg.Rate == 0 {
 		cfg.Rate = 8000
@@ -90,13 +89,10 @@ func NewJitterBuffer(cfg JitterConfig) *JitterBuffer {
 		cfg.MaxPayload = 400
 	}
 	j := &JitterBuffer{slots: make([]jslot, jitterSlots), mask: jitterSlots - 1, rate: cfg.Rate, ptime: cfg.Ptime,
-		spf: uint32(cfg.Rate * int(cfg.Ptime/time.Microsecond) / 1e6), maxPayload: cfg.MaxPayload}
+		spf: uint32(cfg.Rate * int(cfg.Ptime/time.Microsecond) / 1e6), maxPay: cfg.MaxPayload}
 	j.minF = max(1, int((cfg.Min+cfg.Ptime-1)/cfg.Ptime))
 	j.maxF = min(jitterSlots/2, max(j.minF, int(cfg.Max/cfg.Ptime)))
 	j.target = j.minF
-	// Slot buffers come with their first packet: a relayed leg's buffer never gets one (the
-	// relay bypasses it), and 64 x 400 bytes on each of a bridged call's two ports was the
-	// largest part of its memory.
 	return j
 }
 
@@ -132,9 +128,6 @@ func (j *JitterBuffer) Push(seq uint16, ts, ssrc uint32, marker bool, payload []
 		j.count-- // overwritten stale slot
 	}
 	s.valid, s.seq, s.ts, s.marker = true, seq, ts, marker
-	if s.buf == nil {
-		s.buf = make([]byte, 0, max(j.maxPayload, len(payload)))
-	}
 	s.buf = append(s.buf[:0], payload...)
 	j.count++
 	j.st.Pushed++
@@ -163,6 +156,13 @@ func (j *JitterBuffer) estimate(ts uint32, now time.Time) {
 func (j *JitterBuffer) resetLocked(seq uint16, ssrc uint32, now time.Time) {
 	if j.started {
 		j.st.Resets++
+	} else if j.slots[0].buf == nil {
+		// The slots' payload memory (25 KB) is taken when media first arrives, not per leg: a
+		// relayed leg, or a call that never sends RTP, never needs it.
+		slab := make([]byte, jitterSlots*j.maxPay)
+		for i := range j.slots {
+			j.slots[i].buf = slab[i*j.maxPay : i*j.maxPay : (i+1)*j.maxPay]
+		}
 	}
 	for i := range j.slots {
 		j.slots[i].valid = false

@@ -122,6 +122,7 @@ func TestCluster(t *testing.T) {
 
 	c.blf(ua, ub)
 	c.clusterLimit()
+	c.conference()
 	c.voicemailAndMWI()
 	c.failover()
 }

@@ -46,6 +46,7 @@ type cluster struct {
 	ip      map[string]string
 	voice   string // the voicemail storage both nodes share
 	lastErr error
+	cids    int // Call-IDs tried so far by callIDFor: each call gets a fresh one
 }
 
 func repoRoot(t *testing.T) string {
@@ -234,8 +235,9 @@ func (c *cluster) registered(user string) string {
 func (c *cluster) callIDFor(node string) string {
 	c.t.Helper()
 	scen := fmt.Sprintf(whoamiScenario, whoamiCode[node])
-	for i := range 40 {
-		cid := fmt.Sprintf("cid-%d-%d@%s", i, os.Getpid(), phoneIP)
+	for range 40 {
+		c.cids++
+		cid := fmt.Sprintf("cid-%d-%d@%s", c.cids, os.Getpid(), phoneIP)
 		// Its own port: retransmitted answers must not reach the call that reuses the Call-ID.
 		if c.sipp(5*time.Second, scen, 5999, "-key", "dest", "whoami", "-cid_str", cid) == nil {
 			return cid

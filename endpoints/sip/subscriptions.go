@@ -86,7 +86,7 @@ type subscriptions struct {
 	db   *store.DB
 	node string // this node's name in the hostname column
 	mu   sync.RWMutex
-	m  map[string]*Subscription // subKey
+	m    map[string]*Subscription // subKey
 
 	wg sync.WaitGroup // NOTIFY senders
 }

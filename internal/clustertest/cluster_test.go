@@ -261,4 +261,5 @@ func (c *cluster) failover() {
 		}
 	}
 	t.Logf("failover: %s killed, re-registration accepted by %s after %v", n1, n2, took.Round(time.Millisecond))
+	c.conferenceFailback(n1)
 }

@@ -1,6 +1,7 @@
 package clustertest
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -76,4 +77,48 @@ func (c *cluster) conference() {
 		}
 	}
 	t.Logf("conference %s: 3 callers (Call-IDs hashed to node-a, node-b, node-a) all on %s", name, host)
+}
+
+// roomHost says which node Kamailio sends a call for room to: rooms 3380-3399 answer with the
+// node's whoami code (nodeConf) instead of holding a conference, and Kamailio places them by the
+// conference rule like any conference.
+func (c *cluster) roomHost(room string) string {
+	c.t.Helper()
+	for _, n := range []string{"node-a", "node-b"} {
+		if c.sipp(5*time.Second, fmt.Sprintf(whoamiScenario, whoamiCode[n]), 5997, "-key", "dest", room) == nil {
+			return n
+		}
+	}
+	c.t.Fatalf("room %s reached neither node: %v", room, c.lastErr)
+	return ""
+}
+
+// conferenceFailback runs with victim killed: rooms are placed on the survivor; once the victim
+// is back, those rooms stay on the survivor (a conference under way is not split), while rooms
+// first called now are spread over both nodes again by the hash.
+func (c *cluster) conferenceFailback(victim string) {
+	t := c.t
+	survivor := other(victim)
+	var moved []string
+	for i := 3390; i < 3400; i++ {
+		if n := c.roomHost(itoa(i)); n != survivor {
+			t.Fatalf("room %d on %s while %s is down", i, n, victim)
+		}
+		moved = append(moved, itoa(i))
+	}
+	c.startNode(victim)
+	c.callIDFor(victim) // Kamailio's probes have found it answering again
+	for _, r := range moved {
+		if n := c.roomHost(r); n != survivor {
+			t.Fatalf("room %s moved back to %s when it returned: a conference there would be split", r, n)
+		}
+	}
+	fresh := map[string]int{}
+	for i := 3380; i < 3390; i++ {
+		fresh[c.roomHost(itoa(i))]++
+	}
+	if fresh[victim] == 0 {
+		t.Fatalf("rooms 3380-3389 first called after %s returned all went to %s: %v", victim, survivor, fresh)
+	}
+	t.Logf("conference rooms: 10 placed on %s while %s was down stayed there after it returned; 10 new rooms hashed %v", survivor, victim, fresh)
 }

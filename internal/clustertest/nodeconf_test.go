@@ -80,6 +80,8 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
   <extension name="limited"><condition field="destination_number" expression="^limited$">
     <action application="limit" data="db cluster trunk 1 !USER_BUSY"/>
     <action application="answer"/><action application="park"/></condition></extension>
+  <extension name="conference-probe"><condition field="destination_number" expression="^(33[89]\d)$">
+    <action application="respond" data="` + fmt.Sprint(whoamiCode[name]) + `"/></condition></extension>
   <extension name="conference"><condition field="destination_number" expression="^(3[0-3]\d\d)$">
     <action application="answer"/><action application="conference" data="$1-` + domain + `@default"/></condition></extension>
   <extension name="users"><condition field="destination_number" expression="^(10\d\d)$">

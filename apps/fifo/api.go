@@ -11,7 +11,7 @@ import (
 	"github.com/goswitch/goswitch/core"
 )
 
-func apiFifo(_ context.Context, h *core.Host, args string, w io.Writer) error {
+func apiFifo(ctx context.Context, h *core.Host, args string, w io.Writer) error {
 	m := moduleFor(h)
 	if m == nil {
 		_, err := io.WriteString(w, "-ERR "+moduleName+" is not loaded\n")
@@ -26,20 +26,37 @@ func apiFifo(_ context.Context, h *core.Host, args string, w io.Writer) error {
 	if len(f) > 1 {
 		want = f[1]
 	}
+	// Stored members belong to every node sharing the database: their queues are listed here
+	// even before a caller of this node has created them.
+	stored, err := m.db.members(ctx, nil)
+	if err != nil {
+		_, err := io.WriteString(w, "-ERR "+err.Error()+"\n")
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	nodes := map[string]*node{}
+	for name, n := range m.nodes {
+		nodes[name] = n
+	}
+	for name := range stored {
+		if nodes[name] == nil {
+			nodes[name] = newNode(name, 0)
+		}
+	}
 	var names []string
-	for _, n := range sortedNames(m.nodes) {
+	for _, n := range sortedNames(nodes) {
 		if want == "" || n == want {
 			names = append(names, n)
 		}
 	}
+	members := func(n *node) []*member { return append(append([]*member(nil), n.members...), stored[n.name]...) }
 	var b strings.Builder
 	switch strings.ToLower(f[0]) {
 	case "list", "list_verbose":
 		b.WriteString("<fifo_report>\n")
 		for _, name := range names {
-			writeNode(&b, m.nodes[name], f[0] == "list_verbose")
+			writeNode(&b, nodes[name], members(nodes[name]), f[0] == "list_verbose")
 		}
 		b.WriteString("</fifo_report>\n")
 	case "count":
@@ -47,18 +64,18 @@ func apiFifo(_ context.Context, h *core.Host, args string, w io.Writer) error {
 			fmt.Fprintf(&b, "%s:0:0:0:0:0\n", want)
 		}
 		for _, name := range names {
-			n := m.nodes[name]
+			n := nodes[name]
 			// name:consumer_count:caller_count:member_count:ring_count:idle_count
 			fmt.Fprintf(&b, "%s:%d:%d:%d:%d:%d\n", n.name, len(n.consumers), n.callerCount(),
-				len(n.members), n.ringing, n.idleConsumers())
+				len(members(n)), n.ringing, n.idleConsumers())
 		}
 	case "has_outbound":
 		for _, name := range names {
-			fmt.Fprintf(&b, "%s:%d\n", name, len(m.nodes[name].members))
+			fmt.Fprintf(&b, "%s:%d\n", name, len(members(nodes[name])))
 		}
 	case "importance":
 		for _, name := range names {
-			fmt.Fprintf(&b, "%s:%d\n", name, m.nodes[name].importance)
+			fmt.Fprintf(&b, "%s:%d\n", name, nodes[name].importance)
 		}
 	case "reparse":
 		m.mu.Unlock()
@@ -70,13 +87,13 @@ func apiFifo(_ context.Context, h *core.Host, args string, w io.Writer) error {
 	default:
 		b.WriteString("-ERR Usage: list|list_verbose|count|debug|status|has_outbound|importance [<fifo name>]|reparse\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 
-func writeNode(b *strings.Builder, n *node, verbose bool) {
+func writeNode(b *strings.Builder, n *node, members []*member, verbose bool) {
 	fmt.Fprintf(b, "  <fifo name=\"%s\" consumer_count=\"%d\" caller_count=\"%d\" waiting_count=\"%d\" importance=\"%d\" outbound_count=\"%d\" ring_count=\"%d\">\n",
-		html.EscapeString(n.name), len(n.consumers), n.callerCount(), n.callerCount(), n.importance, len(n.members), n.ringing)
+		html.EscapeString(n.name), len(n.consumers), n.callerCount(), n.callerCount(), n.importance, len(members), n.ringing)
 	b.WriteString("    <callers>\n")
 	for i, c := range n.callers() {
 		p := c.s.Profile()
@@ -96,7 +113,7 @@ func writeNode(b *strings.Builder, n *node, verbose bool) {
 		fmt.Fprintf(b, "      <consumer uuid=\"%s\" status=\"%s\"/>\n", s.UUID(), st)
 	}
 	b.WriteString("    </consumers>\n    <outbound>\n")
-	for _, mb := range n.members {
+	for _, mb := range members {
 		fmt.Fprintf(b, "      <member simo=\"%d\" use_count=\"%d\" timeout=\"%d\" lag=\"%d\" outbound_call_count=\"%d\" outbound_fail_count=\"%d\">%s</member>\n",
 			mb.simo, mb.inUse, int(mb.timeout/time.Second), int(mb.lag/time.Second), mb.calls, mb.fails, html.EscapeString(mb.dial))
 	}
@@ -117,15 +134,21 @@ func apiMember(_ context.Context, h *core.Host, args string, w io.Writer) error 
 	var out string
 	switch strings.ToLower(f[0]) {
 	case "add":
-		m.addMember(f[1], f[2], f[3:])
+		if err := m.addMember(f[1], f[2], f[3:]); err != nil {
+			out = "-ERR " + err.Error() + "\n"
+			break
+		}
 		m.mu.Lock()
 		m.notify()
 		m.mu.Unlock()
 		out = "+OK\n"
 	case "del":
-		if m.delMember(f[1], f[2]) {
+		switch ok, err := m.delMember(f[1], f[2]); {
+		case err != nil:
+			out = "-ERR " + err.Error() + "\n"
+		case ok:
 			out = "+OK\n"
-		} else {
+		default:
 			out = "-ERR no such member\n"
 		}
 	default:

@@ -45,6 +45,7 @@ func (m *module) enqueue(ctx context.Context, s *core.Session, r *request) error
 	n.push(c)
 	m.notify()
 	m.mu.Unlock()
+	m.db.queued(n.name, c)
 	fire(s, n.name, "push", "FIFO-Slot", strconv.Itoa(pri))
 
 	res := m.holdCaller(ctx, s, r)
@@ -58,6 +59,7 @@ func (m *module) enqueue(ctx context.Context, s *core.Session, r *request) error
 	if !queued {
 		return nil // a consumer took it as it gave up: the consumer's bridge wins
 	}
+	m.db.dequeued(c)
 	if res == waitOrbit {
 		stamp(s, "TIMEOUT")
 		fire(s, n.name, "timeout")

@@ -83,6 +83,9 @@ func (m *module) next(names []string, morePeople bool, order []int) (*caller, *n
 		}
 		c := n.pop(order)
 		m.gc(n)
+		if c != nil {
+			m.db.dequeued(c)
+		}
 		if c != nil && !c.s.HungUp() {
 			return c, n
 		}
@@ -188,7 +191,9 @@ func (m *module) serve(ctx context.Context, s *core.Session, r *request, n *node
 	})
 	defer s.SetDTMFHook(nil)
 	fire(s, n.name, "bridge-consumer-start", "FIFO-Caller-UUID", c.s.UUID())
+	m.db.bridged(n.name, c, s)
 	bridgeTaken(ctx, s, c.s)
+	m.db.unbridged(c)
 	fire(s, n.name, "bridge-consumer-stop", "FIFO-Caller-UUID", c.s.UUID())
 	stamp(c.s, "DONE")
 }

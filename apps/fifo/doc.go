@@ -8,7 +8,13 @@
 // "fifo <name> out nowait" (or its fifo_member_wait). The fifo and fifo_member API commands list
 // and change the queues; fifo::info events report pushes, pops and aborts.
 //
-// What it does not do: FreeSWITCH's fifo database (fifo_outbound rows, odbc-dsn) — members and
-// queues live in memory and a restart forgets them; the caller-side announce argument of "in";
-// fifo_record_template; soft hold with 0 while bridged.
+// Like FreeSWITCH with odbc-dsn, the fifo_member members live in the fifo database (fifo.conf
+// odbc-dsn, else core-db-dsn, else an embedded SQLite file), in fifo_outbound, and the queued
+// callers and bridges are mirrored in fifo_callers and fifo_bridge: on PostgreSQL every node of a
+// cluster lists and dials the same members, a member's simo_count slots claimed atomically in
+// the database. fifo.conf's own members stay per node, in memory.
+//
+// What it does not do: the queues themselves are per node (a caller waits on the node that took
+// it; consumers elsewhere do not see it); the caller-side announce argument of "in";
+// fifo_record_template; soft hold with 0 while bridged; fifo_member's taking_calls argument.
 package fifo

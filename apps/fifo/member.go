@@ -19,6 +19,7 @@ type member struct {
 	lag     time.Duration // rest after each call
 	expires time.Time     // zero: never
 	static  bool          // from fifo.conf
+	stored  bool          // a fifo_outbound row: counters are the database's
 
 	inUse     int
 	nextAvail time.Time
@@ -59,9 +60,12 @@ type dialJob struct {
 	m *member
 }
 
+// placeCalls dials, for each queue whose callers outnumber its idle consumers and ringing
+// members, that many of its members: fifo.conf's (in memory) and the stored ones (shared by the
+// nodes), those with the fewest calls first.
 func (m *module) placeCalls(ctx context.Context) {
 	now := time.Now()
-	var jobs []dialJob
+	var short []string
 	m.mu.Lock()
 	for _, name := range sortedNames(m.nodes) {
 		n := m.nodes[name]
@@ -72,14 +76,30 @@ func (m *module) placeCalls(ctx context.Context) {
 			}
 		}
 		n.members = kept
-		need := n.callerCount() - n.idleConsumers() - n.ringing
-		if need <= 0 || len(n.members) == 0 {
+		if n.callerCount()-n.idleConsumers()-n.ringing > 0 {
+			short = append(short, name)
+		}
+	}
+	m.mu.Unlock()
+	if len(short) == 0 {
+		return
+	}
+	stored, err := m.db.members(ctx, short)
+	if err != nil && ctx.Err() == nil {
+		m.h.Log.Warn("fifo: reading outbound members", "error", err)
+	}
+	var jobs []dialJob
+	m.mu.Lock()
+	for _, name := range short {
+		n := m.nodes[name]
+		if n == nil {
 			continue
 		}
-		cands := append([]*member(nil), n.members...)
+		need := n.callerCount() - n.idleConsumers() - n.ringing
+		cands := append(append([]*member(nil), n.members...), stored[name]...)
 		sort.SliceStable(cands, func(i, j int) bool { return cands[i].calls < cands[j].calls })
 		for _, mb := range cands {
-			if need == 0 {
+			if need <= 0 {
 				break
 			}
 			if mb.inUse >= mb.simo || now.Before(mb.nextAvail) || !mb.expires.IsZero() && !now.Before(mb.expires) {
@@ -102,8 +122,21 @@ func (m *module) placeCalls(ctx context.Context) {
 }
 
 // callMember dials one member; answered, it runs "fifo <queue> out <fifo_member_wait>" and its use
-// ends with its channel.
+// ends with its channel. A stored member's slot is claimed in the database first: another node
+// may have taken the last one since the list was read.
 func (m *module) callMember(ctx context.Context, n *node, mb *member) {
+	if mb.stored {
+		if ok, err := m.db.claim(ctx, n.name, mb.dial); !ok {
+			if err != nil && ctx.Err() == nil {
+				m.h.Log.Warn("fifo: claiming an outbound member", "member", mb.dial, "error", err)
+			}
+			m.mu.Lock()
+			n.ringing--
+			m.gc(n)
+			m.mu.Unlock()
+			return
+		}
+	}
 	leg, err := m.h.Originate(ctx, mb.dial, core.OriginateOptions{
 		Timeout: mb.timeout, CallerIDName: "FIFO", CallerIDNumber: n.name,
 		Vars: core.DialVars{{"fifo_outbound_call", "true"}, {"fifo_name", n.name}},
@@ -114,10 +147,17 @@ func (m *module) callMember(ctx context.Context, n *node, mb *member) {
 		mb.inUse--
 		mb.fails++
 		mb.nextAvail = time.Now().Add(mb.lag)
+		m.gc(n)
 		m.mu.Unlock()
+		if mb.stored {
+			m.db.release(n.name, mb.dial, false, mb.lag)
+		}
 		return
 	}
 	m.mu.Unlock()
+	if mb.stored {
+		m.db.answered(n.name, mb.dial)
+	}
 	wait := strings.ToLower(leg.Var("fifo_member_wait"))
 	if wait == "" {
 		wait = strings.ToLower(leg.Var("member_wait"))
@@ -138,10 +178,14 @@ func (m *module) callMember(ctx context.Context, n *node, mb *member) {
 	mb.nextAvail = time.Now().Add(mb.lag)
 	m.gc(n)
 	m.mu.Unlock()
+	if mb.stored {
+		m.db.release(n.name, mb.dial, true, mb.lag)
+	}
 }
 
-// addMember is "fifo_member add".
-func (m *module) addMember(name, dial string, f []string) {
+// addMember is "fifo_member add": the member goes to the database, where every node sharing it
+// finds it.
+func (m *module) addMember(name, dial string, f []string) error {
 	get := func(i int, def string) string {
 		if i < len(f) {
 			return f[i]
@@ -152,33 +196,10 @@ func (m *module) addMember(name, dial string, f []string) {
 	if exp, err := strconv.Atoi(get(3, "0")); err == nil && exp > 0 {
 		mb.expires = time.Now().Add(time.Duration(exp) * time.Second)
 	}
-	n := m.node(name, 0)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i, x := range n.members {
-		if x.dial == dial {
-			mb.inUse, mb.calls, mb.fails, mb.nextAvail = x.inUse, x.calls, x.fails, x.nextAvail
-			n.members[i] = mb
-			return
-		}
-	}
-	n.members = append(n.members, mb)
+	return m.db.addMember(name, mb)
 }
 
 // delMember is "fifo_member del"; it reports whether the member existed.
-func (m *module) delMember(name, dial string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := m.nodes[name]
-	if n == nil {
-		return false
-	}
-	for i, x := range n.members {
-		if x.dial == dial {
-			n.members = append(n.members[:i], n.members[i+1:]...)
-			m.gc(n)
-			return true
-		}
-	}
-	return false
+func (m *module) delMember(name, dial string) (bool, error) {
+	return m.db.delMember(name, dial)
 }

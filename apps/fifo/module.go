@@ -32,7 +32,8 @@ func init() {
 
 // module is mod_fifo's per-host state.
 type module struct {
-	h *core.Host
+	h  *core.Host
+	db *fifoDB
 
 	mu      sync.Mutex
 	nodes   map[string]*node
@@ -43,7 +44,11 @@ type module struct {
 }
 
 func newModule(h *core.Host) (any, error) {
-	m := &module{h: h, nodes: map[string]*node{}, changed: make(chan struct{})}
+	db, err := openDB(h)
+	if err != nil {
+		return nil, err
+	}
+	m := &module{h: h, db: db, nodes: map[string]*node{}, changed: make(chan struct{})}
 	m.loadConfig(h.Config(), false)
 	return m, nil
 }
@@ -65,12 +70,14 @@ func (m *module) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends the dialler and waits for calls to members that are still ringing.
-func (m *module) Stop(context.Context) error {
+// Stop ends the dialler, waits for calls to members that are still ringing and closes the
+// database.
+func (m *module) Stop(ctx context.Context) error {
 	if m.cancel != nil {
 		m.cancel()
 	}
 	m.wg.Wait()
+	m.db.close(ctx)
 	return nil
 }
 
@@ -124,14 +131,8 @@ func (m *module) loadConfig(snap *xmlconf.Snapshot, reload bool) {
 	}
 }
 
-// node returns (creating it) the queue name; importance is set only on creation, as FreeSWITCH.
-func (m *module) node(name string, importance int) *node {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.nodeLocked(name, importance)
-}
-
-// nodeLocked is node with m.mu held. Callers look queues up and change them in one critical
+// nodeLocked returns (creating it) the queue name, with m.mu held; importance is set only on
+// creation, as FreeSWITCH. Callers look queues up and change them in one critical
 // section, so gc never drops a queue between the two.
 func (m *module) nodeLocked(name string, importance int) *node {
 	n := m.nodes[name]

@@ -116,7 +116,7 @@ func (e *Endpoint) Start(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	e.subs, err = newSubscriptions(e, db)
+	e.subs, err = newSubscriptions(e, db, e.nodeName())
 	if err != nil {
 		db.Close()
 		return err

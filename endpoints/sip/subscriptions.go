@@ -71,26 +71,41 @@ var subSchema = []string{
 		network_ip TEXT, network_port INTEGER, network_proto TEXT, nat INTEGER, user_agent TEXT,
 		accept TEXT, auth_user TEXT, expires INTEGER, cseq INTEGER, version INTEGER,
 		PRIMARY KEY (call_id, local_tag))`,
+	// The node holding the dialog (switchname): on a shared store a restarting node restores
+	// only its own rows, the others' NOTIFYs are their nodes' to send.
+	`ALTER TABLE sip_subscriptions ADD COLUMN hostname TEXT`,
 }
+
+const subColumns = `call_id, local_tag, remote_tag, profile_name, event, event_id, sip_user, sip_host,
+	sub_to_user, sub_to_host, contact, record_route, network_ip, network_port, network_proto, nat, user_agent,
+	accept, auth_user, expires, cseq, version, hostname`
 
 // subscriptions is every live subscription of the endpoint, persisted in the store.
 type subscriptions struct {
-	e  *Endpoint
-	db *store.DB
-	mu sync.RWMutex
-	m  map[string]*Subscription // subKey
+	e    *Endpoint
+	db   *store.DB
+	node string // this node's name in the hostname column
+	mu   sync.RWMutex
+	m    map[string]*Subscription // subKey
 
 	wg sync.WaitGroup // NOTIFY senders
 }
 
-func newSubscriptions(e *Endpoint, db *store.DB) (*subscriptions, error) {
+// newSubscriptions restores node's live subscriptions. Rows of other nodes sharing the store
+// stay theirs: restoring them would send every NOTIFY twice. Rows written before the hostname
+// column are restored only from SQLite, which no other node shares.
+func newSubscriptions(e *Endpoint, db *store.DB, node string) (*subscriptions, error) {
 	if err := db.Migrate("sip_subscriptions", subSchema...); err != nil {
 		return nil, err
 	}
-	ss := &subscriptions{e: e, db: db, m: map[string]*Subscription{}}
+	ss := &subscriptions{e: e, db: db, node: node, m: map[string]*Subscription{}}
+	mine := `hostname = ?`
+	if db.Backend() != store.Postgres {
+		mine = `(hostname = ? OR hostname IS NULL)`
+	}
 	rows, err := db.Query(`SELECT call_id, local_tag, remote_tag, profile_name, event, event_id, sip_user, sip_host,
 		sub_to_user, sub_to_host, contact, record_route, network_ip, network_port, network_proto, nat, user_agent,
-		accept, auth_user, expires, cseq, version FROM sip_subscriptions WHERE expires > ?`, time.Now().Unix())
+		accept, auth_user, expires, cseq, version FROM sip_subscriptions WHERE expires > ? AND `+mine, time.Now().Unix(), node)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +152,10 @@ func (ss *subscriptions) save(s *Subscription) {
 	if s.NAT {
 		nat = 1
 	}
-	ss.db.Write(`INSERT OR REPLACE INTO sip_subscriptions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	ss.db.Write(`INSERT OR REPLACE INTO sip_subscriptions (`+subColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		s.CallID, s.LocalTag, s.RemoteTag, s.Profile, s.Event, s.EventID, s.User, s.Host, s.ToUser, s.ToHost,
 		contact, s.RecordRoute, ip, port, s.Transport, nat, s.UserAgent, s.Accept, s.AuthUser,
-		exp.Unix(), cseq, version)
+		exp.Unix(), cseq, version, ss.node)
 }
 
 func (ss *subscriptions) remove(s *Subscription) {

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goswitch/goswitch/internal/testhost"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -122,6 +125,7 @@ func TestCluster(t *testing.T) {
 
 	c.blf(ua, ub)
 	c.clusterLimit()
+	c.conference()
 	c.voicemailAndMWI()
 	c.failover()
 }
@@ -180,9 +184,13 @@ func (c *cluster) voicemailAndMWI() {
 	var home string
 	waitFor(t, 10*time.Second, box+"'s registration row", func() bool { home, _ = c.row(box); return home != "" })
 	deposit := other(home)
-	// 15 s: the vanilla greeting and the beep take about 8, the rest is the message.
-	if err := c.sipp(30*time.Second, callerScenario(""), 0, "-s", "1000", "-key", "dest", "vm-"+box,
-		"-cid_str", c.callIDFor(deposit), "-d", "15000"); err != nil {
+	// 15 s: the vanilla greeting and the beep take about 8, the rest is the message: a 1 kHz tone.
+	const msgHz = 1000
+	caller := c.newPhone(msgHz)
+	left := c.sippAsync(30*time.Second, mediaCaller(""), 0, "-s", "1000", "-key", "dest", "vm-"+box, "-key", "rtpport", caller.port(),
+		"-cid_str", c.callIDFor(deposit), "-d", "15000", "-trace_msg", "-message_file", filepath.Join(c.dir, "vm-deposit.msg"))
+	caller.setDst(nodeMedia(t, filepath.Join(c.dir, "vm-deposit.msg"), 10*time.Second))
+	if err := <-left; err != nil {
 		t.Fatalf("leave voicemail through %s: %v", deposit, err)
 	}
 	if err := <-phone; err != nil { // SIPp's own timeout bounds the wait
@@ -200,11 +208,29 @@ func (c *cluster) voicemailAndMWI() {
 		t.Fatalf("message audio %s: %v", f[5], err)
 	}
 	// Played from the other node: voicemail check, 1 (new messages) during the menu; the
-	// message is marked read once it has played.
-	if err := c.sipp(30*time.Second, callerScenario(infoDigit(3000, "1")), 0, "-s", box, "-key", "dest", "vmcheck-"+box,
-		"-cid_str", c.callIDFor(home), "-d", "14000"); err != nil {
+	// listener hears the message (the 1 kHz tone left through the other node), and the message
+	// is marked read once it has played.
+	listener := c.newPhone(0)
+	checked := c.sippAsync(30*time.Second, mediaCaller(infoDigit(3000, "1")), 0, "-s", box, "-key", "dest", "vmcheck-"+box,
+		"-key", "rtpport", listener.port(), "-cid_str", c.callIDFor(home), "-d", "14000",
+		"-trace_msg", "-message_file", filepath.Join(c.dir, "vm-check.msg"))
+	listener.setDst(nodeMedia(t, filepath.Join(c.dir, "vm-check.msg"), 10*time.Second))
+	if err := <-checked; err != nil {
 		t.Fatalf("voicemail check on %s: %v", home, err)
 	}
+	all := listener.framesSince(time.Time{})
+	var tone [][]int16
+	for _, f := range loud(all, 500) {
+		if toneShare([][]int16{f}, msgHz) > 0.8 {
+			tone = append(tone, f)
+		}
+	}
+	// The message is about 7 s of tone; prompts are speech, never 1 kHz alone for long.
+	if len(tone) < 100 {
+		t.Fatalf("voicemail check on %s: %d of %d frames were the message's %d Hz tone, want ≥ 100 (2 s)", home, len(tone), len(all), msgHz)
+	}
+	t.Logf("voicemail check on %s heard the message left through %s: %d frames (%.1f s) of its %d Hz tone, level %.0f",
+		home, deposit, len(tone), float64(len(tone))/50, msgHz, testhost.Energy(tone[len(tone)/2]))
 	list = strings.TrimSpace(c.gsapi(deposit, "vm_list "+box+"@"+domain))
 	if f = strings.Split(list, ":"); len(f) < 10 || f[1] == "0" {
 		t.Fatalf("after playing on %s, vm_list on %s: %q (not read)", home, deposit, list)
@@ -235,4 +261,5 @@ func (c *cluster) failover() {
 		}
 	}
 	t.Logf("failover: %s killed, re-registration accepted by %s after %v", n1, n2, took.Round(time.Millisecond))
+	c.conferenceFailback(n1)
 }

@@ -46,6 +46,9 @@ type cluster struct {
 	ip      map[string]string
 	voice   string // the voicemail storage both nodes share
 	lastErr error
+	cids    int    // Call-IDs tried so far by callIDFor: each call gets a fresh one
+	bin     string // the goswitch binary
+	dsn     string // the PostgreSQL both nodes share
 }
 
 func repoRoot(t *testing.T) string {
@@ -118,6 +121,7 @@ func newCluster(t *testing.T) *cluster {
 	pg := pgtest.Start(t)
 	c.ns = netns(t)
 	bin := filepath.Join(c.dir, "goswitch")
+	c.bin, c.dsn = bin, pg.DSN()
 	c.gscli = filepath.Join(c.dir, "gs_cli")
 	for out, pkg := range map[string]string{bin: "goswitch", c.gscli: "gs_cli"} {
 		if b, err := exec.Command("go", "build", "-o", out, filepath.Join(c.root, "cmd", pkg)).CombinedOutput(); err != nil {
@@ -131,12 +135,8 @@ func newCluster(t *testing.T) *cluster {
 	}
 	t.Cleanup(func() { c.db.Close() })
 	c.voice = filepath.Join(c.dir, "shared-voicemail")
-	for name, ip := range c.ip {
-		conf := c.nodeConf(name, ip, pg.DSN())
-		d := filepath.Join(c.dir, name)
-		c.nodes[name] = start(t, c.ns, filepath.Join(d, "stdout"), bin, "-nc", "-nf", "-conf", conf, "-metrics", "off",
-			"-log", filepath.Join(d, "log"), "-db", filepath.Join(d, "db"), "-run", filepath.Join(d, "run"),
-			"-storage", filepath.Join(d, "storage"))
+	for name := range c.ip {
+		c.startNode(name)
 	}
 	dslist := filepath.Join(c.dir, "dispatcher.list")
 	os.WriteFile(dslist, []byte("1 sip:"+nodeA+":5060 0 0\n1 sip:"+nodeB+":5060 0 0\n"), 0o644)
@@ -157,6 +157,15 @@ func newCluster(t *testing.T) *cluster {
 		}
 	})
 	return c
+}
+
+// startNode starts (or, after a kill, restarts) node with its configuration and directories.
+func (c *cluster) startNode(name string) {
+	conf := c.nodeConf(name, c.ip[name], c.dsn)
+	d := filepath.Join(c.dir, name)
+	c.nodes[name] = start(c.t, c.ns, filepath.Join(d, "stdout"), c.bin, "-nc", "-nf", "-conf", conf, "-metrics", "off",
+		"-log", filepath.Join(d, "log"), "-db", filepath.Join(d, "db"), "-run", filepath.Join(d, "run"),
+		"-storage", filepath.Join(d, "storage"))
 }
 
 // toneRaw writes one second of a 440 Hz tone in raw PCMU for SIPp's rtp_stream.
@@ -234,8 +243,9 @@ func (c *cluster) registered(user string) string {
 func (c *cluster) callIDFor(node string) string {
 	c.t.Helper()
 	scen := fmt.Sprintf(whoamiScenario, whoamiCode[node])
-	for i := range 40 {
-		cid := fmt.Sprintf("cid-%d-%d@%s", i, os.Getpid(), phoneIP)
+	for range 40 {
+		c.cids++
+		cid := fmt.Sprintf("cid-%d-%d@%s", c.cids, os.Getpid(), phoneIP)
 		// Its own port: retransmitted answers must not reach the call that reuses the Call-ID.
 		if c.sipp(5*time.Second, scen, 5999, "-key", "dest", "whoami", "-cid_str", cid) == nil {
 			return cid

@@ -35,6 +35,7 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
     <load module="mod_sofia"/><load module="mod_dptools"/><load module="mod_commands"/><load module="mod_dialplan_xml"/>
     <load module="mod_voicemail"/><load module="mod_cdr_csv"/><load module="mod_event_socket"/>
     <load module="mod_db"/><load module="mod_sndfile"/><load module="mod_tone_stream"/><load module="mod_say_en"/>
+    <load module="mod_conference"/>
   </modules></configuration>
   <configuration name="event_socket.conf"><settings>
     <param name="listen-ip" value="` + ip + `"/><param name="listen-port" value="8021"/><param name="password" value="ClueCon"/>
@@ -49,6 +50,10 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
     <param name="odbc-dsn" value="` + dsn + `"/>
   </settings><profiles><profile name="default">
     <param name="storage-dir" value="` + c.voice + `"/><param name="min-record-len" value="1"/>
+  </profile></profiles></configuration>
+  <configuration name="conference.conf"><profiles><profile name="default">
+    <param name="rate" value="8000"/><param name="interval" value="20"/><param name="energy-level" value="100"/>
+    <param name="comfort-noise" value="false"/>
   </profile></profiles></configuration>
   <configuration name="sofia.conf"><profiles>
     <profile name="internal"><settings>
@@ -75,6 +80,10 @@ func (c *cluster) nodeConf(name, ip, dsn string) string {
   <extension name="limited"><condition field="destination_number" expression="^limited$">
     <action application="limit" data="db cluster trunk 1 !USER_BUSY"/>
     <action application="answer"/><action application="park"/></condition></extension>
+  <extension name="conference-probe"><condition field="destination_number" expression="^(33[89]\d)$">
+    <action application="respond" data="` + fmt.Sprint(whoamiCode[name]) + `"/></condition></extension>
+  <extension name="conference"><condition field="destination_number" expression="^(3[0-3]\d\d)$">
+    <action application="answer"/><action application="conference" data="$1-` + domain + `@default"/></condition></extension>
   <extension name="users"><condition field="destination_number" expression="^(10\d\d)$">
     <action application="bridge" data="user/$1@` + domain + `"/></condition></extension>
 </context></section>

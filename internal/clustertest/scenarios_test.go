@@ -185,6 +185,16 @@ func callerScenario(middle string) string {
 `
 }
 
+// mediaCaller is callerScenario for a phone whose media is an rtpPhone (key rtpport): the SDP
+// offers that port and SIPp itself sends no RTP.
+func mediaCaller(middle string) string {
+	s := strings.Replace(callerScenario(middle), "[auto_media_port]", "[rtpport]", 1)
+	s = strings.Replace(s, `  <nop><action><exec rtp_stream="tone.raw,-1,0"/></action></nop>
+`, "", 1)
+	return strings.Replace(s, `  <nop><action><exec rtp_stream="pause"/></action></nop>
+`, "", 1)
+}
+
 // infoDigit sends one digit as application/dtmf-relay after a pause of ms.
 func infoDigit(ms int, digit string) string {
 	return `  <pause milliseconds="` + itoa(ms) + `"/>

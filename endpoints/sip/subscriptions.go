@@ -91,9 +91,10 @@ type subscriptions struct {
 	wg sync.WaitGroup // NOTIFY senders
 }
 
-// newSubscriptions restores node's live subscriptions. Rows of other nodes sharing the store
-// stay theirs: restoring them would send every NOTIFY twice. Rows written before the hostname
-// column are restored only from SQLite, which no other node shares.
+// newSubscriptions restores node's live subscriptions. On a shared (PostgreSQL) store the rows
+// of other nodes stay theirs: restoring them would send every NOTIFY twice. A SQLite file is
+// this node's alone: all its rows are restored, whatever name wrote them (a node without
+// switchname is named by its core UUID, new at each start; rows from before the column).
 func newSubscriptions(e *Endpoint, db *store.DB, node string) (*subscriptions, error) {
 	if err := db.Migrate("sip_subscriptions", subSchema...); err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func newSubscriptions(e *Endpoint, db *store.DB, node string) (*subscriptions, e
 	ss := &subscriptions{e: e, db: db, node: node, m: map[string]*Subscription{}}
 	mine := `hostname = ?`
 	if db.Backend() != store.Postgres {
-		mine = `(hostname = ? OR hostname IS NULL)`
+		mine = `? IS NOT NULL`
 	}
 	rows, err := db.Query(`SELECT call_id, local_tag, remote_tag, profile_name, event, event_id, sip_user, sip_host,
 		sub_to_user, sub_to_host, contact, record_route, network_ip, network_port, network_proto, nat, user_agent,

@@ -123,8 +123,12 @@ func reasonCause(v string) (int, bool) {
 	return 0, false
 }
 
-func headerValue(req *sip.Request, name string) string {
-	if h := req.GetHeader(name); h != nil {
+// headerGetter is a request or a response.
+type headerGetter interface{ GetHeader(string) sip.Header }
+
+// headerValue is the value of m's first header called name, or "".
+func headerValue(m headerGetter, name string) string {
+	if h := m.GetHeader(name); h != nil {
 		return h.Value()
 	}
 	return ""

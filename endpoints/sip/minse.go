@@ -2,11 +2,8 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"strings"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -14,43 +11,28 @@ import (
 // sofia-sip under FreeSWITCH) do: the INVITE goes again, once, with Session-Expires and Min-SE
 // raised to the peer's Min-SE, a new CSeq and a new branch. It reports whether it resent.
 func (c *outboundCall) retryMinSE(ctx context.Context, err error) bool {
-	var pe *sipgo.ErrDialogResponse
-	if !errors.As(err, &pe) || pe.Res == nil || pe.Res.StatusCode != 422 || ctx.Err() != nil {
+	res := finalResponse(err)
+	if res == nil || res.StatusCode != 422 || ctx.Err() != nil {
 		return false
 	}
 	req := c.dc.InviteRequest
-	min := headerSeconds(pe.Res, "Min-SE")
-	if min <= 0 || min <= headerSeconds(req, "Session-Expires") {
-		return false // nothing to raise: the peer's demand cannot be met by a retry
+	min, _ := sessionExpires(headerValue(res, "Min-SE"))
+	if cur, _ := sessionExpires(headerValue(req, "Session-Expires")); min <= cur {
+		return false // nothing to raise (or no Min-SE): a retry could not meet the demand
 	}
-	v := strconv.Itoa(min)
-	setHeader(req, "Session-Expires", v)
-	setHeader(req, "Min-SE", v)
+	v := strconv.Itoa(int(min.Seconds()))
+	for _, name := range []string{"Session-Expires", "Min-SE"} {
+		req.RemoveHeader(name)
+		req.AppendHeader(sip.NewHeader(name, v))
+	}
 	req.RemoveHeader("Via") // the transaction layer adds a new one with a new branch
 	if cseq := req.CSeq(); cseq != nil {
 		cseq.SeqNo++
 	}
-	c.s.Log().Info("422 Session Interval Too Small: INVITE again", "session_expires", min)
+	c.s.Log().Info("422 Session Interval Too Small: INVITE again", "session_expires", v)
 	if err := c.dc.Invite(ctx); err != nil {
 		c.s.Log().Warn("INVITE after 422 failed", "err", err)
 		return false
 	}
 	return true
-}
-
-// headerSeconds reads the delta-seconds of a Session-Expires or Min-SE header (0 if absent).
-func headerSeconds(m interface{ GetHeader(string) sip.Header }, name string) int {
-	h := m.GetHeader(name)
-	if h == nil {
-		return 0
-	}
-	v, _, _ := strings.Cut(h.Value(), ";")
-	n, _ := strconv.Atoi(strings.TrimSpace(v))
-	return n
-}
-
-// setHeader replaces every header called name with one of value v.
-func setHeader(req *sip.Request, name, v string) {
-	req.RemoveHeader(name)
-	req.AppendHeader(sip.NewHeader(name, v))
 }

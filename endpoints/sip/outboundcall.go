@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -109,14 +108,11 @@ func (c *outboundCall) waitAnswer(ctx context.Context, auth outboundAuth, gw *Ga
 	close(c.answeredC)
 	c.port.SetDTMFGate(s.HasDTMFHook, s.DeliverDTMF)
 	setOutcome(s, core.Outcome{Proto: sipProto(200)})
-	if v := c.dc.InviteResponse.GetHeader("Session-Expires"); v != nil {
-		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(v.Value(), ";", 2)[0]))
-		if n > 0 {
-			if strings.Contains(strings.ToLower(v.Value()), "refresher=uac") {
-				c.armRefresh(time.Duration(n) * time.Second) // RFC 4028: we refresh at half time
-			} else {
-				c.armSessionTimer(time.Duration(n) * time.Second)
-			}
+	if d, ref := sessionExpires(headerValue(c.dc.InviteResponse, "Session-Expires")); d > 0 {
+		if ref == "uac" {
+			c.armRefresh(d) // RFC 4028: we refresh at half time
+		} else {
+			c.armSessionTimer(d)
 		}
 	}
 	if gw != nil {
@@ -132,14 +128,7 @@ func (c *outboundCall) inviteFailed(ctx context.Context, err error, gw *Gateway)
 	p.failedOut.Add(1)
 	status, cause := 0, core.CauseNormalTemporaryFailure
 	var out core.Outcome
-	var pe *sipgo.ErrDialogResponse
-	var ve sipgo.ErrDialogResponse
-	var res *sip.Response
-	if errors.As(err, &pe) {
-		res = pe.Res
-	} else if errors.As(err, &ve) {
-		res = ve.Res
-	}
+	res := finalResponse(err)
 	switch {
 	case res != nil:
 		status = res.StatusCode
@@ -216,4 +205,16 @@ func (c *outboundCall) Hangup(ctx context.Context, cause core.Cause) error {
 	err := c.dc.WriteBye(ctx, bye)
 	c.cancelInvite()
 	return err
+}
+
+// finalResponse is the non-2xx final response an INVITE's WaitAnswer error carries, or nil.
+func finalResponse(err error) *sip.Response {
+	var pe *sipgo.ErrDialogResponse
+	var ve sipgo.ErrDialogResponse
+	if errors.As(err, &pe) {
+		return pe.Res
+	} else if errors.As(err, &ve) {
+		return ve.Res
+	}
+	return nil
 }

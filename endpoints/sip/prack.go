@@ -257,7 +257,7 @@ func (c *outboundCall) prackResponse(r *sip.Response) {
 	if c.dc == nil || r.StatusCode <= 100 || r.StatusCode >= 200 || !hasOptionTag(r, "Require", "100rel") {
 		return
 	}
-	n, err := strconv.ParseUint(strings.TrimSpace(headerValueRes(r, "RSeq")), 10, 32)
+	n, err := strconv.ParseUint(strings.TrimSpace(headerValue(r, "RSeq")), 10, 32)
 	if err != nil || tagOf(r.To().Params) == "" {
 		return
 	}
@@ -304,11 +304,4 @@ func (c *outboundCall) prackResponse(r *sip.Response) {
 			}
 		}
 	}()
-}
-
-func headerValueRes(r *sip.Response, name string) string {
-	if h := r.GetHeader(name); h != nil {
-		return h.Value()
-	}
-	return ""
 }

@@ -177,7 +177,7 @@ func (c *call) refreshSession(ctx context.Context) (refreshResult, error) {
 	if c.peerAllows("UPDATE") {
 		res, err := c.sendUpdate(ctx)
 		if err == nil {
-			if d, ref := sessionExpires(headerValueRes(res, "Session-Expires")); d > 0 {
+			if d, ref := sessionExpires(headerValue(res, "Session-Expires")); d > 0 {
 				cur = refreshResult{interval: d, refresher: ref}
 			}
 			c.s.SetVar("sip_session_refreshes", strconv.Itoa(atoiOr(c.s.Var("sip_session_refreshes"))+1))

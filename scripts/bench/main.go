@@ -179,7 +179,7 @@ func settle(ctx context.Context, t *target, d time.Duration) int {
 	case <-ctx.Done():
 	case <-time.After(d):
 	}
-	return rss(t.pid)
+	return loadconf.ProcRSS(t.pid)
 }
 
 func moduleRoot() (string, error) {

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goswitch/goswitch/core/esl/wire"
+	"github.com/goswitch/goswitch/internal/loadconf"
 )
 
 // row is one step of the table.
@@ -176,7 +176,7 @@ func cpsStep(ctx context.Context, o options, t *target, root, dir string, rate i
 	sipLog, _ := os.Create(filepath.Join(dir, "sipp.out"))
 	defer sipLog.Close()
 	cmd.Stdout, cmd.Stderr = sipLog, sipLog
-	c0, t0 := cpu(t.pid), time.Now()
+	c0, t0 := loadconf.ProcCPU(t.pid), time.Now()
 	stop := make(chan struct{})
 	peak := make(chan int)
 	go func() { peak <- sampleRSS(t.pid, stop) }()
@@ -186,7 +186,7 @@ func cpsStep(ctx context.Context, o options, t *target, root, dir string, rate i
 		ru = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	wall := time.Since(t0)
-	c1 := cpu(t.pid)
+	c1 := loadconf.ProcCPU(t.pid)
 	close(stop)
 	r.rssPeak = <-peak
 	r.genCPU = 100 * ru.Seconds() / wall.Seconds()
@@ -197,7 +197,7 @@ func cpsStep(ctx context.Context, o options, t *target, root, dir string, rate i
 	r.achieved = fmt.Sprintf("%.0f/s", float64(ok)/max(placing.Seconds(), 1e-3))
 	r.p50, r.p99 = quantile(rtts, 0.5), quantile(rtts, 0.99)
 	r.cpuMsPerCall = float64((c1 - c0).Milliseconds()) / float64(max(1, ok))
-	r.left, _ = channels(t)
+	r.left, _ = loadconf.Channels(t.esl, t.eslPass)
 	if err != nil && ok < total {
 		return r, fmt.Errorf("sipp: %v (see %s)", err, filepath.Join(dir, "sipp.out"))
 	}
@@ -260,72 +260,24 @@ func quantile(s []float64, q float64) float64 {
 
 // sampleRSS returns the highest RSS (KB) seen every 250 ms until stop is closed.
 func sampleRSS(pid int, stop <-chan struct{}) int {
-	peak := rss(pid)
+	peak := loadconf.ProcRSS(pid)
 	tk := time.NewTicker(250 * time.Millisecond)
 	defer tk.Stop()
 	for {
 		select {
 		case <-stop:
-			return max(peak, rss(pid))
+			return max(peak, loadconf.ProcRSS(pid))
 		case <-tk.C:
-			peak = max(peak, rss(pid))
+			peak = max(peak, loadconf.ProcRSS(pid))
 		}
 	}
-}
-
-func cpu(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
-}
-
-func rss(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	return 0
-}
-
-// channels is `show channels count` on the PBX's event socket.
-func channels(t *target) (int, error) {
-	c, err := wire.Dial(t.esl, "", t.eslPass, 5*time.Second)
-	if err != nil {
-		return -1, err
-	}
-	defer c.Close()
-	out, err := c.API("show channels count")
-	if err != nil {
-		return -1, err
-	}
-	for _, f := range strings.Fields(out) {
-		if n, err := strconv.Atoi(f); err == nil {
-			return n, nil
-		}
-	}
-	return -1, fmt.Errorf("show channels count: %q", out)
 }
 
 // waitESL waits for -pbx's event socket to answer.
 func waitESL(ctx context.Context, t *target, exited <-chan struct{}, within time.Duration) error {
 	end := time.Now().Add(within)
 	for {
-		if _, err := channels(t); err == nil {
+		if _, err := loadconf.Channels(t.esl, t.eslPass); err == nil {
 			return nil
 		}
 		select {

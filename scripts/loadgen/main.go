@@ -29,6 +29,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/goswitch/goswitch/internal/loadconf"
 )
 
 type options struct {
@@ -114,8 +116,8 @@ func run(ctx context.Context, o options) (*Result, error) {
 	defer p.close()
 	r := &Result{Calls: o.n, ChannelsLeft: -1}
 	start := time.Now()
-	pbx0 := procCPU(o.pid)
-	r.PBXRSSBaseKB = procRSS(o.pid)
+	pbx0 := loadconf.ProcCPU(o.pid)
+	r.PBXRSSBaseKB = loadconf.ProcRSS(o.pid)
 	var peak sync.WaitGroup
 	peakStop := make(chan struct{})
 	peak.Add(1)
@@ -124,7 +126,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
-			r.PBXRSSPeakKB = max(r.PBXRSSPeakKB, procRSS(o.pid))
+			r.PBXRSSPeakKB = max(r.PBXRSSPeakKB, loadconf.ProcRSS(o.pid))
 			select {
 			case <-peakStop:
 				return
@@ -162,10 +164,10 @@ func run(ctx context.Context, o options) (*Result, error) {
 	// The hold: every answered call is up, media flows both ways.
 	m.measure.Store(true)
 	stopProf := startProfile(o.cpuprofile)
-	c0, s0, t0 := procCPU(o.pid), selfCPU(), time.Now()
+	c0, s0, t0 := loadconf.ProcCPU(o.pid), selfCPU(), time.Now()
 	sleepUntil(ctx, t0.Add(o.hold))
-	c1, s1, t1 := procCPU(o.pid), selfCPU(), time.Now()
-	r.PBXRSSHoldKB = procRSS(o.pid)
+	c1, s1, t1 := loadconf.ProcCPU(o.pid), selfCPU(), time.Now()
+	r.PBXRSSHoldKB = loadconf.ProcRSS(o.pid)
 	m.measure.Store(false)
 	stopProf()
 	r.HoldSec = t1.Sub(t0).Seconds()
@@ -182,7 +184,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 	m.close()
 	close(peakStop)
 	peak.Wait()
-	r.PBXCPUmsPerCall = float64((procCPU(o.pid) - pbx0).Milliseconds()) / float64(max(1, o.n))
+	r.PBXCPUmsPerCall = float64((loadconf.ProcCPU(o.pid) - pbx0).Milliseconds()) / float64(max(1, o.n))
 	r.WallSec = time.Since(start).Seconds()
 
 	r.summarize(m, results, &st)
@@ -246,7 +248,7 @@ func waitChannels(ctx context.Context, addr, pass string, within time.Duration) 
 	end := time.Now().Add(within)
 	n := -1
 	for {
-		c, err := channels(addr, pass)
+		c, err := loadconf.Channels(addr, pass)
 		if err == nil {
 			n = c
 		}

@@ -40,11 +40,7 @@ func (m *Batch) Recv(c *net.UDPConn) (int, error) {
 	return 1, nil
 }
 
-func KernelStamps(*net.UDPConn) {}
-
 func (m *Batch) Stamp(int) time.Time { return time.Time{} }
-
-func KernelStamp([]byte) time.Time { return time.Time{} }
 
 func (m *Batch) Packet(i int) []byte { return m.Bufs[i][:m.lens[i]] }
 

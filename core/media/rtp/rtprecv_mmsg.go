@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/goswitch/goswitch/internal/udpbatch"
 )
 
 // mmsgBatch is how many datagrams one recvmmsg call may return. Two is enough for the point of
@@ -63,20 +65,7 @@ func (r *mmsgReader) recv(fd uintptr) (int, syscall.Errno) {
 // stamp returns when the kernel queued datagram i on the socket (SO_TIMESTAMPNS), or the zero
 // time if the socket does not stamp.
 func (r *mmsgReader) stamp(i int) time.Time {
-	c := r.ctrl[i][:min(int(r.hdrs[i].hdr.Controllen), len(r.ctrl[i]))]
-	for len(c) >= syscall.SizeofCmsghdr {
-		h := (*syscall.Cmsghdr)(unsafe.Pointer(&c[0]))
-		l := int(h.Len)
-		if l < syscall.SizeofCmsghdr || l > len(c) {
-			break
-		}
-		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SO_TIMESTAMPNS && l >= syscall.SizeofCmsghdr+16 {
-			ts := (*syscall.Timespec)(unsafe.Pointer(&c[syscall.SizeofCmsghdr]))
-			return time.Unix(ts.Sec, ts.Nsec)
-		}
-		c = c[(l+7)&^7:]
-	}
-	return time.Time{}
+	return udpbatch.KernelStamp(r.ctrl[i][:min(int(r.hdrs[i].hdr.Controllen), len(r.ctrl[i]))])
 }
 
 // packet returns datagram i and its source address.

@@ -9,12 +9,13 @@
 package metrics
 
 import (
-	"github.com/goswitch/goswitch/core/store"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/goswitch/goswitch/core"
+	"github.com/goswitch/goswitch/core/media/rtp"
+	"github.com/goswitch/goswitch/core/store"
 )
 
 // SIPCounter is implemented by endpoints that count SIP messages (the sofia endpoint): fn gets
@@ -32,7 +33,7 @@ type Collector struct {
 	registrations                                      *prometheus.Desc
 	sipRequests, sipResponses                          *prometheus.Desc
 	rtpPackets, rtpBytes, rtpLost, rtpDTMF, rtpJitter  *prometheus.Desc
-	rtpPorts                                           *prometheus.Desc
+	rtpPorts, rtpRelayDelay                            *prometheus.Desc
 	refused, bansTotal, bans                           *prometheus.Desc
 	storeUnavailable                                   *prometheus.Desc
 }
@@ -59,6 +60,7 @@ func NewCollector(h *core.Host) *Collector {
 		rtpDTMF:           d("rtp_dtmf_total", "RFC 4733 digits received."),
 		rtpJitter:         d("rtp_jitter_seconds", "RFC 3550 interarrival jitter over the live RTP ports: max and mean.", "stat"),
 		rtpPorts:          d("rtp_ports", "Live RTP ports with counters."),
+		rtpRelayDelay:     d("rtp_relay_delay_seconds", "Time relayed RTP packets spent in goswitch: kernel arrival on one leg to the send on the other (goswitch's own added jitter)."),
 		refused:           d("refused_sessions_total", "New sessions refused with 503 for want of capacity, by reason.", "reason"),
 		bansTotal:         d("bans_total", "Source addresses banned since start (auth failures, floods, ban API)."),
 		bans:              d("bans", "Bans in force now."),
@@ -70,7 +72,7 @@ func NewCollector(h *core.Host) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.sessions, c.sessionsTotal, c.sessionsPeak, c.sessionsMax, c.sessionsPerSecond, c.calls,
 		c.registrations, c.sipRequests, c.sipResponses, c.rtpPackets, c.rtpBytes, c.rtpLost, c.rtpDTMF,
-		c.rtpJitter, c.rtpPorts, c.refused, c.bansTotal, c.bans, c.storeUnavailable} {
+		c.rtpJitter, c.rtpPorts, c.rtpRelayDelay, c.refused, c.bansTotal, c.bans, c.storeUnavailable} {
 		ch <- d
 	}
 }
@@ -125,6 +127,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.rtpJitter, rt.JitterMax, "max")
 	gauge(c.rtpJitter, rt.JitterMean, "mean")
 	gauge(c.rtpPorts, float64(rt.Ports))
+	counts, sum := rtp.RelayDelays()
+	buckets := make(map[float64]uint64, len(rtp.RelayDelayBounds))
+	var cum uint64
+	for i, b := range rtp.RelayDelayBounds {
+		cum += counts[i]
+		buckets[b.Seconds()] = cum
+	}
+	ch <- prometheus.MustNewConstHistogram(c.rtpRelayDelay, cum+counts[len(rtp.RelayDelayBounds)], sum.Seconds(), buckets)
 
 	ref := h.Refusals()
 	for _, r := range core.RefusalReasons() {

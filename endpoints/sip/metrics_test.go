@@ -61,7 +61,7 @@ func TestMetricsAndRTPVariablesDuringACall(t *testing.T) {
 	for _, fam := range []string{"goswitch_sessions", "goswitch_sessions_total", "goswitch_registrations",
 		"goswitch_calls", "goswitch_sessions_per_second", "goswitch_sessions_max",
 		`goswitch_rtp_packets_total{direction="in"}`, `goswitch_refused_sessions_total{reason="max-sessions"}`,
-		"goswitch_bans_total", "goswitch_bans", "go_goroutines", "process_resident_memory_bytes"} {
+		"goswitch_bans_total", "goswitch_bans", "goswitch_rtp_relay_delay_seconds_count", "go_goroutines", "process_resident_memory_bytes"} {
 		if _, ok := before[fam]; !ok {
 			t.Errorf("/metrics has no %s", fam)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +30,7 @@ type row struct {
 	corePerCall       float64 // % of a core per bridged call (bridged steps)
 	rtp               float64 // end-to-end RTP %, the worse direction (bridged steps)
 	jitterP99         float64 // ms (bridged steps)
+	relayP99          float64 // ms, goswitch's own relay delay (bridged steps; NaN if not known)
 	rssPeak, rssAfter int     // KB
 	rssPerCall        float64 // KB (bridged steps)
 	genCPU            float64 // the load generator's % of a core
@@ -44,8 +46,8 @@ func (r row) line() string {
 
 func table(rows []row, after time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| step | offered | achieved | failed | setup p50 / p99 ms | CPU-ms per call | %% core per bridged call | RTP e2e %% | added jitter p99 ms | RSS per bridged call KB | RSS peak MB | RSS %v after MB | channels left | load generator %% core | loadgen sent %% of due |\n", after)
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| step | offered | achieved | failed | setup p50 / p99 ms | CPU-ms per call | %% core per bridged call | RTP e2e %% | added jitter p99 ms | goswitch relay delay p99 ms | RSS per bridged call KB | RSS peak MB | RSS %v after MB | channels left | load generator %% core | loadgen sent %% of due |\n", after)
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	dash := func(ok bool, f string, v float64) string {
 		if !ok {
 			return "-"
@@ -57,9 +59,10 @@ func table(rows []row, after time.Duration) string {
 		if r.left >= 0 {
 			left = strconv.Itoa(r.left)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.1f / %.1f | %.2f | %s | %s | %s | %s | %d | %d | %s | %.0f | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.1f / %.1f | %.2f | %s | %s | %s | %s | %s | %d | %d | %s | %.0f | %s |\n",
 			r.name, r.offered, r.achieved, r.failed, r.p50, r.p99, r.cpuMsPerCall,
 			dash(r.bridged, "%.3f", r.corePerCall), dash(r.bridged, "%.2f", r.rtp), dash(r.bridged, "%.2f", r.jitterP99),
+			dash(r.bridged && !math.IsNaN(r.relayP99), "%.2f", r.relayP99),
 			dash(r.bridged, "%.0f", r.rssPerCall), r.rssPeak/1024, r.rssAfter/1024, left, r.genCPU, dash(r.bridged, "%.2f", r.sentPct))
 	}
 	return b.String()
@@ -83,10 +86,14 @@ func bridgedStep(ctx context.Context, o options, t *target, lg string, n int) (r
 	if err := cmd.Start(); err != nil {
 		return r, err
 	}
+	// The hold starts once the ramp is over; profiles and the relay delay cover it.
+	holdSecs := max(1, int(o.hold.Seconds())-2)
 	if o.profile != "" && t.pprof != "" {
-		// Profile the hold: it starts once the ramp is over.
-		secs := max(1, int(o.hold.Seconds())-2)
-		go profile(sctx, t.pprof, ramp+time.Second+2*time.Second, secs, filepath.Join(o.profile, fmt.Sprintf("bridged-%d.pprof", n)))
+		go profile(sctx, t.pprof, ramp+time.Second+2*time.Second, holdSecs, filepath.Join(o.profile, fmt.Sprintf("bridged-%d.pprof", n)))
+	}
+	var relay <-chan float64
+	if t.pprof != "" {
+		relay = watchRelayDelay(sctx, t.pprof, ramp+3*time.Second, holdSecs)
 	}
 	var res struct {
 		Answered, Failed                      int
@@ -118,6 +125,11 @@ func bridgedStep(ctx context.Context, o options, t *target, lg string, n int) (r
 	r.rtp, r.jitterP99 = min(res.RTPToUASPct, res.RTPToUACPct), res.JitterP99ms
 	r.rssPeak, r.rssPerCall, r.genCPU, r.left = res.PBXRSSPeakKB, res.RSSPerCallKB, res.SelfCPUPct, res.ChannelsLeft
 	r.sentPct = res.SentPct
+	r.relayP99 = math.NaN()
+	if relay != nil {
+		r.relayP99 = <-relay
+		fmt.Printf("    goswitch relay delay (its own added jitter, hold) p99 <= %.2f ms\n", r.relayP99)
+	}
 	return r, nil
 }
 

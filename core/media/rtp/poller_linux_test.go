@@ -13,7 +13,7 @@ import (
 
 // TestKernelArrivalStamp: a packet that waits in the socket while its shard is busy elsewhere
 // (here: while we hold the port's receive lock) keeps its kernel arrival time, so jitter figures
-// and OnRelayed see the wait instead of hiding it.
+// and OnRelayed see the wait instead of hiding it, and so does the relay-delay histogram.
 func TestKernelArrivalStamp(t *testing.T) {
 	clk := media.NewSoftClock(1)
 	defer clk.Close()
@@ -66,6 +66,7 @@ func TestKernelArrivalStamp(t *testing.T) {
 		t.Fatal("warm-up packet not relayed")
 	}
 	time.Sleep(50 * time.Millisecond)
+	before, _ := RelayDelays()
 	pkt[3] = 1      // next sequence number
 	la.injMu.Lock() // the shard cannot drain la until we let go
 	if _, err := phone.WriteToUDPAddrPort(pkt, la.LocalAddr()); err != nil {
@@ -78,6 +79,18 @@ func TestKernelArrivalStamp(t *testing.T) {
 	case d := <-got:
 		if d < 35*time.Millisecond || d > 2*time.Second {
 			t.Fatalf("relayed %v after arrival; want the 40 ms it waited in the socket", d)
+		}
+		// It waited at least 35 ms, so the histogram counted it above the 20 ms bound.
+		after, sum := RelayDelays()
+		var slow uint64
+		for b, bound := range RelayDelayBounds {
+			if bound > 20*time.Millisecond {
+				slow += after[b] - before[b]
+			}
+		}
+		slow += after[len(RelayDelayBounds)] - before[len(RelayDelayBounds)]
+		if slow == 0 || sum < 35*time.Millisecond {
+			t.Fatalf("relay-delay histogram: no relay over 20 ms counted (sum %v) for a %v relay", sum, d)
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("packet not relayed")

@@ -155,6 +155,7 @@ type RTPPort struct {
 
 	cnTx          cnSender      // comfort noise send state
 	idleNoise     audio.Noise   // SetIdleSilence's noise (smu)
+	delayStripe   uint8         // this port's stripe of the relay-delay histogram
 	lastTick      time.Time     // deadline of the previous tick, to count frames a late clock skipped
 	lastTickPtime time.Duration // the ptime lastTick was counted in
 
@@ -229,6 +230,7 @@ func newRTPPort(c1, c2 *net.UDPConn, cfg RTPConfig) *RTPPort {
 		p.clk = p.ownClk
 	}
 	p.codec = media.CodecInfo{Name: "PCMU", PT: 0, ClockRate: 8000, SampleRate: 8000, Channels: 1, Ptime: 20 * time.Millisecond}
+	p.delayStripe = uint8(nextStripe.Add(1))
 	p.audioPT.Store(0)
 	p.canTx.Store(true)
 	p.inband.Store(cfg.InbandDTMF)

@@ -145,6 +145,7 @@ func (p *RTPPort) handleTE(pkt []byte, from netip.AddrPort, now time.Time, te ui
 		st := p.stream.Load()
 		if link != nil {
 			link.to.relayPacket(&p.rxHdr, payload, link, false)
+			observeRelayDelay(p.delayStripe, time.Since(now))
 			if p.cfg.OnRelayed != nil {
 				p.cfg.OnRelayed(now)
 			}

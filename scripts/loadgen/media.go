@@ -27,7 +27,7 @@ import (
 const (
 	rtpHdr     = 12
 	payloadLen = 160
-	tick       = 2 * time.Millisecond
+	tick       = 1 * time.Millisecond
 	slots      = int(20 * time.Millisecond / tick)
 )
 

@@ -284,8 +284,9 @@ const okReply = `  <send><![CDATA[
 `
 
 // blfWatcher subscribes [service] to the dialog package of [dest] (auth-subscriptions is off),
-// then answers NOTIFYs (the first may come before the 202) until one shows the dialog confirmed and then until one shows it
-// terminated (SIPp has no loops: the waits are unrolled, each jumping on once it matched).
+// then answers NOTIFYs (the first may come before the 202) until one shows the dialog confirmed
+// and then until one shows it terminated (SIPp has no loops: the waits are unrolled, each jumping
+// on once it matched).
 func blfWatcher() string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="ISO-8859-1" ?>

@@ -1,69 +1,55 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"math"
 	"net/http"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// relayHist is goswitch's goswitch_rtp_relay_delay_seconds histogram as scraped: cumulative
-// counts by upper bound (seconds), +Inf included.
-type relayHist map[float64]float64
-
-// scrapeRelayDelay reads the relay-delay histogram from goswitch's /metrics (nil if it has none).
-func scrapeRelayDelay(ctx context.Context, base string) relayHist {
+// scrapeRelayDelay reads goswitch_rtp_relay_delay_seconds from goswitch's /metrics (nil if it
+// has none).
+func scrapeRelayDelay(ctx context.Context, base string) *dto.Histogram {
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil
 	}
 	defer resp.Body.Close()
-	h := relayHist{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), `goswitch_rtp_relay_delay_seconds_bucket{le="`)
-		if !ok {
-			continue
-		}
-		le, val, ok := strings.Cut(rest, `"} `)
-		if !ok {
-			continue
-		}
-		b, err1 := strconv.ParseFloat(le, 64) // "+Inf" parses as +Inf
-		v, err2 := strconv.ParseFloat(val, 64)
-		if err1 == nil && err2 == nil {
-			h[b] = v
-		}
-	}
-	if len(h) == 0 {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
 		return nil
 	}
-	return h
+	f := fams["goswitch_rtp_relay_delay_seconds"]
+	if f == nil || len(f.GetMetric()) == 0 {
+		return nil
+	}
+	return f.GetMetric()[0].GetHistogram()
 }
 
 // quantileMs is the upper bound (ms) of the bucket holding the q quantile of what was counted
-// between before and after; NaN without data, +Inf when it lies above the last bound.
-func quantileMs(before, after relayHist, q float64) float64 {
-	if after == nil {
+// between before and after (same buckets); NaN without data, +Inf above the last bound.
+func quantileMs(before, after *dto.Histogram, q float64) float64 {
+	if before == nil || after == nil {
 		return math.NaN()
 	}
-	bounds := make([]float64, 0, len(after))
-	for b := range after {
-		bounds = append(bounds, b)
-	}
-	sort.Float64s(bounds)
-	total := after[math.Inf(1)] - before[math.Inf(1)]
+	total := float64(after.GetSampleCount() - before.GetSampleCount())
 	if total <= 0 {
 		return math.NaN()
 	}
-	for _, b := range bounds {
-		if after[b]-before[b] >= q*total {
-			return b * 1000
+	b0 := before.GetBucket()
+	for i, b := range after.GetBucket() {
+		n := b.GetCumulativeCount()
+		if i < len(b0) {
+			n -= b0[i].GetCumulativeCount()
+		}
+		if float64(n) >= q*total {
+			return b.GetUpperBound() * 1000
 		}
 	}
 	return math.Inf(1)
@@ -87,9 +73,7 @@ func watchRelayDelay(ctx context.Context, base string, wait time.Duration, secs 
 			return
 		case <-time.After(time.Duration(secs) * time.Second):
 		}
-		if before != nil {
-			res = quantileMs(before, scrapeRelayDelay(ctx, base), 0.99)
-		}
+		res = quantileMs(before, scrapeRelayDelay(ctx, base), 0.99)
 	}()
 	return out
 }

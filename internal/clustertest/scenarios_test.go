@@ -50,8 +50,7 @@ const mwiPhone = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 
     ]]>
   </send>
-  <!-- The NOTIFY may overtake the 200 (Kamailio's UDP workers forward in parallel). -->
-  <recv response="200" optional="true" next="10"/>
+  <recv response="200"/>
   <recv request="NOTIFY">
     <action><ereg regexp="Messages-Waiting: no" search_in="body" check_it="true" assign_to="no"/></action>
   </recv>
@@ -67,24 +66,6 @@ const mwiPhone = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 
     ]]>
   </send>
-  <recv response="200" next="11"/>
-  <label id="10"/>
-  <recv request="NOTIFY">
-    <action><ereg regexp="Messages-Waiting: no" search_in="body" check_it="true" assign_to="no"/></action>
-  </recv>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <label id="11"/>
   <recv request="NOTIFY">
     <action>
       <ereg regexp="Messages-Waiting: yes" search_in="body" check_it="true" assign_to="yes"/>
@@ -284,9 +265,8 @@ const okReply = `  <send><![CDATA[
 `
 
 // blfWatcher subscribes [service] to the dialog package of [dest] (auth-subscriptions is off),
-// then answers NOTIFYs (the first may come before the 202) until one shows the dialog confirmed
-// and then until one shows it terminated (SIPp has no loops: the waits are unrolled, each jumping
-// on once it matched).
+// then answers NOTIFYs until one shows the dialog confirmed and then until one shows it
+// terminated (SIPp has no loops: the waits are unrolled, each jumping on once it matched).
 func blfWatcher() string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -306,16 +286,10 @@ func blfWatcher() string {
       Content-Length: 0
 
     ]]></send>
-  <!-- The first NOTIFY may overtake the 202 (Kamailio's UDP workers forward in parallel). -->
-  <recv response="200" optional="true" next="10"/>
-  <recv response="202" optional="true" next="10"/>
+  <recv response="200" optional="true"/>
+  <recv response="202"/>
   <recv request="NOTIFY"/>
-` + okReply + `  <recv response="200" optional="true" next="11"/>
-  <recv response="202" next="11"/>
-  <label id="10"/>
-  <recv request="NOTIFY"/>
-` + okReply + `  <label id="11"/>
-`)
+` + okReply)
 	for i, state := range []string{"confirmed", "terminated"} {
 		for range 8 {
 			fmt.Fprintf(&b, `  <recv request="NOTIFY"><action>
